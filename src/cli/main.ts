@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// orch's entry point: global options, then one verb per file in ./verbs (each exports `register`).
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { errorMessage } from '../errors.js';
+import type { VerbModule } from './verb.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function version(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(path.join(here, rel), 'utf8')) as { version: string }).version;
+    } catch {
+      /* try the next layout (dist/src/cli vs src/cli) */
+    }
+  }
+  return 'unknown';
+}
+
+async function loadVerbs(program: Command): Promise<void> {
+  const dir = path.join(here, 'verbs');
+  const files = readdirSync(dir)
+    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !f.endsWith('.map'))
+    .sort();
+  for (const file of files) {
+    const mod = (await import(path.join(dir, file))) as VerbModule;
+    mod.register(program);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command('orch')
+    .description('Agentless remote execution over SSH: states, templates, pillar, PostgreSQL replication.')
+    .version(version(), '-V, --version')
+    .option('-r, --root <dir>', 'project root holding states/, templates/, pillar/, inventory/ (default: $ORCH_ROOT or cwd)')
+    .option('-i, --inventory <path...>', 'inventory files or directories (default: inventory/)')
+    .option('-o, --output <format>', 'output format: human or json', 'human')
+    .option('-j, --parallel <n>', 'hosts worked on at once (default 50)', (v) => parseInt(v, 10))
+    .showHelpAfterError()
+    .exitOverride();
+  await loadVerbs(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.OK;
+      return EXIT.BAD_INPUT;
+    }
+    process.stderr.write(`orch: ${errorMessage(err)}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`orch: internal error: ${errorMessage(err)}\n`);
+    process.exitCode = EXIT.ERROR;
+  },
+);

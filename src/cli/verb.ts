@@ -1,0 +1,34 @@
+// What a verb file exports, and the global options every verb can read.
+import type { Command } from 'commander';
+import { loadProject, type ProjectConfig } from '../config/project.js';
+
+export interface VerbModule {
+  register(program: Command): void;
+}
+
+export interface GlobalOptions {
+  root?: string;
+  inventory?: string[];
+  output: 'human' | 'json';
+  parallel?: number;
+}
+
+/** The global options as given on the command line (they live on the root program). */
+export function globalOptions(cmd: Command): GlobalOptions {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  const o = root.opts() as { root?: string; inventory?: string[]; output?: string; parallel?: number };
+  const output = o.output === 'json' ? 'json' : 'human';
+  return { root: o.root, inventory: o.inventory, output, parallel: o.parallel };
+}
+
+/** The project for this invocation, from the global options. */
+export function projectFor(cmd: Command): ProjectConfig {
+  const g = globalOptions(cmd);
+  return loadProject({ root: g.root, inventory: g.inventory, parallel: g.parallel });
+}
+
+/** Print a value as stable, pretty JSON on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,29 @@
+// Shapes of the inventory: hosts, their connection settings, groups and vars.
+
+export interface BecomeSpec {
+  /** Only sudo is supported; it must not prompt (NOPASSWD) since orch never handles a sudo password. */
+  method: 'sudo';
+  user: string;
+}
+
+export interface HostSpec {
+  /** The name users target, e.g. replica.example.com. */
+  name: string;
+  /** Address to connect to (IP or DNS name). */
+  address: string;
+  port: number;
+  user: string;
+  /** Absolute path of a private key file; when absent, ssh-agent (SSH_AUTH_SOCK) is used. */
+  identity?: string;
+  become?: BecomeSpec;
+  groups: string[];
+  vars: Record<string, unknown>;
+  /** Where the host was declared, for error messages. */
+  source: { file: string; line?: number };
+}
+
+export interface Inventory {
+  hosts: Map<string, HostSpec>;
+  /** group name -> host names */
+  groups: Map<string, string[]>;
+}

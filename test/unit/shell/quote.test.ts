@@ -1,0 +1,30 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { shQuote, shJoin, heredoc } from '../../../src/shell/quote.js';
+
+describe('shell/quote', () => {
+  const hostile = ["it's", 'a b', '$(touch /tmp/x)', '`id`', 'back\\slash', '', 'semi;colon', 'new\nline', '"dq"'];
+
+  it('round-trips hostile words through a real /bin/sh', () => {
+    for (const word of hostile) {
+      const out = execFileSync('/bin/sh', ['-c', `printf '%s' ${shQuote(word)}`]).toString();
+      assert.equal(out, word);
+    }
+  });
+
+  it('joins words so each stays one argument', () => {
+    const out = execFileSync('/bin/sh', ['-c', `printf '<%s>' ${shJoin(hostile)}`]).toString();
+    assert.equal(out, hostile.map((w) => `<${w}>`).join(''));
+  });
+
+  it('leaves plain words unquoted for readable commands', () => {
+    assert.equal(shQuote('/etc/postgresql/15/main'), '/etc/postgresql/15/main');
+  });
+
+  it('builds a here-document whose delimiter is absent from the content', () => {
+    const content = 'ORCH_EOF\n$HOME `id`\n';
+    const { open, body } = heredoc(content);
+    const out = execFileSync('/bin/sh', ['-s'], { input: `cat ${open}\n${body}` }).toString();
+    assert.equal(out, content);
+  });
+});
