@@ -1,0 +1,99 @@
+// Shapes and helpers shared by the per-OS path builders: the OsPaths interface, name checks, package queries.
+// Builds text only; runs nothing.
+import { OrchError } from '../../errors.js';
+import { shQuote } from '../../shell/quote.js';
+import type { PkgTool } from '../types.js';
+
+export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload' | 'status';
+
+export interface PostgresPaths {
+  dataDir: string;
+  /** Directory of postgresql.conf and pg_hba.conf. */
+  confDir: string;
+  binDir: string;
+  socketDir: string;
+  /** Name for serviceCmd/enableCmd, e.g. postgresql@15-main, postgresql-16, postgresql. */
+  serviceName: string;
+  /** Unix user owning the data directory. */
+  pgUser: string;
+}
+
+export interface OsPaths {
+  /** Start/stop/... a service: systemctl, service (sysvinit), or FreeBSD service. */
+  serviceCmd(name: string, action: ServiceAction): string[];
+  /** Enable a service at boot: systemctl enable, update-rc.d, chkconfig, or sysrc <name>_enable=YES. */
+  enableCmd(name: string): string[];
+  /** Exits 0 when the service is enabled at boot. */
+  isEnabledCmd(name: string): string[];
+  /** Install packages non-interactively. */
+  pkgInstallCmd(names: string[]): string[];
+  /** A /bin/sh script printing one line per package: `ok\t<name>\t<version>` or `missing\t<name>` (see parsePkgQuery). */
+  pkgQueryScript(names: string[]): string;
+  /** Prints `<user>:<group>:<octal mode>` of a path (mode without leading zero, e.g. 600). */
+  statOwnerCmd(path: string): string[];
+  /** PostgreSQL's paths for a version and cluster (Debian default 'main', elsewhere 'data'); discovered facts win. */
+  postgresPaths(version: string, cluster?: string): PostgresPaths;
+}
+
+/** Parse pkgQueryScript output: package name -> installed version, or null when not installed. */
+export function parsePkgQuery(output: string): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const line of output.split('\n')) {
+    const [state, name, version] = line.replace(/\r$/, '').split('\t');
+    if (!name) continue;
+    if (state === 'ok') out.set(name, version ?? '');
+    else if (state === 'missing') out.set(name, null);
+  }
+  return out;
+}
+
+// Package and service names reach argv: refuse anything that could read as an option or hold whitespace.
+const PKG_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+:~=@/*-]*$/;
+const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@:-]*$/;
+
+/** Throw unless every name is a plausible package name. */
+export function checkPkgNames(names: readonly string[]): void {
+  if (names.length === 0) throw new OrchError('STATE_ERROR', 'no package names given');
+  for (const n of names) {
+    if (!PKG_NAME.test(n)) throw new OrchError('STATE_ERROR', `invalid package name: ${JSON.stringify(n)}`);
+  }
+}
+
+/** Throw unless the name is a plausible service name. */
+export function checkServiceName(name: string): void {
+  if (!SERVICE_NAME.test(name))
+    throw new OrchError('STATE_ERROR', `invalid service name: ${JSON.stringify(name)}`);
+}
+
+/** The query lines for one package tool; each line prints the ok/missing record of one name. */
+export function pkgQueryLines(tool: PkgTool, names: readonly string[]): string {
+  checkPkgNames(names);
+  const lines = ['# package query (read-only)'];
+  for (const name of names) {
+    const n = shQuote(name);
+    const report = (installed: string): string =>
+      `${installed} && printf 'ok\\t%s\\t%s\\n' ${n} "$v" || printf 'missing\\t%s\\n' ${n}`;
+    switch (tool) {
+      case 'apt':
+        lines.push(
+          `v=$(dpkg-query -W -f ${shQuote('${db:Status-Status} ${Version}')} ${n} 2>/dev/null </dev/null) || v=`,
+          `case $v in 'installed '*) printf 'ok\\t%s\\t%s\\n' ${n} "\${v#installed }" ;; *) printf 'missing\\t%s\\n' ${n} ;; esac`,
+        );
+        break;
+      case 'dnf':
+      case 'yum':
+        lines.push(
+          report(`v=$(rpm -q --qf ${shQuote('%{VERSION}-%{RELEASE}')} ${n} 2>/dev/null </dev/null)`),
+        );
+        break;
+      case 'pkg':
+        lines.push(
+          report(`pkg info -e ${n} </dev/null 2>/dev/null && v=$(pkg query %v ${n} 2>/dev/null </dev/null)`),
+        );
+        break;
+      default:
+        throw new OrchError('STATE_ERROR', `no known package tool on this host (found: ${tool})`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
