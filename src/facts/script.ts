@@ -25,11 +25,11 @@ export const FACTS_SECTIONS = [
 const SCRIPT = String.raw`# orch facts probe (read-only)
 orch_m() { printf '@@orch-facts:%s\n' "$1"; }
 
-# Last value of a postgresql.conf setting (quoted or bare), empty when unset or unreadable.
+# Last value of a postgresql.conf setting (quoted or bare; '=' optional), empty when unset or unreadable.
 orch_conf() {
   [ -r "$1" ] || return 0
-  sed -n -e "s/^[[:space:]]*$2[[:space:]]*=\{0,1\}[[:space:]]*'\([^']*\)'.*/\1/p" \
-         -e "s/^[[:space:]]*$2[[:space:]]*=\{0,1\}[[:space:]]*\([^[:space:]#']\{1,\}\).*/\1/p" "$1" 2>/dev/null | tail -n 1
+  sed -n -e "s/^[[:space:]]*$2[[:space:]=][[:space:]=]*'\([^']*\)'.*/\1/p" \
+         -e "s/^[[:space:]]*$2[[:space:]=][[:space:]=]*\([^[:space:]#']\{1,\}\).*/\1/p" "$1" 2>/dev/null | tail -n 1
 }
 
 # yes when a live process holds the pid in the first line of file $1.
