@@ -1,0 +1,36 @@
+// Fixed names and paths of the lab: runtime dir, bridge, subnet, netns prefix. Nothing here touches the system.
+import path from 'node:path';
+
+/** Machine-wide runtime dir; under root's /run, which hosts never overlay, so upper dirs never overlap lowers. */
+export const LAB_DIR = '/run/orch-lab';
+export const REGISTRY_FILE = path.join(LAB_DIR, 'registry.json');
+export const LOCK_FILE = path.join(LAB_DIR, 'lock');
+export const KEY_FILE = path.join(LAB_DIR, 'id_ed25519');
+
+export const BRIDGE = 'orchlab0';
+export const BRIDGE_IP = '10.213.0.1';
+export const SUBNET_PREFIX = '10.213.0.';
+export const PREFIX_LEN = 24;
+export const NETNS_PREFIX = 'orch-';
+export const DOMAIN = 'example.com';
+
+/** Top-level directories each host gets a private copy-on-write view of. */
+export const OVERLAY_DIRS = ['etc', 'var', 'root', 'home', 'usr', 'srv', 'opt'] as const;
+
+/** Per-host runtime dir: upper/work dirs of the overlays, sshd config, sshd log. */
+export function hostDir(short: string): string {
+  return path.join(LAB_DIR, 'hosts', short);
+}
+
+export function hostLogFile(short: string): string {
+  return path.join(hostDir(short), 'sshd.log');
+}
+
+export function netnsName(short: string): string {
+  return `${NETNS_PREFIX}${short}`;
+}
+
+/** Bridge-side veth name: derived from the address so it is unique and under IFNAMSIZ (15). */
+export function vethName(ip: string): string {
+  return `orchv${ip.split('.').pop()}`;
+}
