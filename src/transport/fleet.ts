@@ -1,0 +1,108 @@
+// Running one piece of work on many hosts: one connection per host for the whole piece of work, hosts in
+// parallel up to a limit, each host's failure kept to that host. Results come back in input order.
+// What the work does on a host is the caller's business; this module only opens, counts and closes.
+import { OrchError } from '../errors.js';
+import type { ProjectConfig } from '../config/project.js';
+import type { HostSpec } from '../inventory/types.js';
+import { KnownHosts } from './known-hosts.js';
+import { Limiter } from './limiter.js';
+import { openConnection } from './ssh.js';
+import type { Connection, ConnectionStats } from './types.js';
+
+export interface FleetOptions {
+  knownHostsFile: string;
+  acceptNewHostKeys?: boolean;
+  parallel: number;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+}
+
+export type HostOutcome<T> =
+  | { host: HostSpec; ok: true; value: T; stats: ConnectionStats; ms: number }
+  | { host: HostSpec; ok: false; error: OrchError; stats: ConnectionStats; ms: number };
+
+export interface FleetEvents<T> {
+  onStart?(h: HostSpec): void;
+  onDone?(o: HostOutcome<T>): void;
+}
+
+/** Run `work` on every host over its own connection, at most `opts.parallel` hosts at once. */
+export async function onEachHost<T>(
+  hosts: HostSpec[],
+  opts: FleetOptions,
+  work: (conn: Connection) => Promise<T>,
+  events?: FleetEvents<T>,
+): Promise<HostOutcome<T>[]> {
+  const knownHosts = new KnownHosts(opts.knownHostsFile);
+  const limiter = new Limiter(Math.max(1, Math.floor(opts.parallel) || 1));
+  return Promise.all(hosts.map((host) => limiter.run(() => oneHost(host, knownHosts, opts, work, events))));
+}
+
+async function oneHost<T>(
+  host: HostSpec,
+  knownHosts: KnownHosts,
+  opts: FleetOptions,
+  work: (conn: Connection) => Promise<T>,
+  events?: FleetEvents<T>,
+): Promise<HostOutcome<T>> {
+  const started = Date.now();
+  const counters: ConnectionStats = { connections: 0, execs: 0 };
+  safely(() => events?.onStart?.(host));
+  let outcome: HostOutcome<T>;
+  let conn: Connection | undefined;
+  try {
+    conn = await openConnection(
+      host,
+      {
+        knownHosts,
+        acceptNew: opts.acceptNewHostKeys === true,
+        connectTimeoutMs: opts.connectTimeoutMs,
+        commandTimeoutMs: opts.commandTimeoutMs,
+      },
+      counters,
+    );
+    const value = await work(conn);
+    outcome = { host, ok: true, value, stats: { ...counters }, ms: Date.now() - started };
+  } catch (err) {
+    outcome = {
+      host,
+      ok: false,
+      error: asOrchError(host, err),
+      stats: { ...counters },
+      ms: Date.now() - started,
+    };
+  } finally {
+    await conn?.close().catch(() => undefined);
+  }
+  safely(() => events?.onDone?.(outcome));
+  return outcome;
+}
+
+/** Fleet options from the project (known_hosts file, parallelism, orch.yaml `connect_timeout` in seconds). */
+export function fleetOptionsFor(
+  project: ProjectConfig,
+  o: { acceptNewHostKeys?: boolean; timeoutMs?: number } = {},
+): FleetOptions {
+  const opts: FleetOptions = { knownHostsFile: project.knownHostsFile, parallel: project.parallel };
+  const accept = o.acceptNewHostKeys ?? project.settings.accept_new_hostkeys === true;
+  if (accept) opts.acceptNewHostKeys = true;
+  const connectTimeout = project.settings.connect_timeout;
+  if (typeof connectTimeout === 'number' && connectTimeout > 0) opts.connectTimeoutMs = connectTimeout * 1000;
+  if (o.timeoutMs !== undefined && o.timeoutMs > 0) opts.commandTimeoutMs = o.timeoutMs;
+  return opts;
+}
+
+function asOrchError(host: HostSpec, err: unknown): OrchError {
+  if (err instanceof OrchError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new OrchError('INTERNAL', `${host.name}: ${message}`, { cause: err });
+}
+
+// A broken progress printer must not turn into a host failure or stop the fleet.
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    /* ignored on purpose */
+  }
+}

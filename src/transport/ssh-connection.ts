@@ -1,0 +1,196 @@
+// One established ssh2 connection seen as an orch Connection: exec channels (at most 8 open at once, under sshd's
+// default MaxSessions of 10), scripts on stdin, output decoded as UTF-8, per-command timeouts and counters.
+// It does not open or verify connections (ssh.ts does) and never puts script text into a command line.
+import { StringDecoder } from 'node:string_decoder';
+import type { Socket } from 'node:net';
+import type { Client, ClientChannel } from 'ssh2';
+import { CommandTimeoutError, HostUnreachableError, OrchError } from '../errors.js';
+import type { HostSpec } from '../inventory/types.js';
+import { shJoin } from '../shell/quote.js';
+import type { Connection, ConnectionStats, ExecOptions, ExecResult } from './types.js';
+import { Limiter } from './limiter.js';
+
+/** Exec channels open at once on one connection; sshd refuses the 11th session by default. */
+export const MAX_CONCURRENT_EXECS = 8;
+
+export class SshConnection implements Connection {
+  private readonly limiter = new Limiter(MAX_CONCURRENT_EXECS);
+  private ended = false;
+  private lost: Error | undefined;
+  private readonly closedPromise: Promise<void>;
+
+  constructor(
+    readonly host: HostSpec,
+    private readonly client: Client,
+    private readonly sock: Socket,
+    private readonly counters: ConnectionStats,
+    private readonly commandTimeoutMs?: number,
+  ) {
+    this.closedPromise = new Promise((resolve) => client.once('close', () => resolve()));
+    client.on('error', (err: Error) => {
+      this.lost ??= err;
+    });
+    client.once('close', () => {
+      if (!this.ended) this.lost ??= new Error('connection closed by the remote side');
+      this.ended = true;
+    });
+  }
+
+  /** Run a /bin/sh script sent on stdin (`/bin/sh -s`, under `sudo -n -u <user>` when become applies). */
+  runScript(script: string, opts: Omit<ExecOptions, 'stdin'> = {}): Promise<ExecResult> {
+    const user = this.becomeUser(opts.become);
+    // `exec` lets the shell replace the login shell, so a timeout's KILL reaches it and one process less runs.
+    const command = `exec ${user === undefined ? '/bin/sh -s' : shJoin(['sudo', '-n', '-u', user, '/bin/sh', '-s'])}`;
+    return this.runChannel(command, { ...opts, stdin: script });
+  }
+
+  /** Run one command line as given; with become it runs as `sudo -n -u <user> /bin/sh -c <command>`. */
+  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const user = this.becomeUser(opts.become);
+    const line = user === undefined ? command : shJoin(['sudo', '-n', '-u', user, '/bin/sh', '-c', command]);
+    return this.runChannel(line, opts);
+  }
+
+  stats(): ConnectionStats {
+    return { ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    if (!this.ended) {
+      this.ended = true;
+      this.client.end();
+    }
+    // A peer that never answers the disconnect must not hold the run: give it a moment, then drop the socket.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.closedPromise, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
+    this.sock.destroy();
+  }
+
+  private becomeUser(requested: boolean | undefined): string | undefined {
+    const become = requested ?? this.host.become !== undefined;
+    if (!become) return undefined;
+    return this.host.become?.user ?? 'root';
+  }
+
+  private runChannel(command: string, opts: ExecOptions): Promise<ExecResult> {
+    return this.limiter.run(() => this.openAndRun(command, opts));
+  }
+
+  private openAndRun(command: string, opts: ExecOptions): Promise<ExecResult> {
+    const name = this.host.name;
+    return new Promise<ExecResult>((resolve, reject) => {
+      if (this.ended) {
+        reject(new HostUnreachableError(name, `${name}: connection is closed`, { cause: this.lost }));
+        return;
+      }
+      this.counters.execs++;
+      const onOpen = (err: Error | undefined, ch: ClientChannel): void => {
+        if (err) {
+          const lost = this.lost ?? (this.ended ? err : undefined);
+          if (lost)
+            reject(
+              new HostUnreachableError(name, `${name}: connection lost: ${lost.message}`, { cause: err }),
+            );
+          else
+            reject(
+              new OrchError('COMMAND_FAILED', `${name}: cannot open an exec channel: ${err.message}`, {
+                cause: err,
+              }),
+            );
+          return;
+        }
+        this.collect(ch, opts, resolve, reject);
+      };
+      try {
+        this.client.exec(command, onOpen);
+      } catch (err) {
+        reject(
+          new HostUnreachableError(name, `${name}: connection lost: ${(err as Error).message}`, {
+            cause: err,
+          }),
+        );
+      }
+    });
+  }
+
+  private collect(
+    ch: ClientChannel,
+    opts: ExecOptions,
+    resolve: (r: ExecResult) => void,
+    reject: (e: Error) => void,
+  ): void {
+    const name = this.host.name;
+    const outDec = new StringDecoder('utf8');
+    const errDec = new StringDecoder('utf8');
+    let stdout = '';
+    let stderr = '';
+    let code: number | null = null;
+    let signal: string | undefined;
+    let gotExit = false;
+    let settled = false;
+    const timeoutMs = opts.timeoutMs ?? this.commandTimeoutMs;
+    const timer =
+      timeoutMs && timeoutMs > 0
+        ? setTimeout(() => {
+            if (settled) return;
+            settled = true;
+            try {
+              // OpenSSH honours the signal request; closing the channel alone leaves the process until it writes.
+              ch.signal('KILL');
+            } catch {
+              /* channel already gone */
+            }
+            ch.close();
+            reject(
+              new CommandTimeoutError(
+                name,
+                `${name}: command timed out after ${timeoutMs / 1000}s; its channel was closed`,
+              ),
+            );
+          }, timeoutMs)
+        : undefined;
+    ch.on('data', (chunk: Buffer) => {
+      const s = outDec.write(chunk);
+      stdout += s;
+      if (s) opts.onStdout?.(s);
+    });
+    ch.stderr.on('data', (chunk: Buffer) => {
+      const s = errDec.write(chunk);
+      stderr += s;
+      if (s) opts.onStderr?.(s);
+    });
+    ch.on('exit', (c: number | null, sig?: string) => {
+      gotExit = true;
+      if (typeof c === 'number') code = c;
+      else signal = sig ?? undefined;
+    });
+    ch.on('close', () => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      const tailOut = outDec.end();
+      const tailErr = errDec.end();
+      stdout += tailOut;
+      stderr += tailErr;
+      if (!gotExit && this.lost) {
+        reject(
+          new HostUnreachableError(
+            name,
+            `${name}: connection lost while a command ran: ${this.lost.message}`,
+            { cause: this.lost },
+          ),
+        );
+        return;
+      }
+      const result: ExecResult = { stdout, stderr, code };
+      if (signal !== undefined) result.signal = signal;
+      resolve(result);
+    });
+    ch.on('error', () => {
+      /* surfaced through 'close' and the connection's own error */
+    });
+    if (opts.stdin !== undefined) ch.end(opts.stdin);
+    else ch.end();
+  }
+}
