@@ -48,7 +48,7 @@ describe('orch facts: output and exit codes', () => {
     assert.match(text, /^primary\.example\.com\n {2}os: +Debian \/ debian 12 \(x86_64\)\n/);
     assert.match(
       text,
-      /\n {2}postgres: 15 \(user postgres, socket \/var\/run\/postgresql\)\n {4}15\/main  port 5432  running  data \/var\/lib\/postgresql\/15\/main\n/,
+      /\n {2}postgres: 15 \(user postgres, socket \/var\/run\/postgresql\)\n {4}15\/main {2}port 5432 {2}running {2}data \/var\/lib\/postgresql\/15\/main\n/,
     );
     assert.match(
       text,
@@ -142,6 +142,6 @@ describe('orch facts: end to end over a real sshd on loopback', function () {
     const r = orch('facts', 'here.example.com');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^here\.example\.com\n {2}os: +Debian \/ debian 12/);
-    assert.match(r.stdout, /15\/main  port 5432  down/);
+    assert.match(r.stdout, /15\/main {2}port 5432 {2}down/);
   });
 });
