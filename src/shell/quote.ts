@@ -24,3 +24,22 @@ export function heredoc(content: string, hint = 'ORCH_EOF'): { open: string; bod
   const body = content.endsWith('\n') ? content : `${content}\n`;
   return { open: `<<'${delim}'`, body: `${body}${delim}\n` };
 }
+
+/**
+ * A command that prints `content` byte for byte: a quoted here-document when the text ends with a newline
+ * (readable), otherwise printf with octal escapes (exact, including a missing final newline).
+ */
+export function printContent(content: string, redirect = ''): string {
+  const to = redirect ? ` ${redirect}` : '';
+  if (content.endsWith('\n') && !content.includes('\0')) {
+    const { open, body } = heredoc(content);
+    return `cat ${open}${to}\n${body.replace(/\n$/, '')}`;
+  }
+  const bytes = Buffer.from(content, 'utf8');
+  const chunks: string[] = [];
+  for (let i = 0; i < bytes.length; i += 512) {
+    const part = [...bytes.subarray(i, i + 512)].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+    chunks.push(`printf '${part}'`);
+  }
+  return chunks.length ? `{ ${chunks.join('; ')}; }${to}` : `: ${to}`;
+}

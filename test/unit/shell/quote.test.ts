@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { shQuote, shJoin, heredoc } from '../../../src/shell/quote.js';
+import { shQuote, shJoin, heredoc, printContent } from '../../../src/shell/quote.js';
 
 describe('shell/quote', () => {
   const hostile = ["it's", 'a b', '$(touch /tmp/x)', '`id`', 'back\\slash', '', 'semi;colon', 'new\nline', '"dq"'];
@@ -26,5 +26,15 @@ describe('shell/quote', () => {
     const { open, body } = heredoc(content);
     const out = execFileSync('/bin/sh', ['-s'], { input: `cat ${open}\n${body}` }).toString();
     assert.equal(out, content);
+  });
+});
+
+describe('shell/quote printContent', () => {
+  const cases = ['plain\n', 'no newline', '', "quotes ' \" and $(x) `y` \\ back\n", 'ORCH_EOF\nORCH_EOF_1\n', 'tab\tcr\r\n'];
+  it('reproduces content byte for byte through /bin/sh', () => {
+    for (const c of cases) {
+      const out = execFileSync('/bin/sh', ['-s'], { input: `${printContent(c, '>&1')}\n` });
+      assert.equal(out.toString('utf8'), c);
+    }
   });
 });

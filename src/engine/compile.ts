@@ -1,0 +1,164 @@
+// Compiles one host's states on the controller: top file -> state files (nunjucks, then YAML) -> declarations ->
+// validated args -> order -> prepared modules. Touches no host; every error names file, line and host.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type nunjucks from 'nunjucks';
+import { InputError, OrchError } from '../errors.js';
+import type { Facts } from '../facts/types.js';
+import type { HostSpec } from '../inventory/types.js';
+import { targetMatchesHost } from '../inventory/target.js';
+import { buildRenderContext } from '../render/context.js';
+import { renderString, renderTemplate } from '../render/env.js';
+import { lineOf, parseYaml } from '../render/yaml.js';
+import { lookupState, stateNames } from '../states/registry.js';
+import type { AnyStateFunction, StateContext } from '../states/types.js';
+import { declsFromDocument, type StateDecl } from './decl.js';
+import { planOrder, type PlannedState } from './order.js';
+
+export interface CompiledState extends PlannedState {
+  impl: AnyStateFunction;
+  /** Arguments after validation and defaults. */
+  args: Record<string, unknown>;
+  prepared: unknown;
+}
+
+export interface CompiledHost {
+  host: HostSpec;
+  facts: Facts;
+  pillar: Record<string, unknown>;
+  ctx: StateContext;
+  states: CompiledState[];
+}
+
+export interface CompileInputs {
+  root: string;
+  env: nunjucks.Environment;
+  host: HostSpec;
+  facts: Facts;
+  pillar: Record<string, unknown>;
+  /** Restrict to these state files (e.g. `orch apply host postgres.primary`); default: the top file's. */
+  only?: string[];
+}
+
+const statesDir = (root: string) => path.join(root, 'states');
+
+/** Display path of a state file relative to the project root. */
+function rel(root: string, file: string): string {
+  return path.relative(root, file) || file;
+}
+
+/** The state file names the top file assigns to a host, in top-file order, without duplicates. */
+export function topStateFiles(root: string, host: HostSpec): string[] {
+  const file = path.join(statesDir(root), 'top.yaml');
+  if (!existsSync(file)) {
+    throw new InputError('STATE_ERROR', 'no top file: create states/top.yaml mapping targets to state files', {
+      file: rel(root, file),
+    });
+  }
+  const doc = parseYaml(readFileSync(file, 'utf8'), rel(root, file));
+  if (doc === null || doc === undefined) return [];
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new InputError('STATE_ERROR', 'the top file must map targets to lists of state files', { file: rel(root, file) });
+  }
+  const names: string[] = [];
+  for (const [target, list] of Object.entries(doc as Record<string, unknown>)) {
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
+      throw new InputError('STATE_ERROR', `target '${target}': expected a list of state file names`, {
+        file: rel(root, file),
+        line: lineOf(doc as object, target),
+      });
+    }
+    if (targetMatchesHost(target, host)) for (const n of list as string[]) if (!names.includes(n)) names.push(n);
+  }
+  return names;
+}
+
+/** `postgres.primary` -> states/postgres/primary.yaml (or .yml, or a directory's init.yaml). */
+export function stateFilePath(root: string, name: string): string {
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(name)) {
+    throw new InputError('STATE_ERROR', `'${name}' is not a state file name (letters, digits, _ and -, dots for folders)`);
+  }
+  const base = path.join(statesDir(root), ...name.split('.'));
+  for (const candidate of [`${base}.yaml`, `${base}.yml`, path.join(base, 'init.yaml')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new InputError('STATE_ERROR', `state file '${name}' not found (looked for ${rel(root, base)}.yaml)`);
+}
+
+/** Compile a host's states; throws the first input error (naming file, line and host). */
+export function compileHost(inputs: CompileInputs): CompiledHost {
+  const { root, env, host, facts, pillar } = inputs;
+  const renderCtx = buildRenderContext({ host: host.name, pillar, facts, vars: host.vars });
+  const ctx: StateContext = {
+    host,
+    facts,
+    pillar,
+    renderTemplate: (name, extra = {}) =>
+      renderTemplate(env, name, { ...renderCtx, ...extra }, { file: `templates/${name}`, host: host.name }),
+  };
+
+  const decls: StateDecl[] = [];
+  const loaded = new Set<string>();
+  const load = (name: string) => {
+    if (loaded.has(name)) return;
+    loaded.add(name);
+    const file = stateFilePath(root, name);
+    const display = rel(root, file);
+    const text = renderString(env, readFileSync(file, 'utf8'), renderCtx, { file: display, host: host.name });
+    const doc = parseYaml(text, display);
+    const { include, decls: own } = declsFromDocument(doc, display, lineOf);
+    for (const inc of include) load(inc);
+    decls.push(...own);
+  };
+  for (const name of inputs.only ?? topStateFiles(root, host)) load(name);
+
+  rejectDuplicates(decls);
+  const planned = planOrder(decls);
+  const states = planned.map((p) => compileOne(p, ctx, host));
+  return { host, facts, pillar, ctx, states };
+}
+
+function rejectDuplicates(decls: StateDecl[]): void {
+  const seen = new Map<string, StateDecl>();
+  for (const d of decls) {
+    const key = `${d.module}\u0000${d.id}`;
+    const prev = seen.get(key);
+    if (prev) {
+      throw new InputError(
+        'STATE_ERROR',
+        `state '${d.id}' (${d.module}) is declared twice: here and at ${prev.file}${prev.line ? `:${prev.line}` : ''}`,
+        { file: d.file, line: d.line },
+      );
+    }
+    seen.set(key, d);
+  }
+}
+
+function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): CompiledState {
+  const d = p.decl;
+  const where = { file: d.file, line: d.line };
+  const impl = lookupState(d.fn);
+  if (!impl) {
+    const known = stateNames().filter((n) => n.startsWith(`${d.module}.`));
+    const hint = known.length ? ` (known: ${known.join(', ')})` : ` (known modules: ${[...new Set(stateNames().map((n) => n.split('.')[0]))].join(', ')})`;
+    throw new InputError('STATE_ERROR', `state '${d.id}': unknown state function '${d.fn}'${hint}`, where);
+  }
+  const parsed = impl.args.safeParse(d.args);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const at = issue.path.length ? `${issue.path.join('.')}: ` : '';
+    const unknownKeys = issue.code === 'unrecognized_keys' ? ` (${(issue as { keys: string[] }).keys.join(', ')})` : '';
+    throw new InputError('STATE_ERROR', `state '${d.id}' ${d.fn}: ${at}${issue.message}${unknownKeys} [host ${host.name}]`, where);
+  }
+  const args = parsed.data as Record<string, unknown>;
+  let prepared: unknown;
+  try {
+    prepared = impl.prepare ? impl.prepare(args, ctx) : undefined;
+  } catch (err) {
+    if (err instanceof OrchError) throw err;
+    throw new InputError('STATE_ERROR', `state '${d.id}' ${d.fn}: ${(err as Error).message} [host ${host.name}]`, where, {
+      cause: err,
+    });
+  }
+  return { ...p, impl, args, prepared };
+}

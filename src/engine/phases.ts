@@ -1,0 +1,157 @@
+// The two remote phases of a host run, each ONE exec: check every state (read-only), then apply every state that
+// needs it, with requisites evaluated by the shell at run time. Secrets in diffs and comments are masked here.
+import { redactor } from '../secrets/redactor.js';
+import { buildBatch, newNonce, type ScriptStep, type StepGuard } from '../shell/script.js';
+import type { Connection } from '../transport/types.js';
+import { defaultApplyOutcome } from '../states/common.js';
+import type { CheckOutcome } from '../states/types.js';
+import type { CompiledHost, CompiledState } from './compile.js';
+import { parseBatchOutput, type StepOutput } from './protocol.js';
+import type { StateResult, StateStatus } from './result.js';
+
+const missingOutput = (index: number): StepOutput => ({ index, status: null, kv: {}, text: '' });
+
+/** Run every state's check in one exec and interpret the results. Never changes the host. */
+export async function checkPhase(conn: Connection, compiled: CompiledHost): Promise<CheckOutcome[]> {
+  const steps: ScriptStep[] = compiled.states.map((s) => ({
+    index: s.index,
+    body: s.impl.check(s.args, s.prepared, compiled.ctx),
+  }));
+  const nonce = newNonce();
+  const res = await conn.runScript(buildBatch(nonce, steps));
+  const outputs = parseBatchOutput(res.stdout, nonce);
+  const outcomes: CheckOutcome[] = [];
+  for (const s of compiled.states) {
+    const out = outputs.get(s.index) ?? missingOutput(s.index);
+    const watchWouldTrigger = s.deps.watch.some((j) => wouldChange(outcomes[j]!));
+    let outcome: CheckOutcome;
+    if (out.status === null) {
+      outcome = { status: 'error', comment: `check did not complete${res.stderr ? `: ${res.stderr.trim()}` : ''}` };
+    } else {
+      try {
+        outcome = s.impl.interpretCheck(s.args, s.prepared, out, compiled.ctx, watchWouldTrigger);
+      } catch (err) {
+        outcome = { status: 'error', comment: `could not interpret the check: ${(err as Error).message}` };
+      }
+    }
+    if (s.deps.onchanges.length > 0 && !s.deps.onchanges.some((j) => wouldChange(outcomes[j]!))) {
+      outcome = { status: 'clean', comment: 'onchanges: none of the watched states would change' };
+    }
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+function wouldChange(o: CheckOutcome): boolean {
+  return o.status === 'change' || o.status === 'unknown';
+}
+
+/** Results of a check-only run (apply --test, drift). */
+export function testResults(compiled: CompiledHost, checks: CheckOutcome[]): StateResult[] {
+  return compiled.states.map((s, i) => {
+    const c = checks[i]!;
+    const requisiteError = [...s.deps.require, ...s.deps.watch].some((j) => checks[j]!.status === 'error');
+    const status: StateStatus =
+      c.status === 'clean' ? 'clean' : c.status === 'change' ? 'would_change' : c.status === 'unknown' ? 'unknown' : 'failed';
+    const result = c.status === 'clean' ? true : c.status === 'error' ? false : null;
+    const note = requisiteError && c.status !== 'error' ? ' (a requisite cannot be checked)' : '';
+    return stateResult(s, status, result, false, `${c.comment}${note}`, c.diff);
+  });
+}
+
+/**
+ * Apply the states that need it in one exec. A state runs when its check said change/unknown, or when it reacts
+ * to a watched state that may change; requisites are shell guards so a failure stops its dependents on the host.
+ */
+export async function applyPhase(
+  conn: Connection,
+  compiled: CompiledHost,
+  checks: CheckOutcome[],
+  onStepText?: (line: string) => void,
+): Promise<StateResult[]> {
+  const inBatch = new Set<number>();
+  const presets: string[] = [];
+  const steps: ScriptStep[] = [];
+  for (const s of compiled.states) {
+    const c = checks[s.index]!;
+    const watchMayTrigger = s.deps.watch.some((j) => inBatch.has(j));
+    const onchangesMayTrigger = s.deps.onchanges.some((j) => inBatch.has(j));
+    const needed =
+      c.status !== 'error' &&
+      (s.deps.onchanges.length > 0
+        ? onchangesMayTrigger
+        : c.status === 'change' || c.status === 'unknown' || (watchMayTrigger && s.impl.reactsToWatch === true));
+    if (!needed) {
+      presets.push(`orch_rc_${s.index}=${c.status === 'error' ? 1 : 0}`);
+      continue;
+    }
+    inBatch.add(s.index);
+    const guards: StepGuard[] = [];
+    const required = [...s.deps.require, ...s.deps.watch, ...s.deps.onchanges];
+    if (required.length) guards.push({ cond: required.map((j) => `orch_ok ${j}`).join(' && '), reason: 'requisite_failed' });
+    if (s.deps.onchanges.length) {
+      guards.push({ cond: s.deps.onchanges.map((j) => `orch_chg ${j}`).join(' || '), reason: 'no_changes' });
+    }
+    const watched = s.deps.watch.filter((j) => inBatch.has(j));
+    const watchChanged = watched.length ? watched.map((j) => `orch_chg ${j}`).join(' || ') : null;
+    steps.push({ index: s.index, guards, body: s.impl.apply(s.args, s.prepared, c, compiled.ctx, { watchChanged }) });
+  }
+
+  let outputs = new Map<number, StepOutput>();
+  let stderr = '';
+  if (steps.length > 0) {
+    const nonce = newNonce();
+    const script = buildBatch(nonce, steps, presets.join('\n'));
+    const res = await conn.runScript(script, {
+      onStdout: onStepText ? (chunk) => chunk.split('\n').forEach((l) => l && !l.startsWith('@@ORCH') && onStepText(redactor.redact(l))) : undefined,
+    });
+    outputs = parseBatchOutput(res.stdout, nonce);
+    stderr = res.stderr.trim();
+  }
+
+  return compiled.states.map((s) => {
+    const c = checks[s.index]!;
+    if (!inBatch.has(s.index)) {
+      if (c.status === 'error') return stateResult(s, 'failed', false, false, c.comment, c.diff);
+      return stateResult(s, 'clean', true, false, c.comment, undefined);
+    }
+    const out = outputs.get(s.index) ?? missingOutput(s.index);
+    if (out.status === 'skip') {
+      const noChanges = out.kv.skipped === 'no_changes';
+      return noChanges
+        ? stateResult(s, 'clean', true, false, 'onchanges: no watched state changed', undefined)
+        : stateResult(s, 'not_run', false, false, 'not run: a requisite failed', undefined);
+    }
+    if (out.status === null && !outputs.has(s.index)) {
+      return stateResult(s, 'not_run', false, false, `not run: the apply script ended early${stderr ? ` (${stderr})` : ''}`, undefined);
+    }
+    const outcome = s.impl.interpretApply
+      ? s.impl.interpretApply(s.args, s.prepared, out, compiled.ctx)
+      : defaultApplyOutcome(out, s.decl.id);
+    const status: StateStatus = !outcome.result ? 'failed' : outcome.changed ? 'changed' : 'clean';
+    return stateResult(s, status, outcome.result, outcome.changed, outcome.comment, outcome.changed ? (outcome.diff ?? c.diff) : undefined);
+  });
+}
+
+function stateResult(
+  s: CompiledState,
+  status: StateStatus,
+  result: boolean | null,
+  changed: boolean,
+  comment: string,
+  diff: string | undefined,
+): StateResult {
+  const r: StateResult = {
+    id: s.decl.id,
+    fn: s.decl.fn,
+    name: String(s.args.name ?? s.decl.id),
+    status,
+    result,
+    changed,
+    comment: redactor.redact(comment),
+    file: s.decl.file,
+    line: s.decl.line,
+  };
+  if (diff) r.diff = redactor.redact(diff);
+  return r;
+}

@@ -1,0 +1,43 @@
+// Splits the output of a batched script (src/shell/script.ts) back into per-step results. Lines carrying the
+// run's nonce are protocol; everything else between a step's markers is that step's free text (stdout+stderr).
+import { MARK } from '../shell/script.js';
+
+export interface StepOutput {
+  index: number;
+  /** Exit status of the step's subshell; 'skip' when its guard was false; null when the step never ended. */
+  status: number | 'skip' | null;
+  kv: Record<string, string>;
+  /** Free text the step printed (commands' stdout and stderr), trimmed. */
+  text: string;
+}
+
+/** Parse a batch's stdout; steps that began but never ended (the script died) get status null. */
+export function parseBatchOutput(stdout: string, nonce: string): Map<number, StepOutput> {
+  const prefix = `${MARK}:${nonce}:`;
+  const steps = new Map<number, StepOutput>();
+  let current: StepOutput | null = null;
+  let text: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith(prefix)) {
+      if (current) text.push(line);
+      continue;
+    }
+    const rest = line.slice(prefix.length);
+    const [kind, ...fields] = rest.split(':');
+    if (kind === 'begin') {
+      current = { index: Number(fields[0]), status: null, kv: {}, text: '' };
+      text = [];
+      steps.set(current.index, current);
+    } else if (kind === 'end' && current) {
+      const raw = fields[1];
+      current.status = raw === 'skip' ? 'skip' : Number(raw);
+      current.text = text.join('\n').trim();
+      current = null;
+    } else if (kind === 'kv' && current) {
+      const key = fields[0] ?? '';
+      current.kv[key] = Buffer.from(fields.slice(1).join(':'), 'hex').toString('utf8');
+    }
+  }
+  if (current) current.text = text.join('\n').trim();
+  return steps;
+}

@@ -1,0 +1,62 @@
+// The one result shape of a state and of a host run (like Salt's {id, result, changed, comment, changes}).
+// This is the stable `--output json` schema documented in README.md.
+
+export type StateStatus = 'clean' | 'changed' | 'would_change' | 'unknown' | 'failed' | 'not_run';
+
+export interface StateResult {
+  id: string;
+  /** 'file.managed' */
+  fn: string;
+  name: string;
+  status: StateStatus;
+  /** true ok, false failed, null in test mode when it would change or cannot be known. */
+  result: boolean | null;
+  changed: boolean;
+  comment: string;
+  diff?: string;
+  file: string;
+  line?: number;
+}
+
+export interface HostRunResult {
+  host: string;
+  /** false when the host could not be reached or compiled, or any state failed. */
+  ok: boolean;
+  /** Reaching or compiling the host failed: no state ran. */
+  error?: { code: string; message: string };
+  states: StateResult[];
+  stats: { connections: number; execs: number };
+  ms: number;
+}
+
+export interface RunSummary {
+  hosts: number;
+  unreachable: number;
+  failedHosts: number;
+  states: Record<StateStatus, number>;
+}
+
+/** Count states by status and hosts by outcome. */
+export function summarize(results: HostRunResult[]): RunSummary {
+  const states: Record<StateStatus, number> = {
+    clean: 0,
+    changed: 0,
+    would_change: 0,
+    unknown: 0,
+    failed: 0,
+    not_run: 0,
+  };
+  let unreachable = 0;
+  let failedHosts = 0;
+  for (const h of results) {
+    if (h.error && isTransportCode(h.error.code)) unreachable++;
+    else if (!h.ok) failedHosts++;
+    for (const s of h.states) states[s.status]++;
+  }
+  return { hosts: results.length, unreachable, failedHosts, states };
+}
+
+/** Error codes meaning the host could not be reached or trusted. */
+export function isTransportCode(code: string): boolean {
+  return ['HOST_UNREACHABLE', 'AUTH_FAILED', 'HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'TIMEOUT'].includes(code);
+}

@@ -1,0 +1,117 @@
+// A state run over many hosts: per host one connection; facts (1 exec), compile on the controller, check (1 exec),
+// apply (1 exec, only when something needs it). Every host is compiled before any host is changed: one bad template
+// or state file aborts the run with nothing written anywhere. Hosts otherwise run independently, in parallel.
+import type { ProjectConfig } from '../config/project.js';
+import { OrchError, errorMessage } from '../errors.js';
+import { gatherFacts } from '../facts/gather.js';
+import type { HostSpec } from '../inventory/types.js';
+import { compilePillar } from '../pillar/load.js';
+import { createRenderEnv } from '../render/env.js';
+import { redactor } from '../secrets/redactor.js';
+import { defaultResolver } from '../secrets/resolver.js';
+import { fleetOptionsFor, onEachHost, type HostOutcome } from '../transport/fleet.js';
+import { compileHost, type CompiledHost } from './compile.js';
+import { applyPhase, checkPhase, testResults } from './phases.js';
+import type { HostRunResult, StateResult } from './result.js';
+import type { Connection } from '../transport/types.js';
+import { Barrier } from './barrier.js';
+
+export type RunMode = 'apply' | 'test';
+
+export type ProgressEvent =
+  | { host: string; phase: 'connecting' | 'facts' | 'compiling' | 'waiting' | 'checking' | 'applying' }
+  | { host: string; phase: 'output'; line: string }
+  | { host: string; phase: 'done'; result: HostRunResult };
+
+export interface RunOptions {
+  mode: RunMode;
+  /** State files to run instead of the top file's. */
+  only?: string[];
+  acceptNewHostKeys?: boolean;
+  onProgress?: (e: ProgressEvent) => void;
+  /** Called with each host's result as soon as it is known (jobs store it at once). */
+  onHostResult?: (r: HostRunResult) => void | Promise<void>;
+}
+
+export interface RunReport {
+  mode: RunMode;
+  /** Set when compiling some host failed: the run stopped before any host was changed. */
+  aborted?: { host: string; code: string; message: string };
+  hosts: HostRunResult[];
+}
+
+/** Run the states of `hosts` in apply or test mode. */
+export async function runStates(project: ProjectConfig, hosts: HostSpec[], opts: RunOptions): Promise<RunReport> {
+  const env = createRenderEnv(project.root);
+  const resolver = defaultResolver(project);
+  const barrier = new Barrier(hosts.map((h) => h.name));
+  const progress = (e: ProgressEvent) => opts.onProgress?.(e);
+  let aborted: RunReport['aborted'];
+
+  const work = async (host: HostSpec, conn: Connection) => {
+    progress({ host: host.name, phase: 'facts' });
+    let compiled: CompiledHost;
+    try {
+      const facts = await gatherFacts(conn);
+      progress({ host: host.name, phase: 'compiling' });
+      const pillar = await compilePillar(project, host, { resolver, facts });
+      compiled = compileHost({ root: project.root, env, host, facts, pillar, only: opts.only });
+    } catch (err) {
+      if (err instanceof OrchError && isInputCode(err.code)) {
+        aborted ??= { host: host.name, code: err.code, message: redactor.redact(err.message) };
+        barrier.fail(host.name);
+      } else barrier.leave(host.name);
+      throw err;
+    }
+    progress({ host: host.name, phase: 'waiting' });
+    if (!(await barrier.arrive(host.name))) {
+      throw new OrchError('STATE_ERROR', `not run: another host's states failed to compile (${aborted?.host ?? '?'})`);
+    }
+    progress({ host: host.name, phase: 'checking' });
+    const checks = await checkPhase(conn, compiled);
+    if (opts.mode === 'test') return testResults(compiled, checks);
+    if (!checks.some((c) => c.status !== 'clean')) return testResults(compiled, checks);
+    progress({ host: host.name, phase: 'applying' });
+    return applyPhase(conn, compiled, checks, (line) => progress({ host: host.name, phase: 'output', line }));
+  };
+
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  const outcomes = await onEachHost<StateResult[]>(
+    hosts,
+    fleetOptionsFor(project, { acceptNewHostKeys: opts.acceptNewHostKeys }),
+    (conn) => work(byName.get(conn.host.name)!, conn),
+    {
+      onStart: (h) => progress({ host: h.name, phase: 'connecting' }),
+      onDone: (o) => {
+        // A host that failed before compiling (unreachable) must not hold the others at the barrier.
+        barrier.leave(o.host.name);
+        const result = toHostResult(o);
+        progress({ host: o.host.name, phase: 'done', result });
+        void opts.onHostResult?.(result);
+      },
+    },
+  );
+  const report: RunReport = { mode: opts.mode, hosts: outcomes.map(toHostResult) };
+  if (aborted) report.aborted = aborted;
+  return report;
+}
+
+function isInputCode(code: string): boolean {
+  return ['YAML_ERROR', 'TEMPLATE_ERROR', 'PILLAR_MISSING_KEY', 'STATE_ERROR', 'SECRET_ERROR', 'BAD_INPUT'].includes(code);
+}
+
+function toHostResult(o: HostOutcome<StateResult[]>): HostRunResult {
+  const stats = { connections: o.stats.connections, execs: o.stats.execs };
+  if (!o.ok) {
+    return {
+      host: o.host.name,
+      ok: false,
+      error: { code: o.error.code, message: redactor.redact(errorMessage(o.error)) },
+      states: [],
+      stats,
+      ms: o.ms,
+    };
+  }
+  const ok = o.value.every((s) => s.status !== 'failed' && s.status !== 'not_run');
+  return { host: o.host.name, ok, states: o.value, stats, ms: o.ms };
+}

@@ -1,0 +1,32 @@
+// Pieces shared by state modules: argument schemas, the default apply interpretation, small shell idioms.
+import { z } from 'zod';
+import type { StepOutput } from '../engine/protocol.js';
+import type { ApplyOutcome } from './types.js';
+
+/** Octal file mode as a quoted string ('0644'); numbers are refused because YAML would read 0644 as 644. */
+export const modeSchema = z
+  .string()
+  .regex(/^0?[0-7]{3,4}$/, "mode must be a quoted octal string such as '0644'")
+  .transform((m) => m.replace(/^0(?=[0-7]{4})/, '').padStart(4, '0'));
+
+export const absolutePath = z.string().regex(/^\//, 'must be an absolute path');
+
+/** Default reading of an apply step: status 100 = changed, 0 = already right, anything else = failed. */
+export function defaultApplyOutcome(out: StepOutput, what: string): ApplyOutcome {
+  if (out.status === 100) return { result: true, changed: true, comment: out.kv.comment ?? `${what} changed` };
+  if (out.status === 0) return { result: true, changed: false, comment: out.kv.comment ?? `${what} already in the desired state` };
+  if (out.status === 'skip') return { result: false, changed: false, comment: `not run: ${out.kv.skipped ?? 'guard'}` };
+  const detail = out.text ? `: ${lastLines(out.text, 6)}` : '';
+  const status = out.status === null ? 'the script ended early' : `exit status ${out.status}`;
+  return { result: false, changed: false, comment: `${what} failed (${status})${detail}` };
+}
+
+/** The last n lines of command output, for failure comments. */
+export function lastLines(text: string, n: number): string {
+  return text.split('\n').slice(-n).join('\n');
+}
+
+/** Normalize a mode as stat prints it (644, 0644, 600) to four digits. */
+export function normMode(mode: string | undefined): string | undefined {
+  return mode === undefined ? undefined : mode.padStart(4, '0');
+}

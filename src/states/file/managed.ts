@@ -1,0 +1,112 @@
+// file.managed: a file's content (from a template or inline), owner, group and mode. Written atomically: a temp
+// file in the same directory, then rename. It never follows into other files and never deletes anything.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import { z } from 'zod';
+import { printContent, shQuote } from '../../shell/quote.js';
+import { absolutePath, defaultApplyOutcome, modeSchema, normMode } from '../common.js';
+import type { StateFunction } from '../types.js';
+
+const args = z
+  .object({
+    name: absolutePath,
+    source: z.string().optional(),
+    contents: z.string().optional(),
+    context: z.record(z.string(), z.unknown()).optional(),
+    user: z.string().optional(),
+    group: z.string().optional(),
+    mode: modeSchema.optional(),
+    makedirs: z.boolean().default(false),
+    show_diff: z.boolean().default(true),
+  })
+  .strict()
+  .refine((a) => (a.source === undefined) !== (a.contents === undefined), {
+    message: 'give exactly one of source (a template) or contents',
+  });
+type Args = z.infer<typeof args>;
+
+interface Prepared {
+  content: string;
+  sha256: string;
+}
+
+/** Diffs are only fetched for files up to this size; larger ones report a checksum change. */
+const MAX_DIFF_BYTES = 256 * 1024;
+
+export const fileManaged: StateFunction<Args, Prepared> = {
+  args,
+  prepare(a, ctx) {
+    const content = a.source !== undefined ? ctx.renderTemplate(a.source, a.context ?? {}) : a.contents!;
+    return { content, sha256: createHash('sha256').update(content, 'utf8').digest('hex') };
+  },
+  check(a, p) {
+    const f = shQuote(a.name);
+    return `f=${f}
+if [ -f "$f" ] && [ ! -L "$f" ]; then
+  orch_kv exists file
+  orch_kv stat "$(orch_stat "$f")"
+  if [ "$(orch_sha256 "$f")" != ${p.sha256} ]; then
+    orch_kv differs 1
+    if [ "$(wc -c < "$f")" -le ${MAX_DIFF_BYTES} ]; then orch_kvfile content "$f"; fi
+  fi
+elif [ -e "$f" ] || [ -L "$f" ]; then orch_kv exists other
+else
+  orch_kv exists none
+  if [ -d ${shQuote(path.posix.dirname(a.name))} ]; then orch_kv parent 1; fi
+fi`;
+  },
+  interpretCheck(a, p, out) {
+    const kv = out.kv;
+    if (out.status !== 0) return { status: 'error', comment: `could not inspect ${a.name}: ${out.text}` };
+    if (kv.exists === 'other') {
+      return { status: 'error', comment: `${a.name} exists and is not a regular file; refusing to replace it` };
+    }
+    if (kv.exists === 'none') {
+      const parentNote = kv.parent === '1' || a.makedirs ? '' : ' (its directory does not exist yet)';
+      return {
+        status: 'change',
+        comment: `${a.name} would be created${parentNote}`,
+        diff: a.show_diff ? createTwoFilesPatch(a.name, a.name, '', p.content, '(absent)', '(orch)') : 'new file',
+      };
+    }
+    const [user, group, mode] = (kv.stat ?? '::').split(':');
+    const changes: string[] = [];
+    let diff: string | undefined;
+    if (kv.differs === '1') {
+      if (kv.content !== undefined && a.show_diff) {
+        diff = createTwoFilesPatch(a.name, a.name, kv.content, p.content, '(on host)', '(orch)');
+      } else changes.push('content differs');
+    }
+    if (a.user !== undefined && a.user !== user) changes.push(`user ${user} -> ${a.user}`);
+    if (a.group !== undefined && a.group !== group) changes.push(`group ${group} -> ${a.group}`);
+    if (a.mode !== undefined && a.mode !== normMode(mode)) changes.push(`mode ${normMode(mode)} -> ${a.mode}`);
+    if (!diff && changes.length === 0) return { status: 'clean', comment: `${a.name} is in the desired state` };
+    const desc = [diff ? 'content' : '', ...changes].filter(Boolean).join('; ');
+    return { status: 'change', comment: `${a.name} would be updated: ${desc}`, diff: [changes.join('\n'), diff ?? ''].filter(Boolean).join('\n') };
+  },
+  apply(a, p) {
+    const f = shQuote(a.name);
+    const dir = shQuote(path.posix.dirname(a.name));
+    const owner = a.user !== undefined || a.group !== undefined ? `${a.user ?? ''}${a.group !== undefined ? `:${a.group}` : ''}` : '';
+    return `f=${f}; d=${dir}
+${a.makedirs ? 'mkdir -p "$d"' : '[ -d "$d" ] || { echo "directory $d does not exist"; exit 1; }'}
+if [ -e "$f" ] && { [ ! -f "$f" ] || [ -L "$f" ]; }; then echo "$f exists and is not a regular file"; exit 1; fi
+tmp=$(mktemp "$d/.orch.XXXXXX")
+trap 'rm -f "$tmp"' EXIT
+${printContent(p.content, '> "$tmp"')}
+if [ -f "$f" ]; then chown "$(orch_stat "$f" | cut -d: -f1,2)" "$tmp"; chmod "$(orch_stat "$f" | cut -d: -f3)" "$tmp"; else chmod 0644 "$tmp"; fi
+${owner ? `chown ${shQuote(owner)} "$tmp"` : ''}
+${a.mode ? `chmod ${a.mode} "$tmp"` : ''}
+if [ -f "$f" ] && cmp -s "$tmp" "$f" && [ "$(orch_stat "$tmp")" = "$(orch_stat "$f")" ]; then
+  rm -f "$tmp"
+else
+  mv -f "$tmp" "$f"
+  orch_changed=1
+  orch_kv comment ${shQuote(`${a.name} updated`)}
+fi`;
+  },
+  interpretApply(a, _p, out) {
+    return defaultApplyOutcome(out, a.name);
+  },
+};

@@ -1,0 +1,20 @@
+// The registry of state module functions: `module.function` -> implementation. Unknown names are input errors.
+import { fileManaged } from './file/managed.js';
+import type { AnyStateFunction } from './types.js';
+
+const registry = new Map<string, AnyStateFunction>([['file.managed', fileManaged]]);
+
+/** The implementation of `module.function`, or undefined. */
+export function lookupState(fn: string): AnyStateFunction | undefined {
+  return registry.get(fn);
+}
+
+/** Every registered `module.function` name, sorted (for error hints and docs). */
+export function stateNames(): string[] {
+  return [...registry.keys()].sort();
+}
+
+/** Add implementations (used by module files and tests). */
+export function registerStates(entries: Record<string, AnyStateFunction>): void {
+  for (const [name, fn] of Object.entries(entries)) registry.set(name, fn);
+}

@@ -1,0 +1,63 @@
+// The contract every state module function fulfils: validate args, prepare on the controller, a read-only check
+// step, an apply step, and the interpretation of each step's output. Modules never talk to the host themselves:
+// the engine batches their steps into one remote script per phase.
+import type { ZodType } from 'zod';
+import type { Facts } from '../facts/types.js';
+import type { HostSpec } from '../inventory/types.js';
+import type { StepOutput } from '../engine/protocol.js';
+
+export interface StateContext {
+  host: HostSpec;
+  facts: Facts;
+  pillar: Record<string, unknown>;
+  /** Render a template from templates/ with the host's context plus extra values. */
+  renderTemplate(name: string, extra?: Record<string, unknown>): string;
+}
+
+export type CheckStatus = 'clean' | 'change' | 'unknown' | 'error';
+
+export interface CheckOutcome {
+  status: CheckStatus;
+  comment: string;
+  /** Unified diff or a readable description of the change (secrets are masked by the engine). */
+  diff?: string;
+  /** Module-private findings handed to apply (e.g. which packages are missing). */
+  plan?: unknown;
+}
+
+export interface ApplyOutcome {
+  result: boolean;
+  changed: boolean;
+  comment: string;
+  diff?: string;
+}
+
+/** How the engine asks an apply step to react to watched states (service restarts, reloads). */
+export interface ApplyTriggers {
+  /** Shell condition true at run time when any watched state changed; null when nothing is watched. */
+  watchChanged: string | null;
+}
+
+export interface StateFunction<A = Record<string, unknown>, P = unknown> {
+  /** Arguments accepted; unknown ones are rejected at compile time. `name` defaults to the state id. */
+  args: ZodType<A>;
+  /** Controller-side preparation (render templates, hash contents, compute verifiers). Must not touch the host. */
+  prepare?(args: A, ctx: StateContext): P;
+  /** Read-only shell body reporting the current state through orch_kv. It must never change anything. */
+  check(args: A, prepared: P, ctx: StateContext): string;
+  /** Turn the check step's output into an outcome. `watchWouldTrigger` is set when a watched state would change. */
+  interpretCheck(args: A, prepared: P, out: StepOutput, ctx: StateContext, watchWouldTrigger: boolean): CheckOutcome;
+  /**
+   * Shell body making it so. It re-checks on the host before acting (so it is right even when the check was
+   * 'unknown'), sets orch_changed=1 when it changed something, and fails with a non-zero status on error.
+   */
+  apply(args: A, prepared: P, check: CheckOutcome, ctx: StateContext, triggers: ApplyTriggers): string;
+  /** Interpret the apply step; the default reads the exit status (0 ok, 100 changed, else failed). */
+  interpretApply?(args: A, prepared: P, out: StepOutput, ctx: StateContext): ApplyOutcome;
+  /** True when `watch` means more than `require` for this function (services restart on change). */
+  reactsToWatch?: boolean;
+}
+
+// A registry entry erases the argument types: the engine validates args with the function's own schema first.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStateFunction = StateFunction<any, any>;

@@ -1,0 +1,95 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseFacts } from '../../../src/facts/parse.js';
+import { compileHost } from '../../../src/engine/compile.js';
+import { applyPhase, checkPhase, testResults } from '../../../src/engine/phases.js';
+import { createRenderEnv } from '../../../src/render/env.js';
+import { LocalConnection, testHost } from '../../helpers/local-connection.js';
+
+describe('engine phases on a local shell', () => {
+  let root: string;
+  let target: string;
+  const facts = parseFacts('');
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'orch-engine-'));
+    target = path.join(root, 'host');
+    mkdirSync(path.join(root, 'states'));
+    mkdirSync(path.join(root, 'templates'));
+    mkdirSync(target);
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  function writeStates(top: string, files: Record<string, string>) {
+    writeFileSync(path.join(root, 'states', 'top.yaml'), top);
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(root, name), text);
+  }
+
+  function compile(pillar: Record<string, unknown> = {}) {
+    return compileHost({ root, env: createRenderEnv(root), host: testHost(), facts, pillar });
+  }
+
+  it('checks, applies once, then reports clean, in one exec per phase', async () => {
+    writeStates("'*': [site]\n", {
+      'states/site.yaml': `motd:\n  file.managed:\n    - name: ${target}/motd\n    - source: motd.njk\n    - mode: '0640'\n` +
+        `conf:\n  file.managed:\n    - name: ${target}/sub/app.conf\n    - contents: "port = {{ pillar.port }}\\n"\n    - makedirs: true\n    - require:\n      - file: motd\n`,
+      'templates/motd.njk': 'Welcome to {{ host }}\n',
+    });
+    const conn = new LocalConnection(testHost());
+    const compiled = compile({ port: 5432 });
+    const checks = await checkPhase(conn, compiled);
+    assert.deepEqual(checks.map((c) => c.status), ['change', 'change']);
+    assert.match(checks[0]!.diff!, /\+Welcome to local.example.com/);
+    assert.equal(existsSync(path.join(target, 'motd')), false, 'check must not write');
+
+    const results = await applyPhase(conn, compiled, checks);
+    assert.deepEqual(results.map((r) => r.status), ['changed', 'changed']);
+    assert.equal(readFileSync(path.join(target, 'motd'), 'utf8'), 'Welcome to local.example.com\n');
+    assert.equal(statSync(path.join(target, 'motd')).mode & 0o777, 0o640);
+    assert.equal(readFileSync(path.join(target, 'sub/app.conf'), 'utf8'), 'port = 5432\n');
+    assert.equal(conn.stats().execs, 2);
+
+    const again = await checkPhase(conn, compile({ port: 5432 }));
+    assert.deepEqual(again.map((c) => c.status), ['clean', 'clean']);
+  });
+
+  it('shows a unified diff of a drifted file and does not touch it in test mode', async () => {
+    writeStates("'*': [site]\n", { 'states/site.yaml': `f:\n  file.managed:\n    - name: ${target}/f\n    - contents: "a\\nb\\n"\n` });
+    writeFileSync(path.join(target, 'f'), 'a\nB\n');
+    const conn = new LocalConnection(testHost());
+    const compiled = compile();
+    const results = testResults(compiled, await checkPhase(conn, compiled));
+    assert.equal(results[0]!.status, 'would_change');
+    assert.match(results[0]!.diff!, /-B\n\+b/);
+    assert.equal(readFileSync(path.join(target, 'f'), 'utf8'), 'a\nB\n');
+  });
+
+  it('does not run a state whose requisite failed', async () => {
+    writeStates("'*': [site]\n", {
+      'states/site.yaml':
+        `bad:\n  file.managed:\n    - name: ${target}/missing-dir/x\n    - contents: "x\\n"\n` +
+        `after:\n  file.managed:\n    - name: ${target}/after\n    - contents: "y\\n"\n    - require: [bad]\n`,
+    });
+    const conn = new LocalConnection(testHost());
+    const compiled = compile();
+    const results = await applyPhase(conn, compiled, await checkPhase(conn, compiled));
+    assert.deepEqual(results.map((r) => r.status), ['failed', 'not_run']);
+    assert.equal(existsSync(path.join(target, 'after')), false);
+  });
+
+  it('leaves no temp file behind when a write fails', async () => {
+    writeStates("'*': [site]\n", {
+      'states/site.yaml': `f:\n  file.managed:\n    - name: ${target}/f\n    - contents: "x\\n"\n    - user: no-such-user-orch\n`,
+    });
+    const conn = new LocalConnection(testHost());
+    const compiled = compile();
+    const results = await applyPhase(conn, compiled, await checkPhase(conn, compiled));
+    assert.equal(results[0]!.status, 'failed');
+    assert.deepEqual(
+      (await import('node:fs')).readdirSync(target).filter((n) => n.startsWith('.orch')),
+      [],
+    );
+  });
+});
