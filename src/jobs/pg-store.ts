@@ -1,0 +1,422 @@
+// The PostgreSQL job store, for controllers and workers on several machines sharing one job history. Tables live in
+// the SQL schema `orch` (see pg-schema.ts). Every value travels as a query parameter; identifiers are fixed text.
+// Claims use FOR UPDATE SKIP LOCKED; host locks are rows keyed by host with a lease. It stores what callers give
+// (after the redaction net) and never runs jobs; it touches nothing outside schema `orch`.
+import pg from 'pg';
+import { OrchError } from '../errors.js';
+import {
+  MAX_JID_RETRIES,
+  checkFilter,
+  checkFinalStatus,
+  checkLeaseMs,
+  checkNewJob,
+  describePgUrl,
+  guarded,
+  lockOrder,
+  plusMs,
+  storedJson,
+  storedText,
+} from './common.js';
+import { JidGenerator, processJids } from './jid.js';
+import { REAP_LOCK_KEY, migratePg } from './pg-schema.js';
+import {
+  DEFAULT_LEASE_MS,
+  type HostResultRecord,
+  type JobFilter,
+  type JobRecord,
+  type JobStatus,
+  type JobStore,
+  type LockResult,
+  type NewJob,
+} from './store.js';
+
+export interface PgStoreOptions {
+  /** Id source; tests inject one to force collisions. */
+  jids?: JidGenerator;
+  /** Connections in the pool (default 4). */
+  poolSize?: number;
+  /** How long to wait for a connection (default 5000 ms). */
+  connectTimeoutMs?: number;
+}
+
+interface JobRow {
+  jid: string;
+  verb: string;
+  target: string;
+  args: Record<string, unknown>;
+  username: string;
+  status: JobStatus;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  worker: string | null;
+  lease_until: Date | null;
+  exit_code: number | null;
+  summary: Record<string, unknown> | null;
+  cancel_requested: boolean;
+  hosts: { host: string; status: string; result: unknown; updated_at: string }[];
+}
+
+const ACTIVE = `('queued','running')`;
+const FINAL = `('succeeded','failed','cancelled','interrupted')`;
+/** Deadlock and serialization failures: the transaction was rolled back whole and may simply run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const TX_ATTEMPTS = 3;
+
+/** A job row with its host results gathered in the same statement (one snapshot). */
+const SELECT_JOBS = `SELECT j.*, COALESCE((
+    SELECT json_agg(json_build_object('host', h.host, 'status', h.status, 'result', h.result,
+                                      'updated_at', h.updated_at) ORDER BY h.host)
+    FROM orch.host_results h WHERE h.jid = j.jid), '[]'::json) AS hosts
+  FROM orch.jobs j`;
+
+/** Connect to PostgreSQL at url and create or migrate schema `orch`. */
+export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promise<PgJobStore> {
+  const where = describePgUrl(url);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 4,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: 10_000,
+    application_name: 'orch',
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  try {
+    await guarded(where, 'open', async () => {
+      const client = await pool.connect();
+      try {
+        await migratePg(client, where);
+      } finally {
+        client.release();
+      }
+    });
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  return new PgJobStore(pool, where, opts.jids ?? processJids);
+}
+
+/** Thrown inside a lock transaction to roll it back; never leaves this module. */
+class LockConflict {
+  constructor(
+    readonly host: string,
+    readonly heldBy: string,
+  ) {}
+}
+
+export class PgJobStore implements JobStore {
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly where: string,
+    private readonly jids: JidGenerator,
+  ) {}
+
+  async create(job: NewJob): Promise<JobRecord> {
+    checkNewJob(job);
+    return this.op('create', async () => {
+      const now = new Date();
+      const running = job.status === 'running';
+      let jid = this.jids.next();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.pool.query(
+            `INSERT INTO orch.jobs (jid, verb, target, args, username, status, created_at, started_at, worker, lease_until)
+             VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)`,
+            [
+              jid,
+              job.verb,
+              storedText(job.target),
+              storedJson(job.args ?? {}),
+              job.user,
+              job.status,
+              now,
+              running ? now : null,
+              job.worker ?? null,
+              running ? plusMs(now, job.leaseMs ?? DEFAULT_LEASE_MS) : null,
+            ],
+          );
+          break;
+        } catch (err) {
+          const e = err as { code?: string; constraint?: string };
+          if (e.code !== '23505' || e.constraint !== 'jobs_pkey' || attempt >= MAX_JID_RETRIES) throw err;
+          // Another process or machine took this id: move past it.
+          this.jids.observe(jid);
+          jid = this.jids.next();
+        }
+      }
+      return (await this.read(jid))!;
+    });
+  }
+
+  async claimNext(worker: string, leaseMs: number): Promise<JobRecord | null> {
+    checkLeaseMs(leaseMs);
+    await this.reapExpired();
+    return this.op('claimNext', async () => {
+      const now = new Date();
+      const res = await this.pool.query<{ jid: string }>(
+        `UPDATE orch.jobs SET status = 'running', worker = $1, started_at = $2, lease_until = $3
+         WHERE status = 'queued' AND jid = (
+           SELECT jid FROM orch.jobs WHERE status = 'queued' ORDER BY jid LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING jid`,
+        [worker, now, plusMs(now, leaseMs)],
+      );
+      const jid = res.rows[0]?.jid;
+      return jid === undefined ? null : this.read(jid);
+    });
+  }
+
+  async heartbeat(jid: string, worker: string, leaseMs: number): Promise<boolean> {
+    checkLeaseMs(leaseMs);
+    return this.op('heartbeat', async () => {
+      const res = await this.pool.query<{ n: number }>(
+        `WITH j AS (
+           UPDATE orch.jobs SET lease_until = $1 WHERE jid = $2 AND worker = $3 AND status = 'running' RETURNING jid),
+         l AS (UPDATE orch.host_locks SET lease_until = $1 WHERE jid IN (SELECT jid FROM j))
+         SELECT count(*)::int AS n FROM j`,
+        [plusMs(new Date(), leaseMs), jid, worker],
+      );
+      return (res.rows[0]?.n ?? 0) > 0;
+    });
+  }
+
+  async putHostResult(jid: string, host: string, status: string, result: unknown): Promise<void> {
+    await this.op('putHostResult', () =>
+      this.pool.query(
+        `INSERT INTO orch.host_results (jid, host, status, result, updated_at) VALUES ($1, $2, $3, $4::jsonb, $5)
+         ON CONFLICT (jid, host) DO UPDATE
+           SET status = EXCLUDED.status, result = EXCLUDED.result, updated_at = EXCLUDED.updated_at`,
+        [jid, host, storedText(status), storedJson(result), new Date()],
+      ),
+    );
+  }
+
+  async finish(
+    jid: string,
+    status: JobStatus,
+    exitCode: number,
+    summary?: Record<string, unknown>,
+  ): Promise<void> {
+    checkFinalStatus(status);
+    await this.op('finish', async () => {
+      const res = await this.pool.query<{ n: number }>(
+        `WITH j AS (
+           UPDATE orch.jobs SET status = $2, exit_code = $3, summary = $4::jsonb, finished_at = $5, lease_until = NULL
+           WHERE jid = $1 RETURNING jid),
+         d AS (DELETE FROM orch.host_locks WHERE jid IN (SELECT jid FROM j))
+         SELECT count(*)::int AS n FROM j`,
+        [jid, status, exitCode, summary === undefined ? null : storedJson(summary), new Date()],
+      );
+      if ((res.rows[0]?.n ?? 0) === 0) throw new OrchError('JOB_STORE_ERROR', `no job ${jid} to finish`);
+    });
+  }
+
+  async get(jid: string): Promise<JobRecord | null> {
+    return this.op('get', () => this.read(jid));
+  }
+
+  async list(f: JobFilter): Promise<JobRecord[]> {
+    const limit = checkFilter(f);
+    return this.op('list', async () => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const param = (v: unknown): string => {
+        params.push(v);
+        return `$${params.length}`;
+      };
+      if (f.host !== undefined) {
+        const p = param(f.host);
+        where.push(
+          `(j.target = ${p} OR EXISTS (SELECT 1 FROM orch.host_results h WHERE h.jid = j.jid AND h.host = ${p}))`,
+        );
+      }
+      if (f.target !== undefined) where.push(`j.target = ${param(f.target)}`);
+      if (f.verb !== undefined) where.push(`j.verb = ${param(f.verb)}`);
+      if (f.status !== undefined) where.push(`j.status = ${param(f.status)}`);
+      if (f.since !== undefined) where.push(`j.created_at >= ${param(f.since)}`);
+      const res = await this.pool.query<JobRow>(
+        `${SELECT_JOBS} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY j.jid DESC LIMIT ${param(limit)}`,
+        params,
+      );
+      return res.rows.map(toRecord);
+    });
+  }
+
+  async requestCancel(jid: string): Promise<JobRecord | null> {
+    return this.op('requestCancel', async () => {
+      await this.tx(async (c) => {
+        const res = await c.query<{ status: JobStatus }>(
+          `UPDATE orch.jobs SET cancel_requested = true,
+             status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+             finished_at = CASE WHEN status = 'queued' THEN $2 ELSE finished_at END,
+             lease_until = CASE WHEN status = 'queued' THEN NULL ELSE lease_until END
+           WHERE jid = $1 AND status IN ${ACTIVE} RETURNING status`,
+          [jid, new Date()],
+        );
+        if (res.rows[0]?.status === 'cancelled')
+          await c.query(`DELETE FROM orch.host_locks WHERE jid = $1`, [jid]);
+      });
+      return this.read(jid);
+    });
+  }
+
+  async isCancelRequested(jid: string): Promise<boolean> {
+    return this.op('isCancelRequested', async () => {
+      const res = await this.pool.query<{ yes: boolean }>(
+        `SELECT (cancel_requested OR status = 'cancelled') AS yes FROM orch.jobs WHERE jid = $1`,
+        [jid],
+      );
+      return res.rows[0]?.yes === true;
+    });
+  }
+
+  async reapExpired(now: Date = new Date()): Promise<string[]> {
+    return this.op('reapExpired', () =>
+      this.tx(async (c) => {
+        // One reaper at a time: a second one would only wait for the same rows.
+        const got = await c.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock($1::bigint) AS ok`, [
+          REAP_LOCK_KEY,
+        ]);
+        if (!got.rows[0]?.ok) return [];
+        const res = await c.query<{ jid: string }>(
+          `WITH r AS (
+             UPDATE orch.jobs SET status = 'interrupted', finished_at = $1, lease_until = NULL
+             WHERE status = 'running' AND lease_until < $1 RETURNING jid),
+           d AS (
+             DELETE FROM orch.host_locks WHERE lease_until < $1 OR jid IN (SELECT jid FROM r)
+               OR jid IN (SELECT jid FROM orch.jobs WHERE status NOT IN ${ACTIVE}))
+           SELECT jid FROM r ORDER BY jid`,
+          [now],
+        );
+        return res.rows.map((r) => r.jid);
+      }),
+    );
+  }
+
+  async prune(olderThan: Date): Promise<number> {
+    return this.op('prune', async () => {
+      const res = await this.pool.query(
+        `DELETE FROM orch.jobs WHERE status IN ${FINAL} AND COALESCE(finished_at, created_at) < $1`,
+        [olderThan],
+      );
+      return res.rowCount ?? 0;
+    });
+  }
+
+  async lockHosts(jid: string, hosts: string[], leaseMs: number): Promise<LockResult> {
+    checkLeaseMs(leaseMs);
+    const ordered = lockOrder(hosts);
+    await this.reapExpired();
+    return this.op('lockHosts', async () => {
+      try {
+        await this.tx(async (c) => {
+          // FOR SHARE keeps the job from finishing (and dropping its locks) while it takes them.
+          const job = await c.query<{ status: JobStatus }>(
+            `SELECT status FROM orch.jobs WHERE jid = $1 FOR SHARE`,
+            [jid],
+          );
+          const status = job.rows[0]?.status;
+          if (status === undefined) throw new OrchError('JOB_STORE_ERROR', `no job ${jid} to lock hosts for`);
+          if (status !== 'queued' && status !== 'running') {
+            throw new OrchError('JOB_STORE_ERROR', `job ${jid} is ${status}; only a live job can lock hosts`);
+          }
+          const now = new Date();
+          const until = plusMs(now, leaseMs);
+          for (const host of ordered) {
+            // Take the row when it is free, ours, expired, or held by a job that already ended.
+            const took = await c.query(
+              `INSERT INTO orch.host_locks AS l (host, jid, lease_until) VALUES ($1, $2, $3)
+               ON CONFLICT (host) DO UPDATE SET jid = EXCLUDED.jid, lease_until = EXCLUDED.lease_until
+               WHERE l.jid = EXCLUDED.jid OR l.lease_until < $4
+                  OR NOT EXISTS (SELECT 1 FROM orch.jobs j WHERE j.jid = l.jid AND j.status IN ${ACTIVE})
+               RETURNING jid`,
+              [host, jid, until, now],
+            );
+            if (took.rowCount === 0) {
+              const held = await c.query<{ jid: string }>(`SELECT jid FROM orch.host_locks WHERE host = $1`, [
+                host,
+              ]);
+              throw new LockConflict(host, held.rows[0]?.jid ?? 'unknown');
+            }
+          }
+        });
+        return { ok: true } as const;
+      } catch (err) {
+        if (err instanceof LockConflict) return { ok: false, host: err.host, heldBy: err.heldBy } as const;
+        throw err;
+      }
+    });
+  }
+
+  async unlockHosts(jid: string): Promise<void> {
+    await this.op('unlockHosts', () => this.pool.query(`DELETE FROM orch.host_locks WHERE jid = $1`, [jid]));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private op<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed)
+      return Promise.reject(new OrchError('JOB_STORE_ERROR', `job store ${this.where} is closed`));
+    return guarded(this.where, what, fn);
+  }
+
+  /** Run fn in a transaction on one pooled connection, again (bounded) after a deadlock rolled it back. */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const out = await fn(client);
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        const code = (err as { code?: string }).code;
+        if (attempt >= TX_ATTEMPTS || code === undefined || !RETRYABLE.has(code)) throw err;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  private async read(jid: string): Promise<JobRecord | null> {
+    const res = await this.pool.query<JobRow>(`${SELECT_JOBS} WHERE j.jid = $1`, [jid]);
+    const row = res.rows[0];
+    return row ? toRecord(row) : null;
+  }
+}
+
+function iso(d: Date | string): string {
+  return (d instanceof Date ? d : new Date(d)).toISOString();
+}
+
+function toRecord(r: JobRow): JobRecord {
+  const hosts: Record<string, HostResultRecord> = {};
+  for (const h of r.hosts)
+    hosts[h.host] = { host: h.host, status: h.status, result: h.result, updatedAt: iso(h.updated_at) };
+  const rec: JobRecord = {
+    jid: r.jid,
+    verb: r.verb,
+    target: r.target,
+    args: r.args ?? {},
+    user: r.username,
+    status: r.status,
+    createdAt: iso(r.created_at),
+    hosts,
+  };
+  if (r.started_at !== null) rec.startedAt = iso(r.started_at);
+  if (r.finished_at !== null) rec.finishedAt = iso(r.finished_at);
+  if (r.worker !== null) rec.worker = r.worker;
+  if (r.lease_until !== null) rec.leaseUntil = iso(r.lease_until);
+  if (r.exit_code !== null) rec.exitCode = r.exit_code;
+  if (r.summary !== null) rec.summary = r.summary;
+  if (r.cancel_requested) rec.cancelRequested = true;
+  return rec;
+}

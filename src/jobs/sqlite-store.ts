@@ -1,0 +1,448 @@
+// The embedded job store: one SQLite file (<stateDir>/jobs.sqlite) in WAL mode, shared by the CLI and detached
+// workers on one machine. better-sqlite3 is synchronous, so each method is one short synchronous step behind a
+// promise; every write that reads first runs in BEGIN IMMEDIATE, so writers in other processes queue on the
+// busy timeout instead of racing. It stores what callers give (after the redaction net) and runs nothing.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { OrchError } from '../errors.js';
+import {
+  MAX_JID_RETRIES,
+  checkFilter,
+  checkFinalStatus,
+  checkLeaseMs,
+  checkNewJob,
+  guarded,
+  lockOrder,
+  parseJson,
+  plusMs,
+  storedJson,
+  storedText,
+} from './common.js';
+import { JidGenerator, processJids } from './jid.js';
+import { migrateSqlite } from './sqlite-schema.js';
+import {
+  DEFAULT_LEASE_MS,
+  type HostResultRecord,
+  type JobFilter,
+  type JobRecord,
+  type JobStatus,
+  type JobStore,
+  type LockResult,
+  type NewJob,
+} from './store.js';
+
+export interface SqliteStoreOptions {
+  /** Id source; tests inject one to force collisions. */
+  jids?: JidGenerator;
+}
+
+interface JobRow {
+  jid: string;
+  verb: string;
+  target: string;
+  args: string;
+  user: string;
+  status: JobStatus;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  worker: string | null;
+  lease_until: string | null;
+  exit_code: number | null;
+  summary: string | null;
+  cancel_requested: number;
+}
+
+interface HostRow {
+  jid: string;
+  host: string;
+  status: string;
+  result: string;
+  updated_at: string;
+}
+
+/** Thrown inside a lock transaction to roll it back; never leaves this module. */
+class LockConflict {
+  constructor(
+    readonly host: string,
+    readonly heldBy: string,
+  ) {}
+}
+
+const ACTIVE = `('queued','running')`;
+const FINAL = `('succeeded','failed','cancelled','interrupted')`;
+
+/** Open (creating and migrating when needed) the SQLite job store at file. */
+export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Promise<SqliteJobStore> {
+  return guarded(file, 'open', () => {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file, { timeout: 5000 });
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (String(mode).toLowerCase() !== 'wal')
+        throw new Error(`cannot switch to WAL mode (got ${String(mode)})`);
+      db.pragma('synchronous = NORMAL');
+      migrateSqlite(db, file);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteJobStore(db, file, opts.jids ?? processJids);
+  });
+}
+
+export class SqliteJobStore implements JobStore {
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+    private readonly jids: JidGenerator,
+  ) {}
+
+  async create(job: NewJob): Promise<JobRecord> {
+    checkNewJob(job);
+    return this.op('create', () => {
+      const now = new Date();
+      const running = job.status === 'running';
+      const insert = this.db.prepare(
+        `INSERT INTO jobs (jid, verb, target, args, user, status, created_at, started_at, worker, lease_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      let jid = this.jids.next();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          insert.run(
+            jid,
+            job.verb,
+            storedText(job.target),
+            storedJson(job.args ?? {}),
+            job.user,
+            job.status,
+            now.toISOString(),
+            running ? now.toISOString() : null,
+            job.worker ?? null,
+            running ? plusMs(now, job.leaseMs ?? DEFAULT_LEASE_MS) : null,
+          );
+          break;
+        } catch (err) {
+          if (
+            (err as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+            attempt >= MAX_JID_RETRIES
+          )
+            throw err;
+          // Another process took this id: move past it.
+          this.jids.observe(jid);
+          jid = this.jids.next();
+        }
+      }
+      return this.read(jid)!;
+    });
+  }
+
+  async claimNext(worker: string, leaseMs: number): Promise<JobRecord | null> {
+    checkLeaseMs(leaseMs);
+    await this.reapExpired();
+    return this.op('claimNext', () => {
+      const jid = this.db
+        .transaction(() => {
+          const next = this.db
+            .prepare(`SELECT jid FROM jobs WHERE status = 'queued' ORDER BY jid LIMIT 1`)
+            .get() as { jid: string } | undefined;
+          if (!next) return null;
+          const now = new Date();
+          this.db
+            .prepare(
+              `UPDATE jobs SET status = 'running', worker = ?, started_at = ?, lease_until = ?
+               WHERE jid = ? AND status = 'queued'`,
+            )
+            .run(worker, now.toISOString(), plusMs(now, leaseMs), next.jid);
+          return next.jid;
+        })
+        .immediate();
+      return jid === null ? null : this.read(jid);
+    });
+  }
+
+  async heartbeat(jid: string, worker: string, leaseMs: number): Promise<boolean> {
+    checkLeaseMs(leaseMs);
+    return this.op('heartbeat', () =>
+      this.db
+        .transaction(() => {
+          const until = plusMs(new Date(), leaseMs);
+          const changed = this.db
+            .prepare(`UPDATE jobs SET lease_until = ? WHERE jid = ? AND worker = ? AND status = 'running'`)
+            .run(until, jid, worker).changes;
+          if (changed === 0) return false;
+          this.db.prepare(`UPDATE host_locks SET lease_until = ? WHERE jid = ?`).run(until, jid);
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  async putHostResult(jid: string, host: string, status: string, result: unknown): Promise<void> {
+    await this.op('putHostResult', () => {
+      this.db
+        .prepare(
+          `INSERT INTO host_results (jid, host, status, result, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (jid, host) DO UPDATE
+             SET status = excluded.status, result = excluded.result, updated_at = excluded.updated_at`,
+        )
+        .run(jid, host, storedText(status), storedJson(result), new Date().toISOString());
+    });
+  }
+
+  async finish(
+    jid: string,
+    status: JobStatus,
+    exitCode: number,
+    summary?: Record<string, unknown>,
+  ): Promise<void> {
+    checkFinalStatus(status);
+    await this.op('finish', () =>
+      this.db
+        .transaction(() => {
+          const changed = this.db
+            .prepare(
+              `UPDATE jobs SET status = ?, exit_code = ?, summary = ?, finished_at = ?, lease_until = NULL
+               WHERE jid = ?`,
+            )
+            .run(
+              status,
+              exitCode,
+              summary === undefined ? null : storedJson(summary),
+              new Date().toISOString(),
+              jid,
+            ).changes;
+          if (changed === 0) throw new OrchError('JOB_STORE_ERROR', `no job ${jid} to finish`);
+          this.db.prepare(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
+        })
+        .immediate(),
+    );
+  }
+
+  async get(jid: string): Promise<JobRecord | null> {
+    return this.op('get', () => this.db.transaction(() => this.read(jid))());
+  }
+
+  async list(f: JobFilter): Promise<JobRecord[]> {
+    const limit = checkFilter(f);
+    return this.op('list', () =>
+      this.db.transaction(() => {
+        const where: string[] = [];
+        const params: Record<string, string | number> = { limit };
+        if (f.host !== undefined) {
+          where.push(
+            `(j.target = @host OR EXISTS (SELECT 1 FROM host_results h WHERE h.jid = j.jid AND h.host = @host))`,
+          );
+          params.host = f.host;
+        }
+        if (f.target !== undefined) {
+          where.push(`j.target = @target`);
+          params.target = f.target;
+        }
+        if (f.verb !== undefined) {
+          where.push(`j.verb = @verb`);
+          params.verb = f.verb;
+        }
+        if (f.status !== undefined) {
+          where.push(`j.status = @status`);
+          params.status = f.status;
+        }
+        if (f.since !== undefined) {
+          where.push(`j.created_at >= @since`);
+          params.since = f.since.toISOString();
+        }
+        const rows = this.db
+          .prepare(
+            `SELECT j.* FROM jobs j ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+             ORDER BY j.jid DESC LIMIT @limit`,
+          )
+          .all(params) as JobRow[];
+        const hosts = this.hostsOf(rows.map((r) => r.jid));
+        return rows.map((r) => toRecord(r, hosts.get(r.jid) ?? {}));
+      })(),
+    );
+  }
+
+  async requestCancel(jid: string): Promise<JobRecord | null> {
+    return this.op('requestCancel', () =>
+      this.db
+        .transaction(() => {
+          const row = this.db.prepare(`SELECT status FROM jobs WHERE jid = ?`).get(jid) as
+            { status: JobStatus } | undefined;
+          if (!row) return null;
+          if (row.status === 'queued') {
+            this.db
+              .prepare(
+                `UPDATE jobs SET status = 'cancelled', cancel_requested = 1, finished_at = ?, lease_until = NULL
+                 WHERE jid = ?`,
+              )
+              .run(new Date().toISOString(), jid);
+            this.db.prepare(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
+          } else if (row.status === 'running') {
+            this.db.prepare(`UPDATE jobs SET cancel_requested = 1 WHERE jid = ?`).run(jid);
+          }
+          return this.read(jid);
+        })
+        .immediate(),
+    );
+  }
+
+  async isCancelRequested(jid: string): Promise<boolean> {
+    return this.op('isCancelRequested', () => {
+      const row = this.db.prepare(`SELECT status, cancel_requested FROM jobs WHERE jid = ?`).get(jid) as
+        { status: JobStatus; cancel_requested: number } | undefined;
+      return !!row && (row.cancel_requested === 1 || row.status === 'cancelled');
+    });
+  }
+
+  async reapExpired(now: Date = new Date()): Promise<string[]> {
+    return this.op('reapExpired', () =>
+      this.db
+        .transaction(() => {
+          const at = now.toISOString();
+          const reaped = this.db
+            .prepare(
+              `UPDATE jobs SET status = 'interrupted', finished_at = ?, lease_until = NULL
+               WHERE status = 'running' AND lease_until IS NOT NULL AND lease_until < ?
+               RETURNING jid`,
+            )
+            .all(at, at) as { jid: string }[];
+          // Locks die with their lease or with their job, whichever comes first.
+          this.db
+            .prepare(
+              `DELETE FROM host_locks WHERE lease_until < ?
+                 OR jid IN (SELECT jid FROM jobs WHERE status NOT IN ${ACTIVE})`,
+            )
+            .run(at);
+          return reaped.map((r) => r.jid).sort();
+        })
+        .immediate(),
+    );
+  }
+
+  async prune(olderThan: Date): Promise<number> {
+    return this.op(
+      'prune',
+      () =>
+        this.db
+          .prepare(`DELETE FROM jobs WHERE status IN ${FINAL} AND COALESCE(finished_at, created_at) < ?`)
+          .run(olderThan.toISOString()).changes,
+    );
+  }
+
+  async lockHosts(jid: string, hosts: string[], leaseMs: number): Promise<LockResult> {
+    checkLeaseMs(leaseMs);
+    const ordered = lockOrder(hosts);
+    await this.reapExpired();
+    return this.op('lockHosts', () => {
+      try {
+        this.db
+          .transaction(() => {
+            const job = this.db.prepare(`SELECT status FROM jobs WHERE jid = ?`).get(jid) as
+              { status: JobStatus } | undefined;
+            if (!job) throw new OrchError('JOB_STORE_ERROR', `no job ${jid} to lock hosts for`);
+            if (job.status !== 'queued' && job.status !== 'running') {
+              throw new OrchError(
+                'JOB_STORE_ERROR',
+                `job ${jid} is ${job.status}; only a live job can lock hosts`,
+              );
+            }
+            const now = new Date();
+            const at = now.toISOString();
+            const until = plusMs(now, leaseMs);
+            // Take the row when it is free, ours, expired, or held by a job that already ended.
+            const take = this.db.prepare(
+              `INSERT INTO host_locks (host, jid, lease_until) VALUES (?, ?, ?)
+               ON CONFLICT (host) DO UPDATE SET jid = excluded.jid, lease_until = excluded.lease_until
+               WHERE host_locks.jid = excluded.jid OR host_locks.lease_until < ?
+                  OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.jid = host_locks.jid AND j.status IN ${ACTIVE})
+               RETURNING jid`,
+            );
+            const holder = this.db.prepare(`SELECT jid FROM host_locks WHERE host = ?`);
+            for (const host of ordered) {
+              if (take.get(host, jid, until, at) === undefined) {
+                const held = holder.get(host) as { jid: string } | undefined;
+                throw new LockConflict(host, held?.jid ?? 'unknown');
+              }
+            }
+          })
+          .immediate();
+        return { ok: true } as const;
+      } catch (err) {
+        if (err instanceof LockConflict) return { ok: false, host: err.host, heldBy: err.heldBy } as const;
+        throw err;
+      }
+    });
+  }
+
+  async unlockHosts(jid: string): Promise<void> {
+    await this.op('unlockHosts', () => {
+      this.db.prepare(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private op<T>(what: string, fn: () => T): Promise<T> {
+    if (this.closed)
+      return Promise.reject(new OrchError('JOB_STORE_ERROR', `job store ${this.file} is closed`));
+    return guarded(this.file, what, fn);
+  }
+
+  private read(jid: string): JobRecord | null {
+    const row = this.db.prepare(`SELECT * FROM jobs WHERE jid = ?`).get(jid) as JobRow | undefined;
+    if (!row) return null;
+    return toRecord(row, this.hostsOf([jid]).get(jid) ?? {});
+  }
+
+  private hostsOf(jids: string[]): Map<string, Record<string, HostResultRecord>> {
+    const out = new Map<string, Record<string, HostResultRecord>>();
+    if (jids.length === 0) return out;
+    // The id list travels as one JSON parameter; json_each unpacks it, so no SQL is built from values.
+    const rows = this.db
+      .prepare(`SELECT * FROM host_results WHERE jid IN (SELECT value FROM json_each(?)) ORDER BY jid, host`)
+      .all(JSON.stringify(jids)) as HostRow[];
+    for (const r of rows) {
+      let hosts = out.get(r.jid);
+      if (!hosts) out.set(r.jid, (hosts = {}));
+      hosts[r.host] = {
+        host: r.host,
+        status: r.status,
+        result: parseJson(r.result),
+        updatedAt: r.updated_at,
+      };
+    }
+    return out;
+  }
+}
+
+function toRecord(r: JobRow, hosts: Record<string, HostResultRecord>): JobRecord {
+  const rec: JobRecord = {
+    jid: r.jid,
+    verb: r.verb,
+    target: r.target,
+    args: (parseJson(r.args) as Record<string, unknown>) ?? {},
+    user: r.user,
+    status: r.status,
+    createdAt: r.created_at,
+    hosts,
+  };
+  if (r.started_at !== null) rec.startedAt = r.started_at;
+  if (r.finished_at !== null) rec.finishedAt = r.finished_at;
+  if (r.worker !== null) rec.worker = r.worker;
+  if (r.lease_until !== null) rec.leaseUntil = r.lease_until;
+  if (r.exit_code !== null) rec.exitCode = r.exit_code;
+  if (r.summary !== null) rec.summary = parseJson(r.summary) as Record<string, unknown>;
+  if (r.cancel_requested === 1) rec.cancelRequested = true;
+  return rec;
+}

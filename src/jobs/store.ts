@@ -1,0 +1,99 @@
+// The job store contract: every apply, drift check and run is a job record with per-host results, and async jobs
+// are claimed by workers under a lease. Host locks are leases tied to a job. This file only defines the shapes;
+// the embedded (SQLite) and PostgreSQL stores implement them, and neither runs jobs nor talks to hosts.
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+export const JOB_STATUSES: readonly JobStatus[] = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'interrupted',
+];
+
+/** Statuses a job never leaves. */
+export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
+
+export interface HostResultRecord {
+  host: string;
+  status: string;
+  result: unknown;
+  updatedAt: string;
+}
+
+export interface JobRecord {
+  jid: string;
+  verb: string;
+  target: string;
+  args: Record<string, unknown>;
+  user: string;
+  status: JobStatus;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  worker?: string;
+  leaseUntil?: string;
+  exitCode?: number;
+  summary?: Record<string, unknown>;
+  /** Set once someone asked a running job to stop; the worker checks it and finishes the job as cancelled. */
+  cancelRequested?: boolean;
+  hosts: Record<string, HostResultRecord>;
+}
+
+export interface NewJob {
+  verb: string;
+  target: string;
+  args: Record<string, unknown>;
+  user: string;
+  status: 'queued' | 'running';
+  /** Who runs it, for jobs created already running (synchronous verbs). */
+  worker?: string;
+  /** Lease of a job created running (default DEFAULT_LEASE_MS); the runner keeps it alive with heartbeat(). */
+  leaseMs?: number;
+}
+
+export interface JobFilter {
+  /** Jobs whose target is this host or that have a result for it. */
+  host?: string;
+  target?: string;
+  verb?: string;
+  status?: JobStatus;
+  /** Created at or after. */
+  since?: Date;
+  /** At most this many (default 100). */
+  limit?: number;
+}
+
+export type LockResult = { ok: true } | { ok: false; host: string; heldBy: string };
+
+export interface JobStore {
+  /** Record a new job (queued for a worker, or already running in the caller). */
+  create(job: NewJob): Promise<JobRecord>;
+  /** Take the oldest queued job for this worker, atomically (queued -> running); null when none. */
+  claimNext(worker: string, leaseMs: number): Promise<JobRecord | null>;
+  /** Extend the lease of a running job and its host locks; false if the job is no longer this worker's. */
+  heartbeat(jid: string, worker: string, leaseMs: number): Promise<boolean>;
+  /** Upsert one host's result; visible to every reader at once. */
+  putHostResult(jid: string, host: string, status: string, result: unknown): Promise<void>;
+  /** Set the final status; clears the lease and releases the job's host locks. */
+  finish(jid: string, status: JobStatus, exitCode: number, summary?: Record<string, unknown>): Promise<void>;
+  get(jid: string): Promise<JobRecord | null>;
+  /** Jobs matching every given filter, newest first. */
+  list(f: JobFilter): Promise<JobRecord[]>;
+  /** A queued job becomes cancelled at once; a running one is flagged for its worker. Null if no such job. */
+  requestCancel(jid: string): Promise<JobRecord | null>;
+  isCancelRequested(jid: string): Promise<boolean>;
+  /** Running jobs whose lease expired become interrupted and lose their locks; returns their ids. */
+  reapExpired(now?: Date): Promise<string[]>;
+  /** Delete finished jobs (and their results) created before olderThan; returns how many. */
+  prune(olderThan: Date): Promise<number>;
+  /** Lock every host for the job, or none: on conflict names the first busy host and the job holding it. */
+  lockHosts(jid: string, hosts: string[], leaseMs: number): Promise<LockResult>;
+  unlockHosts(jid: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Lease given to a job created already running when the caller names none. */
+export const DEFAULT_LEASE_MS = 60_000;
