@@ -30,7 +30,10 @@ describe('secrets/identity', () => {
     const xdg = path.join(dir, 'xdg');
 
     const all = { ORCH_AGE_IDENTITY: a.identity, ORCH_AGE_IDENTITY_FILE: fileB, XDG_CONFIG_HOME: xdg };
-    assert.deepEqual(await loadIdentities(all), { identities: [a.identity], source: 'env ORCH_AGE_IDENTITY' });
+    assert.deepEqual(await loadIdentities(all), {
+      identities: [a.identity],
+      source: 'env ORCH_AGE_IDENTITY',
+    });
     const noInline = { ORCH_AGE_IDENTITY_FILE: fileB, XDG_CONFIG_HOME: xdg };
     assert.deepEqual(await loadIdentities(noInline), { identities: [b.identity], source: fileB });
     const onlyDefault = { XDG_CONFIG_HOME: xdg };
@@ -41,7 +44,11 @@ describe('secrets/identity', () => {
   it('reads several identities per file, skipping comments and blank lines', async () => {
     const a = await newKey();
     const b = await newKey();
-    const file = writeKeyFile('keys.txt', `# created: now\n# public key: ${a.recipient}\n${a.identity}\n\n${b.identity}\n`, 0o600);
+    const file = writeKeyFile(
+      'keys.txt',
+      `# created: now\n# public key: ${a.recipient}\n${a.identity}\n\n${b.identity}\n`,
+      0o600,
+    );
     const { identities } = await loadIdentities({ ORCH_AGE_IDENTITY_FILE: file });
     assert.deepEqual(identities, [a.identity, b.identity]);
     assert.deepEqual(await recipientsOf(identities), [a.recipient, b.recipient]);
@@ -50,13 +57,16 @@ describe('secrets/identity', () => {
   it('refuses an identity file readable by group or others', async () => {
     const a = await newKey();
     const file = writeKeyFile('open.txt', `${a.identity}\n`, 0o644);
-    await assert.rejects(loadIdentities({ ORCH_AGE_IDENTITY_FILE: file }), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'SECRET_ERROR');
-      assert.match(err.message, /mode 0644/);
-      assert.match(err.message, /chmod 600/);
-      assert.ok(!err.message.includes(a.identity));
-      return true;
-    });
+    await assert.rejects(
+      loadIdentities({ ORCH_AGE_IDENTITY_FILE: file }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'SECRET_ERROR');
+        assert.match(err.message, /mode 0644/);
+        assert.match(err.message, /chmod 600/);
+        assert.ok(!err.message.includes(a.identity));
+        return true;
+      },
+    );
     chmodSync(file, 0o640);
     await assert.rejects(loadIdentities({ ORCH_AGE_IDENTITY_FILE: file }), /mode 0640/);
   });
@@ -73,7 +83,10 @@ describe('secrets/identity', () => {
   });
 
   it('says how to get an identity when there is none', async () => {
-    await assert.rejects(loadIdentities({ XDG_CONFIG_HOME: path.join(dir, 'none') }), /no age identity: set ORCH_AGE_IDENTITY/);
+    await assert.rejects(
+      loadIdentities({ XDG_CONFIG_HOME: path.join(dir, 'none') }),
+      /no age identity: set ORCH_AGE_IDENTITY/,
+    );
   });
 
   it('keygen writes a 0600 file in a new 0700 directory and refuses to overwrite', async () => {
@@ -82,7 +95,10 @@ describe('secrets/identity', () => {
     assert.match(created.recipient, /^age1/);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(statSync(path.dirname(file)).mode & 0o777, 0o700);
-    assert.match(readFileSync(file, 'utf8'), new RegExp(`# public key: ${created.recipient}\\nAGE-SECRET-KEY-1`));
+    assert.match(
+      readFileSync(file, 'utf8'),
+      new RegExp(`# public key: ${created.recipient}\\nAGE-SECRET-KEY-1`),
+    );
     const { identities } = await loadIdentities({ ORCH_AGE_IDENTITY_FILE: file });
     assert.deepEqual(await recipientsOf(identities), [created.recipient]);
     const before = readFileSync(file, 'utf8');

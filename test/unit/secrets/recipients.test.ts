@@ -21,7 +21,10 @@ describe('secrets/recipients', () => {
   });
 
   it('names file and line of a bad entry', () => {
-    assert.throws(() => parseRecipients('# ok\nage1garbage\n', 'pillar/.recipients'), /pillar\/\.recipients:2: malformed/);
+    assert.throws(
+      () => parseRecipients('# ok\nage1garbage\n', 'pillar/.recipients'),
+      /pillar\/\.recipients:2: malformed/,
+    );
     assert.throws(() => parseRecipients('ssh-ed25519 AAAA\n', 'r'), /r:1: not an age recipient/);
   });
 
