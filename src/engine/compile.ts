@@ -38,6 +38,8 @@ export interface CompileInputs {
   pillar: Record<string, unknown>;
   /** Restrict to these state files (e.g. `orch apply host postgres.primary`); default: the top file's. */
   only?: string[];
+  /** Called with each state file's text after nunjucks, before YAML (for `orch render`). */
+  onRendered?: (file: string, text: string) => void;
 }
 
 const statesDir = (root: string) => path.join(root, 'states');
@@ -105,6 +107,7 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
     const file = stateFilePath(root, name);
     const display = rel(root, file);
     const text = renderString(env, readFileSync(file, 'utf8'), renderCtx, { file: display, host: host.name });
+    inputs.onRendered?.(display, text);
     const doc = parseYaml(text, display);
     const { include, decls: own } = declsFromDocument(doc, display, lineOf);
     for (const inc of include) load(inc);
