@@ -41,6 +41,10 @@ export function checkNewJob(job: NewJob): void {
       throw new OrchError('BAD_INPUT', `a new job needs a non-empty ${key}`);
     }
   }
+  // A running job without a worker name could never heartbeat and would be reaped when its first lease ends.
+  if (job.status === 'running' && (typeof job.worker !== 'string' || job.worker.length === 0)) {
+    throw new OrchError('BAD_INPUT', 'a job created running needs the worker that runs it');
+  }
   if (job.leaseMs !== undefined) checkLeaseMs(job.leaseMs);
 }
 

@@ -48,7 +48,7 @@ export interface NewJob {
   args: Record<string, unknown>;
   user: string;
   status: 'queued' | 'running';
-  /** Who runs it, for jobs created already running (synchronous verbs). */
+  /** Who runs it; required for jobs created already running (synchronous verbs), who then heartbeat as it. */
   worker?: string;
   /** Lease of a job created running (default DEFAULT_LEASE_MS); the runner keeps it alive with heartbeat(). */
   leaseMs?: number;

@@ -121,6 +121,8 @@ export function defineStoreSuite(harness: () => StoreHarness): void {
     it('refuses a bad new job', async () => {
       await rejectsWith(store.create(job({ status: 'succeeded' as 'queued' })), 'BAD_INPUT');
       await rejectsWith(store.create(job({ verb: '' })), 'BAD_INPUT');
+      await rejectsWith(store.create(job({ status: 'running' })), 'BAD_INPUT');
+      await rejectsWith(store.create(job({ status: 'running', worker: 'w', leaseMs: 0 })), 'BAD_INPUT');
     });
 
     it('lists newest first and filters by verb, target, status, host, since and limit', async () => {
@@ -205,7 +207,7 @@ export function defineStoreSuite(harness: () => StoreHarness): void {
       redactor.add(secret);
       const other = await another();
       const j = await store.create(
-        job({ args: { password: secret, note: `x${secret}y` }, status: 'running' }),
+        job({ args: { password: secret, note: `x${secret}y` }, status: 'running', worker: 'cli' }),
       );
       await store.putHostResult(j.jid, 'db1', 'ok', {
         cmd: `psql -c "ALTER ROLE r PASSWORD '${secret}'"`,
