@@ -1,7 +1,6 @@
 // Opening an SSH connection to one host: TCP with Nagle off, the host key checked against known_hosts before
 // any authentication, public-key auth first (no `none` probe), keepalive on. Failures become the transport
 // errors of src/errors.ts with the original error kept as `cause`. Running commands is ssh-connection.ts's job.
-import net from 'node:net';
 import { Client } from 'ssh2';
 import { AuthFailedError, HostUnreachableError, OrchError, type TransportError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
@@ -9,6 +8,7 @@ import { authHandlerFor, authMethodsFor } from './auth.js';
 import { decideHostKey, hostKeyAlgorithmsFor } from './host-key-policy.js';
 import type { KnownHosts } from './known-hosts.js';
 import { SshConnection } from './ssh-connection.js';
+import { openSocket } from './socket.js';
 import type { Connection, ConnectionStats } from './types.js';
 
 export interface ConnectOptions {
@@ -39,7 +39,6 @@ export async function openConnection(
   const deadline = Date.now() + timeoutMs;
   const sock = await openSocket(host, timeoutMs);
   counters.connections++;
-  sock.setNoDelay(true);
   const client = new Client();
   return new Promise<Connection>((resolve, reject) => {
     let settled = false;
@@ -145,36 +144,6 @@ export async function openConnection(
         }),
       );
     }
-  });
-}
-
-/** A connected TCP socket, or HostUnreachableError (refused, no route, DNS, timeout). */
-function openSocket(host: HostSpec, timeoutMs: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: host.address, port: host.port });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(
-        new HostUnreachableError(
-          host.name,
-          `${where(host)}: TCP connect timed out after ${timeoutMs / 1000}s`,
-        ),
-      );
-    }, timeoutMs);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      sock.removeAllListeners('error');
-      resolve(sock);
-    });
-    sock.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      sock.destroy();
-      reject(
-        new HostUnreachableError(host.name, `${where(host)}: ${err.code ?? 'error'}: ${err.message}`, {
-          cause: err,
-        }),
-      );
-    });
   });
 }
 

@@ -1,9 +1,11 @@
 // The SSH transport against a real OpenSSH server on loopback: exec round trips, host-key checking,
 // auth failure, unreachable hosts in a fleet, timeouts and MaxSessions queueing.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   AuthFailedError,
   CommandTimeoutError,
@@ -223,3 +225,123 @@ describe('transport against a local sshd', function () {
     await conn.close();
   });
 });
+
+describe('orch run and orch hostkeys, end to end over a local sshd', function () {
+  this.timeout(120_000);
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  let sshd: LocalSshd | undefined;
+  let project = '';
+
+  before(async function () {
+    if (!canRunLocalSshd()) this.skip();
+    sshd = await startLocalSshd();
+    project = mkdtempSync(path.join(os.tmpdir(), 'orch-run-cli-'));
+    mkdirSync(path.join(project, 'inventory'));
+    const closed = await freePort();
+    const host = (name: string, port: number) => [
+      `  ${name}:`,
+      `    address: ${sshd!.address}`,
+      `    port: ${port}`,
+      `    user: ${sshd!.user}`,
+      `    identity: ${sshd!.clientKey}`,
+    ];
+    writeFileSync(
+      path.join(project, 'inventory', 'hosts.yaml'),
+      ['hosts:', ...host('web1', sshd.port), ...host('down', closed), ''].join('\n'),
+    );
+  });
+  after(async () => {
+    await sshd?.stop();
+    if (project) rmSync(project, { recursive: true, force: true });
+  });
+
+  function orch(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(repo, 'src/cli/main.ts'), '-r', project, ...args],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('refuses an untrusted host (exit 3), trusts it with hostkeys trust, then runs', () => {
+    const before = orch('run', 'web1', '--', 'true');
+    assert.equal(before.code, 3, before.stdout + before.stderr);
+    assert.match(before.stdout, /HOST_KEY_UNKNOWN: .*orch hostkeys trust web1/);
+    const trust = orch('hostkeys', 'trust', 'web1');
+    assert.equal(trust.code, 0, trust.stdout + trust.stderr);
+    assert.ok(
+      trust.stdout.includes(`web1: ssh-ed25519 ${fingerprint(sshd!.hostKeyBlob())} trusted`),
+      trust.stdout,
+    );
+    assert.match(orch('hostkeys', 'trust', 'web1').stdout, /already trusted/);
+    const run = orch('run', 'web1', '--', 'printf', '%s|', 'a b', "it's");
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(
+      run.stdout,
+      /^=== web1\na b\|it's\|\n--- exit 0 \(\d+\.\d\ds\)\n1 host\(s\): 1 exit 0, 0 non-zero, 0 failed to run/,
+    );
+  });
+
+  it('exits 1 when a command exits non-zero and shows its stderr', () => {
+    const r = orch('run', 'web1', '--', 'sh', '-c', 'echo to-err >&2; exit 4');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /=== web1\n--- stderr\nto-err\n--- exit 4 /);
+  });
+
+  it('gives JSON per host with an unreachable host (exit 3)', () => {
+    const r = orch('-o', 'json', 'run', '*', '--', 'sh', '-c', 'echo out; echo err >&2');
+    assert.equal(r.code, 3);
+    const doc = JSON.parse(r.stdout) as { hosts: Record<string, unknown>[]; summary: Record<string, number> };
+    assert.deepEqual(doc.hosts[0], { host: 'web1', ok: true, exitCode: 0, stdout: 'out\n', stderr: 'err\n' });
+    assert.equal(doc.hosts[1]!.host, 'down');
+    assert.equal(doc.hosts[1]!.ok, false);
+    assert.equal((doc.hosts[1]!.error as { code: string }).code, 'HOST_UNREACHABLE');
+    assert.deepEqual({ ...doc.summary, ms: 0 }, { hosts: 2, ok: 1, nonZero: 0, failed: 1, ms: 0 });
+  });
+
+  it('applies --timeout and --become', () => {
+    const t = orch('-o', 'json', 'run', 'web1', '--timeout', '0.5', '--', 'sleep', '10');
+    const doc = JSON.parse(t.stdout) as { hosts: { error?: { code: string } }[] };
+    assert.equal(doc.hosts[0]!.error?.code, 'TIMEOUT');
+    assert.notEqual(t.code, 0);
+    const b = orch('run', 'web1', '--become', '--', 'sh', '-c', 'echo "$SUDO_USER:$(id -un)"');
+    assert.equal(b.code, 0, b.stdout + b.stderr);
+    assert.match(b.stdout, /\nroot:root\n/);
+  });
+
+  it('lists, refuses a changed key, replaces it with --replace, and forgets', async () => {
+    const old = fingerprint(sshd!.hostKeyBlob());
+    assert.equal(orch('hostkeys', 'trust', 'web1').code, 0);
+    assert.match(orch('hostkeys', 'list', 'web1').stdout, new RegExp(`web1 .*ssh-ed25519 +${escape(old)}`));
+    await sshd!.rotateHostKey();
+    const fresh = fingerprint(sshd!.hostKeyBlob());
+    const refused = orch('hostkeys', 'trust', 'web1');
+    assert.equal(refused.code, 3);
+    assert.ok(refused.stdout.includes(`${fresh} REFUSED`) && refused.stdout.includes(old), refused.stdout);
+    const run = orch('run', 'web1', '--accept-new-hostkeys', '--', 'true');
+    assert.equal(run.code, 3);
+    assert.match(run.stdout, /HOST_KEY_CHANGED/);
+    const replaced = orch('hostkeys', 'trust', 'web1', '--replace');
+    assert.equal(replaced.code, 0, replaced.stdout);
+    assert.match(replaced.stdout, /replaced \(was ssh-ed25519 /);
+    const list = JSON.parse(orch('-o', 'json', 'hostkeys', 'list', 'web1').stdout) as {
+      keys: { fingerprint: string }[];
+    };
+    assert.deepEqual(
+      list.keys.map((k) => k.fingerprint),
+      [fresh],
+    );
+    assert.equal(orch('run', 'web1', '--', 'true').code, 0);
+    assert.match(orch('hostkeys', 'forget', 'web1').stdout, /web1: forgot 1 line/);
+    assert.match(orch('hostkeys', 'list').stdout, /no host keys/);
+  });
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
