@@ -1,0 +1,54 @@
+// `orch pillar show <host>`: the compiled pillar of one host, secrets masked, as YAML (or JSON with -o json).
+// Parses argv and prints; compiling lives in src/pillar. Facts are not gathered here (no connection is opened),
+// so pillar files that read `facts` fail with a clear missing-key error.
+import type { Command } from 'commander';
+import type { ProjectConfig } from '../../config/project.js';
+import { OrchError } from '../../errors.js';
+import type { SecretResolver } from '../../secrets/ref.js';
+import { globalOptions, projectFor } from '../verb.js';
+
+interface ShowOptions {
+  decrypt: boolean;
+}
+
+/** Register `orch pillar` and its subcommands. */
+export function register(program: Command): void {
+  const pillar = program.command('pillar').description('Show the pillar data hosts receive');
+  pillar
+    .command('show')
+    .description('Print the merged pillar of one host (secrets masked); -o json for JSON')
+    .argument('<host>', 'host name as written in the inventory')
+    .option('--no-decrypt', 'do not decrypt secrets; show them as <secret>')
+    .action(async (hostName: string, opts: ShowOptions, cmd: Command) => {
+      const [{ loadInventory }, { compilePillar }, { formatPillar }] = await Promise.all([
+        import('../../inventory/load.js'),
+        import('../../pillar/load.js'),
+        import('../../pillar/show.js'),
+      ]);
+      const project = projectFor(cmd);
+      const inv = loadInventory(project);
+      const host = inv.hosts.get(hostName);
+      if (!host) throw new OrchError('UNKNOWN_TARGET', `no host named '${hostName}' in the inventory`);
+      const resolver = opts.decrypt ? await secretResolver(project) : undefined;
+      const compiled = await compilePillar(project, host, resolver ? { resolver } : {});
+      const format = globalOptions(cmd).output === 'json' ? 'json' : 'yaml';
+      process.stdout.write(formatPillar(compiled, format));
+    });
+}
+
+// The secrets store plugs in here. Without it (module absent) secrets stay encrypted and show as <secret>;
+// when it is present but cannot decrypt, its SECRET_ERROR is reported (fail closed, never a silent mask).
+async function secretResolver(project: ProjectConfig): Promise<SecretResolver | undefined> {
+  let mod: { defaultResolver(p: ProjectConfig): SecretResolver | Promise<SecretResolver> };
+  try {
+    mod = await import('../../secrets/resolver.js');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && /secrets[/\\]resolver/.test(String((err as Error).message))) {
+      process.stderr.write('orch: secrets store not available; secrets are shown as <secret>\n');
+      return undefined;
+    }
+    throw err;
+  }
+  return await mod.defaultResolver(project);
+}

@@ -1,0 +1,145 @@
+// Compiles one host's pillar: pillar/top.yaml says which pillar files apply to which targets (same syntax as
+// `orch` targets: names, globs, group:<name>, comma lists); each file is rendered with nunjucks (context: host,
+// vars, facts when given), parsed (`!secret` allowed), and the files are deep-merged in top order (later wins,
+// lists replaced — see merge.ts). Secrets are decrypted through a SecretResolver and every plaintext is
+// registered in the redactor. Reads pillar/ only; never writes.
+//
+// top.yaml:            pillar/postgres/common.yaml is named `postgres.common`; `postgres` alone may also be
+//   '*': [common]      pillar/postgres/init.yaml. A file named by several matching targets is merged once, at its
+//   group:db: [postgres.common]   first place. A group that no host belongs to simply matches nothing.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ProjectConfig } from '../config/project.js';
+import { InputError, OrchError, errorMessage } from '../errors.js';
+import type { Facts } from '../facts/types.js';
+import type { HostSpec } from '../inventory/types.js';
+import { targetMatchesHost } from '../inventory/target.js';
+import { buildRenderContext } from '../render/context.js';
+import { createRenderEnv, renderString } from '../render/env.js';
+import { validateDoc } from '../render/validate.js';
+import { lineOf, loadYamlFile, parseYaml, secretSource } from '../render/yaml.js';
+import { redactor } from '../secrets/redactor.js';
+import { SecretRef, type SecretResolver } from '../secrets/ref.js';
+import { deepMerge, isPlainObject } from './merge.js';
+
+const PILLAR_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const topSchema = z.record(z.string(), z.array(z.string().regex(PILLAR_NAME, 'expected a pillar name like postgres.common'))).nullable();
+
+export interface TopEntry {
+  target: string;
+  names: string[];
+  line?: number;
+}
+
+export interface PillarOptions {
+  resolver?: SecretResolver;
+  facts?: Facts;
+}
+
+/** The entries of pillar/top.yaml in file order; none when the file does not exist. */
+export function loadTop(project: ProjectConfig): TopEntry[] {
+  const file = path.join(project.root, 'pillar', 'top.yaml');
+  if (!existsSync(file)) return [];
+  const display = 'pillar/top.yaml';
+  const raw = loadYamlFile(file, { display });
+  const doc = validateDoc(topSchema, raw, display, 'BAD_INPUT');
+  return Object.entries(doc ?? {}).map(([target, names]) => ({
+    target,
+    names,
+    line: raw && typeof raw === 'object' ? lineOf(raw, target) : undefined,
+  }));
+}
+
+/** The pillar file names that apply to `host`, in merge order, each once. */
+export function pillarNamesFor(top: TopEntry[], host: HostSpec): { name: string; line?: number }[] {
+  const out: { name: string; line?: number }[] = [];
+  const seen = new Set<string>();
+  for (const entry of top) {
+    if (!targetMatchesHost(entry.target, host)) continue;
+    for (const name of entry.names) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      out.push({ name, line: entry.line });
+    }
+  }
+  return out;
+}
+
+/** Absolute path and display name of pillar file `name` (dots are subdirectories). */
+export function pillarFile(project: ProjectConfig, name: string): { file: string; display: string } | undefined {
+  const rel = name.split('.').join('/');
+  for (const candidate of [`${rel}.yaml`, `${rel}.yml`, `${rel}/init.yaml`, `${rel}/init.yml`]) {
+    const file = path.join(project.root, 'pillar', candidate);
+    if (existsSync(file)) return { file, display: `pillar/${candidate}` };
+  }
+  return undefined;
+}
+
+/** The merged pillar of one host, secrets decrypted when a resolver is given (else left as SecretRef). */
+export async function compilePillar(
+  project: ProjectConfig,
+  host: HostSpec,
+  opts: PillarOptions = {},
+): Promise<Record<string, unknown>> {
+  const env = createRenderEnv(project.root);
+  const layers: Record<string, unknown>[] = [];
+  for (const { name, line } of pillarNamesFor(loadTop(project), host)) {
+    const found = pillarFile(project, name);
+    if (!found) {
+      throw new InputError(
+        'BAD_INPUT',
+        `pillar file ${name} not found (looked for pillar/${name.split('.').join('/')}.yaml)`,
+        { file: 'pillar/top.yaml', line },
+      );
+    }
+    const context = buildRenderContext({ host: host.name, vars: host.vars, facts: opts.facts });
+    const text = renderString(env, readFileSync(found.file, 'utf8'), context, { file: found.display, host: host.name });
+    const doc = parseYaml(text, found.display, { secrets: true });
+    if (doc === null) continue;
+    if (!isPlainObject(doc)) {
+      throw new InputError('BAD_INPUT', 'a pillar file must be a mapping of keys to values', { file: found.display });
+    }
+    layers.push(doc);
+  }
+  const pillar = deepMerge(...layers);
+  if (opts.resolver) await decryptAll(pillar, opts.resolver, host.name);
+  return pillar;
+}
+
+/** Every SecretRef in a pillar with its dotted key path. */
+export function findSecrets(
+  value: unknown,
+  prefix: string[] = [],
+): { keyPath: string; segments: string[]; ref: SecretRef }[] {
+  if (value instanceof SecretRef) return [{ keyPath: prefix.join('.'), segments: prefix, ref: value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => findSecrets(v, [...prefix, String(i)]));
+  if (isPlainObject(value)) return Object.entries(value).flatMap(([k, v]) => findSecrets(v, [...prefix, k]));
+  return [];
+}
+
+async function decryptAll(pillar: Record<string, unknown>, resolver: SecretResolver, host: string): Promise<void> {
+  const secrets = findSecrets(pillar);
+  const plain = await Promise.all(
+    secrets.map(({ keyPath, ref }) => {
+      const file = secretSource(ref);
+      return resolver.decrypt(ref, file ? { host, keyPath, file } : { host, keyPath });
+    }),
+  );
+  secrets.forEach(({ keyPath, segments }, i) => {
+    const text = plain[i]!;
+    try {
+      redactor.add(text);
+    } catch (err) {
+      throw new OrchError('SECRET_ERROR', `pillar key '${keyPath}' for host ${host}: ${errorMessage(err)}`);
+    }
+    setPath(pillar, segments, text);
+  });
+}
+
+// Segments come from findSecrets over the same tree, so every step exists (lists are indexed by string too).
+function setPath(root: Record<string, unknown>, segments: string[], value: unknown): void {
+  let node: Record<string, unknown> = root;
+  for (const seg of segments.slice(0, -1)) node = node[seg] as Record<string, unknown>;
+  node[segments[segments.length - 1]!] = value;
+}
