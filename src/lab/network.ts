@@ -1,7 +1,7 @@
 // Lab networking: the bridge orchlab0 (10.213.0.1/24) in the root namespace and one netns + veth pair per host.
 // It never touches the machine's own interfaces, routes or default route; hosts get no default route.
 import { OrchError } from '../errors.js';
-import { BRIDGE, BRIDGE_IP, NETNS_PREFIX, PREFIX_LEN, vethName } from './paths.js';
+import { BRIDGE, BRIDGE_IP, NETNS_PREFIX, PREFIX_LEN, macFor, vethName } from './paths.js';
 import { run, runOk } from './run.js';
 
 /** Whether a link exists in the root namespace. */
@@ -12,7 +12,17 @@ async function linkExists(name: string): Promise<boolean> {
 /** Create the bridge with its address if missing; bring it up. Idempotent. */
 export async function ensureBridge(): Promise<void> {
   if (!(await linkExists(BRIDGE))) {
-    const r = await run(['ip', 'link', 'add', 'name', BRIDGE, 'type', 'bridge']);
+    const r = await run([
+      'ip',
+      'link',
+      'add',
+      'name',
+      BRIDGE,
+      'address',
+      macFor(BRIDGE_IP),
+      'type',
+      'bridge',
+    ]);
     if (r.code !== 0 && !(await linkExists(BRIDGE))) {
       throw new OrchError('LAB_ERROR', `cannot create bridge ${BRIDGE}: ${r.stderr.trim()}`);
     }
@@ -46,6 +56,7 @@ export async function createHostNetwork(netns: string, ip: string): Promise<void
   await runOk(['ip', 'link', 'add', 'name', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
   await runOk(['ip', 'link', 'set', 'dev', veth, 'master', BRIDGE]);
   await runOk(['ip', 'link', 'set', 'dev', veth, 'up']);
+  await runOk(['ip', '-n', netns, 'link', 'set', 'dev', 'eth0', 'address', macFor(ip)]);
   await runOk(['ip', '-n', netns, 'addr', 'add', `${ip}/${PREFIX_LEN}`, 'dev', 'eth0']);
   await runOk(['ip', '-n', netns, 'link', 'set', 'dev', 'eth0', 'up']);
   await runOk(['ip', '-n', netns, 'link', 'set', 'dev', 'lo', 'up']);

@@ -34,3 +34,13 @@ export function netnsName(short: string): string {
 export function vethName(ip: string): string {
   return `orchv${ip.split('.').pop()}`;
 }
+
+/**
+ * Fixed MAC for an address on the lab subnet (locally administered 02:0d:d5:00:00:<octet>). A rebuilt host keeps
+ * its MAC, so ARP caches in the root namespace and in the other hosts stay right; the bridge gets .1's, so it
+ * does not take over a port's MAC (and change) as hosts come and go.
+ */
+export function macFor(ip: string): string {
+  const octet = parseInt(ip.split('.').pop()!, 10);
+  return `02:0d:d5:00:00:${octet.toString(16).padStart(2, '0')}`;
+}

@@ -7,6 +7,7 @@ import {
   shortName,
 } from '../../../src/lab/addresses.js';
 import { resolveUpNames } from '../../../src/lab/lab.js';
+import { macFor, vethName } from '../../../src/lab/paths.js';
 
 describe('lab/addresses', () => {
   it('gives primary, replica and labNN their fixed addresses', () => {
@@ -64,5 +65,11 @@ describe('lab/addresses', () => {
       'primary.example.com',
       'lab01.example.com',
     ]);
+  });
+
+  it('derives a stable MAC and veth name from the address, so a rebuilt host keeps them', () => {
+    assert.equal(macFor('10.213.0.11'), '02:0d:d5:00:00:0b');
+    assert.equal(macFor('10.213.0.150'), '02:0d:d5:00:00:96');
+    assert.equal(vethName('10.213.0.150'), 'orchv150');
   });
 });
