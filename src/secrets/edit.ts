@@ -14,13 +14,11 @@ import { InputError, OrchError } from '../errors.js';
 import { encryptValue } from './crypto.js';
 import { loadIdentities } from './identity.js';
 import {
-  culpritLine,
+  crossCheck,
   findSecretTokens,
   inComment,
   lineAt,
   replaceSpans,
-  sameMultiset,
-  taggedValues,
   writeFileAtomic,
 } from './pillar-text.js';
 import { readRecipients } from './recipients.js';
@@ -134,26 +132,13 @@ export function findPlainValues(text: string, file?: string): PlainValue[] {
     }
     found.push({ value: String(value), start: m.index, end: m.index + m[0].length, line });
   }
-  const parsed = taggedValues(text, PLAIN_TAG, file);
-  if (
-    !sameMultiset(
-      found.map((p) => p.value),
-      parsed,
-    )
-  ) {
-    throw new InputError(
-      'SECRET_ERROR',
-      'unsupported !plain value: write each as `!plain "<value>"` (a quoted scalar on one line)',
-      {
-        file,
-        line: culpritLine(
-          text,
-          /!plain\b/g,
-          found.map((p) => p.start),
-        ),
-      },
-    );
-  }
+  crossCheck(
+    text,
+    PLAIN_TAG,
+    found.map((p) => ({ at: p.start, value: p.value })),
+    'unsupported !plain value: write each as `!plain "<value>"` (a quoted scalar on one line)',
+    file,
+  );
   for (const p of found) {
     if (p.value.length < MIN_SECRET_LENGTH) {
       throw new InputError(

@@ -30,27 +30,51 @@ export function findSecretTokens(text: string, file?: string): SecretToken[] {
     const start = tagStart + m[0].length - m[1]!.length;
     found.push({ token: m[1]!, tagStart, start, end: start + m[1]!.length, line: lineAt(text, tagStart) });
   }
-  const parsed = taggedValues(text, '!secret', file).map((v) => (typeof v === 'string' ? v.trim() : v));
+  crossCheck(
+    text,
+    '!secret',
+    found.map((t) => ({ at: t.tagStart, value: t.token })),
+    'unsupported !secret value: write each as `!secret <base64>` on one line, unquoted (as printed by `orch secrets encrypt`)',
+    file,
+    (v) => (typeof v === 'string' ? v.trim() : v),
+  );
+  return found;
+}
+
+/** True when the text holds nunjucks syntax: such a pillar file is only YAML after rendering. */
+export function hasTemplateSyntax(text: string): boolean {
+  return /\{[{%#]/.test(text);
+}
+
+/**
+ * Make sure a text scan found every node with the tag: each occurrence of the tag outside comments must have been
+ * accepted by the scan, and, for plain YAML files, a real parse must see the same values. Nunjucks pillar files
+ * (`{% if %}` branches may repeat keys) are not parsed; the occurrence check still applies to them.
+ */
+export function crossCheck(
+  text: string,
+  tag: string,
+  found: readonly { at: number; value: unknown }[],
+  problem: string,
+  file?: string,
+  normalize: (v: unknown) => unknown = (v) => v,
+): void {
+  const loose = new RegExp(`${tag}(?![A-Za-z0-9_-])`, 'g');
+  const accepted = found.map((f) => f.at);
+  const fail = () => {
+    throw new InputError('SECRET_ERROR', problem, { file, line: culpritLine(text, loose, accepted) });
+  };
+  const ok = new Set(accepted);
+  for (const m of text.matchAll(loose)) if (!inComment(text, m.index) && !ok.has(m.index)) fail();
+  if (hasTemplateSyntax(text)) return;
+  const parsed = taggedValues(text, tag, file).map(normalize);
   if (
     !sameMultiset(
-      found.map((t) => t.token),
+      found.map((f) => f.value),
       parsed,
     )
-  ) {
-    throw new InputError(
-      'SECRET_ERROR',
-      'unsupported !secret value: write each as `!secret <base64>` on one line, unquoted (as printed by `orch secrets encrypt`)',
-      {
-        file,
-        line: culpritLine(
-          text,
-          /!secret\b/g,
-          found.map((t) => t.tagStart),
-        ),
-      },
-    );
-  }
-  return found;
+  )
+    fail();
 }
 
 /** Replace spans of text (non-overlapping, any order) by new strings. */

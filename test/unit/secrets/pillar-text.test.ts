@@ -37,6 +37,27 @@ describe('secrets/pillar-text', () => {
     assert.throws(() => findSecretTokens('a: "x !secret YWdlAAAA"\n', 'f.yaml'), /unsupported !secret value/);
   });
 
+  it('handles nunjucks pillar files, which are YAML only after rendering', () => {
+    const templated = [
+      "{% set version = '15' %}",
+      '{% if facts.osFamily == "FreeBSD" %}',
+      'pw: !secret YWdlAAAA',
+      '{% else %}',
+      'pw: !secret YWdlBBBB  {# same key in the other branch #}',
+      '{% endif %}',
+      "v: '{{ version }}'",
+      '',
+    ].join('\n');
+    assert.deepEqual(
+      findSecretTokens(templated, 't.yaml').map((t) => t.line),
+      [3, 5],
+    );
+    assert.throws(
+      () => findSecretTokens(`${templated}x: !secret "YWdlCCCC"\n`, 't.yaml'),
+      /t\.yaml:8: unsupported/,
+    );
+  });
+
   it('reports YAML errors by reason and line without quoting the source', () => {
     assert.throws(
       () => findSecretTokens('a: 1\na: !secret sensitiveLooking\n', 'f.yaml'),

@@ -62,6 +62,28 @@ describe('secrets/rekey and check', () => {
     }
   });
 
+  it('rekeys nunjucks pillar files byte for byte outside the tokens', async () => {
+    const alice = await newKey();
+    t = tempProject([alice.recipient]);
+    const [a, b] = await Promise.all([
+      encryptValue('bsd-password', [alice.recipient]),
+      encryptValue('linux-password', [alice.recipient]),
+    ]);
+    const file = path.join(t.dir, 'pillar', 'tpl.yaml');
+    const text = `{% set v = '15' %}\n{% if facts.osFamily == 'FreeBSD' %}\npw: !secret ${a}\n{% else %}\npw: !secret ${b}\n{% endif %}\n`;
+    writeFileSync(file, text);
+    const result = await rekeyPillar(t.project, envWith([alice.identity]));
+    assert.deepEqual(result.files, [{ file: 'pillar/tpl.yaml', secrets: 2 }]);
+    const after = readFileSync(file, 'utf8');
+    assert.equal(skeleton(after), skeleton(text));
+    assert.deepEqual(await Promise.all(tokensOf(after).map((tok) => decryptValue(tok, [alice.identity]))), [
+      'bsd-password',
+      'linux-password',
+    ]);
+    const checked = await checkPillar(t.project, envWith([alice.identity]));
+    assert.equal(checked.ok, 2);
+  });
+
   it('changes no file when any secret cannot be decrypted', async () => {
     const alice = await newKey();
     const stranger = await newKey();
