@@ -38,8 +38,8 @@ export const groupSchema = z
 export const inventoryFileSchema = z
   .strictObject({
     defaults: defaultsSchema.optional(),
-    hosts: z.record(z.string(), hostSchema).optional(),
-    groups: z.record(z.string(), groupSchema).optional(),
+    hosts: z.record(z.string(), hostSchema).nullable().optional(),
+    groups: z.record(z.string(), groupSchema).nullable().optional(),
   })
   .nullable();
 

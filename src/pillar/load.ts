@@ -7,8 +7,11 @@
 // top.yaml:            pillar/postgres/common.yaml is named `postgres.common`; `postgres` alone may also be
 //   '*': [common]      pillar/postgres/init.yaml. A file named by several matching targets is merged once, at its
 //   group:db: [postgres.common]   first place. A group that no host belongs to simply matches nothing.
+// Line numbers of template errors are those of the pillar file; YAML errors (after rendering) count lines of the
+// rendered text, which are the same unless the file's template tags add or remove lines before the error.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type nunjucks from 'nunjucks';
 import { z } from 'zod';
 import type { ProjectConfig } from '../config/project.js';
 import { InputError, OrchError, errorMessage } from '../errors.js';
@@ -35,6 +38,8 @@ export interface TopEntry {
 export interface PillarOptions {
   resolver?: SecretResolver;
   facts?: Facts;
+  /** A render environment to reuse across hosts (default: a new one for the project). */
+  env?: nunjucks.Environment;
 }
 
 /** The entries of pillar/top.yaml in file order; none when the file does not exist. */
@@ -82,7 +87,7 @@ export async function compilePillar(
   host: HostSpec,
   opts: PillarOptions = {},
 ): Promise<Record<string, unknown>> {
-  const env = createRenderEnv(project.root);
+  const env = opts.env ?? createRenderEnv(project.root);
   const layers: Record<string, unknown>[] = [];
   for (const { name, line } of pillarNamesFor(loadTop(project), host)) {
     const found = pillarFile(project, name);

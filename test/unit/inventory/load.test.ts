@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../../../src/errors.js';
@@ -103,6 +103,17 @@ describe('inventory/load', () => {
   it('refuses host names that would read as glob patterns', () => {
     const err = inventoryError([path.join(fixtures, 'bad/glob-name.yaml')]);
     assert.match(err.message, /host name 'web\*\.example\.com' is not allowed/);
+  });
+
+  it('accepts empty hosts: and groups: sections', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'orch-inv-'));
+    try {
+      writeFileSync(path.join(root, 'empty.yaml'), '# nothing yet\nhosts:\ngroups:\n');
+      const empty = loadInventory(projectAt(root, [path.join(root, 'empty.yaml')]));
+      assert.equal(empty.hosts.size, 0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('says so when the default inventory directory is missing or empty', () => {
