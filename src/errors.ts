@@ -18,6 +18,7 @@ export type OrchErrorCode =
   | 'LAB_ERROR'
   | 'JOB_STORE_ERROR'
   | 'LOCKED'
+  | 'CANCELLED'
   | 'INTERNAL';
 
 export class OrchError extends Error {

@@ -31,6 +31,8 @@ export interface RunOptions {
   onProgress?: (e: ProgressEvent) => void;
   /** Called with each host's result as soon as it is known (jobs store it at once). */
   onHostResult?: (r: HostRunResult) => void | Promise<void>;
+  /** Polled before each host's check and apply; when true, hosts not yet changing are left alone. */
+  cancelled?: () => boolean;
 }
 
 export interface RunReport {
@@ -67,10 +69,12 @@ export async function runStates(project: ProjectConfig, hosts: HostSpec[], opts:
     if (!(await barrier.arrive(host.name))) {
       throw new OrchError('STATE_ERROR', `not run: another host's states failed to compile (${aborted?.host ?? '?'})`);
     }
+    if (opts.cancelled?.()) throw new OrchError('CANCELLED', 'cancelled before this host was checked');
     progress({ host: host.name, phase: 'checking' });
     const checks = await checkPhase(conn, compiled);
     if (opts.mode === 'test') return testResults(compiled, checks);
     if (!checks.some((c) => c.status !== 'clean')) return testResults(compiled, checks);
+    if (opts.cancelled?.()) throw new OrchError('CANCELLED', 'cancelled before this host was changed');
     progress({ host: host.name, phase: 'applying' });
     return applyPhase(conn, compiled, checks, (line) => progress({ host: host.name, phase: 'output', line }));
   };
