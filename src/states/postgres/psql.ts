@@ -1,0 +1,158 @@
+// Shell pieces that run SQL on a host through psql, for postgres.* state steps (and the replica formula):
+// psql as the PostgreSQL OS user (runuser on Linux, su -m on FreeBSD) over the unix socket, SQL in a quoted
+// here-document (never on argv), `-X -q -A -t -v ON_ERROR_STOP=1`. Results come back as one JSON line per query;
+// apply scripts talk back through `orch:` marker lines (changed, fail, kv). Builds text only.
+import { heredoc, shQuote } from '../../shell/quote.js';
+import type { StepOutput } from '../../engine/protocol.js';
+import type { CheckOutcome } from '../types.js';
+import type { PgTarget } from './target.js';
+
+/**
+ * Shell functions: `orch_psql <os_user> <socket_dir> <port> <db> [db_user]` runs `$orch_pg_psql` with the SQL on
+ * its stdin, from / so the OS user needs no access to the caller's working directory.
+ */
+export const PSQL_FUNCTIONS = `orch_psql() {
+  orch_pg_u=$1; orch_pg_s=$2; orch_pg_p=$3; orch_pg_d=$4; orch_pg_r=\${5:-}
+  set -- "$orch_pg_psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$orch_pg_s" -p "$orch_pg_p" -d "$orch_pg_d"
+  if [ -n "$orch_pg_r" ]; then set -- "$@" -U "$orch_pg_r"; fi
+  if [ "$(id -u)" = "$(id -u "$orch_pg_u" 2>/dev/null)" ]; then (cd / && exec "$@")
+  elif [ "$(uname -s)" = FreeBSD ]; then (cd / && exec su -m "$orch_pg_u" -c 'exec "$0" "$@"' "$@")
+  else (cd / && exec runuser -u "$orch_pg_u" -- "$@"); fi
+}
+orch_pg_markers() {
+  orch_pg_failed=
+  while IFS= read -r orch_pg_line; do
+    case $orch_pg_line in
+      orch:changed) orch_changed=1 ;;
+      orch:fail:*) echo "\${orch_pg_line#orch:fail:}"; orch_pg_failed=1 ;;
+      orch:say:*) echo "\${orch_pg_line#orch:say:}" ;;
+      orch:kv:*=*) orch_pg_kv=\${orch_pg_line#orch:kv:}; orch_kv "\${orch_pg_kv%%=*}" "\${orch_pg_kv#*=}" ;;
+    esac
+  done < "$1"
+  [ -z "$orch_pg_failed" ]
+}`;
+
+/** Variable setup: psql of the target's version when present, else psql from PATH; a private temp dir. */
+export function psqlSetup(t: PgTarget): string {
+  const bin = t.binDir ? `${t.binDir}/psql` : '';
+  return `${PSQL_FUNCTIONS}
+orch_pg_psql=${shQuote(bin)}
+if [ ! -x "$orch_pg_psql" ]; then orch_pg_psql=$(command -v psql 2>/dev/null || true); fi
+orch_pg_tmp=$(mktemp -d "\${TMPDIR:-/tmp}/orch-pg.XXXXXX")
+trap 'rm -rf "$orch_pg_tmp"' EXIT`;
+}
+
+/** The orch_psql command line for a target (database defaults to the target's maintenance database). */
+export function psqlCall(t: PgTarget, db = t.db): string {
+  if (/^(postgres(ql)?:|.*=)/.test(db)) throw new Error(`database name ${JSON.stringify(db)} would read as a connection string`);
+  const words = ['orch_psql', t.osUser, t.socketDir, String(t.port), db];
+  if (t.dbUser) words.push(t.dbUser);
+  return words.map((w, i) => (i === 0 ? w : shQuote(w))).join(' ');
+}
+
+/** Shell condition: the server's unix socket exists (the server is, or recently was, running). */
+export function socketPresent(t: PgTarget): string {
+  return `[ -S ${shQuote(`${t.socketDir}/.s.PGSQL.${t.port}`)} ]`;
+}
+
+/** `<call> <<'DELIM'` + SQL + delimiter, with stdout/stderr to the temp dir; usable as a condition. */
+function psqlHeredoc(t: PgTarget, sql: string, out: string, db?: string): string {
+  const { open, body } = heredoc(sql, 'ORCH_SQL');
+  return `${psqlCall(t, db)} >"$orch_pg_tmp/${out}" 2>"$orch_pg_tmp/${out}.err" ${open}\n${body}`;
+}
+
+/**
+ * Check-step body: report kv `pg` = missing | down | up | failed; when up, kv `result` holds the query's output
+ * (one JSON line); when failed, kv `error` holds psql's messages. Read-only as long as the SQL is.
+ */
+export function checkQuery(t: PgTarget, sql: string): string {
+  return `${psqlSetup(t)}
+if [ -z "$orch_pg_psql" ]; then orch_kv pg missing
+elif ! ${socketPresent(t)}; then orch_kv pg down
+elif ${psqlHeredoc(t, sql, 'q')}then orch_kv pg up; orch_kvfile result "$orch_pg_tmp/q"
+else orch_pg_rc=$?; orch_kv pg failed; orch_kv rc "$orch_pg_rc"; orch_kvfile error "$orch_pg_tmp/q.err"
+fi`;
+}
+
+/** Apply-step piece: fail unless psql exists and the server's socket is there. */
+export function requireRunning(t: PgTarget): string {
+  return `if [ -z "$orch_pg_psql" ]; then echo 'psql not found: is PostgreSQL installed?'; exit 1; fi
+if ! ${socketPresent(t)}; then echo ${shQuote(`PostgreSQL is not running (no socket in ${t.socketDir} for port ${t.port})`)}; exit 1; fi`;
+}
+
+/**
+ * Apply-step piece: run SQL, print psql's messages, turn `orch:` marker lines into orch_changed / kv / failure.
+ * `name` tells apart several runs in one step.
+ */
+export function applySql(t: PgTarget, sql: string, name = 'a', db?: string): string {
+  return `if ${psqlHeredoc(t, sql, name, db)}then :
+else orch_pg_rc=$?; cat "$orch_pg_tmp/${name}.err"; echo "psql failed (exit $orch_pg_rc)"; exit 1
+fi
+cat "$orch_pg_tmp/${name}.err"
+orch_pg_markers "$orch_pg_tmp/${name}" || exit 1`;
+}
+
+/** psql: print a constant marker line (text is restricted so it needs no psql quoting). */
+export function psqlEcho(text: string): string {
+  if (!/^[A-Za-z0-9 :_=.,()/-]*$/.test(text)) throw new Error(`unsafe text for \\echo: ${text}`);
+  return `\\echo '${text}'`;
+}
+
+export const SQL_CHANGED = psqlEcho('orch:changed');
+
+/** psql: report a failure the apply step turns into a non-zero exit. */
+export function sqlFail(message: string): string {
+  return psqlEcho(`orch:fail:${message}`);
+}
+
+/**
+ * Session settings so statements (which may carry password verifiers) stay out of the server log; only a
+ * superuser may change them, so they are skipped otherwise.
+ */
+export const SQL_QUIET_LOGS = `SELECT rolsuper AS orch_su FROM pg_roles WHERE rolname = current_user \\gset
+\\if :orch_su
+SET log_statement = 'none';
+SET log_min_duration_statement = -1;
+SET log_min_error_statement = 'panic';
+\\endif`;
+
+export type PgProbe =
+  | { kind: 'missing' }
+  | { kind: 'down'; detail: string }
+  | { kind: 'error'; detail: string }
+  | { kind: 'up'; result: string };
+
+// psql's messages when nothing listens (stale socket, server starting or stopping).
+const NOT_RUNNING = /No such file or directory|Connection refused|the database system is (starting up|shutting down)|not yet accepting connections/;
+
+/** Read what checkQuery reported. */
+export function readProbe(out: StepOutput): PgProbe {
+  const kv = out.kv;
+  if (kv.pg === 'missing') return { kind: 'missing' };
+  if (kv.pg === 'down') return { kind: 'down', detail: 'no server socket' };
+  if (kv.pg === 'up') return { kind: 'up', result: (kv.result ?? '').trim() };
+  if (kv.pg === 'failed') {
+    const detail = (kv.error ?? '').trim();
+    return kv.rc === '2' && NOT_RUNNING.test(detail) ? { kind: 'down', detail } : { kind: 'error', detail };
+  }
+  return { kind: 'error', detail: out.text || `check step ended with status ${String(out.status)}` };
+}
+
+/**
+ * The outcome when the probe did not reach a running server: 'unknown' for not installed / not running (never
+ * "no change"), 'error' for anything else. Returns null when the server answered.
+ */
+export function probeOutcome(p: PgProbe, what: string): CheckOutcome | null {
+  if (p.kind === 'missing') {
+    return { status: 'unknown', comment: `PostgreSQL is not installed (no psql); ${what} cannot be checked before it is` };
+  }
+  if (p.kind === 'down') return { status: 'unknown', comment: `PostgreSQL is not running; ${what} cannot be checked before it is started` };
+  if (p.kind === 'error') return { status: 'error', comment: `could not query PostgreSQL for ${what}: ${p.detail}` };
+  return null;
+}
+
+/** Parse the JSON line a check query printed (null when the object does not exist). */
+export function parseResult<T>(p: { result: string }): T | null {
+  const line = p.result.split('\n').find((l) => l.trim() !== '') ?? 'null';
+  return JSON.parse(line) as T | null;
+}

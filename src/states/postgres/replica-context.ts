@@ -1,0 +1,86 @@
+// The values pg_make_replica.sh.njk is rendered with, built from plain inputs (the state's arguments plus the
+// host's paths and service commands). Checks what the template cannot: numbers, absolute paths, argv lists.
+// Pure: builds data only; it does not render and does not touch any host.
+import { OrchError } from '../../errors.js';
+import { recoveryConf } from './replica-conninfo.js';
+
+export const REPLICA_TEMPLATE = 'postgres/pg_make_replica.sh.njk';
+
+export interface ReplicaScriptInput {
+  primaryHost: string;
+  primaryPort: number;
+  replicationUser: string;
+  slot: string;
+  /** PostgreSQL major version on this host, e.g. '15', '11', '9.6'. */
+  version: string;
+  dataDir: string;
+  binDir: string;
+  pgUser: string;
+  pgGroup: string;
+  /** argv of the service commands, e.g. ['systemctl', 'start', 'postgresql@15-main']. */
+  serviceStart: string[];
+  serviceStop: string[];
+  serviceStatus: string[];
+  pgpass: string;
+  /** True only when the state's `force` names this host. */
+  force: boolean;
+  minFreeMb: number;
+  /** FreeBSD userland (stat -f) instead of GNU (stat -c). */
+  freebsd: boolean;
+}
+
+/** The major version as a number (9.6 -> 9, 15 -> 15); refuses what is not a version. */
+export function majorVersion(version: string): number {
+  const m = /^(\d+)(?:\.\d+)?$/.exec(version.trim());
+  if (!m) throw new OrchError('STATE_ERROR', `postgres.replica: '${version}' is not a PostgreSQL version`);
+  return Number(m[1]);
+}
+
+/** The template context for one host's pg_make_replica script. */
+export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, unknown> {
+  const major = majorVersion(i.version);
+  if (major < 10) throw new OrchError('STATE_ERROR', `postgres.replica supports PostgreSQL 10 and later, not ${i.version}`);
+  for (const [what, p] of [
+    ['data_dir', i.dataDir],
+    ['bin_dir', i.binDir],
+    ['pgpass', i.pgpass],
+  ] as const) {
+    if (!p.startsWith('/')) throw new OrchError('STATE_ERROR', `postgres.replica: ${what} must be an absolute path: ${p}`);
+    if (/[\r\n]/.test(p)) throw new OrchError('STATE_ERROR', `postgres.replica: ${what} contains a line break`);
+  }
+  if (!Number.isInteger(i.primaryPort) || i.primaryPort < 1 || i.primaryPort > 65535)
+    throw new OrchError('STATE_ERROR', `postgres.replica: bad primary_port ${i.primaryPort}`);
+  if (!Number.isInteger(i.minFreeMb) || i.minFreeMb < 0)
+    throw new OrchError('STATE_ERROR', `postgres.replica: min_free_mb must be a whole number of MB`);
+  for (const [what, argv] of [
+    ['start', i.serviceStart],
+    ['stop', i.serviceStop],
+    ['status', i.serviceStatus],
+  ] as const) {
+    if (argv.length === 0) throw new OrchError('STATE_ERROR', `postgres.replica: empty service ${what} command`);
+  }
+  return {
+    primary_host: i.primaryHost,
+    primary_port: i.primaryPort,
+    replication_user: i.replicationUser,
+    slot: i.slot,
+    version: i.version,
+    major,
+    data_dir: i.dataDir.replace(/(.)\/+$/, '$1'),
+    bin_dir: i.binDir,
+    pg_user: i.pgUser,
+    pg_group: i.pgGroup,
+    service_start: i.serviceStart,
+    service_stop: i.serviceStop,
+    service_status: i.serviceStatus,
+    pgpass: i.pgpass,
+    force: i.force,
+    min_free_mb: i.minFreeMb,
+    freebsd: i.freebsd,
+    // Only PostgreSQL <= 11 reads recovery.conf; 12+ gets standby.signal and primary_conninfo from pg_basebackup -R.
+    recovery_conf:
+      major <= 11
+        ? recoveryConf({ host: i.primaryHost, port: i.primaryPort, user: i.replicationUser, slot: i.slot, passfile: i.pgpass })
+        : '',
+  };
+}

@@ -1,0 +1,180 @@
+// postgres.replica: make this host a streaming standby of `primary` by running the rendered pg_make_replica
+// script (templates/postgres/pg_make_replica.sh.njk): `--check` in the check phase, for real in the apply phase.
+// The script decides and guards (refuses a running primary or foreign data unless forced for this host, moves
+// the old data aside, restores it on failure); this module renders it, reads its exit status and optionally
+// installs it for admins. It does not manage postgresql.conf, pg_hba.conf, roles or the .pgpass file itself.
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { osPaths } from '../../facts/os/index.js';
+import { printContent, shQuote } from '../../shell/quote.js';
+import { absolutePath, lastLines } from '../common.js';
+import type { StepOutput } from '../../engine/protocol.js';
+import type { ApplyOutcome, CheckOutcome, StateContext, StateFunction } from '../types.js';
+import { REPLICA_TEMPLATE, replicaTemplateContext } from './replica-context.js';
+
+/** Exit codes of the script's --check mode. */
+export const CHECK_EXIT = { CLEAN: 0, REBUILD: 10, REFUSED: 3 } as const;
+
+const argvSchema = z.array(z.string().min(1)).min(1);
+
+const args = z
+  .object({
+    name: z.string().optional(),
+    primary: z.string().min(1),
+    primary_port: z.number().int().min(1).max(65535).default(5432),
+    replication_user: z.string().min(1),
+    // PostgreSQL's own rule for slot names; anything else would fail on the primary after the preflight.
+    slot: z.string().regex(/^[a-z0-9_]{1,63}$/, 'slot names are lower-case letters, digits and _, at most 63'),
+    version: z.union([z.string(), z.number()]).transform(String),
+    cluster: z.string().optional(),
+    pgpass: absolutePath,
+    force: z.string().optional(),
+    min_free_mb: z.number().int().min(0).default(100),
+    script_path: absolutePath.optional(),
+    // Overrides for layouts the facts do not describe (and for tests); normally taken from the host's facts.
+    data_dir: absolutePath.optional(),
+    bin_dir: absolutePath.optional(),
+    pg_user: z.string().optional(),
+    pg_group: z.string().optional(),
+    service: z.object({ start: argvSchema, stop: argvSchema, status: argvSchema }).strict().optional(),
+  })
+  .strict();
+type Args = z.infer<typeof args>;
+
+interface Prepared {
+  script: string;
+  sha256: string;
+  dataDir: string;
+}
+
+/** The script's context for this host: the state's arguments over the host's PostgreSQL paths. */
+export function replicaContextFor(a: Args, ctx: StateContext): Record<string, unknown> {
+  const os = osPaths(ctx.facts);
+  const pg = os.postgresPaths(a.version, a.cluster);
+  const serviceName = pg.serviceName;
+  const pgUser = a.pg_user ?? pg.pgUser;
+  return replicaTemplateContext({
+    primaryHost: a.primary,
+    primaryPort: a.primary_port,
+    replicationUser: a.replication_user,
+    slot: a.slot,
+    version: a.version,
+    dataDir: a.data_dir ?? pg.dataDir,
+    binDir: a.bin_dir ?? pg.binDir,
+    pgUser,
+    pgGroup: a.pg_group ?? pgUser,
+    serviceStart: a.service?.start ?? os.serviceCmd(serviceName, 'start'),
+    serviceStop: a.service?.stop ?? os.serviceCmd(serviceName, 'stop'),
+    serviceStatus: a.service?.status ?? os.serviceCmd(serviceName, 'status'),
+    pgpass: a.pgpass,
+    force: a.force !== undefined && a.force === ctx.host.name,
+    minFreeMb: a.min_free_mb,
+    freebsd: ctx.facts.osFamily === 'FreeBSD' || ctx.facts.kernel === 'FreeBSD',
+  });
+}
+
+/**
+ * Shell that pipes the script into a fresh /bin/sh with `flag`: its output streams through (live progress) and
+ * is kept in a temp file; kv `rc` is its exit status and a `changed:` line sets orch_changed.
+ */
+function runScript(script: string, flag: string): string {
+  const sh = flag ? `/bin/sh -s -- ${flag}` : '/bin/sh -s';
+  return `orch_log=$(mktemp); orch_rcf=$(mktemp)
+trap 'rm -f "$orch_log" "$orch_rcf"' EXIT
+${printContent(script, `| { ${sh} 2>&1; echo "$?" > "$orch_rcf"; } | tee "$orch_log"`)}
+orch_rc=$(cat "$orch_rcf")
+orch_kv rc "$orch_rc"
+if grep -q '^changed:' "$orch_log"; then orch_changed=1; fi`;
+}
+
+/** Shell installing the script at `dest` (0750) atomically; sets orch_changed when it differed. */
+function installScript(script: string, sha256: string, dest: string): string {
+  const f = shQuote(dest);
+  const d = shQuote(path.posix.dirname(dest));
+  return `f=${f}
+if [ ! -f "$f" ] || [ "$(orch_sha256 "$f")" != ${sha256} ] || [ "$(orch_stat "$f" | cut -d: -f3)" != 750 ]; then
+  tmp=$(mktemp ${d}/.orch.XXXXXX)
+  ${printContent(script, '> "$tmp"')}
+  chmod 0750 "$tmp"
+  mv -f "$tmp" "$f"
+  orch_changed=1
+  echo "step install: $f updated"
+fi`;
+}
+
+function scriptNote(a: Args, kv: Record<string, string>): string | null {
+  if (!a.script_path) return null;
+  return kv.installed === 'same' ? null : `${a.script_path} would be ${kv.installed === 'absent' ? 'installed' : 'updated'}`;
+}
+
+/** Interpret the `--check` run. */
+export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
+  if (out.status !== 0 || out.kv.rc === undefined) {
+    return { status: 'unknown', comment: `pg_make_replica --check did not complete: ${lastLines(out.text, 6)}` };
+  }
+  const rc = Number(out.kv.rc);
+  const text = out.text.trim();
+  const note = scriptNote(a, out.kv);
+  if (rc === CHECK_EXIT.CLEAN) {
+    const line = text.split('\n').find((l) => l.startsWith('no change:')) ?? 'no change';
+    return note ? { status: 'change', comment: `${line}; ${note}`, diff: note } : { status: 'clean', comment: line };
+  }
+  if (rc === CHECK_EXIT.REBUILD) {
+    const plan = text
+      .split('\n')
+      .filter((l) => l.startsWith('plan:'))
+      .map((l) => l.slice(6));
+    const diff = [...plan, ...(note ? [note] : [])].join('\n');
+    return { status: 'change', comment: `replica of ${a.primary} would be rebuilt`, diff, plan };
+  }
+  if (rc === CHECK_EXIT.REFUSED) {
+    const why = text.split('\n').filter((l) => l.startsWith('refused:'));
+    return { status: 'error', comment: why.length ? why.join('\n') : lastLines(text, 6) };
+  }
+  return { status: 'unknown', comment: `pg_make_replica --check exited ${rc}: ${lastLines(text, 6)}` };
+}
+
+/** Interpret the real run: changed when the script said so (or the installed copy changed). */
+export function interpretReplicaApply(out: StepOutput): ApplyOutcome {
+  const lines = out.text.trim().split('\n');
+  const changedLine = lines.find((l) => l.startsWith('changed:'));
+  const noChange = lines.find((l) => l.startsWith('no change:'));
+  if (out.status === 100) {
+    return { result: true, changed: true, comment: changedLine ?? lines.filter((l) => l.startsWith('step install:')).join('\n') };
+  }
+  if (out.status === 0) return { result: true, changed: false, comment: noChange ?? 'no change' };
+  const status = out.status === null ? 'the script ended early' : `exit status ${out.kv.rc ?? out.status}`;
+  return { result: false, changed: false, comment: `pg_make_replica failed (${status}): ${lastLines(out.text, 8)}` };
+}
+
+export const postgresReplica: StateFunction<Args, Prepared> = {
+  args,
+  prepare(a, ctx) {
+    const context = replicaContextFor(a, ctx);
+    const script = ctx.renderTemplate(REPLICA_TEMPLATE, context);
+    return { script, sha256: createHash('sha256').update(script, 'utf8').digest('hex'), dataDir: String(context.data_dir) };
+  },
+  check(a, p) {
+    const install = a.script_path
+      ? `f=${shQuote(a.script_path)}
+if [ ! -f "$f" ]; then orch_kv installed absent
+elif [ "$(orch_sha256 "$f")" = ${p.sha256} ] && [ "$(orch_stat "$f" | cut -d: -f3)" = 750 ]; then orch_kv installed same
+else orch_kv installed differs; fi
+`
+      : '';
+    return `${install}${runScript(p.script, '--check')}`;
+  },
+  interpretCheck(a, _p, out) {
+    return interpretReplicaCheck(a, out);
+  },
+  apply(a, p) {
+    const install = a.script_path ? `${installScript(p.script, p.sha256, a.script_path)}\n` : '';
+    // The script re-runs its preflight itself, so this is right even when the check said 'unknown'.
+    return `${install}${runScript(p.script, '')}
+[ "$orch_rc" = 0 ] || exit "$orch_rc"`;
+  },
+  interpretApply(_a, _p, out) {
+    return interpretReplicaApply(out);
+  },
+};

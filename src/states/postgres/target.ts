@@ -1,0 +1,92 @@
+// Which PostgreSQL cluster a postgres.* state talks to: arguments shared by every module (version, cluster, port,
+// socket_dir, os_user, db_user, maintenance_db) resolved against the host's facts on the controller. Reads nothing
+// from the host.
+import { z } from 'zod';
+import { osPaths } from '../../facts/os/index.js';
+import type { Facts, PostgresCluster } from '../../facts/types.js';
+import { absolutePath } from '../common.js';
+
+/** Zod fields every postgres.* function accepts to pick (or override) the target cluster. */
+export const targetArgFields = {
+  /** Major version, e.g. '15'; default: the first cluster in the facts. */
+  version: z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .pipe(z.string().regex(/^\d+(\.\d+)?$/, 'version must look like 15 or 9.6'))
+    .optional(),
+  /** Debian cluster name (main); 'data' elsewhere. */
+  cluster: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'cluster names are letters, digits, _ . -')
+    .optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  /** Directory of the server's unix socket. */
+  socket_dir: absolutePath.optional(),
+  /** OS user psql runs as (peer authentication); default: the PostgreSQL user from the facts. */
+  os_user: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_.-]*\$?$/, 'not a valid unix user name')
+    .optional(),
+  /** Database role to connect as; default: psql's default (the OS user's name). */
+  db_user: z.string().min(1).optional(),
+  /** Database the session connects to. */
+  maintenance_db: z.string().min(1).default('postgres'),
+};
+
+export interface PgTargetArgs {
+  version?: string;
+  cluster?: string;
+  port?: number;
+  socket_dir?: string;
+  os_user?: string;
+  db_user?: string;
+  maintenance_db: string;
+}
+
+/** A resolved cluster: where psql connects and as whom, plus the cluster's directories when known. */
+export interface PgTarget {
+  version?: string;
+  cluster?: string;
+  port: number;
+  socketDir: string;
+  osUser: string;
+  dbUser?: string;
+  db: string;
+  /** Directory holding psql for that version; psql from PATH is the fallback on the host. */
+  binDir?: string;
+  confDir?: string;
+  dataDir?: string;
+}
+
+function pickCluster(facts: Facts, version?: string, cluster?: string): PostgresCluster | undefined {
+  const all = facts.postgres.clusters;
+  return all.find((c) => (!version || c.version === version) && (!cluster || c.name === cluster));
+}
+
+/** Resolve the target cluster from explicit arguments first, then the facts, then per-OS defaults. */
+export function resolveTarget(a: PgTargetArgs, facts: Facts): PgTarget {
+  const found = pickCluster(facts, a.version, a.cluster);
+  const version = a.version ?? found?.version ?? facts.postgres.versions[0];
+  const cluster = a.cluster ?? found?.name;
+  const paths = version ? osPaths(facts).postgresPaths(version, cluster) : undefined;
+  const t: PgTarget = {
+    port: a.port ?? found?.port ?? 5432,
+    socketDir: a.socket_dir ?? paths?.socketDir ?? facts.postgres.socketDir,
+    osUser: a.os_user ?? paths?.pgUser ?? facts.postgresUser ?? 'postgres',
+    db: a.maintenance_db,
+  };
+  if (version) t.version = version;
+  if (cluster) t.cluster = cluster;
+  if (a.db_user) t.dbUser = a.db_user;
+  if (paths) {
+    t.binDir = paths.binDir;
+    t.confDir = found?.confDir ?? paths.confDir;
+    t.dataDir = found?.dataDir ?? paths.dataDir;
+  }
+  return t;
+}
+
+/** Major version as a number (9.6 -> 9.6, 15 -> 15); undefined when unknown. */
+export function majorVersion(t: PgTarget): number | undefined {
+  return t.version === undefined ? undefined : Number(t.version);
+}

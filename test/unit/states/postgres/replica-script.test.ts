@@ -1,0 +1,221 @@
+// pg_make_replica against real PostgreSQL: a temp primary with a scram-authenticated replication role and
+// temp standby data directories on this machine. Service commands are pg_ctl wrappers.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { freePort, PG_BIN, startTempPostgres, type TempPostgres } from '../../../helpers/temp-postgres.js';
+import { renderReplicaScript, sampleInput } from './replica-helpers.js';
+
+const PASSWORD = "s3cr:et'\\pw";
+
+function pgUid(): { uid: number; gid: number } {
+  const f = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))!.split(':');
+  return { uid: Number(f[2]), gid: Number(f[3]) };
+}
+
+function asPg(args: string[]): { status: number | null; out: string } {
+  const r = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+function pgCtl(dataDir: string, ...rest: string[]): string[] {
+  return ['runuser', '-u', 'postgres', '--', path.join(PG_BIN, 'pg_ctl'), '-D', dataDir, ...rest];
+}
+
+function sysid(dataDir: string): string {
+  const r = spawnSync(path.join(PG_BIN, 'pg_controldata'), [dataDir], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  return /Database system identifier:\s+(\d+)/.exec(r.stdout)?.[1] ?? '';
+}
+
+async function query(url: string, sql: string, params: unknown[] = []): Promise<pg.QueryResultRow[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+describe('pg_make_replica on real PostgreSQL', function () {
+  this.timeout(300_000);
+  if (process.getuid?.() !== 0) {
+    it.skip('needs root (the script renames data directories and runs tools as postgres)');
+    return;
+  }
+  let primary: TempPostgres;
+  let other: TempPostgres;
+  let pgpass: string;
+  let standbyDir: string;
+  let standbyPort: number;
+
+  before(async () => {
+    primary = await startTempPostgres({
+      conf: ['wal_level = replica', 'max_wal_senders = 5', 'max_replication_slots = 5', "password_encryption = 'scram-sha-256'"],
+      hbaFirst: [
+        'host replication replicator 127.0.0.1/32 scram-sha-256',
+        'host postgres replicator 127.0.0.1/32 scram-sha-256',
+      ],
+    });
+    await query(primary.url(), `CREATE ROLE replicator LOGIN REPLICATION PASSWORD '${PASSWORD.replace(/'/g, "''")}'`);
+    await query(primary.url(), 'CREATE TABLE t (v text)');
+    other = await startTempPostgres();
+    // .pgpass in a directory of its own, owned by postgres, 0600; ':' and '\' escaped in the password field.
+    const { uid, gid } = pgUid();
+    const dir = path.join(primary.dir, 'pass dir');
+    mkdirSync(dir, { mode: 0o700 });
+    chownSync(dir, uid, gid);
+    pgpass = path.join(dir, 'pgpass');
+    writeFileSync(pgpass, `127.0.0.1:${primary.port}:*:replicator:${PASSWORD.replace(/[\\:]/g, '\\$&')}\n`, { mode: 0o600 });
+    chownSync(pgpass, uid, gid);
+
+    // A never-started cluster (initdb only), as a fresh Debian install leaves it, with this host's settings.
+    standbyDir = path.join(other.dir, 'standby data');
+    mkdirSync(standbyDir, { mode: 0o700 });
+    chownSync(standbyDir, uid, gid);
+    const init = asPg([path.join(PG_BIN, 'initdb'), '-D', standbyDir, '-U', 'postgres', '--auth=trust', '--no-sync']);
+    assert.equal(init.status, 0, init.out);
+    standbyPort = await freePort();
+    appendFileSync(
+      path.join(standbyDir, 'postgresql.conf'),
+      `listen_addresses = '127.0.0.1'\nport = ${standbyPort}\nunix_socket_directories = '${other.socketDir}'\nfsync = off\n`,
+    );
+  });
+
+  after(async () => {
+    if (standbyDir && existsSync(path.join(standbyDir, 'postmaster.pid'))) spawnSync(pgCtl(standbyDir, '-m', 'immediate', '-w', 'stop')[0]!, pgCtl(standbyDir, '-m', 'immediate', '-w', 'stop').slice(1));
+    await other?.stop();
+    await primary?.stop();
+  });
+
+  function script(dataDir: string, over: Parameters<typeof sampleInput>[0] = {}): string {
+    const log = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.log`);
+    return renderReplicaScript(
+      sampleInput({
+        primaryHost: '127.0.0.1',
+        primaryPort: primary.port,
+        slot: 'standby_1',
+        dataDir,
+        binDir: PG_BIN,
+        pgpass,
+        serviceStart: pgCtl(dataDir, '-l', log, '-w', '-t', '60', 'start'),
+        serviceStop: pgCtl(dataDir, '-m', 'fast', '-w', '-t', '60', 'stop'),
+        serviceStatus: pgCtl(dataDir, 'status'),
+        ...over,
+      }),
+    );
+  }
+
+  function run(text: string, ...flags: string[]): { status: number | null; out: string } {
+    const r = spawnSync('/bin/sh', ['-s', '--', ...flags], { input: text, encoding: 'utf8', timeout: 200_000 });
+    return { status: r.status, out: `${r.stdout}${r.stderr}` };
+  }
+
+  it('refuses a running primary here (exit 3) and leaves it running and untouched', () => {
+    const before = sysid(other.dataDir);
+    for (const flags of [['--check'], []]) {
+      const r = run(script(other.dataDir), ...flags);
+      assert.equal(r.status, 3, r.out);
+      assert.match(r.out, /refused: a PRIMARY is running on .* \(system identifier \d+\)/);
+    }
+    assert.equal(sysid(other.dataDir), before);
+    assert.equal(asPg(pgCtl(other.dataDir, 'status').slice(4)).status, 0, 'still running');
+    assert.equal(readdirSync(other.dir).some((f) => f.includes('orch-')), false, 'nothing renamed');
+  });
+
+  it('refuses foreign data in a stopped data directory, naming both identifiers', () => {
+    assert.equal(asPg(pgCtl(other.dataDir, '-m', 'fast', '-w', 'stop').slice(4)).status, 0);
+    const r = run(script(other.dataDir), '--check');
+    assert.equal(r.status, 3, r.out);
+    const ids = /identifier (\d+), primary has (\d+)/.exec(r.out);
+    assert.ok(ids, r.out);
+    assert.equal(ids[1], sysid(other.dataDir));
+    assert.equal(ids[2], sysid(primary.dataDir));
+    assert.notEqual(ids[1], ids[2]);
+    assert.equal(run(script(other.dataDir)).status, 3);
+    assert.equal(sysid(other.dataDir), ids[1], 'data untouched');
+  });
+
+  it('--check on a never-started cluster plans a rebuild (exit 10) and changes nothing', async () => {
+    const r = run(script(standbyDir), '--check');
+    assert.equal(r.status, 10, r.out);
+    assert.match(r.out, /plan: .* never started/);
+    assert.match(r.out, /plan: create physical slot standby_1/);
+    assert.doesNotMatch(r.out, /s3cr/);
+    assert.deepEqual(await query(primary.url(), 'SELECT slot_name FROM pg_replication_slots'), []);
+    assert.equal(existsSync(path.join(standbyDir, 'postmaster.pid')), false);
+  });
+
+  it('builds a streaming standby; a row written on the primary is read on the standby', async () => {
+    const primaryId = sysid(primary.dataDir);
+    const r = run(script(standbyDir));
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /step slot: created physical slot standby_1/);
+    assert.match(r.out, /\nchanged: replica built from 127\.0\.0\.1:\d+\n?$/);
+    assert.doesNotMatch(r.out, /s3cr/, 'the password never shows');
+    assert.equal(sysid(standbyDir), primaryId);
+    assert.equal(readdirSync(path.dirname(standbyDir)).some((f) => f.includes('.orch-old-')), false, 'old copy removed');
+    assert.match(readFileSync(path.join(standbyDir, 'postgresql.conf'), 'utf8'), new RegExp(`port = ${standbyPort}`));
+
+    await query(primary.url(), 'INSERT INTO t VALUES ($1)', ['hello from primary']);
+    const standbyUrl = `postgres://postgres@127.0.0.1:${standbyPort}/postgres`;
+    let rows: pg.QueryResultRow[] = [];
+    for (let i = 0; i < 50 && rows.length === 0; i++) {
+      rows = await query(standbyUrl, 'SELECT v FROM t');
+      if (rows.length === 0) await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.deepEqual(rows, [{ v: 'hello from primary' }]);
+    assert.deepEqual(await query(standbyUrl, 'SELECT pg_is_in_recovery() AS r'), [{ r: true }]);
+    const slots = await query(primary.url(), 'SELECT slot_name, active FROM pg_replication_slots');
+    assert.deepEqual(slots, [{ slot_name: 'standby_1', active: true }]);
+  });
+
+  it('then reports a healthy standby: --check exits 0 and a real run changes nothing', () => {
+    const c = run(script(standbyDir), '--check');
+    assert.equal(c.status, 0, c.out);
+    assert.match(c.out, /no change: healthy standby of 127\.0\.0\.1:\d+/);
+    const pidBefore = readFileSync(path.join(standbyDir, 'postmaster.pid'), 'utf8').split('\n')[0];
+    const r = run(script(standbyDir));
+    assert.equal(r.status, 0, r.out);
+    assert.doesNotMatch(r.out, /changed:/);
+    assert.equal(readFileSync(path.join(standbyDir, 'postmaster.pid'), 'utf8').split('\n')[0], pidBefore, 'not restarted');
+  });
+
+  it('rebuilds a stopped standby of this primary, reusing its existing slot', async () => {
+    assert.equal(asPg(pgCtl(standbyDir, '-m', 'fast', '-w', 'stop').slice(4)).status, 0);
+    const c = run(script(standbyDir), '--check');
+    assert.equal(c.status, 10, c.out);
+    assert.match(c.out, /stopped standby of this primary/);
+    assert.match(c.out, /reuse the existing inactive slot standby_1/);
+    const r = run(script(standbyDir));
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /step slot: reusing existing slot standby_1/);
+    assert.doesNotMatch(r.out, /created physical slot/);
+    assert.match(r.out, /changed: replica built/);
+    assert.equal((await query(primary.url(), 'SELECT count(*)::int AS n FROM pg_replication_slots'))[0]!.n, 1);
+  });
+
+  it('refuses when another standby streams from the slot', () => {
+    const r = run(script(other.dataDir, { force: true }), '--check');
+    assert.equal(r.status, 3, r.out);
+    assert.match(r.out, /refused: slot standby_1 on the primary is active/);
+  });
+
+  it('when forced but the new standby cannot start, puts the old data back and drops the new slot', async () => {
+    const before = sysid(other.dataDir);
+    const r = run(script(other.dataDir, { force: true, slot: 'standby_2', serviceStart: ['false'] }));
+    assert.equal(r.status, 1, r.out);
+    assert.match(r.out, /plan: forced: replace data of another system/);
+    assert.match(r.out, /step rollback: stopped at 'start PostgreSQL'/);
+    assert.match(r.out, /failed: start PostgreSQL/);
+    assert.equal(sysid(other.dataDir), before, 'old data directory restored');
+    const kept = readdirSync(other.dir).filter((f) => f.includes('.orch-'));
+    assert.equal(kept.length, 1, kept.join(','));
+    assert.match(kept[0]!, /^data\.orch-failed-\d{14}$/);
+    assert.equal(sysid(path.join(other.dir, kept[0]!)), sysid(primary.dataDir));
+    const slots = await query(primary.url(), 'SELECT slot_name FROM pg_replication_slots ORDER BY 1');
+    assert.deepEqual(slots, [{ slot_name: 'standby_1' }]);
+  });
+});
