@@ -79,3 +79,44 @@ function tryReadKey(file: string): Buffer | undefined {
     return undefined;
   }
 }
+
+interface ParsedKey {
+  isPrivateKey(): boolean;
+  sign(data: Buffer, hashAlgo?: string): Buffer | Error;
+}
+type SignCallback = (buf: Buffer, done: (signature: Buffer) => void) => void;
+type AuthPK = (
+  username: string,
+  key: ParsedKey,
+  keyAlgo?: string | SignCallback,
+  cbSign?: SignCallback,
+) => void;
+
+/**
+ * Make ssh2 send a signed public-key request at once instead of first asking whether the key would be
+ * accepted (RFC 4252 allows both): one round trip less per connection. Only for keys whose private half is
+ * in memory (identity files); agent keys keep ssh2's query-then-sign. Reaches into ssh2's protocol object,
+ * so it checks the shape first and leaves ssh2 alone when that shape is not there.
+ */
+export function signPublicKeyDirectly(client: object): void {
+  const proto = (client as { _protocol?: { authPK?: AuthPK } })._protocol;
+  if (!proto || typeof proto.authPK !== 'function') return;
+  const original = proto.authPK.bind(proto);
+  proto.authPK = (username, key, keyAlgo, cbSign) => {
+    if (
+      cbSign ||
+      typeof keyAlgo === 'function' ||
+      typeof key?.isPrivateKey !== 'function' ||
+      !key.isPrivateKey()
+    ) {
+      return original(username, key, keyAlgo, cbSign);
+    }
+    const hashAlgo =
+      keyAlgo === 'rsa-sha2-256' ? 'sha256' : keyAlgo === 'rsa-sha2-512' ? 'sha512' : undefined;
+    return original(username, key, keyAlgo, (buf, done) => {
+      const signature = key.sign(buf, hashAlgo);
+      if (signature instanceof Error) throw signature;
+      done(signature);
+    });
+  };
+}

@@ -4,7 +4,7 @@
 import { Client } from 'ssh2';
 import { AuthFailedError, HostUnreachableError, OrchError, type TransportError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
-import { authHandlerFor, authMethodsFor } from './auth.js';
+import { authHandlerFor, authMethodsFor, signPublicKeyDirectly } from './auth.js';
 import { decideHostKey, hostKeyAlgorithmsFor } from './host-key-policy.js';
 import type { KnownHosts } from './known-hosts.js';
 import { SshConnection } from './ssh-connection.js';
@@ -137,6 +137,7 @@ export async function openConnection(
         keepaliveCountMax: 4,
         readyTimeout: 0,
       });
+      signPublicKeyDirectly(client);
     } catch (err) {
       fail(
         new OrchError('INTERNAL', `${host.name}: cannot start the SSH client: ${(err as Error).message}`, {
