@@ -2,7 +2,16 @@
 // 127.0.0.1 at a free port, trust auth. Stopped with pg_ctl (fast); killed by its own pid only if that fails; the
 // temp dir is removed. As root, the server binaries run as the `postgres` OS user. Touches nothing else.
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, appendFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  appendFileSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -66,8 +75,16 @@ async function pgBin(tool: string, args: string[], cwd: string, timeoutMs = 60_0
   }
 }
 
+/** Additions for a server that must do more than the default (e.g. act as a replication primary). */
+export interface TempPostgresOptions {
+  /** Extra postgresql.conf lines. */
+  conf?: string[];
+  /** pg_hba.conf lines placed before initdb's trust lines (first match wins). */
+  hbaFirst?: string[];
+}
+
 /** Start a fresh server; call stop() in after(). */
-export async function startTempPostgres(): Promise<TempPostgres> {
+export async function startTempPostgres(opts: TempPostgresOptions = {}): Promise<TempPostgres> {
   if (!existsSync(path.join(PG_BIN, 'initdb'))) throw new Error(`no PostgreSQL server binaries in ${PG_BIN}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-pg-'));
   // The config file below quotes these paths; mkdtemp names never need escaping, but check rather than assume.
@@ -107,9 +124,14 @@ export async function startTempPostgres(): Promise<TempPostgres> {
         `synchronous_commit = off`,
         `full_page_writes = off`,
         `max_connections = 100`,
+        ...(opts.conf ?? []),
         '',
       ].join('\n'),
     );
+    if (opts.hbaFirst?.length) {
+      const hba = path.join(dataDir, 'pg_hba.conf');
+      writeFileSync(hba, `${opts.hbaFirst.join('\n')}\n${readFileSync(hba, 'utf8')}`);
+    }
     await pgBin(
       'pg_ctl',
       ['-D', dataDir, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', 'start'],
