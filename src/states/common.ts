@@ -1,5 +1,6 @@
 // Pieces shared by state modules: argument schemas, the default apply interpretation, small shell idioms.
 import { z } from 'zod';
+import { shQuote } from '../shell/quote.js';
 import type { StepOutput } from '../engine/protocol.js';
 import type { ApplyOutcome } from './types.js';
 
@@ -29,4 +30,12 @@ export function lastLines(text: string, n: number): string {
 /** Normalize a mode as stat prints it (644, 0644, 600) to four digits. */
 export function normMode(mode: string | undefined): string | undefined {
   return mode === undefined ? undefined : mode.padStart(4, '0');
+}
+
+/**
+ * Shell running `command` and failing the step with status 1 and a message when it fails. Use it for every tool a
+ * step calls: a tool's own exit status 100 (apt-get's error code) would otherwise read as "changed".
+ */
+export function mustRun(command: string, what: string): string {
+  return `${command} || { orch_rc=$?; echo ${shQuote(`${what} failed`)}" (exit status $orch_rc)"; exit 1; }`;
 }

@@ -1,8 +1,13 @@
 // The registry of state module functions: `module.function` -> implementation. Unknown names are input errors.
-import { fileManaged } from './file/managed.js';
+import { cmdStates } from './cmd/index.js';
+import { fileStates } from './file/index.js';
+import { pkgStates } from './pkg/index.js';
+import { serviceStates } from './service/index.js';
 import type { AnyStateFunction } from './types.js';
 
-const registry = new Map<string, AnyStateFunction>([['file.managed', fileManaged]]);
+const registry = new Map<string, AnyStateFunction>(
+  Object.entries({ ...fileStates, ...pkgStates, ...serviceStates, ...cmdStates }),
+);
 
 /** The implementation of `module.function`, or undefined. */
 export function lookupState(fn: string): AnyStateFunction | undefined {

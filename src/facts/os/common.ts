@@ -23,6 +23,8 @@ export interface OsPaths {
   serviceCmd(name: string, action: ServiceAction): string[];
   /** Enable a service at boot: systemctl enable, update-rc.d, chkconfig, or sysrc <name>_enable=YES. */
   enableCmd(name: string): string[];
+  /** Disable a service at boot: systemctl disable, update-rc.d disable, chkconfig off, or sysrc <name>_enable=NO. */
+  disableCmd(name: string): string[];
   /** Exits 0 when the service is enabled at boot. */
   isEnabledCmd(name: string): string[];
   /** Install packages non-interactively. */

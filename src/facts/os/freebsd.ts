@@ -15,6 +15,10 @@ export function freebsdPaths(facts: Facts): OsPaths {
       // rc.conf variables cannot hold '-' or '.'; rc scripts name theirs with '_' instead.
       return ['sysrc', `${name.replace(/[^A-Za-z0-9_]/g, '_')}_enable=YES`];
     },
+    disableCmd(name) {
+      checkServiceName(name);
+      return ['sysrc', `${name.replace(/[^A-Za-z0-9_]/g, '_')}_enable=NO`];
+    },
     isEnabledCmd(name) {
       checkServiceName(name);
       return ['service', name, 'enabled'];

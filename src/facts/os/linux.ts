@@ -37,6 +37,11 @@ export function linuxPaths(facts: Facts): OsPaths {
       if (systemd) return ['systemctl', 'enable', name];
       return debian ? ['update-rc.d', name, 'enable'] : ['chkconfig', name, 'on'];
     },
+    disableCmd(name) {
+      checkServiceName(name);
+      if (systemd) return ['systemctl', 'disable', name];
+      return debian ? ['update-rc.d', name, 'disable'] : ['chkconfig', name, 'off'];
+    },
     isEnabledCmd(name) {
       checkServiceName(name);
       if (systemd) return ['systemctl', 'is-enabled', '--quiet', name];

@@ -1,0 +1,33 @@
+// cmd.run: runs a shell command (the state's name) on the host, guarded by creates/unless/onlyif. It changes what
+// the command changes; orch knows nothing more. Without guards it runs on every apply and always reports a change.
+import { z } from 'zod';
+import type { StateFunction } from '../types.js';
+import {
+  commandApplyBody,
+  commandApplyOutcome,
+  commandArgs,
+  commandCheckBody,
+  commandCheckOutcome,
+  runCommand,
+} from './guards.js';
+
+const args = z
+  .object({ name: z.string().min(1), ...commandArgs })
+  .strict();
+type Args = z.infer<typeof args>;
+
+export const cmdRun: StateFunction<Args> = {
+  args,
+  check(a, _p, ctx) {
+    return commandCheckBody(a, ctx.facts);
+  },
+  interpretCheck(a, _p, out) {
+    return commandCheckOutcome(a, out, `would run: ${a.name}`);
+  },
+  apply(a, _p, _c, ctx) {
+    return commandApplyBody(a, ctx.facts, runCommand(ctx.facts, a.name, a.runas), `ran: ${a.name}`);
+  },
+  interpretApply(a, _p, out) {
+    return commandApplyOutcome(a, out, 'command');
+  },
+};

@@ -1,0 +1,74 @@
+// file.absent: a path does not exist. It removes a file, symlink (the link, never its target) or a whole
+// directory tree. It refuses `/` and the top-level system directories at compile time, and paths that are not
+// normalized (`..`, `//`, trailing `/`), so what is removed is exactly what the state file says.
+import path from 'node:path';
+import { z } from 'zod';
+import { shQuote } from '../../shell/quote.js';
+import { absolutePath, defaultApplyOutcome } from '../common.js';
+import type { StateFunction } from '../types.js';
+
+/** Paths whose removal would wreck a host; file.absent refuses them whatever the state file says. */
+export const PROTECTED_PATHS: ReadonlySet<string> = new Set([
+  '/',
+  ...['bin', 'boot', 'compat', 'dev', 'etc', 'home', 'lib', 'lib32', 'lib64', 'libexec', 'libx32', 'media', 'mnt']
+    .concat(['net', 'opt', 'proc', 'rescue', 'root', 'run', 'sbin', 'snap', 'srv', 'sys', 'tmp', 'usr', 'var'])
+    .map((d) => `/${d}`),
+  ...['bin', 'include', 'lib', 'lib32', 'lib64', 'libexec', 'local', 'sbin', 'share', 'src'].map((d) => `/usr/${d}`),
+  ...['bin', 'etc', 'lib', 'libexec', 'sbin', 'share'].map((d) => `/usr/local/${d}`),
+  ...['cache', 'db', 'lib', 'log', 'mail', 'run', 'spool', 'tmp'].map((d) => `/var/${d}`),
+]);
+
+const args = z
+  .object({ name: absolutePath })
+  .strict()
+  .refine((a) => path.posix.normalize(a.name) === a.name && (a.name === '/' || !a.name.endsWith('/')), {
+    message: 'name must be a normalized absolute path (no "..", "//", "." or trailing "/")',
+    path: ['name'],
+  })
+  .refine((a) => !PROTECTED_PATHS.has(a.name), { message: 'refusing to remove a system directory', path: ['name'] });
+type Args = z.infer<typeof args>;
+
+export const fileAbsent: StateFunction<Args> = {
+  args,
+  check(a) {
+    return `f=${shQuote(a.name)}
+if [ -L "$f" ]; then orch_kv exists link
+elif [ -d "$f" ]; then orch_kv exists dir; orch_kv entries "$(find "$f" | wc -l | tr -d ' ')"
+elif [ -e "$f" ]; then orch_kv exists file; orch_kv size "$(wc -c < "$f" | tr -d ' ')"
+else orch_kv exists none
+fi`;
+  },
+  interpretCheck(a, _p, out) {
+    const kv = out.kv;
+    if (out.status !== 0) return { status: 'error', comment: `could not inspect ${a.name}: ${out.text}` };
+    switch (kv.exists) {
+      case 'none':
+        return { status: 'clean', comment: `${a.name} is absent` };
+      case 'link':
+        return { status: 'change', comment: `${a.name} would be removed`, diff: `- symlink ${a.name}` };
+      case 'dir': {
+        const inside = Math.max(0, Number(kv.entries ?? '1') - 1);
+        return {
+          status: 'change',
+          comment: `${a.name} would be removed`,
+          diff: `- directory ${a.name} (and ${inside} entr${inside === 1 ? 'y' : 'ies'} inside)`,
+        };
+      }
+      case 'file':
+        return { status: 'change', comment: `${a.name} would be removed`, diff: `- file ${a.name} (${kv.size ?? '?'} bytes)` };
+      default:
+        return { status: 'unknown', comment: `could not tell whether ${a.name} exists` };
+    }
+  },
+  apply(a) {
+    return `f=${shQuote(a.name)}
+if [ -e "$f" ] || [ -L "$f" ]; then
+  rm -rf "$f"
+  orch_changed=1
+  orch_kv comment ${shQuote(`${a.name} removed`)}
+fi`;
+  },
+  interpretApply(a, _p, out) {
+    return defaultApplyOutcome(out, a.name);
+  },
+};

@@ -1,0 +1,97 @@
+// file.directory: a directory exists with the given owner, group and mode. It creates the directory (and its
+// parents with makedirs) and fixes its metadata; it never touches the directory's contents, never follows or
+// replaces a symlink, and never replaces a file that stands where the directory should be.
+import path from 'node:path';
+import { z } from 'zod';
+import { shQuote } from '../../shell/quote.js';
+import { absolutePath, defaultApplyOutcome, modeSchema, normMode } from '../common.js';
+import type { StateFunction } from '../types.js';
+import { ownerSpec } from './atomic.js';
+
+const args = z
+  .object({
+    name: absolutePath,
+    user: z.string().min(1).optional(),
+    group: z.string().min(1).optional(),
+    mode: modeSchema.optional(),
+    makedirs: z.boolean().default(false),
+  })
+  .strict();
+type Args = z.infer<typeof args>;
+
+/** The mode as `stat` prints it (no leading zeros), to compare on the host. */
+function statMode(mode: string): string {
+  return mode.replace(/^0+/, '') || '0';
+}
+
+export const fileDirectory: StateFunction<Args> = {
+  args,
+  check(a) {
+    return `d=${shQuote(a.name)}
+if [ -L "$d" ]; then orch_kv exists link
+elif [ -d "$d" ]; then orch_kv exists dir; orch_kv stat "$(orch_stat "$d")"
+elif [ -e "$d" ]; then orch_kv exists other
+else
+  orch_kv exists none
+  if [ -d ${shQuote(path.posix.dirname(a.name))} ]; then orch_kv parent 1; fi
+fi`;
+  },
+  interpretCheck(a, _p, out) {
+    const kv = out.kv;
+    if (out.status !== 0) return { status: 'error', comment: `could not inspect ${a.name}: ${out.text}` };
+    if (kv.exists === 'link' || kv.exists === 'other') {
+      const what = kv.exists === 'link' ? 'a symbolic link' : 'not a directory';
+      return { status: 'error', comment: `${a.name} exists and is ${what}; refusing to replace it` };
+    }
+    if (kv.exists === 'none') {
+      const meta = [a.user && `user ${a.user}`, a.group && `group ${a.group}`, a.mode && `mode ${a.mode}`].filter(Boolean);
+      if (kv.parent !== '1' && !a.makedirs) {
+        // An earlier state may still create the parent; the apply step fails cleanly if it does not.
+        return { status: 'unknown', comment: `${a.name} would be created, but its parent does not exist (yet) and makedirs is off` };
+      }
+      return {
+        status: 'change',
+        comment: `${a.name} would be created`,
+        diff: `+ directory ${a.name}${meta.length ? ` (${meta.join(', ')})` : ''}`,
+      };
+    }
+    const [user, group, mode] = (kv.stat ?? '::').split(':');
+    const changes: string[] = [];
+    if (a.user !== undefined && a.user !== user) changes.push(`user ${user} -> ${a.user}`);
+    if (a.group !== undefined && a.group !== group) changes.push(`group ${group} -> ${a.group}`);
+    if (a.mode !== undefined && a.mode !== normMode(mode)) changes.push(`mode ${normMode(mode)} -> ${a.mode}`);
+    if (changes.length === 0) return { status: 'clean', comment: `${a.name} is in the desired state` };
+    return { status: 'change', comment: `${a.name} would be updated: ${changes.join('; ')}`, diff: changes.join('\n') };
+  },
+  apply(a) {
+    const owner = ownerSpec(a.user, a.group);
+    const lines = [
+      `d=${shQuote(a.name)}; did=`,
+      'if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then echo "$d exists and is not a directory"; exit 1; fi',
+      'if [ ! -d "$d" ]; then',
+      a.makedirs
+        ? '  mkdir -p "$d"'
+        : `  [ -d ${shQuote(path.posix.dirname(a.name))} ] || { echo "parent directory of $d does not exist (makedirs is off)"; exit 1; }\n  mkdir "$d"`,
+      // A new directory gets 0755 unless a mode is asked for, whatever the step's umask.
+      a.mode ? '' : '  chmod 0755 "$d"',
+      '  orch_changed=1; did="$did created"',
+      'fi',
+      'cur=$(orch_stat "$d")',
+    ];
+    if (owner !== undefined) {
+      const conds: string[] = [];
+      if (a.user !== undefined) conds.push(`[ "\${cur%%:*}" != ${shQuote(a.user)} ]`);
+      if (a.group !== undefined) conds.push(`[ "$(echo "$cur" | cut -d: -f2)" != ${shQuote(a.group)} ]`);
+      lines.push(`if ${conds.join(' || ')}; then chown ${shQuote(owner)} "$d"; orch_changed=1; did="$did owner"; fi`);
+    }
+    if (a.mode !== undefined) {
+      // Five digits: GNU chmod keeps a directory's setuid/setgid bits for a 4-digit mode; 0NNNN clears them.
+      lines.push(`if [ "\${cur##*:}" != ${statMode(a.mode)} ]; then chmod 0${a.mode} "$d"; orch_changed=1; did="$did mode"; fi`);
+    }
+    lines.push(`if [ -n "$did" ]; then orch_kv comment ${shQuote(`${a.name}:`)}"$did"; fi`);
+    return lines.filter((l) => l !== '').join('\n');
+  },
+  interpretApply(a, _p, out) {
+    return defaultApplyOutcome(out, a.name);
+  },
+};

@@ -1,0 +1,59 @@
+// The line edit of file.line as a POSIX awk program, so check (for the diff) and apply (for the write) compute the
+// same result on the host with the same regex dialect (POSIX ERE, as grep -E). Builds shell text only.
+import { printContent, shQuote } from '../../shell/quote.js';
+
+export interface LineEdit {
+  line?: string;
+  ensure: 'present' | 'absent';
+  match?: string;
+  after?: string;
+  before?: string;
+}
+
+// Parameters arrive as the first input (one per line) rather than through -v, which would process backslash
+// escapes inside regexes, or the environment, where a secret in the line would be visible to other processes.
+// Lines are compared as strings ("" concatenation) because awk compares numeric-looking strings as numbers.
+// present: every line matching `match` becomes `line`; if nothing matched and `line` is not there, it is inserted
+//          after the first line matching `after`, before the first matching `before`, else at the end.
+// absent:  every line equal to `line` or matching `match` is dropped.
+// The final newline is kept as it was (nonl=1: the file did not end with one).
+const AWK = `NR == FNR { p[FNR] = $0; next }
+{ n++; buf[n] = $0 }
+END {
+  L = p[1]; M = p[2]; A = p[3]; B = p[4]; E = p[5]; m = 0
+  if (E == "absent") {
+    for (i = 1; i <= n; i++) {
+      if ((L != "" && (buf[i] "") == (L "")) || (M != "" && buf[i] ~ M)) continue
+      out[++m] = buf[i]
+    }
+  } else {
+    found = 0; replaced = 0
+    for (i = 1; i <= n; i++) {
+      if (M != "" && buf[i] ~ M) { buf[i] = L; replaced = 1 }
+      if ((buf[i] "") == (L "")) found = 1
+    }
+    pos = n + 1
+    if (!found && A != "") { for (i = 1; i <= n; i++) if (buf[i] ~ A) { pos = i + 1; break } }
+    else if (!found && B != "") { for (i = 1; i <= n; i++) if (buf[i] ~ B) { pos = i; break } }
+    for (i = 1; i <= n + 1; i++) {
+      if (!found && i == pos) out[++m] = L
+      if (i <= n) out[++m] = buf[i]
+    }
+  }
+  for (i = 1; i <= m; i++) printf "%s%s", (i > 1 ? "\\n" : ""), out[i]
+  if (m > 0 && !nonl) printf "\\n"
+}`;
+
+/** The parameter block fed to the awk program (five lines). */
+export function lineEditParams(e: LineEdit): string {
+  return [e.line ?? '', e.match ?? '', e.after ?? '', e.before ?? '', e.ensure].map((s) => `${s}\n`).join('');
+}
+
+/**
+ * Shell that prints the edited content of "$f" on stdout (piped to `sink`, e.g. `> "$tmp"`). It sets `nonl` first;
+ * the pipeline's status is awk's, so a bad regex fails the step.
+ */
+export function lineEditCommand(e: LineEdit, sink: string): string {
+  const nonl = `nonl=0; if [ -s "$f" ] && [ "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' \\n')" != 0a ]; then nonl=1; fi`;
+  return `${nonl}\n${printContent(lineEditParams(e), `| awk -v nonl="$nonl" ${shQuote(AWK)} - "$f" ${sink}`)}`;
+}

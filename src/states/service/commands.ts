@@ -1,0 +1,100 @@
+// Shell functions a service state's step defines for itself: does the service exist, is it running, is it enabled,
+// and the start/stop/restart/reload/enable/disable commands, per init system (systemd, sysvinit `service`,
+// FreeBSD rc.d). Argv comes from osPaths; this file only adds the existence probe and, on FreeBSD, the `one`
+// prefix that lets rc.d act on a service whether or not rc.conf enables it. Builds shell text only.
+import { z } from 'zod';
+import { OrchError } from '../../errors.js';
+import { checkServiceName } from '../../facts/os/common.js';
+import { osPaths, type ServiceAction } from '../../facts/os/index.js';
+import type { Facts } from '../../facts/types.js';
+import { shJoin, shQuote } from '../../shell/quote.js';
+import { mustRun } from '../common.js';
+
+/** A service name valid for every init system (checked at compile time). */
+export const serviceName = z.string().superRefine((n, ctx) => {
+  try {
+    checkServiceName(n);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof OrchError ? err.message : String(err) });
+  }
+});
+
+function isFreeBSD(facts: Facts): boolean {
+  return facts.osFamily === 'FreeBSD' || facts.kernel === 'FreeBSD';
+}
+
+/** The command for an action: osPaths' argv, with rc.d's `one` prefix on FreeBSD. */
+export function actionCommand(facts: Facts, name: string, action: ServiceAction): string {
+  const argv = osPaths(facts).serviceCmd(name, action);
+  if (isFreeBSD(facts) && argv[0] === 'service' && argv[2] === action) argv[2] = `one${action}`;
+  return shJoin(argv);
+}
+
+/**
+ * Definitions of svc_exists, svc_active, svc_enabled (quiet conditions) and svc_enable, svc_disable, svc_start,
+ * svc_stop, svc_restart, svc_reload for one service. All conditions are read-only.
+ */
+export function serviceFunctions(facts: Facts, name: string): string {
+  const p = osPaths(facts);
+  const n = shQuote(name);
+  let exists: string;
+  let active: string;
+  if (facts.init === 'systemd' && !isFreeBSD(facts)) {
+    // A masked unit counts as existing, so starting it fails loudly instead of being reported as "not installed".
+    exists = `case "$(systemctl show -p LoadState ${n} 2>/dev/null)" in LoadState=loaded | LoadState=masked) return 0 ;; *) return 1 ;; esac`;
+    active = `systemctl is-active --quiet ${n}`;
+  } else {
+    exists = isFreeBSD(facts) ? `[ -x /etc/rc.d/${n} ] || [ -x /usr/local/etc/rc.d/${n} ]` : `[ -x /etc/init.d/${n} ]`;
+    active = `${actionCommand(facts, name, 'status')} >/dev/null 2>&1`;
+  }
+  return [
+    `svc_exists() { ${exists}; }`,
+    `svc_active() { ${active}; }`,
+    `svc_enabled() { ${shJoin(p.isEnabledCmd(name))} >/dev/null 2>&1; }`,
+    `svc_enable() { ${mustRun(shJoin(p.enableCmd(name)), `enabling ${name}`)}; }`,
+    `svc_disable() { ${mustRun(shJoin(p.disableCmd(name)), `disabling ${name}`)}; }`,
+    ...(['start', 'stop', 'restart', 'reload'] as const).map(
+      (a) => `svc_${a}() { ${mustRun(actionCommand(facts, name, a), `${a} ${name}`)}; }`,
+    ),
+  ].join('\n');
+}
+
+/** Check body shared by service states: kv exists/active/enabled as 1 or 0. */
+export function serviceCheckBody(facts: Facts, name: string): string {
+  return `${serviceFunctions(facts, name)}
+if svc_exists; then
+  orch_kv exists 1
+  if svc_active; then orch_kv active 1; else orch_kv active 0; fi
+  if svc_enabled; then orch_kv enabled 1; else orch_kv enabled 0; fi
+else orch_kv exists 0
+fi`;
+}
+
+/** Shell waiting (bounded) until svc_active gives `want`; fails the step with a message otherwise. */
+export function waitFor(name: string, want: 'up' | 'down', seconds = 10): string {
+  return `w=0
+while ${want === 'up' ? '! svc_active' : 'svc_active'}; do
+  w=$((w + 1))
+  if [ "$w" -gt ${seconds} ]; then echo ${shQuote(`${name} is not ${want === 'up' ? 'running' : 'stopped'} after ${seconds}s`)}; exit 1; fi
+  sleep 1
+done`;
+}
+
+/** Shell setting boot-time enablement when `enable` is given; appends to $did. */
+export function enableBody(enable: boolean | undefined): string {
+  if (enable === true) return 'if ! svc_enabled; then svc_enable; did="$did enabled"; fi';
+  if (enable === false) return 'if svc_enabled; then svc_disable; did="$did disabled"; fi';
+  return '';
+}
+
+/** The check's description of a boot-time mismatch, or null. */
+export function enableChange(enable: boolean | undefined, enabled: string | undefined): string | null {
+  if (enable === true && enabled === '0') return 'enable';
+  if (enable === false && enabled === '1') return 'disable';
+  return null;
+}
+
+/** Comment for a service the host does not have (yet). */
+export function notInstalled(name: string): string {
+  return `service ${name} not found on the host (yet); a state earlier in the run may install it`;
+}

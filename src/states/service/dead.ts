@@ -1,0 +1,57 @@
+// service.dead: a service is stopped, optionally disabled (or enabled) at boot. A service that is not installed
+// is already dead (unless enable: true asks for more). It never uninstalls or reconfigures anything.
+import { z } from 'zod';
+import { shQuote } from '../../shell/quote.js';
+import { defaultApplyOutcome } from '../common.js';
+import type { StateFunction } from '../types.js';
+import { enableBody, enableChange, notInstalled, serviceCheckBody, serviceFunctions, serviceName, waitFor } from './commands.js';
+
+const args = z.object({ name: serviceName, enable: z.boolean().optional() }).strict();
+type Args = z.infer<typeof args>;
+
+export const serviceDead: StateFunction<Args> = {
+  args,
+  check(a, _p, ctx) {
+    return serviceCheckBody(ctx.facts, a.name);
+  },
+  interpretCheck(a, _p, out) {
+    const kv = out.kv;
+    if (out.status !== 0) return { status: 'error', comment: `could not inspect service ${a.name}: ${out.text}` };
+    // Not installed now, but a package installed earlier in the run may start it: the apply step decides.
+    if (kv.exists !== '1') return { status: 'unknown', comment: notInstalled(a.name) };
+    const todo: string[] = [];
+    const diff: string[] = [];
+    if (kv.active === '1') {
+      todo.push('stop');
+      diff.push(`${a.name}: running -> stopped`);
+    }
+    const boot = enableChange(a.enable, kv.enabled);
+    if (boot) {
+      todo.push(boot);
+      diff.push(`${a.name} at boot: ${boot === 'enable' ? 'disabled -> enabled' : 'enabled -> disabled'}`);
+    }
+    if (todo.length === 0) return { status: 'clean', comment: `${a.name} is stopped` };
+    return { status: 'change', comment: `${a.name}: would ${todo.join(', ')}`, diff: diff.join('\n') };
+  },
+  apply(a, _p, _c, ctx) {
+    const missing =
+      a.enable === true
+        ? `echo ${shQuote(`service ${a.name} not found on the host; cannot enable it`)}; exit 1`
+        : `orch_kv comment ${shQuote(`service ${a.name} is not installed; nothing to stop`)}`;
+    return `${serviceFunctions(ctx.facts, a.name)}
+did=
+if ! svc_exists; then
+  ${missing}
+else
+  if svc_active; then
+    svc_stop; did="$did stopped"
+${waitFor(a.name, 'down')}
+  fi
+  ${enableBody(a.enable) || ':'}
+fi
+if [ -n "$did" ]; then orch_changed=1; orch_kv comment ${shQuote(`${a.name}:`)}"$did"; fi`;
+  },
+  interpretApply(a, _p, out) {
+    return defaultApplyOutcome(out, `service ${a.name}`);
+  },
+};
