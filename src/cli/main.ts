@@ -36,7 +36,10 @@ async function main(argv: string[]): Promise<number> {
   const program = new Command('orch')
     .description('Agentless remote execution over SSH: states, templates, pillar, PostgreSQL replication.')
     .version(version(), '-V, --version')
-    .option('-r, --root <dir>', 'project root holding states/, templates/, pillar/, inventory/ (default: $ORCH_ROOT or cwd)')
+    .option(
+      '-r, --root <dir>',
+      'project root holding states/, templates/, pillar/, inventory/ (default: $ORCH_ROOT or cwd)',
+    )
     .option('-i, --inventory <path...>', 'inventory files or directories (default: inventory/)')
     .option('-o, --output <format>', 'output format: human or json', 'human')
     .option('-j, --parallel <n>', 'hosts worked on at once (default 50)', (v) => parseInt(v, 10))
@@ -48,7 +51,8 @@ async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.OK;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+        return EXIT.OK;
       return EXIT.BAD_INPUT;
     }
     process.stderr.write(`orch: ${errorMessage(err)}\n`);

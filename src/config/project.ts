@@ -31,11 +31,19 @@ export function loadProject(opts: ProjectOptions = {}): ProjectConfig {
   let settings: Record<string, unknown> = {};
   if (existsSync(configFile)) {
     try {
-      const loaded = yaml.load(readFileSync(configFile, 'utf8'), { schema: yaml.CORE_SCHEMA, filename: configFile });
+      const loaded = yaml.load(readFileSync(configFile, 'utf8'), {
+        schema: yaml.CORE_SCHEMA,
+        filename: configFile,
+      });
       if (loaded && typeof loaded === 'object') settings = loaded as Record<string, unknown>;
     } catch (err) {
       const line = (err as { mark?: { line?: number } }).mark?.line;
-      throw new InputError('YAML_ERROR', (err as Error).message, { file: configFile, line: line === undefined ? undefined : line + 1 }, { cause: err });
+      throw new InputError(
+        'YAML_ERROR',
+        (err as Error).message,
+        { file: configFile, line: line === undefined ? undefined : line + 1 },
+        { cause: err },
+      );
     }
   }
   const stateDir = path.resolve(root, process.env.ORCH_STATE_DIR ?? str(settings.state_dir) ?? '.orch');
@@ -44,7 +52,10 @@ export function loadProject(opts: ProjectOptions = {}): ProjectConfig {
     root,
     stateDir,
     inventoryPaths: inv.map((p) => path.resolve(root, p)),
-    knownHostsFile: path.resolve(root, process.env.ORCH_KNOWN_HOSTS ?? str(settings.known_hosts) ?? path.join(stateDir, 'known_hosts')),
+    knownHostsFile: path.resolve(
+      root,
+      process.env.ORCH_KNOWN_HOSTS ?? str(settings.known_hosts) ?? path.join(stateDir, 'known_hosts'),
+    ),
     parallel: opts.parallel ?? num(settings.parallel) ?? 50,
     settings,
   };

@@ -53,14 +53,20 @@ function rel(root: string, file: string): string {
 export function topStateFiles(root: string, host: HostSpec): string[] {
   const file = path.join(statesDir(root), 'top.yaml');
   if (!existsSync(file)) {
-    throw new InputError('STATE_ERROR', 'no top file: create states/top.yaml mapping targets to state files', {
-      file: rel(root, file),
-    });
+    throw new InputError(
+      'STATE_ERROR',
+      'no top file: create states/top.yaml mapping targets to state files',
+      {
+        file: rel(root, file),
+      },
+    );
   }
   const doc = parseYaml(readFileSync(file, 'utf8'), rel(root, file));
   if (doc === null || doc === undefined) return [];
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new InputError('STATE_ERROR', 'the top file must map targets to lists of state files', { file: rel(root, file) });
+    throw new InputError('STATE_ERROR', 'the top file must map targets to lists of state files', {
+      file: rel(root, file),
+    });
   }
   const names: string[] = [];
   for (const [target, list] of Object.entries(doc as Record<string, unknown>)) {
@@ -70,7 +76,8 @@ export function topStateFiles(root: string, host: HostSpec): string[] {
         line: lineOf(doc as object, target),
       });
     }
-    if (targetMatchesHost(target, host)) for (const n of list as string[]) if (!names.includes(n)) names.push(n);
+    if (targetMatchesHost(target, host))
+      for (const n of list as string[]) if (!names.includes(n)) names.push(n);
   }
   return names;
 }
@@ -78,7 +85,10 @@ export function topStateFiles(root: string, host: HostSpec): string[] {
 /** `postgres.primary` -> states/postgres/primary.yaml (or .yml, or a directory's init.yaml). */
 export function stateFilePath(root: string, name: string): string {
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(name)) {
-    throw new InputError('STATE_ERROR', `'${name}' is not a state file name (letters, digits, _ and -, dots for folders)`);
+    throw new InputError(
+      'STATE_ERROR',
+      `'${name}' is not a state file name (letters, digits, _ and -, dots for folders)`,
+    );
   }
   const base = path.join(statesDir(root), ...name.split('.'));
   for (const candidate of [`${base}.yaml`, `${base}.yml`, path.join(base, 'init.yaml')]) {
@@ -143,15 +153,22 @@ function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): Compile
   const impl = lookupState(d.fn);
   if (!impl) {
     const known = stateNames().filter((n) => n.startsWith(`${d.module}.`));
-    const hint = known.length ? ` (known: ${known.join(', ')})` : ` (known modules: ${[...new Set(stateNames().map((n) => n.split('.')[0]))].join(', ')})`;
+    const hint = known.length
+      ? ` (known: ${known.join(', ')})`
+      : ` (known modules: ${[...new Set(stateNames().map((n) => n.split('.')[0]))].join(', ')})`;
     throw new InputError('STATE_ERROR', `state '${d.id}': unknown state function '${d.fn}'${hint}`, where);
   }
   const parsed = impl.args.safeParse(d.args);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const at = issue.path.length ? `${issue.path.join('.')}: ` : '';
-    const unknownKeys = issue.code === 'unrecognized_keys' ? ` (${(issue as { keys: string[] }).keys.join(', ')})` : '';
-    throw new InputError('STATE_ERROR', `state '${d.id}' ${d.fn}: ${at}${issue.message}${unknownKeys} [host ${host.name}]`, where);
+    const unknownKeys =
+      issue.code === 'unrecognized_keys' ? ` (${(issue as { keys: string[] }).keys.join(', ')})` : '';
+    throw new InputError(
+      'STATE_ERROR',
+      `state '${d.id}' ${d.fn}: ${at}${issue.message}${unknownKeys} [host ${host.name}]`,
+      where,
+    );
   }
   const args = parsed.data as Record<string, unknown>;
   let prepared: unknown;
@@ -159,9 +176,14 @@ function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): Compile
     prepared = impl.prepare ? impl.prepare(args, ctx) : undefined;
   } catch (err) {
     if (err instanceof OrchError) throw err;
-    throw new InputError('STATE_ERROR', `state '${d.id}' ${d.fn}: ${(err as Error).message} [host ${host.name}]`, where, {
-      cause: err,
-    });
+    throw new InputError(
+      'STATE_ERROR',
+      `state '${d.id}' ${d.fn}: ${(err as Error).message} [host ${host.name}]`,
+      where,
+      {
+        cause: err,
+      },
+    );
   }
   return { ...p, impl, args, prepared };
 }

@@ -27,7 +27,11 @@ export interface StateDecl {
 type LineOf = (node: object, key?: string | number) => number | undefined;
 
 /** Declarations of one parsed state file (without `include`). */
-export function declsFromDocument(doc: unknown, file: string, lineOf: LineOf): { include: string[]; decls: StateDecl[] } {
+export function declsFromDocument(
+  doc: unknown,
+  file: string,
+  lineOf: LineOf,
+): { include: string[]; decls: StateDecl[] } {
   if (doc === null || doc === undefined) return { include: [], decls: [] };
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new InputError('STATE_ERROR', 'a state file must be a mapping of state ids', { file });
@@ -39,10 +43,14 @@ export function declsFromDocument(doc: unknown, file: string, lineOf: LineOf): {
     if (id === 'include') continue;
     const line = lineOf(map, id) ?? (body && typeof body === 'object' ? lineOf(body) : undefined);
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      throw new InputError('STATE_ERROR', `state '${id}': expected a mapping like {module.function: [args]}`, {
-        file,
-        line,
-      });
+      throw new InputError(
+        'STATE_ERROR',
+        `state '${id}': expected a mapping like {module.function: [args]}`,
+        {
+          file,
+          line,
+        },
+      );
     }
     for (const [fn, rawArgs] of Object.entries(body as Record<string, unknown>)) {
       const fnLine = lineOf(body, fn) ?? line;
@@ -67,30 +75,52 @@ function parseInclude(value: unknown, file: string, line: number | undefined): s
 }
 
 /** Salt writes args as a list of one-key maps; a plain map is accepted too. */
-function normalizeArgs(raw: unknown, id: string, fn: string, file: string, line?: number): Record<string, unknown> {
+function normalizeArgs(
+  raw: unknown,
+  id: string,
+  fn: string,
+  file: string,
+  line?: number,
+): Record<string, unknown> {
   if (raw === null || raw === undefined) return {};
   if (Array.isArray(raw)) {
     const out: Record<string, unknown> = {};
     for (const item of raw) {
       if (!item || typeof item !== 'object' || Array.isArray(item) || Object.keys(item).length !== 1) {
-        throw new InputError('STATE_ERROR', `state '${id}' ${fn}: each list item must be a single {arg: value}`, {
-          file,
-          line,
-        });
+        throw new InputError(
+          'STATE_ERROR',
+          `state '${id}' ${fn}: each list item must be a single {arg: value}`,
+          {
+            file,
+            line,
+          },
+        );
       }
       const [k, v] = Object.entries(item as Record<string, unknown>)[0]!;
       if (k in out) {
-        throw new InputError('STATE_ERROR', `state '${id}' ${fn}: argument '${k}' given twice`, { file, line });
+        throw new InputError('STATE_ERROR', `state '${id}' ${fn}: argument '${k}' given twice`, {
+          file,
+          line,
+        });
       }
       out[k] = v;
     }
     return out;
   }
   if (typeof raw === 'object') return { ...(raw as Record<string, unknown>) };
-  throw new InputError('STATE_ERROR', `state '${id}' ${fn}: arguments must be a list or a mapping`, { file, line });
+  throw new InputError('STATE_ERROR', `state '${id}' ${fn}: arguments must be a list or a mapping`, {
+    file,
+    line,
+  });
 }
 
-function makeDecl(id: string, fn: string, args: Record<string, unknown>, file: string, line?: number): StateDecl {
+function makeDecl(
+  id: string,
+  fn: string,
+  args: Record<string, unknown>,
+  file: string,
+  line?: number,
+): StateDecl {
   const requisites = { require: [], watch: [], onchanges: [] } as Record<RequisiteKind, StateRef[]>;
   const requisitesIn = { require: [], watch: [], onchanges: [] } as Record<RequisiteKind, StateRef[]>;
   for (const kind of REQUISITES) {

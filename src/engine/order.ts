@@ -43,8 +43,10 @@ export function planOrder(decls: StateDecl[]): PlannedState[] {
   }));
   decls.forEach((d, i) => {
     for (const kind of REQUISITES) {
-      for (const ref of d.requisites[kind]) for (const j of resolve(decls, ref, d, kind)) deps[i]![kind].add(j);
-      for (const ref of d.requisitesIn[kind]) for (const j of resolve(decls, ref, d, `${kind}_in`)) deps[j]![kind].add(i);
+      for (const ref of d.requisites[kind])
+        for (const j of resolve(decls, ref, d, kind)) deps[i]![kind].add(j);
+      for (const ref of d.requisitesIn[kind])
+        for (const j of resolve(decls, ref, d, `${kind}_in`)) deps[j]![kind].add(i);
     }
   });
   for (let i = 0; i < n; i++) {

@@ -26,7 +26,10 @@ export async function checkPhase(conn: Connection, compiled: CompiledHost): Prom
     const watchWouldTrigger = s.deps.watch.some((j) => wouldChange(outcomes[j]!));
     let outcome: CheckOutcome;
     if (out.status === null) {
-      outcome = { status: 'error', comment: `check did not complete${res.stderr ? `: ${res.stderr.trim()}` : ''}` };
+      outcome = {
+        status: 'error',
+        comment: `check did not complete${res.stderr ? `: ${res.stderr.trim()}` : ''}`,
+      };
     } else {
       try {
         outcome = s.impl.interpretCheck(s.args, s.prepared, out, compiled.ctx, watchWouldTrigger);
@@ -52,7 +55,13 @@ export function testResults(compiled: CompiledHost, checks: CheckOutcome[]): Sta
     const c = checks[i]!;
     const requisiteError = [...s.deps.require, ...s.deps.watch].some((j) => checks[j]!.status === 'error');
     const status: StateStatus =
-      c.status === 'clean' ? 'clean' : c.status === 'change' ? 'would_change' : c.status === 'unknown' ? 'unknown' : 'failed';
+      c.status === 'clean'
+        ? 'clean'
+        : c.status === 'change'
+          ? 'would_change'
+          : c.status === 'unknown'
+            ? 'unknown'
+            : 'failed';
     const result = c.status === 'clean' ? true : c.status === 'error' ? false : null;
     const note = requisiteError && c.status !== 'error' ? ' (a requisite cannot be checked)' : '';
     return stateResult(s, status, result, false, `${c.comment}${note}`, c.diff);
@@ -80,7 +89,9 @@ export async function applyPhase(
       c.status !== 'error' &&
       (s.deps.onchanges.length > 0
         ? onchangesMayTrigger
-        : c.status === 'change' || c.status === 'unknown' || (watchMayTrigger && s.impl.reactsToWatch === true));
+        : c.status === 'change' ||
+          c.status === 'unknown' ||
+          (watchMayTrigger && s.impl.reactsToWatch === true));
     if (!needed) {
       presets.push(`orch_rc_${s.index}=${c.status === 'error' ? 1 : 0}`);
       continue;
@@ -88,13 +99,18 @@ export async function applyPhase(
     inBatch.add(s.index);
     const guards: StepGuard[] = [];
     const required = [...s.deps.require, ...s.deps.watch, ...s.deps.onchanges];
-    if (required.length) guards.push({ cond: required.map((j) => `orch_ok ${j}`).join(' && '), reason: 'requisite_failed' });
+    if (required.length)
+      guards.push({ cond: required.map((j) => `orch_ok ${j}`).join(' && '), reason: 'requisite_failed' });
     if (s.deps.onchanges.length) {
       guards.push({ cond: s.deps.onchanges.map((j) => `orch_chg ${j}`).join(' || '), reason: 'no_changes' });
     }
     const watched = s.deps.watch.filter((j) => inBatch.has(j));
     const watchChanged = watched.length ? watched.map((j) => `orch_chg ${j}`).join(' || ') : null;
-    steps.push({ index: s.index, guards, body: s.impl.apply(s.args, s.prepared, c, compiled.ctx, { watchChanged }) });
+    steps.push({
+      index: s.index,
+      guards,
+      body: s.impl.apply(s.args, s.prepared, c, compiled.ctx, { watchChanged }),
+    });
   }
 
   let outputs = new Map<number, StepOutput>();
@@ -103,7 +119,10 @@ export async function applyPhase(
     const nonce = newNonce();
     const script = buildBatch(nonce, steps, presets.join('\n'));
     const res = await conn.runScript(script, {
-      onStdout: onStepText ? (chunk) => chunk.split('\n').forEach((l) => l && !l.startsWith('@@ORCH') && onStepText(redactor.redact(l))) : undefined,
+      onStdout: onStepText
+        ? (chunk) =>
+            chunk.split('\n').forEach((l) => l && !l.startsWith('@@ORCH') && onStepText(redactor.redact(l)))
+        : undefined,
     });
     outputs = parseBatchOutput(res.stdout, nonce);
     stderr = res.stderr.trim();
@@ -123,13 +142,27 @@ export async function applyPhase(
         : stateResult(s, 'not_run', false, false, 'not run: a requisite failed', undefined);
     }
     if (out.status === null && !outputs.has(s.index)) {
-      return stateResult(s, 'not_run', false, false, `not run: the apply script ended early${stderr ? ` (${stderr})` : ''}`, undefined);
+      return stateResult(
+        s,
+        'not_run',
+        false,
+        false,
+        `not run: the apply script ended early${stderr ? ` (${stderr})` : ''}`,
+        undefined,
+      );
     }
     const outcome = s.impl.interpretApply
       ? s.impl.interpretApply(s.args, s.prepared, out, compiled.ctx)
       : defaultApplyOutcome(out, s.decl.id);
     const status: StateStatus = !outcome.result ? 'failed' : outcome.changed ? 'changed' : 'clean';
-    return stateResult(s, status, outcome.result, outcome.changed, outcome.comment, outcome.changed ? (outcome.diff ?? c.diff) : undefined);
+    return stateResult(
+      s,
+      status,
+      outcome.result,
+      outcome.changed,
+      outcome.comment,
+      outcome.changed ? (outcome.diff ?? c.diff) : undefined,
+    );
   });
 }
 

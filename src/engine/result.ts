@@ -58,5 +58,7 @@ export function summarize(results: HostRunResult[]): RunSummary {
 
 /** Error codes meaning the host could not be reached or trusted. */
 export function isTransportCode(code: string): boolean {
-  return ['HOST_UNREACHABLE', 'AUTH_FAILED', 'HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'TIMEOUT'].includes(code);
+  return ['HOST_UNREACHABLE', 'AUTH_FAILED', 'HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'TIMEOUT'].includes(
+    code,
+  );
 }

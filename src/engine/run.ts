@@ -43,7 +43,11 @@ export interface RunReport {
 }
 
 /** Run the states of `hosts` in apply or test mode. */
-export async function runStates(project: ProjectConfig, hosts: HostSpec[], opts: RunOptions): Promise<RunReport> {
+export async function runStates(
+  project: ProjectConfig,
+  hosts: HostSpec[],
+  opts: RunOptions,
+): Promise<RunReport> {
   const env = createRenderEnv(project.root);
   const resolver = defaultResolver(project);
   const barrier = new Barrier(hosts.map((h) => h.name));
@@ -67,7 +71,10 @@ export async function runStates(project: ProjectConfig, hosts: HostSpec[], opts:
     }
     progress({ host: host.name, phase: 'waiting' });
     if (!(await barrier.arrive(host.name))) {
-      throw new OrchError('STATE_ERROR', `not run: another host's states failed to compile (${aborted?.host ?? '?'})`);
+      throw new OrchError(
+        'STATE_ERROR',
+        `not run: another host's states failed to compile (${aborted?.host ?? '?'})`,
+      );
     }
     if (opts.cancelled?.()) throw new OrchError('CANCELLED', 'cancelled before this host was checked');
     progress({ host: host.name, phase: 'checking' });
@@ -101,7 +108,14 @@ export async function runStates(project: ProjectConfig, hosts: HostSpec[], opts:
 }
 
 function isInputCode(code: string): boolean {
-  return ['YAML_ERROR', 'TEMPLATE_ERROR', 'PILLAR_MISSING_KEY', 'STATE_ERROR', 'SECRET_ERROR', 'BAD_INPUT'].includes(code);
+  return [
+    'YAML_ERROR',
+    'TEMPLATE_ERROR',
+    'PILLAR_MISSING_KEY',
+    'STATE_ERROR',
+    'SECRET_ERROR',
+    'BAD_INPUT',
+  ].includes(code);
 }
 
 function toHostResult(o: HostOutcome<StateResult[]>): HostRunResult {

@@ -40,5 +40,13 @@ export class LocalConnection implements Connection {
 
 /** A HostSpec for tests. */
 export function testHost(name = 'local.example.com'): HostSpec {
-  return { name, address: '127.0.0.1', port: 22, user: 'root', groups: [], vars: {}, source: { file: 'test' } };
+  return {
+    name,
+    address: '127.0.0.1',
+    port: 22,
+    user: 'root',
+    groups: [],
+    vars: {},
+    source: { file: 'test' },
+  };
 }

@@ -21,10 +21,16 @@ const LABEL: Record<StateResult['status'], (s: string) => string> = {
 };
 
 /** Render a run report for people. */
-export function formatRunReport(report: RunReport, opts: { verbose?: boolean; stats?: boolean } = {}): string {
+export function formatRunReport(
+  report: RunReport,
+  opts: { verbose?: boolean; stats?: boolean } = {},
+): string {
   const lines: string[] = [];
   if (report.aborted) {
-    lines.push(red(`Aborted before any host was changed: ${report.aborted.host}: ${report.aborted.message}`), '');
+    lines.push(
+      red(`Aborted before any host was changed: ${report.aborted.host}: ${report.aborted.message}`),
+      '',
+    );
   }
   for (const h of report.hosts) lines.push(...formatHost(h, opts), '');
   lines.push(formatSummary(report));
@@ -40,16 +46,25 @@ function formatHost(h: HostRunResult, opts: { verbose?: boolean; stats?: boolean
   }
   for (const s of h.states) {
     if (s.status === 'clean' && !opts.verbose) continue;
-    out.push(`  ${LABEL[s.status](s.status.toUpperCase().padEnd(12))} ${s.fn} ${s.id}${s.name !== s.id ? ` (${s.name})` : ''}`);
+    out.push(
+      `  ${LABEL[s.status](s.status.toUpperCase().padEnd(12))} ${s.fn} ${s.id}${s.name !== s.id ? ` (${s.name})` : ''}`,
+    );
     out.push(`      ${s.comment.split('\n').join('\n      ')}`);
-    if (s.diff) out.push(...s.diff.trimEnd().split('\n').map((l) => `      ${colorDiff(l)}`));
+    if (s.diff)
+      out.push(
+        ...s.diff
+          .trimEnd()
+          .split('\n')
+          .map((l) => `      ${colorDiff(l)}`),
+      );
   }
   const counts = countStates(h.states);
   const parts = Object.entries(counts)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n}`);
   if (!h.error) out.push(`  ${parts.length ? parts.join(', ') : 'no states'} (${(h.ms / 1000).toFixed(1)}s)`);
-  if (opts.stats) out.push(`  stats: ${h.stats.connections} connection(s), ${h.stats.execs} exec round trip(s)`);
+  if (opts.stats)
+    out.push(`  stats: ${h.stats.connections} connection(s), ${h.stats.execs} exec round trip(s)`);
   return out;
 }
 

@@ -20,7 +20,9 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
     const active = [...phases.entries()].filter(([, p]) => p !== 'done');
     const byPhase = new Map<string, string[]>();
     for (const [h, p] of active) byPhase.set(p, [...(byPhase.get(p) ?? []), h]);
-    const parts = [...byPhase.entries()].map(([p, hs]) => `${p}: ${hs.slice(0, 3).join(', ')}${hs.length > 3 ? ` +${hs.length - 3}` : ''}`);
+    const parts = [...byPhase.entries()].map(
+      ([p, hs]) => `${p}: ${hs.slice(0, 3).join(', ')}${hs.length > 3 ? ` +${hs.length - 3}` : ''}`,
+    );
     const line = `[${done}/${total}] ${parts.join(' | ')}`.slice(0, (stream.columns ?? 120) - 1);
     stream.write(`\r\u001b[2K${line}`);
   };
@@ -35,10 +37,14 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
       if (e.phase === 'done') {
         done++;
         phases.set(e.host, 'done');
-        if (!tty) stream.write(`${e.host}: ${e.result.error ? `error (${e.result.error.code})` : e.result.ok ? 'done' : 'done with failures'}\n`);
+        if (!tty)
+          stream.write(
+            `${e.host}: ${e.result.error ? `error (${e.result.error.code})` : e.result.ok ? 'done' : 'done with failures'}\n`,
+          );
       } else {
         phases.set(e.host, e.phase);
-        if (!tty && (e.phase === 'applying' || e.phase === 'connecting')) stream.write(`${e.host}: ${e.phase}\n`);
+        if (!tty && (e.phase === 'applying' || e.phase === 'connecting'))
+          stream.write(`${e.host}: ${e.phase}\n`);
       }
       if (tty) draw(e.phase === 'done');
     },

@@ -5,7 +5,9 @@ import { globalOptions, printJson, projectFor } from '../verb.js';
 export function register(program: Command): void {
   program
     .command('apply')
-    .description('converge the targeted hosts to their states (top file), or with --test show what would change')
+    .description(
+      'converge the targeted hosts to their states (top file), or with --test show what would change',
+    )
     .argument('<target>', "host names, globs ('*.example.com'), comma lists or group:<name>")
     .argument('[states...]', 'state files to run instead of the top file (e.g. postgres.primary)')
     .option('-g, --group <name>', 'only hosts in this group')
@@ -39,15 +41,21 @@ interface ApplyFlags {
 }
 
 async function applyAction(target: string, states: string[], o: ApplyFlags, cmd: Command): Promise<number> {
-  const [{ loadInventory }, { resolveTargets }, { runStates }, { formatRunReport }, { createProgress }, { runExitCode }] =
-    await Promise.all([
-      import('../../inventory/load.js'),
-      import('../../inventory/target.js'),
-      import('../../engine/run.js'),
-      import('../format/highstate.js'),
-      import('../format/progress.js'),
-      import('../../engine/exit.js'),
-    ]);
+  const [
+    { loadInventory },
+    { resolveTargets },
+    { runStates },
+    { formatRunReport },
+    { createProgress },
+    { runExitCode },
+  ] = await Promise.all([
+    import('../../inventory/load.js'),
+    import('../../inventory/target.js'),
+    import('../../engine/run.js'),
+    import('../format/highstate.js'),
+    import('../format/progress.js'),
+    import('../../engine/exit.js'),
+  ]);
   const g = globalOptions(cmd);
   const project = projectFor(cmd);
   const hosts = resolveTargets(loadInventory(project), target, { group: o.group });
@@ -63,4 +71,3 @@ async function applyAction(target: string, states: string[], o: ApplyFlags, cmd:
   else process.stdout.write(`${formatRunReport(report, { verbose: o.verbose, stats: o.stats })}\n`);
   return runExitCode(report);
 }
-

@@ -55,8 +55,8 @@ export function socketPresent(t: PgTarget): string {
   return `[ -S ${shQuote(`${t.socketDir}/.s.PGSQL.${t.port}`)} ]`;
 }
 
-/** `<call> <<'DELIM'` + SQL + delimiter, with stdout/stderr to the temp dir; usable as a condition. */
-function psqlHeredoc(t: PgTarget, sql: string, out: string, db?: string): string {
+/** `<call> <<'DELIM'` + SQL + delimiter, stdout to $orch_pg_tmp/<out>, stderr to <out>.err; usable as a condition. */
+export function psqlHeredoc(t: PgTarget, sql: string, out: string, db?: string): string {
   const { open, body } = heredoc(sql, 'ORCH_SQL');
   return `${psqlCall(t, db)} >"$orch_pg_tmp/${out}" 2>"$orch_pg_tmp/${out}.err" ${open}\n${body}`;
 }

@@ -33,30 +33,42 @@ describe('engine phases on a local shell', () => {
 
   it('checks, applies once, then reports clean, in one exec per phase', async () => {
     writeStates("'*': [site]\n", {
-      'states/site.yaml': `motd:\n  file.managed:\n    - name: ${target}/motd\n    - source: motd.njk\n    - mode: '0640'\n` +
+      'states/site.yaml':
+        `motd:\n  file.managed:\n    - name: ${target}/motd\n    - source: motd.njk\n    - mode: '0640'\n` +
         `conf:\n  file.managed:\n    - name: ${target}/sub/app.conf\n    - contents: "port = {{ pillar.port }}\\n"\n    - makedirs: true\n    - require:\n      - file: motd\n`,
       'templates/motd.njk': 'Welcome to {{ host }}\n',
     });
     const conn = new LocalConnection(testHost());
     const compiled = compile({ port: 5432 });
     const checks = await checkPhase(conn, compiled);
-    assert.deepEqual(checks.map((c) => c.status), ['change', 'change']);
+    assert.deepEqual(
+      checks.map((c) => c.status),
+      ['change', 'change'],
+    );
     assert.match(checks[0]!.diff!, /\+Welcome to local.example.com/);
     assert.equal(existsSync(path.join(target, 'motd')), false, 'check must not write');
 
     const results = await applyPhase(conn, compiled, checks);
-    assert.deepEqual(results.map((r) => r.status), ['changed', 'changed']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['changed', 'changed'],
+    );
     assert.equal(readFileSync(path.join(target, 'motd'), 'utf8'), 'Welcome to local.example.com\n');
     assert.equal(statSync(path.join(target, 'motd')).mode & 0o777, 0o640);
     assert.equal(readFileSync(path.join(target, 'sub/app.conf'), 'utf8'), 'port = 5432\n');
     assert.equal(conn.stats().execs, 2);
 
     const again = await checkPhase(conn, compile({ port: 5432 }));
-    assert.deepEqual(again.map((c) => c.status), ['clean', 'clean']);
+    assert.deepEqual(
+      again.map((c) => c.status),
+      ['clean', 'clean'],
+    );
   });
 
   it('shows a unified diff of a drifted file and does not touch it in test mode', async () => {
-    writeStates("'*': [site]\n", { 'states/site.yaml': `f:\n  file.managed:\n    - name: ${target}/f\n    - contents: "a\\nb\\n"\n` });
+    writeStates("'*': [site]\n", {
+      'states/site.yaml': `f:\n  file.managed:\n    - name: ${target}/f\n    - contents: "a\\nb\\n"\n`,
+    });
     writeFileSync(path.join(target, 'f'), 'a\nB\n');
     const conn = new LocalConnection(testHost());
     const compiled = compile();
@@ -75,7 +87,10 @@ describe('engine phases on a local shell', () => {
     const conn = new LocalConnection(testHost());
     const compiled = compile();
     const results = await applyPhase(conn, compiled, await checkPhase(conn, compiled));
-    assert.deepEqual(results.map((r) => r.status), ['failed', 'not_run']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['failed', 'not_run'],
+    );
     assert.equal(existsSync(path.join(target, 'after')), false);
   });
 

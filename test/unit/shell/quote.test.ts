@@ -3,7 +3,17 @@ import { execFileSync } from 'node:child_process';
 import { shQuote, shJoin, heredoc, printContent } from '../../../src/shell/quote.js';
 
 describe('shell/quote', () => {
-  const hostile = ["it's", 'a b', '$(touch /tmp/x)', '`id`', 'back\\slash', '', 'semi;colon', 'new\nline', '"dq"'];
+  const hostile = [
+    "it's",
+    'a b',
+    '$(touch /tmp/x)',
+    '`id`',
+    'back\\slash',
+    '',
+    'semi;colon',
+    'new\nline',
+    '"dq"',
+  ];
 
   it('round-trips hostile words through a real /bin/sh', () => {
     for (const word of hostile) {
@@ -30,7 +40,14 @@ describe('shell/quote', () => {
 });
 
 describe('shell/quote printContent', () => {
-  const cases = ['plain\n', 'no newline', '', "quotes ' \" and $(x) `y` \\ back\n", 'ORCH_EOF\nORCH_EOF_1\n', 'tab\tcr\r\n'];
+  const cases = [
+    'plain\n',
+    'no newline',
+    '',
+    'quotes \' " and $(x) `y` \\ back\n',
+    'ORCH_EOF\nORCH_EOF_1\n',
+    'tab\tcr\r\n',
+  ];
   it('reproduces content byte for byte through /bin/sh', () => {
     for (const c of cases) {
       const out = execFileSync('/bin/sh', ['-s'], { input: `${printContent(c, '>&1')}\n` });
