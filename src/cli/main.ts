@@ -40,7 +40,11 @@ async function main(argv: string[]): Promise<number> {
       '-r, --root <dir>',
       'project root holding states/, templates/, pillar/, inventory/ (default: $ORCH_ROOT or cwd)',
     )
-    .option('-i, --inventory <path...>', 'inventory files or directories (default: inventory/)')
+    .option(
+      '-i, --inventory <path>',
+      'inventory file or directory; repeat for more (default: inventory/)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('-o, --output <format>', 'output format: human or json', 'human')
     .option('-j, --parallel <n>', 'hosts worked on at once (default 50)', (v) => parseInt(v, 10))
     .showHelpAfterError()
