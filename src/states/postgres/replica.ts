@@ -82,7 +82,7 @@ function runScript(script: string, flag: string): string {
   const sh = flag ? `/bin/sh -s -- ${flag}` : '/bin/sh -s';
   return `orch_log=$(mktemp); orch_rcf=$(mktemp)
 trap 'rm -f "$orch_log" "$orch_rcf"' EXIT
-${printContent(script, `| { ${sh} 2>&1; echo "$?" > "$orch_rcf"; } | tee "$orch_log"`)}
+${printContent(script, `| { if ${sh} 2>&1; then orch_r=0; else orch_r=$?; fi; echo "$orch_r" > "$orch_rcf"; } | tee "$orch_log"`)}
 orch_rc=$(cat "$orch_rcf")
 orch_kv rc "$orch_rc"
 if grep -q '^changed:' "$orch_log"; then orch_changed=1; fi`;
@@ -110,7 +110,7 @@ function scriptNote(a: Args, kv: Record<string, string>): string | null {
 
 /** Interpret the `--check` run. */
 export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
-  if (out.status !== 0 || out.kv.rc === undefined) {
+  if (out.status !== 0 || !/^\d+$/.test(out.kv.rc ?? '')) {
     return { status: 'unknown', comment: `pg_make_replica --check did not complete: ${lastLines(out.text, 6)}` };
   }
   const rc = Number(out.kv.rc);

@@ -2,41 +2,27 @@
 // temp standby data directories on this machine. Service commands are pg_ctl wrappers.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
-import { freePort, PG_BIN, startTempPostgres, type TempPostgres } from '../../../helpers/temp-postgres.js';
-import { renderReplicaScript, sampleInput } from './replica-helpers.js';
-
-const PASSWORD = "s3cr:et'\\pw";
-
-function pgUid(): { uid: number; gid: number } {
-  const f = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))!.split(':');
-  return { uid: Number(f[2]), gid: Number(f[3]) };
-}
-
-function asPg(args: string[]): { status: number | null; out: string } {
-  const r = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, out: `${r.stdout}${r.stderr}` };
-}
-
-function pgCtl(dataDir: string, ...rest: string[]): string[] {
-  return ['runuser', '-u', 'postgres', '--', path.join(PG_BIN, 'pg_ctl'), '-D', dataDir, ...rest];
-}
+import type pg from 'pg';
+import { PG_BIN, startTempPostgres, type TempPostgres } from '../../../helpers/temp-postgres.js';
+import {
+  asPg,
+  neverStartedCluster,
+  pgCtl,
+  query,
+  renderReplicaScript,
+  sampleInput,
+  startReplicationPrimary,
+  stopIfRunning,
+} from './replica-helpers.js';
 
 function sysid(dataDir: string): string {
-  const r = spawnSync(path.join(PG_BIN, 'pg_controldata'), [dataDir], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  const r = spawnSync(path.join(PG_BIN, 'pg_controldata'), [dataDir], {
+    encoding: 'utf8',
+    env: { ...process.env, LC_ALL: 'C' },
+  });
   return /Database system identifier:\s+(\d+)/.exec(r.stdout)?.[1] ?? '';
-}
-
-async function query(url: string, sql: string, params: unknown[] = []): Promise<pg.QueryResultRow[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
 }
 
 describe('pg_make_replica on real PostgreSQL', function () {
@@ -52,40 +38,14 @@ describe('pg_make_replica on real PostgreSQL', function () {
   let standbyPort: number;
 
   before(async () => {
-    primary = await startTempPostgres({
-      conf: ['wal_level = replica', 'max_wal_senders = 5', 'max_replication_slots = 5', "password_encryption = 'scram-sha-256'"],
-      hbaFirst: [
-        'host replication replicator 127.0.0.1/32 scram-sha-256',
-        'host postgres replicator 127.0.0.1/32 scram-sha-256',
-      ],
-    });
-    await query(primary.url(), `CREATE ROLE replicator LOGIN REPLICATION PASSWORD '${PASSWORD.replace(/'/g, "''")}'`);
-    await query(primary.url(), 'CREATE TABLE t (v text)');
+    ({ primary, pgpass } = await startReplicationPrimary());
     other = await startTempPostgres();
-    // .pgpass in a directory of its own, owned by postgres, 0600; ':' and '\' escaped in the password field.
-    const { uid, gid } = pgUid();
-    const dir = path.join(primary.dir, 'pass dir');
-    mkdirSync(dir, { mode: 0o700 });
-    chownSync(dir, uid, gid);
-    pgpass = path.join(dir, 'pgpass');
-    writeFileSync(pgpass, `127.0.0.1:${primary.port}:*:replicator:${PASSWORD.replace(/[\\:]/g, '\\$&')}\n`, { mode: 0o600 });
-    chownSync(pgpass, uid, gid);
-
-    // A never-started cluster (initdb only), as a fresh Debian install leaves it, with this host's settings.
     standbyDir = path.join(other.dir, 'standby data');
-    mkdirSync(standbyDir, { mode: 0o700 });
-    chownSync(standbyDir, uid, gid);
-    const init = asPg([path.join(PG_BIN, 'initdb'), '-D', standbyDir, '-U', 'postgres', '--auth=trust', '--no-sync']);
-    assert.equal(init.status, 0, init.out);
-    standbyPort = await freePort();
-    appendFileSync(
-      path.join(standbyDir, 'postgresql.conf'),
-      `listen_addresses = '127.0.0.1'\nport = ${standbyPort}\nunix_socket_directories = '${other.socketDir}'\nfsync = off\n`,
-    );
+    standbyPort = await neverStartedCluster(standbyDir, other.socketDir);
   });
 
   after(async () => {
-    if (standbyDir && existsSync(path.join(standbyDir, 'postmaster.pid'))) spawnSync(pgCtl(standbyDir, '-m', 'immediate', '-w', 'stop')[0]!, pgCtl(standbyDir, '-m', 'immediate', '-w', 'stop').slice(1));
+    if (standbyDir) stopIfRunning(standbyDir);
     await other?.stop();
     await primary?.stop();
   });
