@@ -2,11 +2,12 @@
 import { cmdStates } from './cmd/index.js';
 import { fileStates } from './file/index.js';
 import { pkgStates } from './pkg/index.js';
+import { postgresStates } from './postgres/index.js';
 import { serviceStates } from './service/index.js';
 import type { AnyStateFunction } from './types.js';
 
 const registry = new Map<string, AnyStateFunction>(
-  Object.entries({ ...fileStates, ...pkgStates, ...serviceStates, ...cmdStates }),
+  Object.entries({ ...fileStates, ...pkgStates, ...serviceStates, ...cmdStates, ...postgresStates }),
 );
 
 /** The implementation of `module.function`, or undefined. */

@@ -1,0 +1,246 @@
+// postgres.conf: server settings, version-aware. Two forms, chosen by the file name:
+// - an include file (e.g. conf.d/orch.conf, or a bare name -> <confDir>/conf.d/<name>.conf): orch owns the whole
+//   file and writes exactly the settings given;
+// - postgresql.conf itself: only the named settings' lines are replaced (later duplicates commented out, missing
+//   ones appended); every other line is kept.
+// The new file is validated by the running server (pg_file_settings) and restored on error, then the server is
+// reloaded and settings waiting for a restart are reported (kv pending_restart). On 13+ wal_keep_segments (which
+// would stop the server from starting) is translated to wal_keep_size and never written. It never restarts the
+// server and never touches postgresql.auto.conf (ALTER SYSTEM's file).
+import path from 'node:path';
+import { z } from 'zod';
+import { quoteLiteral } from '../../sql/quote.js';
+import { defaultApplyOutcome, modeSchema } from '../common.js';
+import type { CheckOutcome, StateFunction } from '../types.js';
+import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
+import { psqlSetup } from './psql.js';
+import { majorVersion, resolveTarget, targetArgFields, type PgTarget } from './target.js';
+
+type Value = string | number | boolean;
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
+/** MB per WAL segment in a default build (the translation assumes it). */
+const SEGMENT_MB = 16;
+
+const args = z
+  .object({
+    /** Absolute path of an include file or of postgresql.conf; a bare name means <confDir>/conf.d/<name>.conf. */
+    name: z.string().min(1),
+    settings: z.record(z.string().regex(SETTING_NAME, 'not a setting name'), z.union([z.string(), z.number(), z.boolean()])),
+    user: z.string().optional(),
+    group: z.string().optional(),
+    mode: modeSchema.optional(),
+    ...targetArgFields,
+  })
+  .strict();
+type Args = z.infer<typeof args>;
+
+interface Prepared {
+  target: PgTarget;
+  file: string;
+  /** postgresql.conf itself: edit lines instead of owning the file. */
+  edit: boolean;
+  /** Settings to write, in order, after version translation. */
+  settings: [string, Value][];
+  /** Setting names whose active lines are commented out (edit form). */
+  remove: string[];
+  notes: string[];
+  /** The whole file (include form). */
+  content?: string;
+}
+
+interface Plan {
+  content: string;
+  /** sha256 of the file the check read (edit form), so apply refuses to edit a file changed since. */
+  sha: string;
+}
+
+/** A postgresql.conf value: on/off, a bare number, or a single-quoted string ('' and \\ escaped). */
+export function confValue(v: Value): string {
+  if (typeof v === 'boolean') return v ? 'on' : 'off';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
+    return String(v);
+  }
+  if (/[\r\n\0]/.test(v)) throw new Error('postgresql.conf values cannot hold line breaks or NUL');
+  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/** The value text of a setting line as PostgreSQL reads it (quotes and escapes resolved), or null. */
+export function parseConfLine(line: string): { name: string; value: string } | null {
+  const m = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(?:=\s*|\s+)(.*)$/.exec(line);
+  if (!m) return null;
+  const rest = m[2]!;
+  if (!rest.startsWith("'")) return { name: m[1]!.toLowerCase(), value: /^[^\s#]*/.exec(rest)![0] };
+  let out = '';
+  for (let i = 1; i < rest.length; i++) {
+    const c = rest[i]!;
+    if (c === '\\' && i + 1 < rest.length) out += rest[++i];
+    else if (c === "'" && rest[i + 1] === "'") out += rest[i++];
+    else if (c === "'") return { name: m[1]!.toLowerCase(), value: out };
+    else out += c;
+  }
+  return null;
+}
+
+const BOOL: Record<string, boolean> = { on: true, off: false, true: true, false: false, yes: true, no: false, '1': true, '0': false };
+
+function sameValue(have: string, want: Value): boolean {
+  if (typeof want === 'boolean') return BOOL[have.toLowerCase()] === want;
+  return have === String(want);
+}
+
+const HEADER = '# Managed by orch (postgres.conf)';
+
+/** postgresql.conf with the given settings' lines replaced or appended and `remove` names commented out. */
+export function editConf(old: string, settings: [string, Value][], remove: string[]): string {
+  const want = new Map(settings.map(([k, v]) => [k.toLowerCase(), { key: k, value: v }]));
+  const drop = new Set(remove.map((r) => r.toLowerCase()));
+  const seen = new Set<string>();
+  const lines = old.replace(/\n$/, '').split('\n');
+  const out = lines.map((line) => {
+    const parsed = parseConfLine(line);
+    if (!parsed) return line;
+    if (drop.has(parsed.name)) return `# orch: removed, not valid for this PostgreSQL version: ${line}`;
+    const w = want.get(parsed.name);
+    if (!w) return line;
+    if (seen.has(parsed.name)) return `# orch: superseded by an earlier line: ${line}`;
+    seen.add(parsed.name);
+    return sameValue(parsed.value, w.value) ? line : `${w.key} = ${confValue(w.value)}`;
+  });
+  const missing = [...want.entries()].filter(([k]) => !seen.has(k)).map(([, w]) => `${w.key} = ${confValue(w.value)}`);
+  if (missing.length) {
+    if (!out.includes(HEADER)) out.push('', HEADER);
+    out.push(...missing);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Apply the version rules: on 13+ translate wal_keep_segments to wal_keep_size; refuse what cannot work. */
+export function versionSettings(
+  given: Record<string, Value>,
+  version: number | undefined,
+): { settings: [string, Value][]; remove: string[]; notes: string[] } {
+  const notes: string[] = [];
+  const remove: string[] = [];
+  const settings: [string, Value][] = [];
+  const has = (k: string) => Object.keys(given).some((g) => g.toLowerCase() === k);
+  for (const [k, v] of Object.entries(given)) {
+    const key = k.toLowerCase();
+    if (key === 'wal_keep_segments' && version !== undefined && version >= 13) {
+      if (has('wal_keep_size')) {
+        throw new Error('wal_keep_segments does not exist in PostgreSQL 13+ and wal_keep_size is also given; remove wal_keep_segments');
+      }
+      const n = typeof v === 'number' ? v : /^\d+$/.test(String(v)) ? Number(v) : NaN;
+      if (!Number.isInteger(n) || n < 0) {
+        throw new Error(`wal_keep_segments does not exist in PostgreSQL 13+ and ${JSON.stringify(v)} cannot be translated; use wal_keep_size`);
+      }
+      const size = `${n * SEGMENT_MB}MB`;
+      settings.push(['wal_keep_size', size]);
+      notes.push(`wal_keep_segments = ${n} translated to wal_keep_size = '${size}' (PostgreSQL ${version} has no wal_keep_segments)`);
+      continue;
+    }
+    if (key === 'wal_keep_size' && version !== undefined && version < 13) {
+      throw new Error(`wal_keep_size needs PostgreSQL 13+; this cluster is ${version}: use wal_keep_segments`);
+    }
+    settings.push([k, v]);
+  }
+  if (version !== undefined && version >= 13) remove.push('wal_keep_segments');
+  return { settings, remove, notes };
+}
+
+function includeContent(settings: [string, Value][]): string {
+  const lines = settings.map(([k, v]) => `${k} = ${confValue(v)}`);
+  return `${HEADER}: local edits are overwritten.\n${lines.join('\n')}\n`;
+}
+
+const VALIDATE_SQL = `SELECT 'orch:fail:' || coalesce(f.sourcefile, '?') || ' line ' || coalesce(f.sourceline::text, '?') || ': '
+    || coalesce(f.name || ': ', '') || replace(f.error, chr(10), ' ')
+  FROM pg_file_settings f LEFT JOIN pg_settings s ON s.name = f.name
+  WHERE f.error IS NOT NULL AND NOT (f.error = 'setting could not be applied' AND s.context = 'postmaster');
+`;
+
+function afterSql(file: string, names: string[]): string {
+  const list = names.map((n) => quoteLiteral(n.toLowerCase())).join(', ');
+  // The reload is processed by this backend before its next statement, so pending_restart is current after the pause.
+  return `SELECT 'orch:say:configuration reloaded' FROM pg_reload_conf();
+SELECT pg_sleep(0.5);
+SELECT 'orch:kv:pending_restart=' || coalesce(string_agg(name, ',' ORDER BY name), '') FROM pg_settings WHERE pending_restart;
+SELECT 'orch:say:note: ' || name || ' comes from ' || sourcefile || ', which overrides this file'
+  FROM pg_settings WHERE name IN (${list}) AND sourcefile IS NOT NULL AND sourcefile <> ${quoteLiteral(file)};
+`;
+}
+
+function withNotes(o: CheckOutcome, notes: string[]): CheckOutcome {
+  return notes.length ? { ...o, comment: `${o.comment} (${notes.join('; ')})` } : o;
+}
+
+export const postgresConf: StateFunction<Args, Prepared> = {
+  args,
+  prepare(a, ctx) {
+    const target = resolveTarget(a, ctx.facts);
+    let file = a.name;
+    if (!file.startsWith('/')) {
+      if (!/^[A-Za-z0-9_-]+$/.test(file)) throw new Error('name must be an absolute path or a plain name for conf.d/<name>.conf');
+      if (!target.confDir) throw new Error("the cluster's configuration directory is unknown; give name as an absolute path");
+      file = `${target.confDir}/conf.d/${file}.conf`;
+    }
+    const base = path.posix.basename(file);
+    if (base === 'postgresql.auto.conf') throw new Error('postgresql.auto.conf belongs to ALTER SYSTEM; manage an include file instead');
+    if (Object.keys(a.settings).length === 0) throw new Error('settings is empty');
+    const { settings, remove, notes } = versionSettings(a.settings, majorVersion(target));
+    const edit = base === 'postgresql.conf';
+    const p: Prepared = { target, file, edit, settings, remove, notes };
+    if (!edit) p.content = includeContent(settings);
+    return p;
+  },
+  check(_a, p) {
+    return fileProbe(p.file);
+  },
+  interpretCheck(a, p, out) {
+    if (out.status !== 0) return { status: 'error', comment: `could not inspect ${p.file}: ${out.text}` };
+    const s = readFileState(out);
+    if (s.exists === 'other') return { status: 'error', comment: `${p.file} exists and is not a regular file` };
+    let content = p.content;
+    if (p.edit) {
+      if (s.exists === 'none') return { status: 'error', comment: `${p.file} does not exist; refusing to create a postgresql.conf` };
+      if (s.content === undefined) return { status: 'error', comment: `${p.file} is too large to edit` };
+      content = editConf(s.content, p.settings, p.remove);
+    } else if (s.exists === 'none' && !s.parent) {
+      return { status: 'error', comment: `the directory of ${p.file} does not exist (is include_dir = 'conf.d' set?)` };
+    }
+    const plan: Plan = { content: content!, sha: s.sha256 ?? '' };
+    const { changes, diff } = fileChanges(p.file, s, content!, a);
+    if (changes.length === 0) return withNotes({ status: 'clean', comment: `${p.file} is in the desired state`, plan }, p.notes);
+    return withNotes(
+      { status: 'change', comment: `${p.file} would be updated: ${changes.join('; ')}`, diff: diff ?? changes.join('\n'), plan },
+      p.notes,
+    );
+  },
+  apply(a, p, check) {
+    const t = p.target;
+    const plan = check.plan as Plan | undefined;
+    if (p.edit && !plan) return `echo ${"'postgresql.conf could not be read by the check; nothing done'"}; exit 1`;
+    const body = replaceFileScript({
+      file: p.file,
+      content: p.edit ? plan!.content : p.content!,
+      own: a,
+      newOwner: t.osUser,
+      newMode: '0644',
+      ...(p.edit ? { expectSha: plan!.sha } : {}),
+      target: t,
+      validateSql: VALIDATE_SQL,
+      afterSql: afterSql(p.file, p.settings.map(([k]) => k)),
+    });
+    return `${psqlSetup(t)}\n${body}`;
+  },
+  interpretApply(_a, p, out) {
+    const r = defaultApplyOutcome(out, p.file);
+    if (!r.changed) return r;
+    const pending = out.kv.pending_restart;
+    const parts = [out.kv.unvalidated === '1' ? `${p.file} written (PostgreSQL is not running: not validated, takes effect at start)` : `${p.file} updated and reloaded`];
+    if (pending) parts.push(`restart needed for: ${pending}`);
+    parts.push(...p.notes);
+    r.comment = parts.join('; ');
+    return r;
+  },
+};

@@ -1,0 +1,147 @@
+// Configuration files a running PostgreSQL validates (pg_hba.conf, postgresql.conf and its includes): read them in a
+// check, and replace them in an apply with a backup, a validation query against the live server, a restore on any
+// error, and only then a reload. Builds shell text only; the file layout is the caller's.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import { printContent, shQuote } from '../../shell/quote.js';
+import type { StepOutput } from '../../engine/protocol.js';
+import { normMode } from '../common.js';
+import { applySql, socketPresent } from './psql.js';
+import type { PgTarget } from './target.js';
+
+/** Config files larger than this are not read back for diffs (they would not be PostgreSQL config files). */
+const MAX_READ = 1024 * 1024;
+
+export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** Check-step shell: kv exists (file | none | other), stat, sha256, content (when small), parent. Read-only. */
+export function fileProbe(file: string): string {
+  return `orch_cf=${shQuote(file)}
+if [ -f "$orch_cf" ] && [ ! -L "$orch_cf" ]; then
+  orch_kv exists file
+  orch_kv stat "$(orch_stat "$orch_cf")"
+  orch_kv sha256 "$(orch_sha256 "$orch_cf")"
+  if [ "$(wc -c < "$orch_cf")" -le ${MAX_READ} ]; then orch_kvfile content "$orch_cf"; fi
+elif [ -e "$orch_cf" ] || [ -L "$orch_cf" ]; then orch_kv exists other
+else
+  orch_kv exists none
+  if [ -d ${shQuote(path.posix.dirname(file))} ]; then orch_kv parent 1; fi
+fi`;
+}
+
+export interface FileState {
+  exists: 'file' | 'none' | 'other';
+  content?: string;
+  sha256?: string;
+  user?: string;
+  group?: string;
+  mode?: string;
+  parent: boolean;
+}
+
+/** What fileProbe reported. */
+export function readFileState(out: StepOutput): FileState {
+  const kv = out.kv;
+  const [user, group, mode] = (kv.stat ?? '').split(':');
+  const s: FileState = { exists: (kv.exists as FileState['exists']) ?? 'other', parent: kv.parent === '1' };
+  if (kv.content !== undefined) s.content = kv.content;
+  if (kv.sha256) s.sha256 = kv.sha256;
+  if (user) s.user = user;
+  if (group) s.group = group;
+  if (mode) s.mode = normMode(mode);
+  return s;
+}
+
+export interface Ownership {
+  user?: string;
+  group?: string;
+  mode?: string;
+}
+
+/** Differences between the file on the host and the desired content/ownership: [descriptions, unified diff]. */
+export function fileChanges(name: string, s: FileState, content: string, own: Ownership): { changes: string[]; diff?: string } {
+  const changes: string[] = [];
+  let diff: string | undefined;
+  if (s.exists === 'none') {
+    return { changes: ['file would be created'], diff: createTwoFilesPatch(name, name, '', content, '(absent)', '(orch)') };
+  }
+  if (s.sha256 !== sha256(content)) {
+    if (s.content !== undefined) diff = createTwoFilesPatch(name, name, s.content, content, '(on host)', '(orch)');
+    else changes.push('content differs');
+  }
+  if (own.user !== undefined && own.user !== s.user) changes.push(`user ${s.user} -> ${own.user}`);
+  if (own.group !== undefined && own.group !== s.group) changes.push(`group ${s.group} -> ${own.group}`);
+  if (own.mode !== undefined && own.mode !== s.mode) changes.push(`mode ${s.mode} -> ${own.mode}`);
+  if (diff) changes.unshift('content');
+  return diff ? { changes, diff } : { changes };
+}
+
+export interface ReplaceOptions {
+  file: string;
+  content: string;
+  own: Ownership;
+  /** Owner and mode of a file that does not exist yet (when own does not say). */
+  newOwner: string;
+  newMode: string;
+  /** When set, the apply fails unless the file still has this sha256 (it was edited relative to what check saw). */
+  expectSha?: string | null;
+  target: PgTarget;
+  /** Shell run first when the server is up, before anything is written; may `exit 1`. */
+  preWrite?: string;
+  /** SQL printing `orch:fail:` lines for each problem the server finds in the new file. */
+  validateSql?: string;
+  /** SQL run after a successful validation (reload, pending_restart report). */
+  afterSql?: string;
+}
+
+/**
+ * Apply-step shell: write `<file>.orch-new` in the same directory, keep a hard-linked (or copied) `<file>.orch-old`,
+ * move the new file into place, validate against the running server, restore the old file on any error, then run
+ * afterSql. When the server is not running the file is written without validation and the step says so.
+ */
+export function replaceFileScript(o: ReplaceOptions): string {
+  const own = o.own;
+  const chown = own.user !== undefined || own.group !== undefined ? `${own.user ?? ''}${own.group !== undefined ? `:${own.group}` : ''}` : '';
+  const guard =
+    o.expectSha === undefined
+      ? ''
+      : o.expectSha === null
+        ? `if [ -e "$orch_cf" ]; then echo "$orch_cf appeared since the check; run again"; exit 1; fi\n`
+        : `if [ ! -f "$orch_cf" ] || [ "$(orch_sha256 "$orch_cf")" != ${o.expectSha} ]; then echo "$orch_cf changed since the check; run again"; exit 1; fi\n`;
+  const running = `[ -n "$orch_pg_psql" ] && ${socketPresent(o.target)}`;
+  const validate = o.validateSql
+    ? `if ! ( ${applySql(o.target, o.validateSql, 'v')}
+); then
+    if [ -n "$orch_had_old" ]; then mv -f "$orch_old" "$orch_cf"; else rm -f "$orch_cf"; fi
+    echo "$orch_cf was rejected by the server; the previous file is restored"
+    exit 1
+  fi`
+    : ':';
+  const after = o.afterSql ? applySql(o.target, o.afterSql, 'r') : ':';
+  return `orch_cf=${shQuote(o.file)}; orch_dir=${shQuote(path.posix.dirname(o.file))}
+orch_new="$orch_cf.orch-new"; orch_old="$orch_cf.orch-old"; orch_had_old=
+[ -d "$orch_dir" ] || { echo "directory $orch_dir does not exist"; exit 1; }
+if [ -e "$orch_cf" ] && { [ ! -f "$orch_cf" ] || [ -L "$orch_cf" ]; }; then echo "$orch_cf exists and is not a regular file"; exit 1; fi
+${guard}${o.preWrite ? `if ${running}; then\n${o.preWrite}\nfi\n` : ''}rm -f "$orch_new"
+${printContent(o.content, '> "$orch_new"')}
+if [ -f "$orch_cf" ]; then chown "$(orch_stat "$orch_cf" | cut -d: -f1,2)" "$orch_new"; chmod "$(orch_stat "$orch_cf" | cut -d: -f3)" "$orch_new"
+else chown ${shQuote(o.newOwner)} "$orch_new"; chmod ${o.newMode} "$orch_new"; fi
+${chown ? `chown ${shQuote(chown)} "$orch_new"` : ''}
+${own.mode ? `chmod ${own.mode} "$orch_new"` : ''}
+if [ -f "$orch_cf" ] && cmp -s "$orch_new" "$orch_cf" && [ "$(orch_stat "$orch_new")" = "$(orch_stat "$orch_cf")" ]; then
+  rm -f "$orch_new"
+  echo "$orch_cf is already in the desired state"
+else
+  if [ -f "$orch_cf" ]; then rm -f "$orch_old"; ln "$orch_cf" "$orch_old" 2>/dev/null || cp -p "$orch_cf" "$orch_old"; orch_had_old=1; fi
+  mv -f "$orch_new" "$orch_cf"
+  orch_changed=1
+  if ${running}; then
+  ${validate}
+  ${after}
+  else
+    echo "PostgreSQL is not running: $orch_cf written without validation; it takes effect when the server starts"
+    orch_kv unvalidated 1
+  fi
+fi`;
+}

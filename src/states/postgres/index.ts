@@ -1,0 +1,17 @@
+// The postgres.* state functions, by registry name. Shared pieces for other PostgreSQL work (the replica formula)
+// are in ./psql.ts (running SQL from a step), ./target.ts (which cluster), ./conffile.ts (validated config files)
+// and ./slot.ts (slotQuery).
+import type { AnyStateFunction } from '../types.js';
+import { postgresConf } from './conf.js';
+import { postgresDatabase } from './database.js';
+import { postgresHba } from './hba.js';
+import { postgresRole } from './role.js';
+import { postgresSlot } from './slot.js';
+
+export const postgresStates: Record<string, AnyStateFunction> = {
+  'postgres.role': postgresRole,
+  'postgres.database': postgresDatabase,
+  'postgres.hba': postgresHba,
+  'postgres.conf': postgresConf,
+  'postgres.slot': postgresSlot,
+};
