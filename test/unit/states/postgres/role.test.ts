@@ -6,6 +6,8 @@ import { parseVerifier, scramVerifier, verifierMatches } from '../../../../src/s
 import { postgresRole } from '../../../../src/states/postgres/role.js';
 import type { StepOutput } from '../../../../src/engine/protocol.js';
 import { startTempPostgres, type TempPostgres } from '../../../helpers/temp-postgres.js';
+import { applyPhase, checkPhase } from '../../../../src/engine/phases.js';
+import { LocalConnection, testHost } from '../../../helpers/local-connection.js';
 import { at, compileOne, runState, testCtx } from './helpers.js';
 
 const HOSTILE = ['a"b', "x'; DROP ROLE postgres; --", '$(touch /tmp/orch-pwned)', 'back\\slash `id`', 'ünï cödé :var'];
@@ -173,6 +175,22 @@ describe('postgres.role', () => {
         await admin.query('SELECT pg_reload_conf()');
       }
     });
+
+    for (const shell of ['bash --posix -s', 'busybox sh -s']) {
+      it(`runs the same check and apply under ${shell}`, async function () {
+        const bin = shell.split(' ')[0]!;
+        if (!['/usr/bin', '/bin'].some((d) => existsSync(path.join(d, bin)))) this.skip();
+        const conn = new LocalConnection(testHost());
+        conn.runScript = (script) => conn.exec(shell, { stdin: script });
+        const name = `shell_${bin}`;
+        const c = role({ name, login: true, password: PASSWORD });
+        const checks = await checkPhase(conn, c);
+        assert.equal(checks[0]!.status, 'change', checks[0]!.comment);
+        const res = await applyPhase(conn, c, checks);
+        assert.equal(res[0]!.status, 'changed', res[0]!.comment);
+        assert.equal((await checkPhase(conn, role({ name, login: true, password: PASSWORD })))[0]!.status, 'clean');
+      });
+    }
 
     it('is unknown (not clean) when the server is not running', async () => {
       const r = await runState(role({ name: 'x', password: PASSWORD, port: server.port + 1 }), false);
