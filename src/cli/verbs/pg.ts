@@ -1,0 +1,65 @@
+// `orch pg status [target]`: the PostgreSQL replication cluster as a table (or JSON). Parses argv and prints;
+// collection and analysis live in src/pg.
+import { InvalidArgumentError, type Command } from 'commander';
+import { globalOptions, printJson, projectFor } from '../verb.js';
+
+interface StatusOptions {
+  group?: string;
+  acceptNewHostkeys?: boolean;
+  timeout?: number;
+  pgUser?: string;
+  port?: number;
+  socketDir?: string;
+}
+
+function positive(what: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${what} wants a positive number, got '${v}'`);
+    return n;
+  };
+}
+
+/** Register `orch pg` and its subverbs. */
+export function register(program: Command): void {
+  const pgCmd = program.command('pg').description('PostgreSQL replication views');
+  pgCmd
+    .command('status')
+    .description(
+      'role, upstream, streaming state, lag, slots and timeline of every PostgreSQL server on the targeted hosts ' +
+        '(read-only; exit 0 ok, 1 warnings such as inactive slots or standbys not streaming, 3 unreachable)',
+    )
+    .argument('[target]', "host names, globs ('*.example.com', '*') or group:<name>, comma-separated", '*')
+    .option('-g, --group <name>', 'only hosts of this group')
+    .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
+    .option('--timeout <s>', 'seconds allowed for the query on each host', positive('--timeout'))
+    .option('--pg-user <name>', 'PostgreSQL OS user to query as (default postgres, or pgsql)')
+    .option('--port <n>', 'only the server on this port', positive('--port'))
+    .option('--socket-dir <dir>', 'look for server sockets here first (default /var/run/postgresql, /tmp)')
+    .action(async (target: string, opts: StatusOptions, cmd: Command) => {
+      const [{ loadInventory }, { resolveTargets }, { onEachHost, fleetOptionsFor }, status] =
+        await Promise.all([
+          import('../../inventory/load.js'),
+          import('../../inventory/target.js'),
+          import('../../transport/fleet.js'),
+          import('../../pg/status.js'),
+        ]);
+      const project = projectFor(cmd);
+      const hosts = resolveTargets(loadInventory(project), target, { group: opts.group });
+      const timeoutMs = opts.timeout === undefined ? undefined : Math.round(opts.timeout * 1000);
+      const fleet = fleetOptionsFor(project, { acceptNewHostKeys: opts.acceptNewHostkeys, timeoutMs });
+      const outcomes = await onEachHost(hosts, fleet, (conn) =>
+        status.collectPgStatus(conn, {
+          pgUser: opts.pgUser,
+          port: opts.port,
+          socketDir: opts.socketDir,
+          timeoutMs,
+        }),
+      );
+      const report = status.analyzeStatus(outcomes);
+      if (globalOptions(cmd).output === 'json') printJson(status.statusJson(report));
+      else process.stdout.write(status.formatStatus(report));
+      if (report.exitCode !== 0) process.exitCode = report.exitCode;
+    });
+}
