@@ -7,6 +7,7 @@ import { postgresDatabase } from './database.js';
 import { postgresHba } from './hba.js';
 import { postgresRole } from './role.js';
 import { postgresSlot } from './slot.js';
+import { postgresReplica } from './replica.js';
 
 export const postgresStates: Record<string, AnyStateFunction> = {
   'postgres.role': postgresRole,
@@ -14,4 +15,5 @@ export const postgresStates: Record<string, AnyStateFunction> = {
   'postgres.hba': postgresHba,
   'postgres.conf': postgresConf,
   'postgres.slot': postgresSlot,
+  'postgres.replica': postgresReplica,
 };
