@@ -33,6 +33,8 @@ export interface RunOptions {
   onHostResult?: (r: HostRunResult) => void | Promise<void>;
   /** Polled before each host's check and apply; when true, hosts not yet changing are left alone. */
   cancelled?: () => boolean;
+  /** Called on each host's connection right after its check phase; must only read (drift's extra probes). */
+  afterCheck?: (conn: Connection, compiled: CompiledHost) => Promise<void>;
 }
 
 export interface RunReport {
@@ -79,6 +81,7 @@ export async function runStates(
     if (opts.cancelled?.()) throw new OrchError('CANCELLED', 'cancelled before this host was checked');
     progress({ host: host.name, phase: 'checking' });
     const checks = await checkPhase(conn, compiled);
+    if (opts.afterCheck) await opts.afterCheck(conn, compiled);
     if (opts.mode === 'test') return testResults(compiled, checks);
     if (!checks.some((c) => c.status !== 'clean')) return testResults(compiled, checks);
     if (opts.cancelled?.()) throw new OrchError('CANCELLED', 'cancelled before this host was changed');

@@ -1,0 +1,73 @@
+// Drift report for people: one line per host (clean / drifted (N states) / unknown / error / unreachable), then the
+// details of every host that is not clean, with diffs. Text only.
+import { countByStatus, driftCount } from '../build.js';
+import type { DriftReport, HostDrift } from '../types.js';
+
+/** One status line for a host. */
+export function hostLine(h: HostDrift): string {
+  const parts: string[] = [];
+  switch (h.status) {
+    case 'unreachable':
+      return `unreachable: ${h.errors[0]?.message ?? 'could not connect'}`;
+    case 'clean':
+      return `clean (${h.clean} state${h.clean === 1 ? '' : 's'}${h.pgChecked ? ', postgres ok' : ''})`;
+    default:
+      if (h.errors.length || h.pg.some((f) => f.severity === 'error')) {
+        parts.push(`error (${h.errors.length + h.pg.filter((f) => f.severity === 'error').length})`);
+      }
+      if (h.drifted.length)
+        parts.push(`drifted (${h.drifted.length} state${h.drifted.length === 1 ? '' : 's'})`);
+      if (h.pg.some((f) => f.severity === 'drift')) {
+        parts.push(`postgres drift (${h.pg.filter((f) => f.severity === 'drift').length})`);
+      }
+      if (h.unknown.length)
+        parts.push(`unknown (${h.unknown.length} state${h.unknown.length === 1 ? '' : 's'})`);
+      return parts.join(', ');
+  }
+}
+
+const indent = (text: string, pad: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `${pad}${l}`);
+
+/** The whole report. */
+export function formatDriftHuman(report: DriftReport): string {
+  const lines: string[] = [];
+  if (report.aborted) {
+    lines.push(`Aborted before any host was checked: ${report.aborted.host}: ${report.aborted.message}`, '');
+  }
+  const width = Math.max(0, ...report.hosts.map((h) => h.host.length));
+  for (const h of report.hosts) lines.push(`${h.host.padEnd(width)}  ${hostLine(h)}`);
+  for (const h of report.hosts) {
+    if (h.status === 'clean' || h.status === 'unreachable') continue;
+    lines.push('', `${h.host}:`);
+    for (const e of h.errors)
+      lines.push(`  ERROR        ${e.state ? `${e.state}: ` : e.code ? `${e.code}: ` : ''}${e.message}`);
+    for (const d of h.drifted) {
+      lines.push(
+        `  DRIFTED      ${d.fn} ${d.id}${d.name !== d.id ? ` (${d.name})` : ''}  [${d.file}${d.line ? `:${d.line}` : ''}]`,
+      );
+      if (d.comment) lines.push(...indent(d.comment, '      '));
+      if (d.diff) lines.push(...indent(d.diff, '      '));
+    }
+    for (const f of h.pg)
+      lines.push(
+        `  ${f.severity === 'error' ? 'ERROR   ' : 'DRIFTED '}     postgres ${f.check}: ${f.message}`,
+      );
+    for (const u of h.unknown) {
+      lines.push(`  UNKNOWN      ${u.fn} ${u.id}`);
+      if (u.comment) lines.push(...indent(u.comment, '      '));
+    }
+  }
+  const c = countByStatus(report.hosts);
+  const items = report.hosts.reduce((n, h) => n + driftCount(h), 0);
+  const bits = [`${report.hosts.length} host(s)`, `${c.clean} clean`];
+  if (c.drifted) bits.push(`${c.drifted} drifted (${items} item${items === 1 ? '' : 's'})`);
+  if (c.unknown) bits.push(`${c.unknown} unknown`);
+  if (c.error) bits.push(`${c.error} error`);
+  if (c.unreachable) bits.push(`${c.unreachable} unreachable`);
+  lines.push('', `Drift${report.jid ? ` ${report.jid}` : ''}: ${bits.join(', ')}`);
+  return lines.join('\n');
+}
