@@ -4,6 +4,7 @@
 // change a system (package, service, ownership, link, move tools) was a read-only query.
 import assert from 'node:assert/strict';
 import {
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -72,6 +73,8 @@ const READ_ONLY: RegExp[] = [
   /^pkg (info|query|which)( |$)/,
   /^dpkg (-s|-l|--status|--list|-S|--print-architecture)( |$)/,
   /^rpm -q/,
+  // Private temp files from mktemp (the replica script logs its preflight there).
+  /^tee (-a )?\/tmp\/tmp\.[A-Za-z0-9]+$/,
 ];
 
 const MUTATING_TEXT =
@@ -140,6 +143,20 @@ function fixtures(t: string): Record<string, Record<string, unknown>[]> {
     'postgres.role': [{ name: 'app', login: true, socket_dir: `${t}/pgsock`, port: 5999 }],
     'postgres.database': [{ name: 'appdb', owner: 'app', socket_dir: `${t}/pgsock`, port: 5999 }],
     'postgres.slot': [{ name: 'replica_1', socket_dir: `${t}/pgsock`, port: 5999 }],
+    'postgres.replica': [
+      {
+        primary: '127.0.0.1',
+        primary_port: 5999,
+        replication_user: 'replicator',
+        slot: 'replica_1',
+        version: '15',
+        pgpass: `${t}/pgpass`,
+        data_dir: `${t}/pgdata`,
+        bin_dir: `${t}/pgbin`,
+        pg_user: 'postgres',
+        script_path: `${t}/bin/pg_make_replica.sh`,
+      },
+    ],
     'postgres.conf': [
       {
         name: `${t}/pg/orch.conf`,
@@ -204,6 +221,8 @@ describe('drift: check scripts are read-only', () => {
     for (const d of ['states', 'templates', 'target/existing-dir'])
       mkdirSync(path.join(root, d), { recursive: true });
     writeFileSync(path.join(root, 'states', 'top.yaml'), "'*': [site]\n");
+    // The real templates of the repo (the replica formula's script among them).
+    cpSync(path.resolve('templates'), path.join(root, 'templates'), { recursive: true });
     writeFileSync(path.join(root, 'templates', 'tpl.j2'), 'rendered {{ grains_missing | default("x") }}\n');
     writeFileSync(
       path.join(root, 'templates', 'writer.sh'),
