@@ -11,10 +11,22 @@ const TOOLS: Array<[string, string]> = [
   ['useradd', 'passwd'],
 ];
 
-function onPath(cmd: string): boolean {
-  if (cmd.startsWith('/')) return existsSync(cmd);
-  return ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((d) =>
-    existsSync(`${d}/${cmd}`),
+const PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** Why the lab cannot run, or undefined when it can; `exists` and `uid` are injectable for tests. */
+export function prereqProblem(
+  exists: (file: string) => boolean = existsSync,
+  uid: number | undefined = process.getuid?.(),
+): string | undefined {
+  if (uid !== 0) return 'orch lab must run as root (it creates namespaces, a bridge and mounts)';
+  const onPath = (cmd: string): boolean =>
+    cmd.startsWith('/') ? exists(cmd) : PATH_DIRS.some((d) => exists(`${d}/${cmd}`));
+  const missing = TOOLS.filter(([cmd]) => !onPath(cmd));
+  if (missing.length === 0) return undefined;
+  const pkgs = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
+  return (
+    `orch lab needs ${missing.map(([c]) => c).join(', ')}: install ${pkgs} ` +
+    `(apt-get install ${pkgs}, or scripts/ci-deps.sh); the lab does not install packages itself`
   );
 }
 
@@ -22,19 +34,6 @@ function onPath(cmd: string): boolean {
 export function checkPrereqs(): void {
   if (process.platform !== 'linux')
     throw new OrchError('LAB_ERROR', 'orch lab needs Linux (network and mount namespaces)');
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new OrchError(
-      'LAB_ERROR',
-      'orch lab must run as root (it creates namespaces, a bridge and mounts)',
-    );
-  }
-  const missing = TOOLS.filter(([cmd]) => !onPath(cmd));
-  if (missing.length > 0) {
-    const pkgs = [...new Set(missing.map(([, pkg]) => pkg))];
-    throw new OrchError(
-      'LAB_ERROR',
-      `orch lab needs ${missing.map(([c]) => c).join(', ')}: install ${pkgs.join(' ')} ` +
-        `(apt-get install ${pkgs.join(' ')}, or scripts/ci-deps.sh); the lab does not install packages itself`,
-    );
-  }
+  const problem = prereqProblem();
+  if (problem) throw new OrchError('LAB_ERROR', problem);
 }
