@@ -48,3 +48,6 @@ fi
 if [ ! -d /etc/postgresql/15/main ] && command -v pg_createcluster >/dev/null 2>&1; then
   pg_createcluster 15 main
 fi
+
+# Lab hosts have no route out: a small local apt repository lets pkg states install for real in tests.
+bash "$(dirname "$0")/lab-apt-repo.sh"

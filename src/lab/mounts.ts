@@ -11,6 +11,9 @@ export const BASHRC_GUARD = 'case $- in *i*) ;; *) return;; esac';
 
 export const SUDOERS_DROPIN = '/etc/sudoers.d/orch-lab-deploy';
 
+/** The local apt repository offered to lab hosts (made by scripts/lab-apt-repo.sh before hosts start). */
+export const LAB_APT_DIR = '/var/cache/orch-lab-apt';
+
 export interface SetupParams {
   name: string;
   /** Host runtime dir holding upper/<dir>, work/<dir>, sshd_config, hosts, authorized_keys. */
@@ -88,6 +91,9 @@ export function buildSetupScript(p: SetupParams): string {
       '/home/deploy/.ssh/authorized_keys',
     ]),
     `if [ -x /usr/bin/sudo ] && [ -d /etc/sudoers.d ]; then printf '%s\\n' ${shQuote('deploy ALL=(ALL) NOPASSWD: ALL')} > ${SUDOERS_DROPIN} && chmod 0440 ${SUDOERS_DROPIN}; fi`,
+    // Lab hosts have no route out: when the local apt repository exists (scripts/lab-apt-repo.sh), it is their
+    // only package source, so pkg states really install (after `apt-get update`, which `refresh: true` runs).
+    `if [ -f ${LAB_APT_DIR}/Packages ]; then rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; printf '%s\\n' ${shQuote(`deb [trusted=yes] file:${LAB_APT_DIR} ./`)} > /etc/apt/sources.list.d/orch-lab.list; fi`,
     'exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config',
   );
   return `${lines.join('\n')}\n`;
