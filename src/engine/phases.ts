@@ -37,6 +37,13 @@ export async function checkPhase(conn: Connection, compiled: CompiledHost): Prom
         outcome = { status: 'error', comment: `could not interpret the check: ${(err as Error).message}` };
       }
     }
+    // A check that fails while something it requires is still to change cannot be judged yet: the host will
+    // look different by the time this state runs (its apply re-checks). Reporting a failure would be a lie.
+    const pendingDeps = [...s.deps.require, ...s.deps.watch].filter((j) => wouldChange(outcomes[j]!));
+    if (outcome.status === 'error' && pendingDeps.length > 0) {
+      const names = pendingDeps.map((j) => compiled.states[j]!.decl.id).join(', ');
+      outcome = { status: 'unknown', comment: `cannot be known before ${names} is applied (now: ${outcome.comment})` };
+    }
     if (s.deps.onchanges.length > 0 && !s.deps.onchanges.some((j) => wouldChange(outcomes[j]!))) {
       outcome = { status: 'clean', comment: 'onchanges: none of the watched states would change' };
     }
