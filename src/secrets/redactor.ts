@@ -10,7 +10,16 @@ export class Redactor {
   /** Register a plaintext secret (and its common encodings) for masking. Short values are refused. */
   add(secret: string): void {
     if (secret.length < 4) throw new Error('secret too short to mask safely (min 4 characters)');
-    const forms = [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)];
+    // The encodings a secret takes in what orch renders: JSON/YAML strings, URLs, .pgpass fields, SQL and
+    // shell single-quoted literals.
+    const forms = [
+      secret,
+      JSON.stringify(secret).slice(1, -1),
+      encodeURIComponent(secret),
+      secret.replace(/([\\:])/g, '\\$1'),
+      secret.replace(/'/g, "''"),
+      secret.replace(/'/g, `'\\''`),
+    ];
     for (const form of forms) this.secrets.add(form);
     this.pattern = null;
   }

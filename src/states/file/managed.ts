@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { z } from 'zod';
 import { printContent, shQuote } from '../../shell/quote.js';
+import { redactor } from '../../secrets/redactor.js';
 import { absolutePath, defaultApplyOutcome, modeSchema, normMode } from '../common.js';
 import type { StateFunction } from '../types.js';
 
@@ -29,6 +30,11 @@ type Args = z.infer<typeof args>;
 interface Prepared {
   content: string;
   sha256: string;
+  /**
+   * The content holds a secret: no diff is shown and the host's copy is never fetched, because the file on the
+   * host may hold secrets orch no longer knows (an old password) and so could not mask.
+   */
+  sensitive: boolean;
 }
 
 /** Diffs are only fetched for files up to this size; larger ones report a checksum change. */
@@ -38,7 +44,11 @@ export const fileManaged: StateFunction<Args, Prepared> = {
   args,
   prepare(a, ctx) {
     const content = a.source !== undefined ? ctx.renderTemplate(a.source, a.context ?? {}) : a.contents!;
-    return { content, sha256: createHash('sha256').update(content, 'utf8').digest('hex') };
+    return {
+      content,
+      sha256: createHash('sha256').update(content, 'utf8').digest('hex'),
+      sensitive: redactor.redact(content) !== content,
+    };
   },
   check(a, p) {
     const f = shQuote(a.name);
@@ -48,7 +58,7 @@ if [ -f "$f" ] && [ ! -L "$f" ]; then
   orch_kv stat "$(orch_stat "$f")"
   if [ "$(orch_sha256 "$f")" != ${p.sha256} ]; then
     orch_kv differs 1
-    if [ "$(wc -c < "$f")" -le ${MAX_DIFF_BYTES} ]; then orch_kvfile content "$f"; fi
+    ${p.sensitive || !a.show_diff ? ':' : `if [ "$(wc -c < "$f")" -le ${MAX_DIFF_BYTES} ]; then orch_kvfile content "$f"; fi`}
   fi
 elif [ -e "$f" ] || [ -L "$f" ]; then orch_kv exists other
 else
@@ -76,7 +86,7 @@ fi`;
     if (kv.differs === '1') {
       if (kv.content !== undefined && a.show_diff) {
         diff = createTwoFilesPatch(a.name, a.name, kv.content, p.content, '(on host)', '(orch)');
-      } else changes.push('content differs');
+      } else changes.push(p.sensitive ? 'content differs (it holds secrets: no diff shown)' : 'content differs');
     }
     if (a.user !== undefined && a.user !== user) changes.push(`user ${user} -> ${a.user}`);
     if (a.group !== undefined && a.group !== group) changes.push(`group ${group} -> ${a.group}`);

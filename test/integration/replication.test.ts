@@ -1,0 +1,195 @@
+// The flagship job on fresh lab hosts with real PostgreSQL: `orch apply '*'` gives a configured primary and a
+// streaming replica; re-runs and check mode report zero changes; a new replication password is applied without
+// breaking replication; pg_make_replica refuses on the primary; the replication password (a canary) never shows
+// in output, on the hosts' process lists, or in the PostgreSQL server log.
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadProject } from '../../src/config/project.js';
+import type { HostRunResult } from '../../src/engine/result.js';
+import { execInHost, labDown, labStatus, labUp } from '../../src/lab/index.js';
+import { decryptValue } from '../../src/secrets/crypto.js';
+import { REPO_ROOT, parseJson, runOrch, type CliResult } from '../helpers/cli.js';
+
+interface Report {
+  hosts: HostRunResult[];
+}
+
+const PRIMARY = 'primary.example.com';
+const REPLICA = 'replica.example.com';
+const IDENTITY = readFileSync(path.join(REPO_ROOT, 'test/fixtures/secrets/demo-identity.txt'), 'utf8')
+  .split('\n')
+  .find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
+
+/** Take these lab hosts down if they are up (fresh hosts for this test; none left behind). */
+async function downIfUp(names: string[], root: string): Promise<void> {
+  const up = (await labStatus()).map((h) => h.name).filter((n) => names.includes(n));
+  if (up.length) await labDown(up, { project: loadProject({ root }) });
+}
+
+describe('PostgreSQL streaming replication on lab hosts', function () {
+  this.timeout(900_000);
+  let root: string;
+  const canaries: string[] = [];
+  const outputs: string[] = [];
+
+  const orch = async (...args: string[]): Promise<CliResult> => {
+    const r = await runOrch(['--root', root, ...args], { env: { ORCH_AGE_IDENTITY: IDENTITY } });
+    outputs.push(r.stdout, r.stderr);
+    return r;
+  };
+  const sh = async (host: string, script: string) => {
+    const r = await execInHost(host, ['/bin/sh', '-c', script], { timeoutMs: 60_000 });
+    return r.stdout.trim();
+  };
+  const psql = (host: string, sql: string) =>
+    sh(host, `su postgres -s /bin/sh -c ${JSON.stringify(`psql -X -At -c "${sql}"`)}`);
+  const notClean = (r: Report) =>
+    r.hosts.flatMap((h) =>
+      h.states.filter((s) => s.status !== 'clean').map((s) => `${h.host} ${s.id}: ${s.comment}`),
+    );
+
+  before(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'orch-repl-it-'));
+    for (const dir of ['states', 'templates', 'pillar', 'inventory']) {
+      cpSync(path.join(REPO_ROOT, dir), path.join(root, dir), { recursive: true });
+    }
+    const project = loadProject({ root });
+    await downIfUp([PRIMARY, REPLICA], root);
+    await labUp([PRIMARY, REPLICA], { project });
+    const pillar = readFileSync(path.join(root, 'pillar/postgres.yaml'), 'utf8');
+    const token = /password: !secret (\S+)/.exec(pillar)![1]!;
+    canaries.push(await decryptValue(token, [IDENTITY]));
+  });
+
+  after(async () => {
+    await downIfUp([PRIMARY, REPLICA], root);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('check mode on fresh hosts reports changes and unknowns, and changes nothing', async () => {
+    const r = await orch('-o', 'json', 'apply', '*', '--test');
+    assert.equal(r.code, 0, r.stderr);
+    const report = parseJson<Report>(r);
+    const replica = report.hosts.find((h) => h.host === REPLICA)!;
+    assert.equal(replica.states.find((s) => s.id === 'replica_built')!.status, 'unknown');
+    assert.ok(report.hosts.every((h) => h.states.every((s) => s.status !== 'failed')));
+    assert.equal(await sh(REPLICA, 'test -e /var/lib/postgresql/.pgpass && echo yes || echo no'), 'no');
+  });
+
+  it("`orch apply '*'` builds a primary and a streaming replica", async () => {
+    const ps: string[] = [];
+    const sampler = setInterval(() => {
+      try {
+        ps.push(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }));
+      } catch {
+        /* a failed sample is just skipped */
+      }
+    }, 100);
+    let r: CliResult;
+    try {
+      r = await orch('-o', 'json', 'apply', '*');
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.ok(ps.length > 5, 'process lists were sampled during the run');
+    assert.ok(!ps.some((p) => p.includes(canaries[0]!)), 'the password appeared in a process list');
+
+    await psql(
+      PRIMARY,
+      "CREATE TABLE orch_it(note text); INSERT INTO orch_it VALUES ('written on the primary')",
+    );
+    let seen = '';
+    for (let i = 0; i < 40 && seen !== 'written on the primary'; i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      seen = await psql(REPLICA, 'SELECT note FROM orch_it').catch(() => '');
+    }
+    assert.equal(seen, 'written on the primary');
+    assert.equal(await psql(REPLICA, 'SELECT status FROM pg_stat_wal_receiver'), 'streaming');
+    assert.equal(
+      await psql(PRIMARY, "SELECT active FROM pg_replication_slots WHERE slot_name = 'replica_example_com'"),
+      't',
+    );
+  });
+
+  it('a second apply and check mode report zero changes', async () => {
+    const again = await orch('-o', 'json', 'apply', '*');
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(notClean(parseJson<Report>(again)), []);
+    for (const h of parseJson<Report>(again).hosts) assert.deepEqual(h.stats, { connections: 1, execs: 2 });
+    const test = await orch('-o', 'json', 'apply', '*', '--test');
+    assert.equal(test.code, 0, test.stderr);
+    assert.deepEqual(notClean(parseJson<Report>(test)), []);
+  });
+
+  it('orch pg status shows the primary and a streaming standby', async () => {
+    const r = await orch('-o', 'json', 'pg', 'status');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const text = JSON.stringify(JSON.parse(r.stdout));
+    assert.match(text, /"primary"/);
+    assert.match(text, /streaming/);
+  });
+
+  it('pg_make_replica refuses on the primary and changes nothing there', async () => {
+    const script = await sh(REPLICA, 'cat /usr/local/sbin/pg_make_replica');
+    const before = await psql(PRIMARY, 'SELECT count(*) FROM orch_it');
+    const r = await execInHost(PRIMARY, ['/bin/sh', '-s'], { input: script, timeoutMs: 60_000 });
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stdout, /refused: .*primary/i);
+    assert.equal(await psql(PRIMARY, 'SELECT pg_is_in_recovery()'), 'f');
+    assert.equal(await psql(PRIMARY, 'SELECT count(*) FROM orch_it'), before);
+  });
+
+  it('a new replication password is applied once and replication keeps working', async () => {
+    const fresh = `New-${Date.now()}-pw:with\\chars`;
+    const encrypted = await runOrch(['--root', root, 'secrets', 'encrypt'], {
+      env: { ORCH_AGE_IDENTITY: IDENTITY },
+      input: fresh,
+    });
+    assert.equal(encrypted.code, 0, encrypted.stderr);
+    const file = path.join(root, 'pillar/postgres.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(/password: !secret \S+/, `password: ${encrypted.stdout.trim()}`),
+    );
+    const r = await orch('-o', 'json', 'apply', '*');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const changed = parseJson<Report>(r).hosts.flatMap((h) =>
+      h.states.filter((s) => s.status === 'changed').map((s) => `${h.host} ${s.id}`),
+    );
+    assert.ok(changed.includes(`${PRIMARY} replication_role`), changed.join(', '));
+    assert.ok(changed.includes(`${REPLICA} postgres_pgpass`), changed.join(', '));
+    await psql(PRIMARY, "INSERT INTO orch_it VALUES ('after the password change')");
+    let n = '';
+    for (let i = 0; i < 40 && n !== '1'; i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      n = await psql(REPLICA, "SELECT count(*) FROM orch_it WHERE note = 'after the password change'").catch(
+        () => '',
+      );
+    }
+    assert.equal(n, '1');
+    const again = await orch('-o', 'json', 'apply', '*');
+    assert.deepEqual(notClean(parseJson<Report>(again)), [], 'an unchanged password is not a change');
+    canaries.push(fresh);
+  });
+
+  it('the replication password never appears in output or in the PostgreSQL server log', async () => {
+    const shown = await Promise.all([
+      orch('render', PRIMARY),
+      orch('render', REPLICA),
+      orch('pillar', 'show', REPLICA),
+      orch('apply', '*', '--test', '-v'),
+    ]);
+    for (const r of shown) assert.equal(r.code, 0, r.stderr);
+    const texts = outputs.join('\n');
+    const log = await sh(PRIMARY, 'cat /var/log/postgresql/*.log 2>/dev/null || true');
+    assert.ok(log.length > 0, 'the server log was read');
+    for (const canary of canaries) {
+      assert.ok(!texts.includes(canary), 'a replication password appeared in orch output');
+      assert.ok(!log.includes(canary), 'a replication password appeared in the server log');
+    }
+  });
+});
