@@ -1,4 +1,5 @@
 // The TCP leg of a connection: a connected socket with Nagle off, or HostUnreachableError. Knows nothing of SSH.
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { HostUnreachableError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
@@ -6,6 +7,12 @@ import type { HostSpec } from '../inventory/types.js';
 /** A connected TCP socket to the host's sshd, or HostUnreachableError (refused, no route, DNS, timeout). */
 export function openSocket(host: HostSpec, timeoutMs: number): Promise<net.Socket> {
   const where = `${host.name} (${host.address}:${host.port})`;
+  if (isLabAddress(host.address) && !existsSync(`/sys/class/net/${LAB_BRIDGE}`)) {
+    // Without the lab's bridge, its addresses would follow the default route off this machine.
+    return Promise.reject(
+      new HostUnreachableError(host.name, `${where}: a lab address, but the lab is down (orch lab up)`),
+    );
+  }
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: host.address, port: host.port });
     const timer = setTimeout(() => {
@@ -31,4 +38,12 @@ export function openSocket(host: HostSpec, timeoutMs: number): Promise<net.Socke
       );
     });
   });
+}
+
+/** The lab's private bridge and address range (src/lab/paths.ts); kept here so transport does not load the lab. */
+const LAB_BRIDGE = 'orchlab0';
+
+/** Whether an address is in the lab's range 10.213.0.0/24. */
+export function isLabAddress(address: string): boolean {
+  return /^10\.213\.0\.\d{1,3}$/.test(address);
 }
