@@ -122,7 +122,9 @@ describe('drift: history', () => {
           const h = hd(`db${i + 1}`, k);
           await store.putHostResult(j.jid, h.host, h.status, h);
         }
-        await store.finish(j.jid, 'succeeded', kinds.includes('drifted') ? 2 : 0, { hosts: {} });
+        await store.finish(j.jid, 'succeeded', (kinds as readonly string[]).includes('drifted') ? 2 : 0, {
+          hosts: {},
+        });
         await new Promise((r) => setTimeout(r, 5)); // distinct timestamps
       }
       const all = await loadDriftJobs(store, { limit: 10 });

@@ -1,0 +1,189 @@
+// `orch drift [target]`: check-only run of every assigned state (plus PostgreSQL replication checks), recorded as a
+// job; `orch drift history` and `orch drift show <jid>` read past runs. Parses options and prints; the work is in
+// src/drift/.
+import type { Command } from 'commander';
+import { globalOptions, projectFor } from '../verb.js';
+
+interface DriftFlags {
+  group?: string;
+  format?: string;
+  reportFile?: string;
+  onDrift?: string;
+  acceptNewHostkeys?: boolean;
+  progress: boolean;
+}
+
+export function register(program: Command): void {
+  const drift = program
+    .command('drift')
+    .description('check hosts against their states without changing anything; report drift (exit 2 when any)')
+    .argument('[target]', "host names, globs, comma lists or group:<name> (default '*')", '*')
+    .option('-g, --group <name>', 'only hosts in this group')
+    .option('--format <format>', 'human, json, junit or markdown (default: human, or json with -o json)')
+    .option(
+      '--report-file <path>',
+      'also write the report here (.json, .xml, .md pick the format; else --format)',
+    )
+    .option(
+      '--on-drift <command>',
+      'run this local command (/bin/sh -c) with the JSON report on stdin when drift, unknown or unreachable hosts are found',
+    )
+    .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
+    .option('--no-progress', 'no live progress on stderr')
+    .addHelpText(
+      'after',
+      `
+Only the read-only check of each state runs (as apply --test), plus one read-only PostgreSQL query on hosts with
+postgres pillar (inactive or lost slots, a standby not streaming, replay lag over postgres.drift.max_lag_seconds
+(default 300) / max_lag_bytes, settings pending a restart, a server in the wrong role).
+Exit codes: 0 no drift; 2 drift or unknown states; 3 some host could not be checked (unreachable, or a check
+failed) - this wins over 2; 4 bad input (nothing checked); 5 internal error (job store).
+Every run is recorded as a job (verb drift): see 'orch drift history' and 'orch drift show <jid>'.
+Examples:
+  orch drift '*'
+  orch drift group:db --format junit --report-file drift.xml
+  orch drift '*' --on-drift 'mail -s "drift on $(hostname)" ops@example.com'`,
+    )
+    .action(async (target: string, o: DriftFlags, cmd: Command) => {
+      process.exitCode = await driftAction(target, o, cmd);
+    });
+
+  drift
+    .command('history')
+    .description(
+      'the drift trend per host from recorded drift runs: when each host drifted and became clean again',
+    )
+    .option('--host <name>', 'only this host')
+    .option('--limit <n>', 'look at the newest n drift runs (default 30)', (v) => parseInt(v, 10))
+    .action(async (o: { host?: string; limit?: number }, cmd: Command) => {
+      process.exitCode = await historyAction(o, cmd);
+    });
+
+  drift
+    .command('show')
+    .description('print a recorded drift report')
+    .argument('<jid>', 'job id of a drift run (see orch drift history)')
+    .option('--format <format>', 'human, json, junit or markdown')
+    .action(async (jid: string, o: { format?: string }, cmd: Command) => {
+      process.exitCode = await showAction(jid, o, cmd);
+    });
+}
+
+async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise<number> {
+  const [
+    { writeFileSync },
+    { loadInventory },
+    { resolveTargets },
+    { runDrift },
+    fmt,
+    { driftExitCode, countByStatus },
+    { recordDriftRun },
+    { createProgress },
+    { EXIT },
+  ] = await Promise.all([
+    import('node:fs'),
+    import('../../inventory/load.js'),
+    import('../../inventory/target.js'),
+    import('../../drift/run.js'),
+    import('../../drift/format/index.js'),
+    import('../../drift/build.js'),
+    import('../../drift/record.js'),
+    import('../format/progress.js'),
+    import('../exit-codes.js'),
+  ]);
+  const g = globalOptions(cmd);
+  const format = o.format ? fmt.parseDriftFormat(o.format) : g.output === 'json' ? 'json' : 'human';
+  const project = projectFor(cmd);
+  const hosts = resolveTargets(loadInventory(project), target, { group: o.group });
+  const progress = format === 'human' && o.progress ? createProgress(hosts.length) : undefined;
+
+  const args: Record<string, unknown> = { target };
+  if (o.group) args.group = o.group;
+  const { report } = await recordDriftRun(project, { target, args }, async (ctx) => {
+    const report = await runDrift(project, hosts, {
+      target,
+      jid: ctx.jid,
+      acceptNewHostKeys: o.acceptNewHostkeys,
+      onProgress: progress ? (e) => progress.onEvent(e) : undefined,
+      onHost: (h) => ctx.hostResult(h.host, h.status, h),
+      cancelled: ctx.cancelled,
+    });
+    const exitCode = driftExitCode(report);
+    const summary: Record<string, unknown> = { hosts: countByStatus(report.hosts) };
+    if (report.aborted) summary.aborted = report.aborted;
+    // A run that checked everything succeeded, whether or not it found drift; the exit code tells which.
+    const status =
+      exitCode === EXIT.OK || exitCode === EXIT.DRIFT ? ('succeeded' as const) : ('failed' as const);
+    return { exitCode, summary, status, report };
+  });
+  progress?.stop();
+
+  const exitCode = driftExitCode(report);
+  process.stdout.write(fmt.renderDriftReport(report, format));
+  if (o.reportFile) {
+    writeFileSync(o.reportFile, fmt.renderDriftReport(report, fmt.formatForFile(o.reportFile, format)));
+  }
+  if (o.onDrift && exitCode !== EXIT.OK && exitCode !== EXIT.BAD_INPUT) {
+    const { runDriftHook } = await import('../../drift/on-drift.js');
+    const hook = await runDriftHook(o.onDrift, JSON.stringify(report), {
+      ORCH_DRIFT_EXIT: String(exitCode),
+      ORCH_DRIFT_JID: report.jid ?? '',
+    });
+    if (!hook.ok) {
+      const why = hook.timedOut ? 'timed out' : `exited with ${hook.code ?? 'a signal'}`;
+      process.stderr.write(
+        `orch: warning: --on-drift command ${why}${hook.stderr ? `: ${hook.stderr}` : ''}\n`,
+      );
+    }
+  }
+  return exitCode;
+}
+
+async function historyAction(o: { host?: string; limit?: number }, cmd: Command): Promise<number> {
+  const [{ openJobStore }, h, { printJson }, { OrchError }] = await Promise.all([
+    import('../../jobs/open.js'),
+    import('../../drift/history.js'),
+    import('../verb.js'),
+    import('../../errors.js'),
+  ]);
+  if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) {
+    throw new OrchError('BAD_INPUT', '--limit must be a positive whole number');
+  }
+  const store = await openJobStore(projectFor(cmd));
+  try {
+    const jobs = await h.loadDriftJobs(store, { host: o.host, limit: o.limit });
+    const trends = h.computeTrends(jobs, o.host);
+    if (globalOptions(cmd).output === 'json') printJson({ runs: jobs.length, hosts: trends });
+    else process.stdout.write(`${h.formatTrends(trends)}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function showAction(jid: string, o: { format?: string }, cmd: Command): Promise<number> {
+  const [{ openJobStore }, { reportFromJob }, fmt, { OrchError }] = await Promise.all([
+    import('../../jobs/open.js'),
+    import('../../drift/history.js'),
+    import('../../drift/format/index.js'),
+    import('../../errors.js'),
+  ]);
+  // `drift` has a --format of its own, which commander hands the parent when given after `show <jid>`.
+  const given = o.format ?? (cmd.parent?.opts() as { format?: string } | undefined)?.format;
+  const format = given
+    ? fmt.parseDriftFormat(given)
+    : globalOptions(cmd).output === 'json'
+      ? 'json'
+      : 'human';
+  const store = await openJobStore(projectFor(cmd));
+  try {
+    const job = await store.get(jid);
+    if (!job) throw new OrchError('BAD_INPUT', `no job ${jid}`);
+    if (job.verb !== 'drift')
+      throw new OrchError('BAD_INPUT', `job ${jid} is a ${job.verb} job, not a drift run`);
+    process.stdout.write(fmt.renderDriftReport(reportFromJob(job), format));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
