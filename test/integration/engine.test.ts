@@ -89,6 +89,7 @@ describe('engine on lab hosts', function () {
       assert.equal(await inHost(h, 'hello'), 'Hello, world!\n');
       assert.equal(await inHost(h, 'service orchtest status && echo running'), 'running\n');
       assert.match(await inHost(h, 'cat /etc/orchtest/notes'), /first line\nmanaged-by: orch\n/);
+      assert.equal(await inHost(h, 'cat /var/tmp/orchtest.report'), `report for ${h.name}\n`);
       const host = report.hosts.find((x) => x.host === h.name)!;
       assert.equal(host.stats.connections, 1);
       assert.ok(host.stats.execs <= 3, `apply used ${host.stats.execs} execs`);
@@ -117,6 +118,7 @@ describe('engine on lab hosts', function () {
   it('test mode on a drifted host shows the exact diff and leaves the file as it is', async () => {
     const h = hosts[1]!;
     await inHost(h, "sed -i 's/hello from orch/edited by hand/' /etc/orchtest/app.conf");
+    await inHost(h, 'echo stale > /etc/orchtest/stale.conf');
     const r = await orch('-o', 'json', 'apply', h.name, '--test');
     const report = parseJson<Report>(r);
     const conf = report.hosts[0]!.states.find((s) => s.id === '/etc/orchtest/app.conf')!;
@@ -124,6 +126,8 @@ describe('engine on lab hosts', function () {
     assert.match(conf.diff!, /-greeting = edited by hand\n\+greeting = hello from orch/);
     const svc = report.hosts[0]!.states.find((s) => s.id === 'orchtest')!;
     assert.equal(svc.status, 'would_change', 'the watching service would restart');
+    assert.equal(report.hosts[0]!.states.find((s) => s.id === 'stale_file')!.status, 'would_change');
+    assert.equal(await inHost(h, 'cat /etc/orchtest/stale.conf'), 'stale\n');
     assert.match(await inHost(h, 'cat /etc/orchtest/app.conf'), /edited by hand/);
   });
 
@@ -140,6 +144,32 @@ describe('engine on lab hosts', function () {
     assert.equal(await inHost(a, 'cat /var/tmp/orchtest.starts'), startsA);
     assert.equal(await inHost(b, 'cat /var/tmp/orchtest.starts'), `${startsB}start\n`);
     assert.equal(Number(await inHost(b, 'wc -l < /var/tmp/orchtest.onchanges')), Number(onchB) + 1);
+    assert.equal(await inHost(b, 'test -e /etc/orchtest/stale.conf && echo present || echo gone'), 'gone\n');
+  });
+
+  it('a failing state exits 1 and its dependents do not run, while the rest of the host converges', async () => {
+    writeFileSync(
+      path.join(root, 'states/failing.yaml'),
+      'fails:\n  cmd.run:\n    - name: echo about to fail; exit 7\n' +
+        'after_fail:\n  file.managed:\n    - name: /etc/orchtest/after-fail\n    - contents: "x\\n"\n    - require: [fails]\n',
+    );
+    writeFileSync(path.join(root, 'states/top.yaml'), "'*':\n  - site\n  - failing\n");
+    try {
+      const r = await orch('-o', 'json', 'apply', hosts[0]!.name);
+      assert.equal(r.code, 1, r.stderr);
+      const s = parseJson<Report>(r).hosts[0]!.states;
+      const fails = s.find((x) => x.id === 'fails')!;
+      assert.equal(fails.status, 'failed');
+      assert.match(fails.comment, /about to fail/);
+      assert.equal(s.find((x) => x.id === 'after_fail')!.status, 'not_run');
+      assert.ok(s.filter((x) => !['fails', 'after_fail'].includes(x.id)).every((x) => x.status === 'clean'));
+      assert.equal(
+        await inHost(hosts[0]!, 'test -e /etc/orchtest/after-fail && echo yes || echo no'),
+        'no\n',
+      );
+    } finally {
+      writeFileSync(path.join(root, 'states/top.yaml'), "'*':\n  - site\n");
+    }
   });
 
   it('a template error on one host aborts the run before any host is changed', async () => {
