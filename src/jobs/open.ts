@@ -5,7 +5,6 @@ import path from 'node:path';
 import type { ProjectConfig } from '../config/project.js';
 import { OrchError, errorMessage } from '../errors.js';
 import { describePgUrl } from './common.js';
-import { openPgStore } from './pg-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { JobStore } from './store.js';
 
@@ -54,9 +53,10 @@ export async function openJobStoreAt(spec: string | undefined, stateDir: string)
   const parsed = parseJobStoreSpec(spec, stateDir);
   const where = parsed.kind === 'sqlite' ? parsed.file : describePgUrl(parsed.url);
   try {
-    // Static imports on purpose: under the test runner a dynamic import() loads a second copy of shared modules
-    // (the redaction registry among them). Verbs import this module lazily, so startup stays fast.
+    // The PostgreSQL driver costs ~100 ms to load: only when the store is PostgreSQL (`--async` must return at
+    // once). Tests load through import() too, so this dynamic import shares their copy of the redaction registry.
     if (parsed.kind === 'sqlite') return await openSqliteStore(parsed.file);
+    const { openPgStore } = await import('./pg-store.js');
     return await openPgStore(parsed.url);
   } catch (err) {
     if (err instanceof OrchError && err.code === 'JOB_STORE_ERROR') throw err;

@@ -1,5 +1,5 @@
 // `orch apply <target> [state...]`: converge hosts to their states, or show what would change with --test.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 
 export function register(program: Command): void {
@@ -16,15 +16,23 @@ export function register(program: Command): void {
     .option('-v, --verbose', 'list clean states too')
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
     .option('--no-progress', 'no live progress on stderr')
+    .option(
+      '--async',
+      'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
+    )
+    .option('--wait', 'when a host is locked by another job, wait for it instead of failing (exit 6)')
+    .option('--wait-timeout <s>', 'longest wait for locked hosts, in seconds (default 600)', waitSeconds)
     .addHelpText(
       'after',
       `
 Exit codes: 0 all states ok; 1 some state failed; 3 some host unreachable or untrusted;
-4 bad input (nothing changed anywhere); 5 internal error.
+4 bad input (nothing changed anywhere); 5 internal error or job store unusable;
+6 a host is locked by another job. Every run is recorded as a job (orch jobs list).
 Examples:
   orch apply replica.example.com
   orch apply '*' --test
-  orch apply group:db postgres.primary`,
+  orch apply group:db postgres.primary
+  orch apply replica.example.com --async`,
     )
     .action(async (target: string, states: string[], o: ApplyFlags, cmd: Command) => {
       process.exitCode = await applyAction(target, states, o, cmd);
@@ -38,36 +46,71 @@ interface ApplyFlags {
   verbose?: boolean;
   acceptNewHostkeys?: boolean;
   progress: boolean;
+  async?: boolean;
+  wait?: boolean;
+  waitTimeout?: number;
+}
+
+function waitSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`wants a positive number of seconds, got '${v}'`);
+  return n;
 }
 
 async function applyAction(target: string, states: string[], o: ApplyFlags, cmd: Command): Promise<number> {
-  const [
-    { loadInventory },
-    { resolveTargets },
-    { runStates },
-    { formatRunReport },
-    { createProgress },
-    { runExitCode },
-  ] = await Promise.all([
-    import('../../inventory/load.js'),
-    import('../../inventory/target.js'),
-    import('../../engine/run.js'),
-    import('../format/highstate.js'),
-    import('../format/progress.js'),
-    import('../../engine/exit.js'),
-  ]);
   const g = globalOptions(cmd);
   const project = projectFor(cmd);
+  const [{ loadInventory }, { resolveTargets }] = await Promise.all([
+    import('../../inventory/load.js'),
+    import('../../inventory/target.js'),
+  ]);
   const hosts = resolveTargets(loadInventory(project), target, { group: o.group });
-  const progress = g.output === 'human' && o.progress ? createProgress(hosts.length) : undefined;
-  const report = await runStates(project, hosts, {
-    mode: o.test ? 'test' : 'apply',
-    only: states.length ? states : undefined,
-    acceptNewHostKeys: o.acceptNewHostkeys,
-    onProgress: progress ? (e) => progress.onEvent(e) : undefined,
-  });
-  progress?.stop();
+  const args = {
+    states: states.length ? states : undefined,
+    group: o.group,
+    test: o.test === true,
+    acceptNewHostkeys: o.acceptNewHostkeys,
+    hosts: hosts.map((h) => h.name),
+    inventory: g.inventory?.length ? project.inventoryPaths : undefined,
+    parallel: g.parallel,
+    wait: o.wait,
+    waitTimeoutMs: o.waitTimeout === undefined ? undefined : o.waitTimeout * 1000,
+  };
+  if (o.async) {
+    const { submitAsync } = await import('../../jobs/async.js');
+    return submitAsync(project, { verb: 'apply', target, args }, g.output === 'json');
+  }
+  const [{ recordedRun }, { executeApply }, { formatRunReport }, { createProgress }] = await Promise.all([
+    import('../../jobs/record.js'),
+    import('../../jobs/apply-verb.js'),
+    import('../format/highstate.js'),
+    import('../format/progress.js'),
+  ]);
+  const { report, exitCode } = await recordedRun(
+    project,
+    { verb: 'apply', target, args },
+    async (ctx) => {
+      const progress = g.output === 'human' && o.progress ? createProgress(hosts.length) : undefined;
+      try {
+        return await executeApply(
+          project,
+          hosts,
+          args,
+          ctx,
+          progress ? (e) => progress.onEvent(e) : undefined,
+        );
+      } finally {
+        progress?.stop();
+      }
+    },
+    {
+      lockHosts: o.test ? undefined : hosts.map((h) => h.name),
+      wait: o.wait,
+      waitTimeoutMs: args.waitTimeoutMs,
+    },
+  );
   if (g.output === 'json') printJson(report);
   else process.stdout.write(`${formatRunReport(report, { verbose: o.verbose, stats: o.stats })}\n`);
-  return runExitCode(report);
+  return exitCode;
 }

@@ -12,6 +12,7 @@ interface RunOptions {
   acceptNewHostkeys?: boolean;
   timeout?: number;
   become?: boolean;
+  async?: boolean;
 }
 
 export interface RunHostJson {
@@ -123,36 +124,48 @@ export function register(program: Command): void {
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
     .option('--timeout <s>', 'seconds the command may run on each host', parseSeconds)
     .option('--become', "run under sudo as the host's become user (root when the inventory names none)")
+    .option(
+      '--async',
+      'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
+    )
     .addHelpText(
       'after',
-      "\nExample:\n  orch run 'web*' -- systemctl is-active nginx\n\nExit: 0 all exited 0, 1 some exited non-zero, 3 some host unreachable (connection, auth, host key).",
+      "\nExample:\n  orch run 'web*' -- systemctl is-active nginx\n\nExit: 0 all exited 0, 1 some exited non-zero, 3 some host unreachable (connection, auth, host key),\n5 job store unusable (every run is recorded as a job: orch jobs list).",
     )
     .action(async (target: string, words: string[], opts: RunOptions, cmd: Command) => {
-      const [{ loadInventory }, { resolveTargets }, { onEachHost, fleetOptionsFor }, { shJoin }] =
-        await Promise.all([
-          import('../../inventory/load.js'),
-          import('../../inventory/target.js'),
-          import('../../transport/fleet.js'),
-          import('../../shell/quote.js'),
-        ]);
+      const [{ loadInventory }, { resolveTargets }] = await Promise.all([
+        import('../../inventory/load.js'),
+        import('../../inventory/target.js'),
+      ]);
+      const g = globalOptions(cmd);
       const project = projectFor(cmd);
-      const json = globalOptions(cmd).output === 'json';
+      const json = g.output === 'json';
       const hosts = resolveTargets(loadInventory(project), target, { group: opts.group });
-      const command = shJoin(words);
-      const timeoutMs = opts.timeout === undefined ? undefined : Math.round(opts.timeout * 1000);
-      const fleet = fleetOptionsFor(project, { acceptNewHostKeys: opts.acceptNewHostkeys, timeoutMs });
-      const started = Date.now();
-      const outcomes = await onEachHost(
-        hosts,
-        fleet,
-        (conn) => conn.exec(command, { become: opts.become === true, timeoutMs }),
+      const args = {
+        command: words,
+        group: opts.group,
+        acceptNewHostkeys: opts.acceptNewHostkeys,
+        timeout: opts.timeout,
+        become: opts.become === true,
+        hosts: hosts.map((h) => h.name),
+        inventory: g.inventory?.length ? project.inventoryPaths : undefined,
+        parallel: g.parallel,
+      };
+      if (opts.async) {
+        const { submitAsync } = await import('../../jobs/async.js');
+        process.exitCode = await submitAsync(project, { verb: 'run', target, args }, json);
+        return;
+      }
+      const [{ recordedRun }, { executeRun }] = await Promise.all([
+        import('../../jobs/record.js'),
+        import('../../jobs/run-verb.js'),
+      ]);
+      const { outcomes, ms, exitCode } = await recordedRun(project, { verb: 'run', target, args }, (ctx) =>
         // Human output streams as hosts finish, so a slow host does not hide the others.
-        json ? undefined : { onDone: (o) => process.stdout.write(runHostText(o)) },
+        executeRun(project, hosts, args, ctx, json ? undefined : (o) => process.stdout.write(runHostText(o))),
       );
-      const ms = Date.now() - started;
       if (json) printJson(runJson(outcomes, ms));
       else process.stdout.write(runSummaryText(runSummary(outcomes, ms)));
-      const code = runExitCode(outcomes);
-      if (code !== EXIT.OK) process.exitCode = code;
+      if (exitCode !== EXIT.OK) process.exitCode = exitCode;
     });
 }

@@ -1,0 +1,65 @@
+// `orch worker [--drain] [--concurrency N]`: run queued jobs (from --async) until the queue is empty (--drain) or
+// forever (a service on the PostgreSQL store). SIGTERM/SIGINT mark the jobs it was running interrupted, then exit.
+// Parses argv and wires signals; the loop lives in src/jobs/worker.ts.
+import { InvalidArgumentError, type Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import { projectFor } from '../verb.js';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`wants a positive integer, got '${v}'`);
+  return n;
+}
+
+/** Register `orch worker`. */
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      'run queued jobs (made by --async): claim, run, record, until stopped or (--drain) the queue is empty',
+    )
+    .option('--drain', 'exit when the queue is empty and no job is running')
+    .option('--concurrency <n>', 'jobs run at once (default 1)', positiveInt)
+    .option('-q, --quiet', 'no log lines on stderr')
+    .addHelpText(
+      'after',
+      `
+--async starts 'orch worker --drain' by itself unless orch.yaml says jobs: {spawn_worker: false}
+(then run 'orch worker' as a service, e.g. on hosts sharing a PostgreSQL job store).
+SIGTERM marks the jobs being run interrupted and exits.`,
+    )
+    .action(async (o: { drain?: boolean; concurrency?: number; quiet?: boolean }, cmd: Command) => {
+      const [{ openJobStore }, { JobWorker }] = await Promise.all([
+        import('../../jobs/open.js'),
+        import('../../jobs/worker.js'),
+      ]);
+      const project = projectFor(cmd);
+      const store = await openJobStore(project);
+      const log = o.quiet
+        ? undefined
+        : (line: string) => process.stderr.write(`${new Date().toISOString()} orch worker: ${line}\n`);
+      const worker = new JobWorker(project, store, { drain: o.drain, concurrency: o.concurrency, log });
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
+        log?.(`${signal}: stopping`);
+        // Bookkeeping first (jobs marked interrupted, locks released), then leave whatever SSH work is in flight.
+        void worker
+          .interrupt(signal)
+          .finally(() => store.close().catch(() => undefined))
+          .finally(() => process.exit(EXIT.OK));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      try {
+        const { jobs, storeErrors } = await worker.run();
+        log?.(`done: ${jobs.length} job(s) run${storeErrors ? `, ${storeErrors} job store error(s)` : ''}`);
+        if (storeErrors > 0) process.exitCode = EXIT.ERROR;
+      } finally {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        if (!stopping) await store.close();
+      }
+    });
+}

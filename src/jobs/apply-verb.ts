@@ -1,0 +1,63 @@
+// The apply job: what `orch apply` (and `--test`) runs, whether the CLI runs it or a worker does. It runs the
+// engine over resolved hosts, hands each host's result to the job record as it arrives and returns the report
+// with its exit code. It neither prints nor opens the job store.
+import type { ProjectConfig } from '../config/project.js';
+import { runExitCode } from '../engine/exit.js';
+import { isTransportCode, summarize, type HostRunResult } from '../engine/result.js';
+import { runStates, type ProgressEvent, type RunReport } from '../engine/run.js';
+import type { HostSpec } from '../inventory/types.js';
+import type { JobContext, JobOutcome } from './record.js';
+
+/** The stored arguments of an apply job (never secrets). */
+export interface ApplyJobArgs {
+  /** State files to run instead of the top file's. */
+  states?: string[];
+  group?: string;
+  test?: boolean;
+  acceptNewHostkeys?: boolean;
+  /** The hosts the target resolved to when the job was made (for listing; workers resolve again). */
+  hosts?: string[];
+  /** Global options given on the command line, so a worker sees the same project. */
+  inventory?: string[];
+  parallel?: number;
+  /** Wait for host locks instead of failing (async jobs default to waiting). */
+  wait?: boolean;
+  waitTimeoutMs?: number;
+}
+
+export interface ApplyOutcome extends JobOutcome {
+  report: RunReport;
+}
+
+/** One word for a host's result, stored beside it: ok, changed, would_change, failed, unreachable, cancelled, error. */
+export function applyHostStatus(h: HostRunResult): string {
+  if (h.error) {
+    if (h.error.code === 'CANCELLED') return 'cancelled';
+    return isTransportCode(h.error.code) ? 'unreachable' : 'error';
+  }
+  if (!h.ok) return 'failed';
+  if (h.states.some((s) => s.status === 'changed')) return 'changed';
+  if (h.states.some((s) => s.status === 'would_change' || s.status === 'unknown')) return 'would_change';
+  return 'ok';
+}
+
+/** Run the states of hosts (apply or test mode) as job ctx; progress events go to onProgress. */
+export async function executeApply(
+  project: ProjectConfig,
+  hosts: HostSpec[],
+  args: ApplyJobArgs,
+  ctx: JobContext,
+  onProgress?: (e: ProgressEvent) => void,
+): Promise<ApplyOutcome> {
+  const report = await runStates(project, hosts, {
+    mode: args.test ? 'test' : 'apply',
+    only: args.states?.length ? args.states : undefined,
+    acceptNewHostKeys: args.acceptNewHostkeys,
+    onProgress,
+    onHostResult: (r) => ctx.hostResult(r.host, applyHostStatus(r), r),
+    cancelled: () => ctx.cancelled(),
+  });
+  const summary: Record<string, unknown> = { mode: report.mode, ...summarize(report.hosts) };
+  if (report.aborted) summary.aborted = report.aborted;
+  return { exitCode: runExitCode(report), summary, report };
+}

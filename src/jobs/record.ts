@@ -1,0 +1,252 @@
+// Recording a piece of work as a job: every apply, test run, drift check and `orch run`, synchronous or run by a
+// worker, goes through recordedRun. It creates (or takes over a claimed) job, takes host locks for applies,
+// heartbeats the lease, stores each host's result as it arrives, and always finishes the job. Work that could not
+// be recorded is refused before anything runs. It does not decide what the work is or print its results.
+import type { ProjectConfig } from '../config/project.js';
+import { exitCodeFor, EXIT } from '../cli/exit-codes.js';
+import { OrchError, errorMessage } from '../errors.js';
+import { redactor } from '../secrets/redactor.js';
+import { openJobStore } from './open.js';
+import { jobsSettings } from './settings.js';
+import type { JobRecord, JobStatus, JobStore } from './store.js';
+import { currentUser, workerName } from './who.js';
+
+export interface RecordSpec {
+  verb: string;
+  target: string;
+  /** Everything needed to run the job again, never secrets (workers re-read pillar themselves). */
+  args: Record<string, unknown>;
+}
+
+export interface RecordOptions {
+  /** Lock these hosts for the whole job, all or none (applies; not test runs, drift or `orch run`). */
+  lockHosts?: string[];
+  /** On a lock conflict, poll until the hosts are free instead of failing at once. */
+  wait?: boolean;
+  /** Bound of that wait (default 10 minutes). */
+  waitTimeoutMs?: number;
+  /** Lease of the job and its locks (default: orch.yaml jobs.lease, 60 s). */
+  leaseMs?: number;
+  /** An open store to use and leave open (a worker's); otherwise the project's store is opened and closed. */
+  store?: JobStore;
+  /** A job this process already claimed (queued -> running); otherwise a running job is created. */
+  claimed?: JobRecord;
+  /** Worker name to heartbeat as (default `<hostname>:<pid>`). */
+  worker?: string;
+  /** How often to look for a cancel request (default 1 s). */
+  cancelPollMs?: number;
+  /** Where warnings about the record (not the work) go; default stderr. */
+  warn?: (message: string) => void;
+}
+
+/** What the work gets: its job id, a way to store host results at once, and the cancel flag. */
+export interface JobContext {
+  jid: string;
+  /** Store one host's result now (writes are queued in order; finish waits for them). */
+  hostResult(host: string, status: string, result: unknown): void;
+  /** True once someone asked the job to stop (or the job lost its lease). */
+  cancelled(): boolean;
+}
+
+/** What the work returns: the exit code decides succeeded/failed unless status says otherwise. */
+export interface JobOutcome {
+  exitCode: number;
+  summary?: Record<string, unknown>;
+  status?: JobStatus;
+}
+
+const DEFAULT_WAIT_TIMEOUT_MS = 10 * 60_000;
+
+/** Run fn as a recorded job; throws JOB_STORE_ERROR (nothing ran) when the job cannot be recorded, LOCKED on a
+ * host lock conflict. The returned value is fn's, with the job id. */
+export async function recordedRun<R extends JobOutcome>(
+  project: ProjectConfig,
+  spec: RecordSpec,
+  fn: (ctx: JobContext) => Promise<R>,
+  opts: RecordOptions = {},
+): Promise<R & { jid: string }> {
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`orch: warning: ${m}\n`));
+  const leaseMs = opts.leaseMs ?? jobsSettings(project).leaseMs;
+  const worker = opts.claimed?.worker ?? opts.worker ?? workerName();
+  const refuse = (err: unknown): OrchError =>
+    new OrchError(
+      'JOB_STORE_ERROR',
+      `refusing to start ${spec.verb}: it could not be recorded in the job store: ${errorMessage(err)}`,
+      { cause: err },
+    );
+
+  let store: JobStore;
+  try {
+    store = opts.store ?? (await openJobStore(project));
+  } catch (err) {
+    throw refuse(err);
+  }
+  const ownStore = opts.store === undefined;
+  try {
+    let job: JobRecord;
+    try {
+      job =
+        opts.claimed ??
+        (await store.create({
+          verb: spec.verb,
+          target: spec.target,
+          args: redactor.redactDeep(spec.args),
+          user: currentUser(),
+          status: 'running',
+          worker,
+          leaseMs,
+        }));
+    } catch (err) {
+      throw refuse(err);
+    }
+    const jid = job.jid;
+    const live = new LiveJob(store, jid, worker, leaseMs, opts.cancelPollMs ?? 1000, warn);
+    live.start();
+    try {
+      if (opts.lockHosts?.length) await takeLocks(store, jid, opts.lockHosts, leaseMs, opts, live);
+    } catch (err) {
+      live.stop();
+      const code = err instanceof OrchError && err.code === 'LOCKED' ? EXIT.LOCKED : exitCodeFor(err);
+      await store
+        .finish(jid, 'failed', code, { error: redactor.redact(errorMessage(err)) })
+        .catch((e: unknown) => warn(`job ${jid}: could not record its end: ${errorMessage(e)}`));
+      throw err;
+    }
+
+    let status: JobStatus = 'failed';
+    let exitCode: number = EXIT.ERROR;
+    let summary: Record<string, unknown> | undefined;
+    try {
+      const out = await fn(live.context());
+      exitCode = out.exitCode;
+      summary = out.summary;
+      status =
+        out.status ?? (live.cancelRequested ? 'cancelled' : exitCode === EXIT.OK ? 'succeeded' : 'failed');
+      return { ...out, jid };
+    } catch (err) {
+      exitCode = exitCodeFor(err);
+      summary = { error: redactor.redact(errorMessage(err)) };
+      status = live.cancelRequested ? 'cancelled' : 'failed';
+      throw err;
+    } finally {
+      live.stop();
+      await live.flush();
+      await store
+        .finish(jid, status, exitCode, summary === undefined ? undefined : redactor.redactDeep(summary))
+        .catch((e: unknown) => warn(`job ${jid}: could not record its end: ${errorMessage(e)}`));
+    }
+  } finally {
+    if (ownStore) await store.close().catch(() => undefined);
+  }
+}
+
+/** Lock every host or fail with LOCKED naming the host and its holder; with opts.wait, poll up to the timeout. */
+async function takeLocks(
+  store: JobStore,
+  jid: string,
+  hosts: string[],
+  leaseMs: number,
+  opts: RecordOptions,
+  live: LiveJob,
+): Promise<void> {
+  const deadline = Date.now() + (opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
+  let pause = 250;
+  for (let attempt = 0; ; attempt++) {
+    const got = await store.lockHosts(jid, hosts, leaseMs);
+    if (got.ok) return;
+    if (!opts.wait || Date.now() >= deadline || live.cancelRequested) {
+      const holder = await store.get(got.heldBy).catch(() => null);
+      const about = holder
+        ? ` (${holder.verb} ${holder.target} by ${holder.user}, ${holder.status} since ${holder.startedAt ?? holder.createdAt})`
+        : '';
+      const hint = opts.wait ? `; still locked after waiting` : '; use --wait to wait for it';
+      throw new OrchError('LOCKED', `host ${got.host} is locked by job ${got.heldBy}${about}${hint}`);
+    }
+    if (attempt === 0) live.note(`host ${got.host} is locked by job ${got.heldBy}; waiting`);
+    await sleep(Math.min(pause, Math.max(0, deadline - Date.now())));
+    pause = Math.min(pause * 2, 5000);
+  }
+}
+
+/** The bookkeeping of a running job: heartbeat, cancel polling, ordered host-result writes. */
+class LiveJob {
+  cancelRequested = false;
+  private lost = false;
+  private writes: Promise<void> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly jid: string,
+    private readonly worker: string,
+    private readonly leaseMs: number,
+    private readonly cancelPollMs: number,
+    private readonly warn: (m: string) => void,
+  ) {}
+
+  start(): void {
+    const beat = setInterval(
+      () => {
+        this.store.heartbeat(this.jid, this.worker, this.leaseMs).then(
+          (mine) => {
+            if (!mine && !this.lost) {
+              // Someone reaped the job (our lease ran out): stop before touching more hosts.
+              this.lost = true;
+              this.warn(`job ${this.jid}: lost its lease; stopping before further hosts`);
+            }
+          },
+          (e: unknown) => this.warn(`job ${this.jid}: heartbeat failed: ${errorMessage(e)}`),
+        );
+      },
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
+    const poll = setInterval(() => {
+      if (this.cancelRequested) return;
+      this.store.isCancelRequested(this.jid).then(
+        (yes) => {
+          if (yes) this.cancelRequested = true;
+        },
+        () => undefined,
+      );
+    }, this.cancelPollMs);
+    // Bookkeeping timers must never keep a finished process alive.
+    beat.unref();
+    poll.unref();
+    this.timers.push(beat, poll);
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  note(m: string): void {
+    this.warn(m);
+  }
+
+  /** Wait for every queued host-result write. */
+  flush(): Promise<void> {
+    return this.writes;
+  }
+
+  context(): JobContext {
+    return {
+      jid: this.jid,
+      hostResult: (host, status, result) => {
+        const safe = redactor.redactDeep(result);
+        this.writes = this.writes.then(() =>
+          this.store
+            .putHostResult(this.jid, host, status, safe)
+            .catch((e: unknown) =>
+              this.warn(`job ${this.jid}: could not store the result of ${host}: ${errorMessage(e)}`),
+            ),
+        );
+      },
+      cancelled: () => this.cancelRequested || this.lost,
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,97 @@
+// The `orch run` job: one ad-hoc command on many hosts, whether the CLI runs it or a worker does. Each host's
+// outcome goes to the job record as it arrives; a cancel request stops hosts that have not started the command.
+// It neither prints nor opens the job store (the CLI streams output through onDone).
+import { runExitCode, runJson, runSummary } from '../cli/verbs/run.js';
+import type { ProjectConfig } from '../config/project.js';
+import { isTransportCode } from '../engine/result.js';
+import { OrchError } from '../errors.js';
+import type { HostSpec } from '../inventory/types.js';
+import { shJoin } from '../shell/quote.js';
+import { fleetOptionsFor, onEachHost, type HostOutcome } from '../transport/fleet.js';
+import type { ExecResult } from '../transport/types.js';
+import type { JobContext, JobOutcome } from './record.js';
+
+/** The stored arguments of a run job (never secrets). */
+export interface RunJobArgs {
+  /** The command words; each stays one argument on the remote side. */
+  command: string[];
+  group?: string;
+  acceptNewHostkeys?: boolean;
+  /** Seconds the command may run on each host. */
+  timeout?: number;
+  become?: boolean;
+  hosts?: string[];
+  inventory?: string[];
+  parallel?: number;
+}
+
+export interface RunOutcome extends JobOutcome {
+  outcomes: HostOutcome<ExecResult>[];
+  ms: number;
+}
+
+/** Output kept per stream in the job store; more is cut with a note (the live output is never cut). */
+export const STORED_OUTPUT_LIMIT = 256 * 1024;
+
+/** Run args.command on hosts as job ctx; onDone sees each host's outcome as it finishes. */
+export async function executeRun(
+  project: ProjectConfig,
+  hosts: HostSpec[],
+  args: RunJobArgs,
+  ctx: JobContext,
+  onDone?: (o: HostOutcome<ExecResult>) => void,
+): Promise<RunOutcome> {
+  const command = shJoin(args.command);
+  const timeoutMs = args.timeout === undefined ? undefined : Math.round(args.timeout * 1000);
+  const fleet = fleetOptionsFor(project, { acceptNewHostKeys: args.acceptNewHostkeys, timeoutMs });
+  const started = Date.now();
+  const outcomes = await onEachHost(
+    hosts,
+    fleet,
+    (conn) => {
+      // Checked per host: hosts that already ran keep their result, the rest are left alone.
+      if (ctx.cancelled())
+        throw new OrchError('CANCELLED', `${conn.host.name}: cancelled before the command ran`);
+      return conn.exec(command, { become: args.become === true, timeoutMs });
+    },
+    {
+      onDone: (o) => {
+        ctx.hostResult(o.host.name, runHostStatus(o), storedRunHost(o));
+        onDone?.(o);
+      },
+    },
+  );
+  const ms = Date.now() - started;
+  return { exitCode: runExitCode(outcomes), summary: { ...runSummary(outcomes, ms) }, outcomes, ms };
+}
+
+/** ok (exit 0), failed (non-zero), cancelled, unreachable or error. */
+export function runHostStatus(o: HostOutcome<ExecResult>): string {
+  if (o.ok) return o.value.code === 0 ? 'ok' : 'failed';
+  if (o.error.code === 'CANCELLED') return 'cancelled';
+  return isTransportCode(o.error.code) ? 'unreachable' : 'error';
+}
+
+/** The stored shape of one host of a run: `orch run -o json`'s host entry plus its time and signal. */
+export interface StoredRunHost {
+  host: string;
+  ok: boolean;
+  exitCode: number | null;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  error?: { code: string; message: string };
+  ms: number;
+}
+
+function storedRunHost(o: HostOutcome<ExecResult>): StoredRunHost {
+  const h = runJson([o], o.ms).hosts[0]!;
+  const out: StoredRunHost = { ...h, stdout: cap(h.stdout), stderr: cap(h.stderr), ms: o.ms };
+  if (o.ok && o.value.signal) out.signal = o.value.signal;
+  return out;
+}
+
+function cap(s: string): string {
+  if (s.length <= STORED_OUTPUT_LIMIT) return s;
+  return `${s.slice(0, STORED_OUTPUT_LIMIT)}\n[... ${s.length - STORED_OUTPUT_LIMIT} more characters not stored]\n`;
+}

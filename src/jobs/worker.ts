@@ -1,0 +1,194 @@
+// The job worker: claims queued jobs from the store and runs each through the same code path as the synchronous
+// command (engine for apply, fleet for run), recorded by recordedRun (heartbeat, host results, locks, finish).
+// It reaps expired leases on every loop and, when stopped by a signal, marks its unfinished jobs interrupted.
+// It never creates jobs and never prints results; progress lines go to the log callback.
+import { EXIT, exitCodeFor } from '../cli/exit-codes.js';
+import { loadProject, type ProjectConfig } from '../config/project.js';
+import { OrchError, errorMessage } from '../errors.js';
+import { loadInventory } from '../inventory/load.js';
+import { resolveTargets } from '../inventory/target.js';
+import type { HostSpec } from '../inventory/types.js';
+import { redactor } from '../secrets/redactor.js';
+import { executeApply, type ApplyJobArgs } from './apply-verb.js';
+import { recordedRun } from './record.js';
+import { executeRun, type RunJobArgs } from './run-verb.js';
+import { jobsSettings } from './settings.js';
+import type { JobRecord, JobStore } from './store.js';
+import { workerName } from './who.js';
+
+export interface WorkerOptions {
+  /** Exit once the queue is empty and nothing runs, instead of polling forever. */
+  drain?: boolean;
+  /** Jobs run at once (default 1). */
+  concurrency?: number;
+  /** Lease of claimed jobs (default: orch.yaml jobs.lease). */
+  leaseMs?: number;
+  /** Name recorded on claimed jobs (default `<hostname>:<pid>`). */
+  name?: string;
+  /** Longest pause between polls of an empty queue (default 5 s). */
+  maxIdleMs?: number;
+  log?: (line: string) => void;
+}
+
+const MIN_IDLE_MS = 200;
+
+export class JobWorker {
+  readonly name: string;
+  private readonly active = new Map<string, Promise<void>>();
+  private stopping = false;
+  private storeErrors = 0;
+  private readonly handled: string[] = [];
+  private readonly log: (line: string) => void;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly project: ProjectConfig,
+    private readonly store: JobStore,
+    private readonly opts: WorkerOptions = {},
+  ) {
+    this.name = opts.name ?? workerName();
+    this.log = opts.log ?? (() => undefined);
+    this.leaseMs = opts.leaseMs ?? jobsSettings(project).leaseMs;
+  }
+
+  /** Claim and run jobs until drained (or stopped); returns the ids of the jobs it ran. */
+  async run(): Promise<{ jobs: string[]; storeErrors: number }> {
+    const concurrency = Math.max(1, Math.floor(this.opts.concurrency ?? 1));
+    const maxIdle = this.opts.maxIdleMs ?? 5000;
+    let pause = MIN_IDLE_MS;
+    while (!this.stopping) {
+      await this.store.reapExpired().then(
+        (ids) => ids.forEach((id) => this.log(`job ${id}: lease expired, marked interrupted`)),
+        (e: unknown) => this.storeError('reaping expired jobs', e),
+      );
+      let claimed = 0;
+      while (this.active.size < concurrency && !this.stopping) {
+        const job = await this.store.claimNext(this.name, this.leaseMs).catch((e: unknown) => {
+          this.storeError('claiming a job', e);
+          return null;
+        });
+        if (!job) break;
+        claimed++;
+        this.start(job);
+      }
+      if (this.stopping) break;
+      if (this.active.size === 0 && claimed === 0) {
+        if (this.opts.drain) break;
+        await sleep(pause);
+        pause = Math.min(pause * 2, maxIdle);
+        continue;
+      }
+      pause = MIN_IDLE_MS;
+      const running = [...this.active.values()];
+      await (this.active.size >= concurrency
+        ? Promise.race(running)
+        : Promise.race([...running, sleep(pause)]));
+    }
+    await Promise.allSettled([...this.active.values()]);
+    return { jobs: [...this.handled], storeErrors: this.storeErrors };
+  }
+
+  /** Stop claiming and mark every job still running here interrupted (for SIGTERM); the caller then exits. */
+  async interrupt(reason: string): Promise<string[]> {
+    this.stopping = true;
+    const jids = [...this.active.keys()];
+    for (const jid of jids) {
+      await this.store
+        .finish(jid, 'interrupted', EXIT.ERROR, { error: `worker ${this.name} stopped: ${reason}` })
+        .then(
+          () => this.log(`job ${jid}: interrupted (${reason})`),
+          (e: unknown) => this.storeError(`marking job ${jid} interrupted`, e),
+        );
+    }
+    return jids;
+  }
+
+  private start(job: JobRecord): void {
+    this.log(`job ${job.jid}: ${job.verb} ${job.target} (queued by ${job.user})`);
+    this.handled.push(job.jid);
+    const p = runClaimedJob(this.project, this.store, job, { leaseMs: this.leaseMs })
+      .then(
+        (code) => this.log(`job ${job.jid}: finished, exit ${code}`),
+        (e: unknown) => this.log(`job ${job.jid}: ${redactor.redact(errorMessage(e))}`),
+      )
+      .finally(() => this.active.delete(job.jid));
+    this.active.set(job.jid, p);
+  }
+
+  private storeError(what: string, e: unknown): void {
+    this.storeErrors++;
+    this.log(`job store error while ${what}: ${errorMessage(e)}`);
+  }
+}
+
+/** Run one claimed job to its end (recorded, locked when an apply); returns its exit code. Errors that escape
+ * are the job's own (already recorded as its failure). */
+export async function runClaimedJob(
+  base: ProjectConfig,
+  store: JobStore,
+  job: JobRecord,
+  opts: { leaseMs: number },
+): Promise<number> {
+  const spec = { verb: job.verb, target: job.target, args: job.args };
+  const record = { store, claimed: job, leaseMs: opts.leaseMs };
+  let project: ProjectConfig;
+  let hosts: HostSpec[];
+  let runA: RunJobArgs | undefined;
+  try {
+    project = projectForJob(base, job.args);
+    hosts = resolveTargets(loadInventory(project), job.target, { group: optString(job.args.group) });
+    if (job.verb !== 'apply' && job.verb !== 'run') {
+      throw new OrchError(
+        'BAD_INPUT',
+        `this worker does not know how to run a ${JSON.stringify(job.verb)} job`,
+      );
+    }
+    if (job.verb === 'run') runA = runArgs(job.args);
+  } catch (err) {
+    // Nothing ran: record why, so `orch jobs lookup` explains it.
+    const code = exitCodeFor(err);
+    await store.finish(job.jid, 'failed', code, { error: redactor.redact(errorMessage(err)) });
+    return code;
+  }
+  if (job.verb === 'apply') {
+    const args = job.args as ApplyJobArgs;
+    const out = await recordedRun(project, spec, (ctx) => executeApply(project, hosts, args, ctx), {
+      ...record,
+      lockHosts: args.test ? undefined : hosts.map((h) => h.name),
+      // Nobody is at a terminal to retry a queued apply: wait for busy hosts unless told otherwise.
+      wait: args.wait !== false,
+      waitTimeoutMs: typeof args.waitTimeoutMs === 'number' ? args.waitTimeoutMs : undefined,
+    });
+    return out.exitCode;
+  }
+  const args = runA!;
+  const out = await recordedRun(project, spec, (ctx) => executeRun(project, hosts, args, ctx), record);
+  return out.exitCode;
+}
+
+/** The project as the job's creator saw it: same root, plus the inventory and parallelism given on its command line. */
+export function projectForJob(base: ProjectConfig, args: Record<string, unknown>): ProjectConfig {
+  const inventory =
+    Array.isArray(args.inventory) && args.inventory.every((p) => typeof p === 'string')
+      ? (args.inventory as string[])
+      : undefined;
+  const parallel = typeof args.parallel === 'number' && args.parallel > 0 ? args.parallel : undefined;
+  if (!inventory && !parallel) return base;
+  return loadProject({ root: base.root, inventory, parallel });
+}
+
+function runArgs(args: Record<string, unknown>): RunJobArgs {
+  const command = args.command;
+  if (!Array.isArray(command) || command.length === 0 || !command.every((w) => typeof w === 'string')) {
+    throw new OrchError('BAD_INPUT', 'run job without a command (args.command must be a list of words)');
+  }
+  return args as unknown as RunJobArgs;
+}
+
+function optString(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
