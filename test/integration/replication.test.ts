@@ -16,6 +16,14 @@ import { REPO_ROOT, parseJson, runOrch, type CliResult } from '../helpers/cli.js
 interface Report {
   hosts: HostRunResult[];
 }
+interface DriftJson {
+  hosts: {
+    host: string;
+    status: string;
+    drifted: { id: string; diff?: string }[];
+    pg: { check: string }[];
+  }[];
+}
 
 const PRIMARY = 'primary.example.com';
 const REPLICA = 'replica.example.com';
@@ -176,12 +184,63 @@ describe('PostgreSQL streaming replication on lab hosts', function () {
     canaries.push(fresh);
   });
 
+  it('drift: clean after converge; names a hand-edited file, a stopped standby and a dropped slot; apply fixes it', async () => {
+    const clean = await orch('-o', 'json', 'drift', '*');
+    assert.equal(clean.code, 0, `${clean.stdout}\n${clean.stderr}`);
+
+    await sh(PRIMARY, "echo '# added by hand' >> /etc/postgresql/15/main/pg_hba.conf");
+    await sh(REPLICA, 'service postgresql stop');
+    await psql(PRIMARY, "SELECT pg_drop_replication_slot('replica_example_com')");
+    const hba = await sh(
+      PRIMARY,
+      'sha256sum /etc/postgresql/15/main/pg_hba.conf; stat -c %Y /etc/postgresql/15/main/pg_hba.conf',
+    );
+
+    const drifted = await orch('-o', 'json', 'drift', '*');
+    assert.equal(drifted.code, 2, `${drifted.stdout}\n${drifted.stderr}`);
+    const report = parseJson<DriftJson>(drifted);
+    const p = report.hosts.find((h) => h.host === PRIMARY)!;
+    const r = report.hosts.find((h) => h.host === REPLICA)!;
+    assert.deepEqual(p.drifted.map((d) => d.id).sort(), ['postgres_hba', 'slot_replica_example_com']);
+    assert.match(p.drifted.find((d) => d.id === 'postgres_hba')!.diff!, /-# added by hand/);
+    assert.ok(
+      r.drifted.some((d) => d.id === 'postgres_service'),
+      JSON.stringify(r),
+    );
+    assert.ok(
+      r.pg.some((f) => f.check === 'streaming' || f.check === 'server'),
+      JSON.stringify(r.pg),
+    );
+    assert.equal(
+      await sh(
+        PRIMARY,
+        'sha256sum /etc/postgresql/15/main/pg_hba.conf; stat -c %Y /etc/postgresql/15/main/pg_hba.conf',
+      ),
+      hba,
+      'drift must not touch the host',
+    );
+
+    const fix = await orch('-o', 'json', 'apply', '*');
+    assert.equal(fix.code, 0, `${fix.stdout}\n${fix.stderr}`);
+    let again = await orch('-o', 'json', 'drift', '*');
+    for (let i = 0; i < 20 && again.code !== 0; i++) {
+      await new Promise((res) => setTimeout(res, 500));
+      again = await orch('-o', 'json', 'drift', '*');
+    }
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+
+    const history = await orch('drift', 'history', '--host', PRIMARY);
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /drift/i);
+  });
+
   it('the replication password never appears in output or in the PostgreSQL server log', async () => {
     const shown = await Promise.all([
       orch('render', PRIMARY),
       orch('render', REPLICA),
       orch('pillar', 'show', REPLICA),
       orch('apply', '*', '--test', '-v'),
+      orch('drift', '*', '--format', 'markdown'),
     ]);
     for (const r of shown) assert.equal(r.code, 0, r.stderr);
     const texts = outputs.join('\n');
