@@ -87,6 +87,49 @@ describe('PostgreSQL streaming replication on lab hosts', function () {
     assert.equal(await sh(REPLICA, 'test -e /var/lib/postgresql/.pgpass && echo yes || echo no'), 'no');
   });
 
+  it('fails closed with a wrong identity: exit 4, nothing written anywhere', async () => {
+    const other = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { generateIdentity } from 'age-encryption'; process.stdout.write(await generateIdentity())",
+      ],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      },
+    );
+    const r = await runOrch(['--root', root, 'apply', '*'], { env: { ORCH_AGE_IDENTITY: other } });
+    outputs.push(r.stdout, r.stderr);
+    assert.equal(r.code, 4, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout + r.stderr, /cannot decrypt pillar key 'postgres\.replication\.password'/);
+    assert.equal(await sh(REPLICA, 'test -e /var/lib/postgresql/.pgpass && echo yes || echo no'), 'no');
+    assert.equal(
+      await sh(
+        PRIMARY,
+        'test -e /etc/postgresql/15/main/conf.d/orch-replication.conf && echo yes || echo no',
+      ),
+      'no',
+    );
+  });
+
+  it('a template error next to a secret aborts without showing the secret', async () => {
+    const file = path.join(root, 'states/postgres/primary.yaml');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(
+      file,
+      `${original}\nbroken:\n  cmd.run:\n    - name: echo {{ pillar.postgres.replication.password }} {{ pillar.postgres.no_such_key }}\n`,
+    );
+    try {
+      const r = await orch('apply', '*');
+      assert.equal(r.code, 4, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout + r.stderr, /postgres\.no_such_key/);
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+
   it("`orch apply '*'` builds a primary and a streaming replica", async () => {
     const ps: string[] = [];
     const sampler = setInterval(() => {
