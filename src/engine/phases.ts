@@ -42,7 +42,10 @@ export async function checkPhase(conn: Connection, compiled: CompiledHost): Prom
     const pendingDeps = [...s.deps.require, ...s.deps.watch].filter((j) => wouldChange(outcomes[j]!));
     if (outcome.status === 'error' && pendingDeps.length > 0) {
       const names = pendingDeps.map((j) => compiled.states[j]!.decl.id).join(', ');
-      outcome = { status: 'unknown', comment: `cannot be known before ${names} is applied (now: ${outcome.comment})` };
+      outcome = {
+        status: 'unknown',
+        comment: `cannot be known before ${names} is applied (now: ${outcome.comment})`,
+      };
     }
     if (s.deps.onchanges.length > 0 && !s.deps.onchanges.some((j) => wouldChange(outcomes[j]!))) {
       outcome = { status: 'clean', comment: 'onchanges: none of the watched states would change' };
