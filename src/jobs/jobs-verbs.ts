@@ -136,9 +136,17 @@ export function jobText(job: JobRecord, opts: { verbose?: boolean; now?: Date } 
     return `${head}\n${blocks.join('')}${summary}`;
   }
   if (job.status === 'queued') return head;
+  const results = order.map((h) => job.hosts[h]!.result);
+  if (!results.every(isHostRunResult)) {
+    // A verb with its own result shape (e.g. drift records): show each host's status and stored result.
+    const blocks = order.map(
+      (h) => `${h}: ${job.hosts[h]!.status}\n${indent(JSON.stringify(job.hosts[h]!.result, null, 2))}\n`,
+    );
+    return `${head}\n${blocks.join('')}`;
+  }
   const report: RunReport = {
-    mode: job.args.test === true ? 'test' : 'apply',
-    hosts: order.map((h) => job.hosts[h]!.result as HostRunResult),
+    mode: job.verb === 'apply' && job.args.test !== true ? 'apply' : 'test',
+    hosts: results,
   };
   const aborted = job.summary?.aborted as RunReport['aborted'] | undefined;
   if (aborted) report.aborted = aborted;
@@ -148,6 +156,22 @@ export function jobText(job: JobRecord, opts: { verbose?: boolean; now?: Date } 
 /** One line for `orch jobs wait` once the job ended. */
 export function waitLine(job: JobRecord): string {
   return `job ${job.jid} ${job.status}${job.exitCode !== undefined ? ` (exit ${job.exitCode})` : ''}\n`;
+}
+
+function isHostRunResult(v: unknown): v is HostRunResult {
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof (v as HostRunResult).host === 'string' &&
+    Array.isArray((v as HostRunResult).states)
+  );
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
 }
 
 function commandText(job: JobRecord): string {
