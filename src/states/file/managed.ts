@@ -6,6 +6,7 @@ import { createTwoFilesPatch } from 'diff';
 import { z } from 'zod';
 import { printContent, shQuote } from '../../shell/quote.js';
 import { redactor } from '../../secrets/redactor.js';
+import { atomicWriteBody, ownerSpec } from './atomic.js';
 import { absolutePath, defaultApplyOutcome, modeSchema, normMode } from '../common.js';
 import type { StateFunction } from '../types.js';
 
@@ -98,23 +99,11 @@ fi`;
   apply(a, p) {
     const f = shQuote(a.name);
     const dir = shQuote(path.posix.dirname(a.name));
-    const owner = a.user !== undefined || a.group !== undefined ? `${a.user ?? ''}${a.group !== undefined ? `:${a.group}` : ''}` : '';
+    const write = atomicWriteBody(printContent(p.content, '> "$tmp"'), { owner: ownerSpec(a.user, a.group), mode: a.mode });
     return `f=${f}; d=${dir}
 ${a.makedirs ? 'mkdir -p "$d"' : '[ -d "$d" ] || { echo "directory $d does not exist"; exit 1; }'}
 if [ -e "$f" ] && { [ ! -f "$f" ] || [ -L "$f" ]; }; then echo "$f exists and is not a regular file"; exit 1; fi
-tmp=$(mktemp "$d/.orch.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-${printContent(p.content, '> "$tmp"')}
-if [ -f "$f" ]; then chown "$(orch_stat "$f" | cut -d: -f1,2)" "$tmp"; chmod "$(orch_stat "$f" | cut -d: -f3)" "$tmp"; else chmod 0644 "$tmp"; fi
-${owner ? `chown ${shQuote(owner)} "$tmp"` : ''}
-${a.mode ? `chmod ${a.mode} "$tmp"` : ''}
-if [ -f "$f" ] && cmp -s "$tmp" "$f" && [ "$(orch_stat "$tmp")" = "$(orch_stat "$f")" ]; then
-  rm -f "$tmp"
-else
-  mv -f "$tmp" "$f"
-  orch_changed=1
-  orch_kv comment ${shQuote(`${a.name} updated`)}
-fi`;
+${write}`;
   },
   interpretApply(a, _p, out) {
     return defaultApplyOutcome(out, a.name);
