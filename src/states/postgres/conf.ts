@@ -115,7 +115,10 @@ export function editConf(old: string, settings: [string, Value][], remove: strin
   return `${out.join('\n')}\n`;
 }
 
-/** Apply the version rules: on 13+ translate wal_keep_segments to wal_keep_size; refuse what cannot work. */
+/**
+ * Apply the version rules: on 13+ translate wal_keep_segments to wal_keep_size, before 13 the other way round and
+ * leave out max_slot_wal_keep_size; refuse what cannot be translated.
+ */
 export function versionSettings(
   given: Record<string, Value>,
   version: number | undefined,
@@ -140,7 +143,21 @@ export function versionSettings(
       continue;
     }
     if (key === 'wal_keep_size' && version !== undefined && version < 13) {
-      throw new Error(`wal_keep_size needs PostgreSQL 13+; this cluster is ${version}: use wal_keep_segments`);
+      if (has('wal_keep_segments')) {
+        throw new Error('wal_keep_size does not exist before PostgreSQL 13 and wal_keep_segments is also given; remove one');
+      }
+      const mb = sizeInMb(v);
+      if (mb === undefined) {
+        throw new Error(`wal_keep_size needs PostgreSQL 13+ and ${JSON.stringify(v)} cannot be translated; use wal_keep_segments`);
+      }
+      const n = Math.ceil(mb / SEGMENT_MB);
+      settings.push(['wal_keep_segments', n]);
+      notes.push(`wal_keep_size = ${JSON.stringify(v)} translated to wal_keep_segments = ${n} (PostgreSQL ${version})`);
+      continue;
+    }
+    if (key === 'max_slot_wal_keep_size' && version !== undefined && version < 13) {
+      notes.push(`max_slot_wal_keep_size is not set: PostgreSQL ${version} has no cap on WAL kept for slots (13+)`);
+      continue;
     }
     settings.push([k, v]);
   }
@@ -148,7 +165,16 @@ export function versionSettings(
   return { settings, remove, notes };
 }
 
-function includeContent(settings: [string, Value][]): string {
+/** A size setting in MB: a bare number is MB (PostgreSQL's unit for these), or a string with kB/MB/GB/TB. */
+function sizeInMb(v: Value): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : undefined;
+  const m = /^\s*(\d+)\s*(kB|MB|GB|TB)?\s*$/.exec(String(v));
+  if (!m) return undefined;
+  const factor = { kB: 1 / 1024, MB: 1, GB: 1024, TB: 1024 * 1024 }[m[2] ?? 'MB']!;
+  return Number(m[1]) * factor;
+}
+
+export function includeContent(settings: [string, Value][]): string {
   const lines = settings.map(([k, v]) => `${k} = ${confValue(v)}`);
   return `${HEADER}: local edits are overwritten.\n${lines.join('\n')}\n`;
 }

@@ -39,7 +39,7 @@ describe('postgres.conf', () => {
       assert.deepEqual(r.remove, ['wal_keep_segments']);
       assert.throws(() => versionSettings({ wal_keep_segments: 8, wal_keep_size: '1GB' }, 13), /remove wal_keep_segments/);
       assert.throws(() => versionSettings({ wal_keep_segments: '1GB' }, 14), /cannot be translated/);
-      assert.throws(() => versionSettings({ wal_keep_size: '1GB' }, 12), /needs PostgreSQL 13/);
+      assert.deepEqual(versionSettings({ wal_keep_size: '1GB' }, 12).settings, [['wal_keep_segments', 64]]);
       assert.deepEqual(versionSettings({ wal_keep_segments: 8 }, 12).settings, [['wal_keep_segments', 8]]);
       assert.throws(() => compileOne('postgres.conf', postgresConf, { name: '/etc/x.conf', settings: { wal_keep_segments: 8, wal_keep_size: '1GB' }, version: 15 }));
     });
