@@ -1,0 +1,72 @@
+// The repository's replication formula compiles for its hosts on Debian and on FreeBSD: every state validates, the
+// requisites resolve, and OS-specific paths, packages and states are the right ones. No host is contacted.
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadProject } from '../../../src/config/project.js';
+import { compileHost } from '../../../src/engine/compile.js';
+import { parseFacts } from '../../../src/facts/parse.js';
+import { loadInventory } from '../../../src/inventory/load.js';
+import { compilePillar } from '../../../src/pillar/load.js';
+import { createRenderEnv } from '../../../src/render/env.js';
+import type { SecretResolver } from '../../../src/secrets/ref.js';
+import { REPO_ROOT } from '../../helpers/cli.js';
+
+const fakeResolver: SecretResolver = { decrypt: async () => 'formula-test-password' };
+const facts = (name: string) =>
+  parseFacts(readFileSync(path.join(REPO_ROOT, 'test/fixtures/facts', name), 'utf8'));
+
+async function compileFor(hostName: string, factsFile: string) {
+  const project = loadProject({ root: REPO_ROOT });
+  const host = loadInventory(project).hosts.get(hostName)!;
+  const f = facts(factsFile);
+  const pillar = await compilePillar(project, host, { resolver: fakeResolver, facts: f });
+  return compileHost({ root: REPO_ROOT, env: createRenderEnv(REPO_ROOT), host, facts: f, pillar });
+}
+
+describe('the replication formula compiles', () => {
+  it('for the Debian primary: settings, hba, pgpass, service, role and one slot per replica', async () => {
+    const c = await compileFor('primary.example.com', 'debian12-pg15-running.txt');
+    const ids = c.states.map((s) => s.decl.id);
+    assert.deepEqual(ids.sort(), [
+      'postgres_hba',
+      'postgres_package',
+      'postgres_pgpass',
+      'postgres_service',
+      'postgres_settings',
+      'replication_role',
+      'slot_replica_example_com',
+    ]);
+    const settings = c.states.find((s) => s.decl.id === 'postgres_settings')!;
+    assert.equal(settings.args.name, '/etc/postgresql/15/main/conf.d/orch-replication.conf');
+    const role = c.states.find((s) => s.decl.id === 'replication_role')!;
+    assert.equal(role.args.name, 'replicator');
+    assert.ok(
+      !JSON.stringify(role.prepared ?? '').includes('formula-test-password'),
+      'only a verifier is prepared',
+    );
+  });
+
+  it('for the Debian replica: the guarded replica build before the service', async () => {
+    const c = await compileFor('replica.example.com', 'debian12-pg15-running.txt');
+    const order = c.states.map((s) => s.decl.id);
+    assert.ok(order.indexOf('replica_built') < order.indexOf('postgres_service'));
+    assert.ok(order.indexOf('postgres_pgpass') < order.indexOf('replica_built'));
+    const replica = c.states.find((s) => s.decl.id === 'replica_built')!;
+    assert.equal(replica.args.slot, 'replica_example_com');
+    assert.equal(replica.args.primary, 'primary.example.com');
+  });
+
+  it('for FreeBSD: its package and paths, conf.d included, and initdb on the primary only', async () => {
+    const p = await compileFor('primary.example.com', 'freebsd14-pg15.txt');
+    const byId = new Map(p.states.map((s) => [s.decl.id, s]));
+    assert.equal(byId.get('postgres_package')!.args.name, 'postgresql15-server');
+    assert.equal(byId.get('postgres_include_dir')!.args.name, '/var/db/postgres/data15/postgresql.conf');
+    assert.equal(byId.get('postgres_pgpass')!.args.name, '/var/db/postgres/.pgpass');
+    const order = p.states.map((s) => s.decl.id);
+    assert.ok(order.indexOf('postgres_initdb') < order.indexOf('postgres_conf_d'));
+    assert.ok(order.indexOf('postgres_include_dir') < order.indexOf('postgres_settings'));
+    const r = await compileFor('replica.example.com', 'freebsd14-pg15.txt');
+    assert.ok(!r.states.some((s) => s.decl.id === 'postgres_initdb'));
+  });
+});
