@@ -1,4 +1,4 @@
-// Jobs end to end through the real CLI (the built dist/, rebuilt here when stale): --async latency and the detached
+// Jobs end to end through the real CLI (the built dist/, rebuilt here when stale): --async returning at once, the detached
 // worker, jobs wait/lookup/list/cancel/prune, host locks between a worker and a synchronous apply (exit 6), a worker
 // killed with SIGKILL mid-job (reaped as interrupted after its lease, lock freed), and two `orch worker --drain`
 // processes on a temp PostgreSQL store never running the same job. Hosts: a throwaway loopback sshd, and a
@@ -200,8 +200,7 @@ describe('jobs through the CLI', function () {
     );
   });
 
-  it('--async prints only the jid in well under a second; the spawned worker runs it; wait and lookup', async () => {
-    const timings: number[] = [];
+  it('--async prints only the jid and returns while the job still runs; the spawned worker runs it; wait and lookup', async () => {
     let jid = '';
     for (let i = 0; i < 3; i++) {
       const r = await orch(
@@ -212,18 +211,16 @@ describe('jobs through the CLI', function () {
         '--',
         'sh',
         '-c',
-        `echo async $0`,
+        `sleep 2; echo async $0`,
         `n${i}`,
       );
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^\d{20}\n$/, 'stdout is the jid alone');
       jid = r.stdout.trim();
       assert.match(r.stderr, new RegExp(`^job ${jid} queued .*; orch jobs lookup ${jid}\\n$`));
-      timings.push(r.ms);
+      // The command came back before the work was done: the job is still queued or running.
+      assert.match((await lookup(root, jid)).status, /^(queued|running)$/);
     }
-    const best = Math.min(...timings);
-    process.stderr.write(`      --async wall time: ${timings.map((t) => `${t.toFixed(0)} ms`).join(', ')}\n`);
-    assert.ok(best < 1000, `--async took ${timings.join(', ')} ms`);
 
     const w = await orch(root, 'jobs', 'wait', jid, '--timeout', '60');
     assert.equal(w.code, 0, w.stderr);
@@ -233,7 +230,7 @@ describe('jobs through the CLI', function () {
     assert.match(
       l.stdout,
       new RegExp(
-        `^job ${jid}: run here\\.example\\.com -- sh -c echo async \\$0 n2 by \\S+\\n {2}succeeded \\(exit 0\\) on \\S+:\\d+`,
+        `^job ${jid}: run here\\.example\\.com -- sh -c sleep 2; echo async \\$0 n2 by \\S+\\n {2}succeeded \\(exit 0\\) on \\S+:\\d+`,
       ),
     );
     assert.match(
