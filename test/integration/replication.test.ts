@@ -4,7 +4,7 @@
 // in output, on the hosts' process lists, or in the PostgreSQL server log.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadProject } from '../../src/config/project.js';
@@ -277,6 +277,20 @@ describe('PostgreSQL streaming replication on lab hosts', function () {
     assert.match(history.stdout, /drift/i);
   });
 
+  it('apply --async returns a job id; the job is looked up later with per-host, per-state results', async () => {
+    const q = await orch('apply', REPLICA, '--async');
+    assert.equal(q.code, 0, q.stderr);
+    const jid = q.stdout.trim();
+    assert.match(jid, /^\d{20}$/);
+    const w = await orch('jobs', 'wait', jid, '--timeout', '300');
+    assert.equal(w.code, 0, `${w.stdout}\n${w.stderr}`);
+    const l = await orch('-o', 'json', 'jobs', 'lookup', jid);
+    assert.equal(l.code, 0, l.stderr);
+    assert.match(l.stdout, /replica_built/);
+    const human = await orch('jobs', 'lookup', jid);
+    assert.match(human.stdout, new RegExp(`${REPLICA.replace(/\./g, '\\.')}:`));
+  });
+
   it('the replication password never appears in output or in the PostgreSQL server log', async () => {
     const shown = await Promise.all([
       orch('render', PRIMARY),
@@ -288,10 +302,16 @@ describe('PostgreSQL streaming replication on lab hosts', function () {
     for (const r of shown) assert.equal(r.code, 0, r.stderr);
     const texts = outputs.join('\n');
     const log = await sh(PRIMARY, 'cat /var/log/postgresql/*.log 2>/dev/null || true');
+    const store = readdirSync(path.join(root, '.orch'))
+      .filter((f) => f.startsWith('jobs.sqlite'))
+      .map((f) => readFileSync(path.join(root, '.orch', f)).toString('latin1'))
+      .join('');
+    assert.ok(store.length > 0, 'the job store was read');
     assert.ok(log.length > 0, 'the server log was read');
     for (const canary of canaries) {
       assert.ok(!texts.includes(canary), 'a replication password appeared in orch output');
       assert.ok(!log.includes(canary), 'a replication password appeared in the server log');
+      assert.ok(!store.includes(canary), 'a replication password appeared in the job store');
     }
   });
 });
