@@ -30,7 +30,8 @@ echo "== a row written on the primary is read on the replica"
 stamp="demo-$(date +%s)"
 orch run primary.example.com -- su postgres -s /bin/sh -c "psql -X -q -c 'CREATE TABLE IF NOT EXISTS orch_demo(note text)' -c \"INSERT INTO orch_demo VALUES ('$stamp')\""
 for _ in $(seq 1 20); do
-  if orch run replica.example.com -- su postgres -s /bin/sh -c "psql -X -At -c \"SELECT note FROM orch_demo WHERE note = '$stamp'\"" | grep -q "$stamp"; then
+  seen=$(orch run replica.example.com -- su postgres -s /bin/sh -c "psql -X -At -c \"SELECT note FROM orch_demo WHERE note = '$stamp'\"" || true)
+  if printf '%s' "$seen" | grep -q "$stamp"; then
     echo "replica has $stamp"; exit 0
   fi
   sleep 0.5

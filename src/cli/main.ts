@@ -64,6 +64,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`orch run ... | head`, `grep -q`) is not an error of orch's.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
