@@ -12,7 +12,8 @@ if [ -z "${ORCH_AGE_IDENTITY:-}" ] && [ -z "${ORCH_AGE_IDENTITY_FILE:-}" ] && [ 
 fi
 
 bash scripts/ci-deps.sh
-echo "== orch lab up"
+echo "== orch lab up   (fresh hosts: any earlier demo hosts are taken down first)"
+orch lab down primary.example.com replica.example.com >/dev/null 2>&1 || true
 orch lab up
 echo "== orch run '*' -- hostname"
 orch run '*' -- hostname
