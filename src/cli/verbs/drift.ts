@@ -77,7 +77,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
     { runDrift },
     fmt,
     { driftExitCode, countByStatus },
-    { recordDriftRun },
+    { recordedRun },
     { createProgress },
     { EXIT },
   ] = await Promise.all([
@@ -87,7 +87,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
     import('../../drift/run.js'),
     import('../../drift/format/index.js'),
     import('../../drift/build.js'),
-    import('../../drift/record.js'),
+    import('../../jobs/record.js'),
     import('../format/progress.js'),
     import('../exit-codes.js'),
   ]);
@@ -99,7 +99,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
 
   const args: Record<string, unknown> = { target };
   if (o.group) args.group = o.group;
-  const { report } = await recordDriftRun(project, { target, args }, async (ctx) => {
+  const { report } = await recordedRun(project, { verb: 'drift', target, args }, async (ctx) => {
     const report = await runDrift(project, hosts, {
       target,
       jid: ctx.jid,
