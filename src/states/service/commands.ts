@@ -2,6 +2,8 @@
 // and the start/stop/restart/reload/enable/disable commands, per init system (systemd, sysvinit `service`,
 // FreeBSD rc.d). Argv comes from osPaths; this file only adds the existence probe and, on FreeBSD, the `one`
 // prefix that lets rc.d act on a service whether or not rc.conf enables it. Builds shell text only.
+import type { StepOutput } from '../../engine/protocol.js';
+import type { CheckOutcome } from '../types.js';
 import { z } from 'zod';
 import { OrchError } from '../../errors.js';
 import { checkServiceName } from '../../facts/os/common.js';
@@ -95,6 +97,16 @@ export function enableChange(enable: boolean | undefined, enabled: string | unde
 }
 
 /** Comment for a service the host does not have (yet). */
+/**
+ * The outcome every service function shares before looking at the service's state: the check failed (error) or
+ * the service is not there yet (unknown: an earlier state in the run may install it). Undefined when it can go on.
+ */
+export function inspectOutcome(name: string, out: StepOutput): CheckOutcome | undefined {
+  if (out.status !== 0) return { status: 'error', comment: `could not inspect service ${name}: ${out.text}` };
+  if (out.kv.exists !== '1') return { status: 'unknown', comment: notInstalled(name) };
+  return undefined;
+}
+
 export function notInstalled(name: string): string {
   return `service ${name} not found on the host (yet); a state earlier in the run may install it`;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { shQuote } from '../../shell/quote.js';
 import { defaultApplyOutcome } from '../common.js';
 import type { StateFunction } from '../types.js';
-import { enableBody, enableChange, notInstalled, serviceCheckBody, serviceFunctions, serviceName, waitFor } from './commands.js';
+import { enableBody, enableChange, inspectOutcome, serviceCheckBody, serviceFunctions, serviceName, waitFor } from './commands.js';
 
 const args = z.object({ name: serviceName, enable: z.boolean().optional() }).strict();
 type Args = z.infer<typeof args>;
@@ -16,9 +16,8 @@ export const serviceDead: StateFunction<Args> = {
   },
   interpretCheck(a, _p, out) {
     const kv = out.kv;
-    if (out.status !== 0) return { status: 'error', comment: `could not inspect service ${a.name}: ${out.text}` };
-    // Not installed now, but a package installed earlier in the run may start it: the apply step decides.
-    if (kv.exists !== '1') return { status: 'unknown', comment: notInstalled(a.name) };
+    const early = inspectOutcome(a.name, out);
+    if (early) return early;
     const todo: string[] = [];
     const diff: string[] = [];
     if (kv.active === '1') {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { shQuote } from '../../shell/quote.js';
 import { defaultApplyOutcome } from '../common.js';
 import type { StateFunction } from '../types.js';
-import { notInstalled, serviceCheckBody, serviceFunctions, serviceName } from './commands.js';
+import { inspectOutcome, serviceCheckBody, serviceFunctions, serviceName } from './commands.js';
 
 const args = z.object({ name: serviceName }).strict();
 type Args = z.infer<typeof args>;
@@ -15,8 +15,8 @@ export const serviceEnabled: StateFunction<Args> = {
   },
   interpretCheck(a, _p, out) {
     const kv = out.kv;
-    if (out.status !== 0) return { status: 'error', comment: `could not inspect service ${a.name}: ${out.text}` };
-    if (kv.exists !== '1') return { status: 'unknown', comment: notInstalled(a.name) };
+    const early = inspectOutcome(a.name, out);
+    if (early) return early;
     if (kv.enabled === '1') return { status: 'clean', comment: `${a.name} is enabled at boot` };
     return { status: 'change', comment: `${a.name}: would enable at boot`, diff: `${a.name} at boot: disabled -> enabled` };
   },

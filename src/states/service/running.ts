@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { shQuote } from '../../shell/quote.js';
 import { defaultApplyOutcome } from '../common.js';
 import type { CheckOutcome, StateFunction } from '../types.js';
-import { enableBody, enableChange, notInstalled, serviceCheckBody, serviceFunctions, serviceName, waitFor } from './commands.js';
+import { enableBody, enableChange, inspectOutcome, serviceCheckBody, serviceFunctions, serviceName, waitFor } from './commands.js';
 
 const args = z
   .object({ name: serviceName, enable: z.boolean().optional(), reload: z.boolean().default(false) })
@@ -20,8 +20,8 @@ export const serviceRunning: StateFunction<Args> = {
   },
   interpretCheck(a, _p, out, _ctx, watchWouldTrigger): CheckOutcome {
     const kv = out.kv;
-    if (out.status !== 0) return { status: 'error', comment: `could not inspect service ${a.name}: ${out.text}` };
-    if (kv.exists !== '1') return { status: 'unknown', comment: notInstalled(a.name) };
+    const early = inspectOutcome(a.name, out);
+    if (early) return early;
     const todo: string[] = [];
     const diff: string[] = [];
     if (kv.active !== '1') {
