@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { errorMessage } from '../errors.js';
+import { redactor } from '../secrets/redactor.js';
+import { installOutputRedaction } from './redacted-output.js';
 import type { VerbModule } from './verb.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,10 +61,13 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.OK;
       return EXIT.BAD_INPUT;
     }
-    process.stderr.write(`orch: ${errorMessage(err)}\n`);
+    // Template, filter and validation errors may quote a value, and the secrets are decrypted by then.
+    process.stderr.write(`orch: ${redactor.redact(errorMessage(err))}\n`);
     return exitCodeFor(err);
   }
 }
+
+installOutputRedaction();
 
 // A reader that stops early (`orch run ... | head`, `grep -q`) is not an error of orch's.
 for (const stream of [process.stdout, process.stderr]) {
@@ -77,7 +82,7 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`orch: internal error: ${errorMessage(err)}\n`);
+    process.stderr.write(`orch: internal error: ${redactor.redact(errorMessage(err))}\n`);
     process.exitCode = EXIT.ERROR;
   },
 );

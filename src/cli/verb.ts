@@ -1,6 +1,7 @@
 // What a verb file exports, and the global options every verb can read.
 import type { Command } from 'commander';
 import { loadProject, type ProjectConfig } from '../config/project.js';
+import { redactor } from '../secrets/redactor.js';
 
 export interface VerbModule {
   register(program: Command): void;
@@ -28,7 +29,7 @@ export function projectFor(cmd: Command): ProjectConfig {
   return loadProject({ root: g.root, inventory: g.inventory, parallel: g.parallel });
 }
 
-/** Print a value as stable, pretty JSON on stdout. */
+/** Print a value as stable, pretty JSON on stdout, every secret masked (in values, keys and JSON escapes). */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${redactor.redact(JSON.stringify(redactor.redactDeep(value), null, 2))}\n`);
 }

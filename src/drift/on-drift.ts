@@ -1,7 +1,12 @@
 // The --on-drift hook: a command the operator gives, run on the controller through /bin/sh -c with the JSON drift
 // report on its stdin (and ORCH_DRIFT_EXIT / ORCH_DRIFT_JID in its environment). Bounded by a timeout; its own
-// failure is reported, never turned into the drift run's exit code. It runs nothing on hosts.
+// failure is reported, never turned into the drift run's exit code. It runs nothing on hosts. Its environment is
+// scrubbed (src/secrets/child-env.ts: no ORCH_* variable, no identity, no URL with a password, no known secret)
+// and what it writes to stderr is masked like orch's own output.
 import { spawn } from 'node:child_process';
+import { scrubbedEnv } from '../secrets/child-env.js';
+import { lineRedactor } from '../secrets/lines.js';
+import { redactor } from '../secrets/redactor.js';
 
 export interface HookResult {
   ok: boolean;
@@ -14,7 +19,10 @@ export interface HookResult {
 
 export const HOOK_TIMEOUT_MS = 5 * 60_000;
 
-/** Run the hook command with `input` on stdin; resolves when it ends or after the timeout (then it is killed). */
+/**
+ * Run the hook command with `input` (redacted) on stdin and `env` added to a scrubbed environment; resolves when
+ * it ends or after the timeout (then it is killed).
+ */
 export function runDriftHook(
   command: string,
   input: string,
@@ -24,7 +32,7 @@ export function runDriftHook(
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', command], {
       stdio: ['pipe', 'inherit', 'pipe'],
-      env: { ...process.env, ...env },
+      env: scrubbedEnv(env),
       detached: true,
     });
     let stderr = '';
@@ -38,10 +46,12 @@ export function runDriftHook(
         child.kill('SIGTERM');
       }
     }, timeoutMs);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-      process.stderr.write(d);
+    // Relayed line by line and masked, so a secret split across two reads is still caught.
+    const relay = lineRedactor((line) => {
+      stderr = `${stderr}${line}\n`.slice(-4000);
+      process.stderr.write(`${line}\n`);
     });
+    child.stderr.on('data', (d: Buffer) => relay.push(d.toString()));
     child.stdin.on('error', () => undefined); // a hook that ignores its stdin closes the pipe early
     child.on('error', (err) => {
       clearTimeout(timer);
@@ -49,6 +59,7 @@ export function runDriftHook(
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      relay.end();
       resolve({
         ok: code === 0 && !timedOut,
         code,
@@ -56,6 +67,6 @@ export function runDriftHook(
         stderr: stderr.trim().split('\n').slice(-5).join('\n'),
       });
     });
-    child.stdin.end(input);
+    child.stdin.end(redactor.redact(input));
   });
 }

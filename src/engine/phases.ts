@@ -1,7 +1,8 @@
 // The two remote phases of a host run, each ONE exec: check every state (read-only), then apply every state that
 // needs it, with requisites evaluated by the shell at run time. Secrets in diffs and comments are masked here.
+import { lineRedactor } from '../secrets/lines.js';
 import { redactor } from '../secrets/redactor.js';
-import { buildBatch, newNonce, type ScriptStep, type StepGuard } from '../shell/script.js';
+import { MARK, buildBatch, newNonce, type ScriptStep, type StepGuard } from '../shell/script.js';
 import type { Connection } from '../transport/types.js';
 import { defaultApplyOutcome } from '../states/common.js';
 import type { CheckOutcome } from '../states/types.js';
@@ -128,12 +129,11 @@ export async function applyPhase(
   if (steps.length > 0) {
     const nonce = newNonce();
     const script = buildBatch(nonce, steps, presets.join('\n'));
-    const res = await conn.runScript(script, {
-      onStdout: onStepText
-        ? (chunk) =>
-            chunk.split('\n').forEach((l) => l && !l.startsWith('@@ORCH') && onStepText(redactor.redact(l)))
-        : undefined,
-    });
+    // Live lines: whole lines only (a secret may straddle two SSH data chunks), protocol text never shown (its
+    // kv values are hex, which a plain-text mask would miss), then redacted.
+    const live = onStepText ? lineRedactor(onStepText, { visible: protocolFree(nonce) }) : undefined;
+    const res = await conn.runScript(script, { onStdout: live ? (chunk) => live.push(chunk) : undefined });
+    live?.end();
     outputs = parseBatchOutput(res.stdout, nonce);
     stderr = res.stderr.trim();
   }
@@ -176,6 +176,15 @@ export async function applyPhase(
   });
 }
 
+/** The part of a streamed line before any protocol marker (a step's text may lack its final newline). */
+function protocolFree(nonce: string): (line: string) => string {
+  const marker = `${MARK}:${nonce}:`;
+  return (line) => {
+    const at = line.indexOf(marker);
+    return at < 0 ? line : line.slice(0, at);
+  };
+}
+
 function stateResult(
   s: CompiledState,
   status: StateStatus,
@@ -185,9 +194,10 @@ function stateResult(
   diff: string | undefined,
 ): StateResult {
   const r: StateResult = {
-    id: s.decl.id,
+    // The id and name can come from templated pillar values (a `!secret` in a name): masked like the rest.
+    id: redactor.redact(s.decl.id),
     fn: s.decl.fn,
-    name: String(s.args.name ?? s.decl.id),
+    name: redactor.redact(String(s.args.name ?? s.decl.id)),
     status,
     result,
     changed,

@@ -55,7 +55,10 @@ export async function openJobStoreAt(spec: string | undefined, stateDir: string)
   try {
     // The PostgreSQL driver costs ~100 ms to load: only when the store is PostgreSQL (`--async` must return at
     // once). Tests load through import() too, so this dynamic import shares their copy of the redaction registry.
-    if (parsed.kind === 'sqlite') return await openSqliteStore(parsed.file);
+    if (parsed.kind === 'sqlite') {
+      const own = path.resolve(path.dirname(parsed.file)) === path.resolve(stateDir);
+      return await openSqliteStore(parsed.file, { privateDir: own });
+    }
     const { openPgStore } = await import('./pg-store.js');
     return await openPgStore(parsed.url);
   } catch (err) {

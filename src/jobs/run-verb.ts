@@ -6,6 +6,7 @@ import type { ProjectConfig } from '../config/project.js';
 import { isTransportCode } from '../engine/result.js';
 import { OrchError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
+import { registerProjectSecrets } from '../secrets/project-secrets.js';
 import { shJoin } from '../shell/quote.js';
 import { fleetOptionsFor, onEachHost, type HostOutcome } from '../transport/fleet.js';
 import type { ExecResult } from '../transport/types.js';
@@ -41,6 +42,8 @@ export async function executeRun(
   ctx: JobContext,
   onDone?: (o: HostOutcome<ExecResult>) => void,
 ): Promise<RunOutcome> {
+  // Hosts' output may quote a project secret: mask them all before anything is printed or stored.
+  await registerProjectSecrets(project);
   const command = shJoin(args.command);
   const timeoutMs = args.timeout === undefined ? undefined : Math.round(args.timeout * 1000);
   const fleet = fleetOptionsFor(project, { acceptNewHostKeys: args.acceptNewHostkeys, timeoutMs });

@@ -2,9 +2,9 @@
 // workers on one machine. better-sqlite3 is synchronous, so each method is one short synchronous step behind a
 // promise; every write that reads first runs in BEGIN IMMEDIATE, so writers in other processes queue on the
 // busy timeout instead of racing. It stores what callers give (after the redaction net) and runs nothing.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { createPrivateFile, privateDir, tightenFiles } from './file-modes.js';
 import { OrchError } from '../errors.js';
 import {
   MAX_JID_RETRIES,
@@ -35,6 +35,8 @@ import {
 export interface SqliteStoreOptions {
   /** Id source; tests inject one to force collisions. */
   jids?: JidGenerator;
+  /** The file's directory is orch's own state dir: make it 0700 even when it exists with a looser mode. */
+  privateDir?: boolean;
 }
 
 interface JobRow {
@@ -76,7 +78,11 @@ const FINAL = `('succeeded','failed','cancelled','interrupted')`;
 /** Open (creating and migrating when needed) the SQLite job store at file. */
 export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Promise<SqliteJobStore> {
   return guarded(file, 'open', () => {
-    mkdirSync(path.dirname(file), { recursive: true });
+    // The default location is the project's state dir (.orch), which is made private as a whole; a file
+    // elsewhere (sqlite:<path>) gets private files, and new directories, but an existing directory is left be.
+    privateDir(path.dirname(file), opts.privateDir === true);
+    createPrivateFile(file);
+    tightenFiles(file);
     const db = new Database(file, { timeout: 5000 });
     try {
       db.pragma('busy_timeout = 5000');
@@ -86,6 +92,8 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
         throw new Error(`cannot switch to WAL mode (got ${String(mode)})`);
       db.pragma('synchronous = NORMAL');
       migrateSqlite(db, file);
+      // SQLite gives -wal / -shm the database file's mode; tighten again for files an older orch created.
+      tightenFiles(file);
     } catch (err) {
       db.close();
       throw err;

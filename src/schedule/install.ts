@@ -1,12 +1,13 @@
 // Installs, lists and removes nightly drift schedules on the controller: systemd units in a unit directory
 // (enabled with systemctl only when it is the system's directory and systemd runs), or a marked line in the
 // current user's crontab (through `crontab -l` / `crontab -`, or a plain file for tests). It touches only its own
-// units and its own marked lines.
+// units and its own marked lines. systemctl and crontab run with a scrubbed environment (src/secrets/child-env.ts).
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { OrchError, errorMessage } from '../errors.js';
+import { scrubbedEnv } from '../secrets/child-env.js';
 import {
   MARKER,
   cronEntries,
@@ -40,7 +41,7 @@ export function defaultKind(): 'systemd' | 'cron' {
 
 async function systemctl(args: string[]): Promise<void> {
   try {
-    await run('systemctl', args, { timeout: 60_000 });
+    await run('systemctl', args, { timeout: 60_000, env: scrubbedEnv() });
   } catch (err) {
     throw new OrchError('INTERNAL', `systemctl ${args.join(' ')} failed: ${errorMessage(err)}`, {
       cause: err,
@@ -69,7 +70,7 @@ export async function installSystemd(spec: ScheduleSpec, where: Where = {}): Pro
 async function readCrontab(where: Where): Promise<string> {
   if (where.crontabFile) return existsSync(where.crontabFile) ? readFileSync(where.crontabFile, 'utf8') : '';
   try {
-    const { stdout } = await run('crontab', ['-l'], { timeout: 30_000 });
+    const { stdout } = await run('crontab', ['-l'], { timeout: 30_000, env: scrubbedEnv() });
     return stdout;
   } catch (err) {
     // "no crontab for <user>" exits 1 with nothing on stdout.
@@ -87,7 +88,7 @@ async function writeCrontab(text: string, where: Where): Promise<void> {
     return;
   }
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('crontab', ['-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('crontab', ['-'], { stdio: ['pipe', 'ignore', 'pipe'], env: scrubbedEnv() });
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGTERM'), 30_000);
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -22,6 +22,7 @@ import {
   writeFileAtomic,
 } from './pillar-text.js';
 import { readRecipients } from './recipients.js';
+import { scrubbedEnv } from './child-env.js';
 import { redactor } from './redactor.js';
 import { MIN_SECRET_LENGTH, tryDecrypt } from './resolver.js';
 
@@ -167,7 +168,11 @@ export function yamlQuote(s: string): string {
  * the file path travels as a positional argument, never inside the command text.
  */
 async function runEditor(editor: string, file: string, dir: string): Promise<void> {
-  const child = spawn('/bin/sh', ['-c', `${editor} "$@"`, 'orch-editor', file], { stdio: 'inherit' });
+  // The editor needs no identity or job store: it gets the scrubbed environment hooks get (child-env.ts).
+  const child = spawn('/bin/sh', ['-c', `${editor} "$@"`, 'orch-editor', file], {
+    stdio: 'inherit',
+    env: scrubbedEnv(),
+  });
   // Ctrl-C belongs to the editor; a termination signal ends it and still removes the plaintext copy.
   const ignore = () => undefined;
   const terminate = (sig: NodeJS.Signals) => {

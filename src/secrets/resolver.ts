@@ -6,6 +6,7 @@ import type { ProjectConfig } from '../config/project.js';
 import { OrchError, errorMessage } from '../errors.js';
 import { DecryptError, decryptValue } from './crypto.js';
 import { loadIdentities } from './identity.js';
+import { warnPlaintextSecrets } from './plaintext.js';
 import { redactor } from './redactor.js';
 import type { SecretRef, SecretResolver } from './ref.js';
 
@@ -35,12 +36,18 @@ export function defaultResolver(
   project: ProjectConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): SecretResolver {
+  // Every run that reads pillar makes a resolver first: the place to warn about plain-text credentials.
+  warnPlaintextSecrets(project.root);
   let identities: Promise<Outcome & { ids?: string[] }> | undefined;
   const cache = new Map<string, Promise<Outcome>>();
 
   const loadOnce = () =>
     (identities ??= loadIdentities(env).then(
-      (loaded) => ({ ok: true as const, value: loaded.source, ids: loaded.identities }),
+      (loaded) => {
+        // A private key is a secret like any other: never printed, stored or handed to a hook.
+        for (const id of loaded.identities) redactor.add(id);
+        return { ok: true as const, value: loaded.source, ids: loaded.identities };
+      },
       (err: unknown) => ({ ok: false as const, reason: errorMessage(err) }),
     ));
 

@@ -39,6 +39,9 @@ postgres pillar (inactive or lost slots, a standby not streaming, replay lag ove
 Exit codes: 0 no drift; 2 drift or unknown states; 3 some host could not be checked (unreachable, or a check
 failed) - this wins over 2; 4 bad input (nothing checked); 5 internal error (job store).
 Every run is recorded as a job (verb drift): see 'orch drift history' and 'orch drift show <jid>'.
+The --on-drift command gets the report (secrets masked) on stdin and ORCH_DRIFT_EXIT / ORCH_DRIFT_JID, in a
+scrubbed environment: no ORCH_* variable of yours (identity, job store URL), no PGPASSWORD, and no variable whose
+value holds an age key, a URL with a password or a decrypted secret; everything else (PATH, HOME, ...) is kept.
 Examples:
   orch drift '*'
   orch drift group:db --format junit --report-file drift.xml

@@ -130,7 +130,7 @@ export function register(program: Command): void {
     )
     .addHelpText(
       'after',
-      "\nExample:\n  orch run 'web*' -- systemctl is-active nginx\n\nExit: 0 all exited 0, 1 some exited non-zero, 3 some host unreachable (connection, auth, host key),\n5 job store unusable (every run is recorded as a job: orch jobs list).",
+      "\nExample:\n  orch run 'web*' -- systemctl is-active nginx\n\nOutput and the job record mask the project's pillar secrets when an age identity is available\n(without one they are not decrypted and not masked).\n\nExit: 0 all exited 0, 1 some exited non-zero, 3 some host unreachable (connection, auth, host key),\n5 job store unusable (every run is recorded as a job: orch jobs list).",
     )
     .action(async (target: string, words: string[], opts: RunOptions, cmd: Command) => {
       const [{ loadInventory }, { resolveTargets }] = await Promise.all([
@@ -151,6 +151,13 @@ export function register(program: Command): void {
         inventory: g.inventory?.length ? project.inventoryPaths : undefined,
         parallel: g.parallel,
       };
+      // Before the job is stored or any output printed: the command words and the hosts' output are masked
+      // for the project's secrets when an identity is available (silently not otherwise).
+      const [{ registerProjectSecrets }, { redactor }] = await Promise.all([
+        import('../../secrets/project-secrets.js'),
+        import('../../secrets/redactor.js'),
+      ]);
+      await registerProjectSecrets(project);
       if (opts.async) {
         const { submitAsync } = await import('../../jobs/async.js');
         process.exitCode = await submitAsync(project, { verb: 'run', target, args }, json);
@@ -162,7 +169,13 @@ export function register(program: Command): void {
       ]);
       const { outcomes, ms, exitCode } = await recordedRun(project, { verb: 'run', target, args }, (ctx) =>
         // Human output streams as hosts finish, so a slow host does not hide the others.
-        executeRun(project, hosts, args, ctx, json ? undefined : (o) => process.stdout.write(runHostText(o))),
+        executeRun(
+          project,
+          hosts,
+          args,
+          ctx,
+          json ? undefined : (o) => process.stdout.write(redactor.redact(runHostText(o))),
+        ),
       );
       if (json) printJson(runJson(outcomes, ms));
       else process.stdout.write(runSummaryText(runSummary(outcomes, ms)));
