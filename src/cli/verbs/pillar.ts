@@ -29,6 +29,9 @@ export function register(program: Command): void {
       const inv = loadInventory(project);
       const host = inv.hosts.get(hostName);
       if (!host) throw new OrchError('UNKNOWN_TARGET', `no host named '${hostName}' in the inventory`);
+      // Also without --decrypt (no resolver is made then): a plain-text password is worth a warning.
+      const { warnPlaintextSecrets } = await import('../../secrets/plaintext.js');
+      warnPlaintextSecrets(project.root);
       const resolver = opts.decrypt ? await secretResolver(project) : undefined;
       const compiled = await compilePillar(project, host, resolver ? { resolver } : {});
       const format = globalOptions(cmd).output === 'json' ? 'json' : 'yaml';
