@@ -56,18 +56,22 @@ describe('security: secrets through the CLI (real sshd on loopback)', function (
   });
 
   function orch(...args: string[]) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'src/cli/main.ts'), '-r', project, ...args], {
-      cwd: repo,
-      encoding: 'utf8',
-      timeout: 90_000,
-      env: {
-        PATH: process.env.PATH,
-        HOME: project,
-        NO_COLOR: '1',
-        XDG_CONFIG_HOME: path.join(project, 'no-config'),
-        ORCH_AGE_IDENTITY: key.identity,
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(repo, 'src/cli/main.ts'), '-r', project, ...args],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+        timeout: 90_000,
+        env: {
+          PATH: process.env.PATH,
+          HOME: project,
+          NO_COLOR: '1',
+          XDG_CONFIG_HOME: path.join(project, 'no-config'),
+          ORCH_AGE_IDENTITY: key.identity,
+        },
       },
-    });
+    );
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -106,7 +110,7 @@ describe('security: secrets through the CLI (real sshd on loopback)', function (
     assertNoSecret('render error', r.stdout + r.stderr);
   });
 
-  it("orch run: output quoting a project secret is masked, human, JSON and in the job record", () => {
+  it('orch run: output quoting a project secret is masked, human, JSON and in the job record', () => {
     const file = path.join(project, 'leaked.conf');
     const human = orch('run', 'here.example.com', '--', 'cat', file);
     assert.equal(human.code, 0, human.stderr);
@@ -114,15 +118,33 @@ describe('security: secrets through the CLI (real sshd on loopback)', function (
     assertNoSecret('run output', human.stdout + human.stderr);
     const json = orch('-o', 'json', 'run', 'here.example.com', '--', 'cat', file);
     assert.equal(json.code, 0, json.stderr);
-    assert.equal((JSON.parse(json.stdout) as { hosts: { stdout: string }[] }).hosts[0]!.stdout, `password = ${MASK}\n`);
+    assert.equal(
+      (JSON.parse(json.stdout) as { hosts: { stdout: string }[] }).hosts[0]!.stdout,
+      `password = ${MASK}\n`,
+    );
     assertNoSecret('job store', jobStoreBytes());
   });
 
   it('orch run without an identity still runs (nothing is decrypted, nothing said)', () => {
     const r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', path.join(repo, 'src/cli/main.ts'), '-r', project, 'run', 'here.example.com', '--', 'echo', 'ok'],
-      { cwd: repo, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: project, XDG_CONFIG_HOME: path.join(project, 'none') } },
+      [
+        '--import',
+        'tsx',
+        path.join(repo, 'src/cli/main.ts'),
+        '-r',
+        project,
+        'run',
+        'here.example.com',
+        '--',
+        'echo',
+        'ok',
+      ],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: project, XDG_CONFIG_HOME: path.join(project, 'none') },
+      },
     );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^ok$/m);

@@ -78,7 +78,7 @@ describe('security: secrets in state names, streamed lines, hooks and the job st
 
   it('a secret in a state name is masked in the results, the human header and the JSON', async () => {
     const { results } = await applyStreamed(
-      "use_pw:\n  cmd.run:\n    - name: \"test -n '{{ pillar.pw }}'\"\n",
+      'use_pw:\n  cmd.run:\n    - name: "test -n \'{{ pillar.pw }}\'"\n',
       1 << 16,
     );
     assert.equal(results[0]!.status, 'changed', JSON.stringify(results));
@@ -108,7 +108,7 @@ describe('security: secrets in state names, streamed lines, hooks and the job st
   it("orch's hex-encoded protocol lines are never streamed, whole or in pieces", async () => {
     // cmd.run reports `ran: <command>` through a hex kv line; the command holds the secret.
     const { lines, results } = await applyStreamed(
-      "use_pw:\n  cmd.run:\n    - name: \"test -n '{{ pillar.pw }}'\"\n",
+      'use_pw:\n  cmd.run:\n    - name: "test -n \'{{ pillar.pw }}\'"\n',
       5,
     );
     assert.equal(results[0]!.status, 'changed');
@@ -149,7 +149,14 @@ describe('security: secrets in state names, streamed lines, hooks and the job st
       Object.assign(process.env, saved);
     }
     const env = readFileSync(out, 'utf8');
-    for (const bad of ['ORCH_AGE_IDENTITY', 'ORCH_JOB_STORE', 'hunter22', 'pw-in-url', 'libpq-password', secret])
+    for (const bad of [
+      'ORCH_AGE_IDENTITY',
+      'ORCH_JOB_STORE',
+      'hunter22',
+      'pw-in-url',
+      'libpq-password',
+      secret,
+    ])
       assert.ok(!env.includes(bad), `${bad} reached the hook:\n${env}`);
     assert.match(env, /^ORCH_DRIFT_EXIT=2$/m);
     assert.match(env, /^KEEP_ME=plain$/m);
@@ -180,7 +187,10 @@ describe('security: secrets in state names, streamed lines, hooks and the job st
 
   it('a plain-text password in pillar gets one warning naming file, line and key', () => {
     for (const d of ['pillar', 'inventory']) mkdirSync(path.join(root, d), { recursive: true });
-    writeFileSync(path.join(root, 'inventory', 'hosts.yaml'), 'hosts:\n  db1.example.com:\n    address: 127.0.0.1\n    vars:\n      t: from-inventory\n');
+    writeFileSync(
+      path.join(root, 'inventory', 'hosts.yaml'),
+      'hosts:\n  db1.example.com:\n    address: 127.0.0.1\n    vars:\n      t: from-inventory\n',
+    );
     writeFileSync(path.join(root, 'pillar', 'top.yaml'), "'*': [postgres]\n");
     writeFileSync(
       path.join(root, 'pillar', 'postgres.yaml'),

@@ -124,7 +124,12 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
   const exitCode = driftExitCode(report);
   process.stdout.write(fmt.renderDriftReport(report, format));
   if (o.reportFile) {
-    writeFileSync(o.reportFile, fmt.renderDriftReport(report, fmt.formatForFile(o.reportFile, format)));
+    // A file is output too: masked like stdout (which the CLI's output net covers, files it does not).
+    const { redactor } = await import('../../secrets/redactor.js');
+    writeFileSync(
+      o.reportFile,
+      redactor.redact(fmt.renderDriftReport(report, fmt.formatForFile(o.reportFile, format))),
+    );
   }
   if (o.onDrift && exitCode !== EXIT.OK && exitCode !== EXIT.BAD_INPUT) {
     const { runDriftHook } = await import('../../drift/on-drift.js');
