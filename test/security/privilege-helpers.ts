@@ -49,7 +49,7 @@ export function pgDir(parent: string, name: string, mode = 0o755): string {
 /** Root-owned files and a directory outside every managed path, for an attacker to point links at. */
 export function makeDecoys(root: string): string[] {
   const d = path.join(root, 'decoys');
-  mkdirSync(d, { mode: 0o755 });
+  mkdirSync(d, { recursive: true, mode: 0o755 });
   chmodSync(d, 0o755);
   const secret = path.join(d, 'root-only');
   writeFileSync(secret, 'root secret\n', { mode: 0o600 });
@@ -87,14 +87,15 @@ export interface Prowler {
 // Runs as another account, so it uses nothing but node's own modules. Each pass lists the watched directories once.
 const PROWLER = `
 const fs = require('fs'), path = require('path');
-const [kind, stopFile, deadline, pattern, targets, ...dirs] = process.argv.slice(1);
-const re = new RegExp(pattern), links = targets ? targets.split('\\n') : [];
+const [kind, stopFile, deadline, pattern, requires, targets, ...dirs] = process.argv.slice(1);
+const re = new RegExp(pattern), need = requires ? new RegExp(requires) : null, links = targets ? targets.split('\\n') : [];
 let attempts = 0, hits = 0, n = 0;
 const end = Date.now() + Number(deadline);
 while (Date.now() < end && !fs.existsSync(stopFile) && attempts < 5e7) {
   for (const d of dirs) {
     let names = [];
     try { names = fs.readdirSync(d); } catch { continue; }
+    if (need && !names.some((x) => need.test(x))) continue;
     for (const name of names) {
       if (!re.test(name)) continue;
       const p = path.join(d, name);
@@ -120,6 +121,8 @@ export function prowl(
   pattern: RegExp,
   targets: string[] = [],
   maxMs = 120_000,
+  /** Act in a directory only once one of its entries matches this. */
+  requires?: RegExp,
 ): Prowler {
   const stopDir = openTempDir('orch-stop-');
   const stopFile = path.join(stopDir, 'stop');
@@ -136,6 +139,7 @@ export function prowl(
       stopFile,
       String(maxMs),
       pattern.source,
+      requires?.source ?? '',
       targets.join('\n'),
       ...dirs,
     ],
