@@ -9,8 +9,8 @@
  * - `orch_actor DIR`: sets orch_as to '' (act as ourselves) or to the one non-root account that can change what DIR
  *   resolves to; prints why and returns 1 when several accounts, or group/other-writable directories, are involved.
  *   When we are not root there is nobody to drop to: orch_as stays ''.
- * - `orch_as_run CHUNK...`: runs the printf-format chunks (octal escapes) as a step body, as $orch_as, with the
- *   preamble; exit status 100 there becomes orch_changed=1 here.
+ * - `orch_as_run CHUNK...`: runs the printf-format chunks (octal escapes) as a step body, as $orch_as in a fresh sh
+ *   with the preamble, or in a subshell when orch_as is ''; exit status 100 there becomes orch_changed=1 here.
  * - `orch_own_ok SPEC FILE DIR`: whether this account may give FILE the owner SPEC (user[:group]); refuses with a
  *   reason when it is not root and SPEC names another user or a group it is not in.
  * - `orch_kvsafe KEY FILE`: orch_kvfile through one descriptor, checked to be the regular file the path names.
@@ -92,7 +92,18 @@ orch_as_sh() {
   else SHELL=/bin/sh su -m "$orch_as" -c '/bin/sh -s'; fi
 }
 orch_as_run() {
-  if {
+  if [ -z "$orch_as" ]; then
+    # Ourselves: no new shell, the body runs in a subshell of this one (as a step body does).
+    orch_body=$(for orch_chunk in "$@"; do printf "$orch_chunk"; done; printf x)
+    orch_body=\${orch_body%x}
+    case $- in *e*) orch_e=-e ;; *) orch_e=+e ;; esac
+    # Run as a plain command, not as a condition: a condition would switch off set -e inside it.
+    set +e
+    ( set -e; orch_changed=0; eval "$orch_body"; if [ "$orch_changed" = 1 ]; then exit 100; fi ) </dev/null
+    orch_r=$?
+    set "$orch_e"
+    [ "$orch_r" != 0 ] || return 0
+  elif {
     printf 'ORCH_NONCE=%s\\n' "$ORCH_NONCE"
     printf '%s\\ncd /\\n( set -e\\norch_changed=0\\n' "$orch_lib"
     for orch_chunk in "$@"; do printf "$orch_chunk"; done
