@@ -3,6 +3,7 @@
 // normalized (`..`, `//`, trailing `/`), so what is removed is exactly what the state file says.
 import path from 'node:path';
 import { z } from 'zod';
+import { asDirOwner } from '../../shell/actor.js';
 import { shQuote } from '../../shell/quote.js';
 import { absolutePath, defaultApplyOutcome } from '../common.js';
 import type { StateFunction } from '../types.js';
@@ -61,12 +62,16 @@ fi`;
     }
   },
   apply(a) {
-    return `f=${shQuote(a.name)}
+    // Removal runs as the account that owns the directory holding the path (root only in root's directories).
+    return asDirOwner(
+      shQuote(path.posix.dirname(a.name)),
+      `f=${shQuote(a.name)}
 if [ -e "$f" ] || [ -L "$f" ]; then
-  rm -rf "$f"
+  rm -rf -- "$f"
   orch_changed=1
   orch_kv comment ${shQuote(`${a.name} removed`)}
-fi`;
+fi`,
+    );
   },
   interpretApply(a, _p, out) {
     return defaultApplyOutcome(out, a.name);

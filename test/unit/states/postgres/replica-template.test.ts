@@ -81,7 +81,7 @@ describe('pg_make_replica template', () => {
     for (const version of ['10', '11']) {
       const text = renderReplicaScript(sampleInput({ version }));
       assert.doesNotMatch(basebackupCommand(text), / -R /);
-      assert.match(text, /printf '%s' "\$RECOVERY_CONF" > "\$DATA_DIR\/recovery.conf"/);
+      assert.match(text, /printf '%s' "\$RECOVERY_CONF" \| pg_write "\$DATA_DIR\/recovery.conf"/);
       assert.match(text, /RECOVERY_CONF='standby_mode = '\\''on'\\''\n/);
       assert.match(text, /primary_slot_name = '\\''db2_slot'\\''/);
     }
