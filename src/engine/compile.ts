@@ -10,6 +10,8 @@ import { targetMatchesHost } from '../inventory/target.js';
 import { buildRenderContext } from '../render/context.js';
 import { renderString, renderTemplate } from '../render/env.js';
 import { lineOf, parseYaml } from '../render/yaml.js';
+import { isSecretValue, showValue } from '../render/provenance.js';
+import { badOsAccountArg } from '../states/common.js';
 import { lookupState, stateNames } from '../states/registry.js';
 import type { AnyStateFunction, StateContext } from '../states/types.js';
 import { declsFromDocument, type StateDecl } from './decl.js';
@@ -131,6 +133,23 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
   return { host, facts, pillar, ctx, states };
 }
 
+/**
+ * An error raised in a file a state reads (its template), told from the state's side too: the template's file and
+ * line stay the location, the message adds the state, where it is declared and the host.
+ */
+function inState(err: InputError, d: StateDecl, host: HostSpec): InputError {
+  const loc = `${err.file}${err.line ? `:${err.line}` : ''}: `;
+  const text = err.message.startsWith(loc) ? err.message.slice(loc.length) : err.message;
+  const declared = `${d.file}${d.line ? `:${d.line}` : ''}`;
+  const hostNote = text.includes(`host ${host.name}`) ? '' : ` [host ${host.name}]`;
+  return new InputError(
+    err.code,
+    `state '${d.id}' ${d.fn} (${declared}): ${text}${hostNote}`,
+    { file: err.file, line: err.line },
+    { cause: err },
+  );
+}
+
 function rejectDuplicates(decls: StateDecl[]): void {
   const seen = new Map<string, StateDecl>();
   for (const d of decls) {
@@ -171,10 +190,20 @@ function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): Compile
     );
   }
   const args = parsed.data as Record<string, unknown>;
+  const badOwner = badOsAccountArg(args);
+  if (badOwner) {
+    const shown = showValue(badOwner.value, isSecretValue(badOwner.value, []));
+    throw new InputError(
+      'STATE_ERROR',
+      `state '${d.id}' ${d.fn}: ${badOwner.key}: ${shown} must be a user or group name (letters, digits, _ . -, starting with a letter or _) or a numeric id [host ${host.name}]`,
+      where,
+    );
+  }
   let prepared: unknown;
   try {
     prepared = impl.prepare ? impl.prepare(args, ctx) : undefined;
   } catch (err) {
+    if (err instanceof InputError && err.file) throw inState(err, d, host);
     if (err instanceof OrchError) throw err;
     throw new InputError(
       'STATE_ERROR',
