@@ -183,9 +183,13 @@ function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): Compile
     const at = issue.path.length ? `${issue.path.join('.')}: ` : '';
     const unknownKeys =
       issue.code === 'unrecognized_keys' ? ` (${(issue as { keys: string[] }).keys.join(', ')})` : '';
+    // A refused mapping key: zod's own message is "Invalid key in record"; the key's rule says why.
+    const keyIssue =
+      issue.code === 'invalid_key' ? (issue as { issues?: { message: string }[] }).issues?.[0] : undefined;
+    const message = keyIssue ? `not a valid key: ${keyIssue.message}` : issue.message;
     throw new InputError(
       'STATE_ERROR',
-      `state '${d.id}' ${d.fn}: ${at}${issue.message}${unknownKeys} [host ${host.name}]`,
+      `state '${d.id}' ${d.fn}: ${at}${message}${unknownKeys} [host ${host.name}]`,
       where,
     );
   }
@@ -204,6 +208,12 @@ function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): Compile
     prepared = impl.prepare ? impl.prepare(args, ctx) : undefined;
   } catch (err) {
     if (err instanceof InputError && err.file) throw inState(err, d, host);
+    if (err instanceof OrchError && !(err instanceof InputError)) {
+      // A module's own check: the state, where it is declared and the host make it findable.
+      throw new InputError(err.code, `state '${d.id}' ${d.fn}: ${err.message} [host ${host.name}]`, where, {
+        cause: err,
+      });
+    }
     if (err instanceof OrchError) throw err;
     throw new InputError(
       'STATE_ERROR',
