@@ -1,6 +1,6 @@
 // Compiles one host's states on the controller: top file -> state files (nunjucks, then YAML) -> declarations ->
 // validated args -> order -> prepared modules. Touches no host; every error names file, line and host.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type nunjucks from 'nunjucks';
 import { InputError, OrchError } from '../errors.js';
@@ -9,6 +9,7 @@ import type { HostSpec } from '../inventory/types.js';
 import { targetMatchesHost } from '../inventory/target.js';
 import { buildRenderContext } from '../render/context.js';
 import { renderString, renderTemplate } from '../render/env.js';
+import { isInside } from '../render/loader.js';
 import { lineOf, parseYaml } from '../render/yaml.js';
 import { isSecretValue, showValue } from '../render/provenance.js';
 import { badOsAccountArg } from '../states/common.js';
@@ -94,7 +95,16 @@ export function stateFilePath(root: string, name: string): string {
   }
   const base = path.join(statesDir(root), ...name.split('.'));
   for (const candidate of [`${base}.yaml`, `${base}.yml`, path.join(base, 'init.yaml')]) {
-    if (existsSync(candidate)) return candidate;
+    if (!existsSync(candidate)) continue;
+    // A symlink in states/ must not lead out of it (same rule as the template loader).
+    const real = realpathSync(candidate);
+    if (!isInside(realpathSync(statesDir(root)), real)) {
+      throw new InputError(
+        'STATE_ERROR',
+        `state file '${name}' resolves outside states/ (to ${real}); refused`,
+      );
+    }
+    return candidate;
   }
   throw new InputError('STATE_ERROR', `state file '${name}' not found (looked for ${rel(root, base)}.yaml)`);
 }
@@ -122,7 +132,22 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
     inputs.onRendered?.(display, text);
     const doc = parseYaml(text, display);
     const { include, decls: own } = declsFromDocument(doc, display, lineOf);
-    for (const inc of include) load(inc);
+    for (const inc of include) {
+      try {
+        load(inc);
+      } catch (err) {
+        // A bad include names the file that includes it and the host.
+        if (err instanceof InputError && err.file === undefined) {
+          throw new InputError(
+            err.code,
+            `include '${inc}': ${err.message} [host ${host.name}]`,
+            { file: display, line: lineOf(doc as object, 'include') },
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+    }
     decls.push(...own);
   };
   for (const name of inputs.only ?? topStateFiles(root, host)) load(name);

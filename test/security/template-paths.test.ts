@@ -97,6 +97,18 @@ describe('security: template paths stay inside templates/', () => {
     }
   });
 
+  it('a state include: that is a symlink out of states/ is refused', () => {
+    writeFileSync(path.join(p.root, 'outside', 'evil.yaml'), 'pwned:\n  cmd.run:\n    - name: id\n');
+    symlinkSync(path.join(p.root, 'outside', 'evil.yaml'), path.join(p.root, 'states', 'evil.yaml'));
+    writeFileSync(path.join(p.root, 'states', 'top.yaml'), "'*': [site]\n");
+    writeFileSync(path.join(p.root, 'states', 'site.yaml'), 'include:\n  - evil\n');
+    const err = refusal();
+    assert.match(err.message, /include 'evil': state file 'evil' resolves outside states\//);
+    assert.equal(err.file, 'states/site.yaml');
+    assert.equal(err.line, 1);
+    assert.ok(err.message.includes(`host ${testHost().name}`));
+  });
+
   it('a normal nested template with an include still renders', () => {
     p.states(managed('app/conf/main.njk'));
     const c = p.compile();
