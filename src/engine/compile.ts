@@ -1,6 +1,6 @@
 // Compiles one host's states on the controller: top file -> state files (nunjucks, then YAML) -> declarations ->
 // validated args -> order -> prepared modules. Touches no host; every error names file, line and host.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type nunjucks from 'nunjucks';
 import { InputError, OrchError } from '../errors.js';
@@ -9,7 +9,10 @@ import type { HostSpec } from '../inventory/types.js';
 import { targetMatchesHost } from '../inventory/target.js';
 import { buildRenderContext } from '../render/context.js';
 import { renderString, renderTemplate } from '../render/env.js';
+import { isInside } from '../render/loader.js';
 import { lineOf, parseYaml } from '../render/yaml.js';
+import { isSecretValue, showValue } from '../render/provenance.js';
+import { badOsAccountArg } from '../states/common.js';
 import { lookupState, stateNames } from '../states/registry.js';
 import type { AnyStateFunction, StateContext } from '../states/types.js';
 import { declsFromDocument, type StateDecl } from './decl.js';
@@ -92,7 +95,16 @@ export function stateFilePath(root: string, name: string): string {
   }
   const base = path.join(statesDir(root), ...name.split('.'));
   for (const candidate of [`${base}.yaml`, `${base}.yml`, path.join(base, 'init.yaml')]) {
-    if (existsSync(candidate)) return candidate;
+    if (!existsSync(candidate)) continue;
+    // A symlink in states/ must not lead out of it (same rule as the template loader).
+    const real = realpathSync(candidate);
+    if (!isInside(realpathSync(statesDir(root)), real)) {
+      throw new InputError(
+        'STATE_ERROR',
+        `state file '${name}' resolves outside states/ (to ${real}); refused`,
+      );
+    }
+    return candidate;
   }
   throw new InputError('STATE_ERROR', `state file '${name}' not found (looked for ${rel(root, base)}.yaml)`);
 }
@@ -120,7 +132,22 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
     inputs.onRendered?.(display, text);
     const doc = parseYaml(text, display);
     const { include, decls: own } = declsFromDocument(doc, display, lineOf);
-    for (const inc of include) load(inc);
+    for (const inc of include) {
+      try {
+        load(inc);
+      } catch (err) {
+        // A bad include names the file that includes it and the host.
+        if (err instanceof InputError && err.file === undefined) {
+          throw new InputError(
+            err.code,
+            `include '${inc}': ${err.message} [host ${host.name}]`,
+            { file: display, line: lineOf(doc as object, 'include') },
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+    }
     decls.push(...own);
   };
   for (const name of inputs.only ?? topStateFiles(root, host)) load(name);
@@ -129,6 +156,23 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
   const planned = planOrder(decls);
   const states = planned.map((p) => compileOne(p, ctx, host));
   return { host, facts, pillar, ctx, states };
+}
+
+/**
+ * An error raised in a file a state reads (its template), told from the state's side too: the template's file and
+ * line stay the location, the message adds the state, where it is declared and the host.
+ */
+function inState(err: InputError, d: StateDecl, host: HostSpec): InputError {
+  const loc = `${err.file}${err.line ? `:${err.line}` : ''}: `;
+  const text = err.message.startsWith(loc) ? err.message.slice(loc.length) : err.message;
+  const declared = `${d.file}${d.line ? `:${d.line}` : ''}`;
+  const hostNote = text.includes(`host ${host.name}`) ? '' : ` [host ${host.name}]`;
+  return new InputError(
+    err.code,
+    `state '${d.id}' ${d.fn} (${declared}): ${text}${hostNote}`,
+    { file: err.file, line: err.line },
+    { cause: err },
+  );
 }
 
 function rejectDuplicates(decls: StateDecl[]): void {
@@ -164,17 +208,37 @@ function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): Compile
     const at = issue.path.length ? `${issue.path.join('.')}: ` : '';
     const unknownKeys =
       issue.code === 'unrecognized_keys' ? ` (${(issue as { keys: string[] }).keys.join(', ')})` : '';
+    // A refused mapping key: zod's own message is "Invalid key in record"; the key's rule says why.
+    const keyIssue =
+      issue.code === 'invalid_key' ? (issue as { issues?: { message: string }[] }).issues?.[0] : undefined;
+    const message = keyIssue ? `not a valid key: ${keyIssue.message}` : issue.message;
     throw new InputError(
       'STATE_ERROR',
-      `state '${d.id}' ${d.fn}: ${at}${issue.message}${unknownKeys} [host ${host.name}]`,
+      `state '${d.id}' ${d.fn}: ${at}${message}${unknownKeys} [host ${host.name}]`,
       where,
     );
   }
   const args = parsed.data as Record<string, unknown>;
+  const badOwner = badOsAccountArg(args);
+  if (badOwner) {
+    const shown = showValue(badOwner.value, isSecretValue(badOwner.value, []));
+    throw new InputError(
+      'STATE_ERROR',
+      `state '${d.id}' ${d.fn}: ${badOwner.key}: ${shown} must be a user or group name (letters, digits, _ . -, starting with a letter or _) or a numeric id [host ${host.name}]`,
+      where,
+    );
+  }
   let prepared: unknown;
   try {
     prepared = impl.prepare ? impl.prepare(args, ctx) : undefined;
   } catch (err) {
+    if (err instanceof InputError && err.file) throw inState(err, d, host);
+    if (err instanceof OrchError && !(err instanceof InputError)) {
+      // A module's own check: the state, where it is declared and the host make it findable.
+      throw new InputError(err.code, `state '${d.id}' ${d.fn}: ${err.message} [host ${host.name}]`, where, {
+        cause: err,
+      });
+    }
     if (err instanceof OrchError) throw err;
     throw new InputError(
       'STATE_ERROR',
