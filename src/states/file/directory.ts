@@ -5,15 +5,15 @@ import path from 'node:path';
 import { z } from 'zod';
 import { asDirOwner } from '../../shell/actor.js';
 import { shQuote } from '../../shell/quote.js';
-import { absolutePath, defaultApplyOutcome, modeSchema, normMode } from '../common.js';
+import { absolutePath, defaultApplyOutcome, modeSchema, normMode, osAccount } from '../common.js';
 import type { StateFunction } from '../types.js';
 import { ownerSpec } from './atomic.js';
 
 const args = z
   .object({
     name: absolutePath,
-    user: z.string().min(1).optional(),
-    group: z.string().min(1).optional(),
+    user: osAccount.optional(),
+    group: osAccount.optional(),
     mode: modeSchema.optional(),
     makedirs: z.boolean().default(false),
   })

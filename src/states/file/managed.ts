@@ -8,7 +8,7 @@ import { printContent, shQuote } from '../../shell/quote.js';
 import { redactor } from '../../secrets/redactor.js';
 import { asDirOwner } from '../../shell/actor.js';
 import { atomicWriteBody } from './atomic.js';
-import { absolutePath, defaultApplyOutcome, modeSchema, normMode } from '../common.js';
+import { absolutePath, defaultApplyOutcome, modeSchema, normMode, osAccount } from '../common.js';
 import type { StateFunction } from '../types.js';
 
 const args = z
@@ -17,8 +17,8 @@ const args = z
     source: z.string().optional(),
     contents: z.string().optional(),
     context: z.record(z.string(), z.unknown()).optional(),
-    user: z.string().optional(),
-    group: z.string().optional(),
+    user: osAccount.optional(),
+    group: osAccount.optional(),
     mode: modeSchema.optional(),
     makedirs: z.boolean().default(false),
     show_diff: z.boolean().default(true),
