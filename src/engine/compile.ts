@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type nunjucks from 'nunjucks';
-import { InputError, OrchError } from '../errors.js';
+import { InputError, InputErrors, OrchError } from '../errors.js';
 import type { Facts } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
 import { targetMatchesHost } from '../inventory/target.js';
@@ -79,10 +79,20 @@ export function topStateFiles(root: string, host: HostSpec): string[] {
         line: lineOf(doc as object, target),
       });
     }
-    if (targetMatchesHost(target, host))
+    if (matchesTarget(target, host, { file: rel(root, file), line: lineOf(doc as object, target) }))
       for (const n of list as string[]) if (!names.includes(n)) names.push(n);
   }
   return names;
+}
+
+/** Whether a top-file target names the host; a malformed target ('a,,b') is an error of the top file. */
+function matchesTarget(target: string, host: HostSpec, where: { file: string; line?: number }): boolean {
+  try {
+    return targetMatchesHost(target, host);
+  } catch (err) {
+    if (!(err instanceof OrchError)) throw err;
+    throw new InputError(err.code, `top-file target: ${err.message}`, where, { cause: err });
+  }
 }
 
 /** `postgres.primary` -> states/postgres/primary.yaml (or .yml, or a directory's init.yaml). */
@@ -109,7 +119,10 @@ export function stateFilePath(root: string, name: string): string {
   throw new InputError('STATE_ERROR', `state file '${name}' not found (looked for ${rel(root, base)}.yaml)`);
 }
 
-/** Compile a host's states; throws the first input error (naming file, line and host). */
+/**
+ * Compile a host's states. Every input error names file, line, state (when one is concerned) and host; all of them
+ * are reported at once: one error is thrown as it is, several as an InputErrors.
+ */
 export function compileHost(inputs: CompileInputs): CompiledHost {
   const { root, env, host, facts, pillar } = inputs;
   const renderCtx = buildRenderContext({ host: host.name, pillar, facts, vars: host.vars });
@@ -120,6 +133,8 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
     renderTemplate: (name, extra = {}) =>
       renderTemplate(env, name, { ...renderCtx, ...extra }, { file: `templates/${name}`, host: host.name }),
   };
+  const problems: InputError[] = [];
+  const collect = (err: unknown) => problems.push(forHost(err, host));
 
   const decls: StateDecl[] = [];
   const loaded = new Set<string>();
@@ -138,24 +153,80 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
       } catch (err) {
         // A bad include names the file that includes it and the host.
         if (err instanceof InputError && err.file === undefined) {
-          throw new InputError(
-            err.code,
-            `include '${inc}': ${err.message} [host ${host.name}]`,
-            { file: display, line: lineOf(doc as object, 'include') },
-            { cause: err },
+          collect(
+            new InputError(
+              err.code,
+              `include '${inc}': ${err.message} [host ${host.name}]`,
+              { file: display, line: lineOf(doc as object, 'include'), host: host.name },
+              { cause: err },
+            ),
           );
-        }
-        throw err;
+        } else collect(err);
       }
     }
     decls.push(...own);
   };
-  for (const name of inputs.only ?? topStateFiles(root, host)) load(name);
+  for (const name of inputs.only ?? topStateFiles(root, host)) {
+    try {
+      load(name);
+    } catch (err) {
+      collect(err);
+    }
+  }
+  // A state file that did not load leaves requisites dangling: ordering would only repeat its errors.
+  if (problems.length) throw compileErrors(problems);
 
-  rejectDuplicates(decls);
-  const planned = planOrder(decls);
-  const states = planned.map((p) => compileOne(p, ctx, host));
+  problems.push(...duplicateErrors(decls, host));
+  let planned: PlannedState[] = [];
+  try {
+    planned = planOrder(decls);
+  } catch (err) {
+    collect(err);
+  }
+  const states: CompiledState[] = [];
+  for (const p of planned) {
+    try {
+      states.push(compileOne(p, ctx, host));
+    } catch (err) {
+      collect(err);
+    }
+  }
+  if (problems.length) throw compileErrors(problems);
   return { host, facts, pillar, ctx, states };
+}
+
+/** The error to throw for a host's compile problems: the one itself, or all of them. */
+function compileErrors(problems: InputError[]): InputError {
+  return problems.length === 1 ? problems[0]! : new InputErrors(problems);
+}
+
+/**
+ * Any error of compiling a host as an input error that names the host (orch's other errors keep their code; an
+ * error that is not orch's is a bug and goes on as it is).
+ */
+function forHost(err: unknown, host: HostSpec): InputError {
+  if (!(err instanceof OrchError)) throw err;
+  const file = err instanceof InputError ? err.file : undefined;
+  const line = err instanceof InputError ? err.line : undefined;
+  const state = err instanceof InputError ? err.state : undefined;
+  if (err instanceof InputError && err.message.includes(`host ${host.name}`)) {
+    return err.host === host.name
+      ? err
+      : new InputError(err.code, withoutLoc(err), { file, line, state, host: host.name }, { cause: err });
+  }
+  return new InputError(
+    err.code,
+    `${withoutLoc(err)} [host ${host.name}]`,
+    { file, line, state, host: host.name },
+    { cause: err },
+  );
+}
+
+/** An error's message without the `file:line: ` an InputError puts in front. */
+function withoutLoc(err: OrchError): string {
+  if (!(err instanceof InputError) || !err.file) return err.message;
+  const loc = `${err.file}${err.line ? `:${err.line}` : ''}: `;
+  return err.message.startsWith(loc) ? err.message.slice(loc.length) : err.message;
 }
 
 /**
@@ -163,44 +234,51 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
  * line stay the location, the message adds the state, where it is declared and the host.
  */
 function inState(err: InputError, d: StateDecl, host: HostSpec): InputError {
-  const loc = `${err.file}${err.line ? `:${err.line}` : ''}: `;
-  const text = err.message.startsWith(loc) ? err.message.slice(loc.length) : err.message;
+  const text = withoutLoc(err);
   const declared = `${d.file}${d.line ? `:${d.line}` : ''}`;
   const hostNote = text.includes(`host ${host.name}`) ? '' : ` [host ${host.name}]`;
   return new InputError(
     err.code,
     `state '${d.id}' ${d.fn} (${declared}): ${text}${hostNote}`,
-    { file: err.file, line: err.line },
+    { file: err.file, line: err.line, state: d.id, host: host.name },
     { cause: err },
   );
 }
 
-function rejectDuplicates(decls: StateDecl[]): void {
+/** One error per state declared a second time. */
+function duplicateErrors(decls: StateDecl[], host: HostSpec): InputError[] {
   const seen = new Map<string, StateDecl>();
+  const errors: InputError[] = [];
   for (const d of decls) {
     const key = `${d.module}\u0000${d.id}`;
     const prev = seen.get(key);
     if (prev) {
-      throw new InputError(
-        'STATE_ERROR',
-        `state '${d.id}' (${d.module}) is declared twice: here and at ${prev.file}${prev.line ? `:${prev.line}` : ''}`,
-        { file: d.file, line: d.line },
+      errors.push(
+        new InputError(
+          'STATE_ERROR',
+          `state '${d.id}' (${d.module}) is declared twice: here and at ${prev.file}${prev.line ? `:${prev.line}` : ''} [host ${host.name}]`,
+          { file: d.file, line: d.line, state: d.id, host: host.name },
+        ),
       );
-    }
-    seen.set(key, d);
+    } else seen.set(key, d);
   }
+  return errors;
 }
 
 function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): CompiledState {
   const d = p.decl;
-  const where = { file: d.file, line: d.line };
+  const where = { file: d.file, line: d.line, state: d.id, host: host.name };
   const impl = lookupState(d.fn);
   if (!impl) {
     const known = stateNames().filter((n) => n.startsWith(`${d.module}.`));
     const hint = known.length
       ? ` (known: ${known.join(', ')})`
       : ` (known modules: ${[...new Set(stateNames().map((n) => n.split('.')[0]))].join(', ')})`;
-    throw new InputError('STATE_ERROR', `state '${d.id}': unknown state function '${d.fn}'${hint}`, where);
+    throw new InputError(
+      'STATE_ERROR',
+      `state '${d.id}': unknown state function '${d.fn}'${hint} [host ${host.name}]`,
+      where,
+    );
   }
   const parsed = impl.args.safeParse(d.args);
   if (!parsed.success) {
@@ -233,13 +311,12 @@ function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): Compile
     prepared = impl.prepare ? impl.prepare(args, ctx) : undefined;
   } catch (err) {
     if (err instanceof InputError && err.file) throw inState(err, d, host);
-    if (err instanceof OrchError && !(err instanceof InputError)) {
+    if (err instanceof OrchError) {
       // A module's own check: the state, where it is declared and the host make it findable.
       throw new InputError(err.code, `state '${d.id}' ${d.fn}: ${err.message} [host ${host.name}]`, where, {
         cause: err,
       });
     }
-    if (err instanceof OrchError) throw err;
     throw new InputError(
       'STATE_ERROR',
       `state '${d.id}' ${d.fn}: ${(err as Error).message} [host ${host.name}]`,
