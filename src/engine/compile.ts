@@ -166,7 +166,13 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
     }
     decls.push(...own);
   };
-  for (const name of inputs.only ?? topStateFiles(root, host)) {
+  let names: string[] = [];
+  try {
+    names = inputs.only ?? topStateFiles(root, host);
+  } catch (err) {
+    throw forHost(err, host);
+  }
+  for (const name of names) {
     try {
       load(name);
     } catch (err) {
