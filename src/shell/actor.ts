@@ -105,6 +105,7 @@ orch_as_run() {
     [ "$orch_r" != 0 ] || return 0
   elif {
     printf 'ORCH_NONCE=%s\\n' "$ORCH_NONCE"
+    # shellcheck disable=SC2154 # orch_lib is set by the batch preamble (script.ts) before it evals these helpers
     printf '%s\\ncd /\\n( set -e\\norch_changed=0\\n' "$orch_lib"
     for orch_chunk in "$@"; do printf "$orch_chunk"; done
     printf '\\nif [ "$orch_changed" = 1 ]; then exit 100; fi\\n) </dev/null\\n'

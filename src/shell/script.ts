@@ -60,7 +60,8 @@ ${ACTOR_FUNCTIONS}
 
 /** The batch's first lines: the nonce, then the helpers, defined once and kept in $orch_lib. */
 export function preamble(nonce: string): string {
-  return `ORCH_NONCE=${nonce}
+  return `# shellcheck disable=SC2034 # ORCH_NONCE is read by the helpers that eval "$orch_lib" defines
+ORCH_NONCE=${nonce}
 orch_lib=${shQuote(helpers())}
 eval "$orch_lib"
 `;
