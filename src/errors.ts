@@ -78,13 +78,24 @@ export class InputError extends OrchError {
   }
 }
 
-/** Several input errors found at once (all of one host's compile errors); the code is the first one's. */
+/**
+ * Several input errors found at once (all of one host's compile errors); the code and the location (file, line,
+ * state, host) are the first one's, the message is every message, one per line.
+ */
 export class InputErrors extends InputError {
   readonly errors: readonly InputError[];
+  override readonly file: string | undefined;
+  override readonly line: number | undefined;
+  override readonly state: string | undefined;
+  override readonly host: string | undefined;
   constructor(errors: readonly InputError[]) {
     const first = errors[0]!;
     super(first.code, errors.map((e) => e.message).join('\n'), {}, { cause: first });
     this.errors = errors;
+    this.file = first.file;
+    this.line = first.line;
+    this.state = first.state;
+    this.host = first.host;
   }
 }
 

@@ -69,6 +69,11 @@ describe('compile errors', () => {
       );
     }
     assert.equal(err.message, err.errors.map((e) => e.message).join('\n'));
+    // The whole carries the first error's location (callers reading err.file keep working).
+    assert.deepEqual(
+      [err.code, err.file, err.line, err.state],
+      ['STATE_ERROR', 'states/site.yaml', 6, 'bad_mode'],
+    );
   });
 
   it("a state module's own check (postgres.replica on PostgreSQL 9.6) says file, line, state and host", () => {
