@@ -10,7 +10,10 @@ export const modeSchema = z
   .regex(/^0?[0-7]{3,4}$/, "mode must be a quoted octal string such as '0644'")
   .transform((m) => m.replace(/^0(?=[0-7]{4})/, '').padStart(4, '0'));
 
-export const absolutePath = z.string().regex(/^\//, 'must be an absolute path');
+/** A string with no NUL byte: the shells drop NUL from script text, so `/e\0tc` would act on `/etc`. */
+export const noNul = z.string().refine((s) => !s.includes('\0'), 'must not contain a NUL byte');
+
+export const absolutePath = noNul.pipe(z.string().regex(/^\//, 'must be an absolute path'));
 
 /** Default reading of an apply step: status 100 = changed, 0 = already right, anything else = failed. */
 export function defaultApplyOutcome(out: StepOutput, what: string): ApplyOutcome {
