@@ -191,6 +191,25 @@ function rejectDuplicates(decls: StateDecl[]): void {
   }
 }
 
+/** The key path of the first string holding a NUL byte in a state's arguments ('' for the top), or null. */
+function nulPath(v: unknown, at = ''): string | null {
+  if (typeof v === 'string') return v.includes('\0') ? at : null;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const r = nulPath(v[i], at ? `${at}.${i}` : String(i));
+      if (r !== null) return r;
+    }
+  } else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const key = k.includes('\0') ? k.replace(/\0/g, '\\0') : k;
+      if (key !== k) return at ? `${at}.${key}` : key;
+      const r = nulPath(x, at ? `${at}.${k}` : k);
+      if (r !== null) return r;
+    }
+  }
+  return null;
+}
+
 function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): CompiledState {
   const d = p.decl;
   const where = { file: d.file, line: d.line };
@@ -201,6 +220,15 @@ function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): Compile
       ? ` (known: ${known.join(', ')})`
       : ` (known modules: ${[...new Set(stateNames().map((n) => n.split('.')[0]))].join(', ')})`;
     throw new InputError('STATE_ERROR', `state '${d.id}': unknown state function '${d.fn}'${hint}`, where);
+  }
+  const nul = nulPath(d.args);
+  if (nul !== null) {
+    // No shell word, path or name can hold a NUL (the shells drop it: `/e\0tc` would act on /etc).
+    throw new InputError(
+      'STATE_ERROR',
+      `state '${d.id}' ${d.fn}: ${nul || 'argument'}: contains a NUL byte [host ${host.name}]`,
+      where,
+    );
   }
   const parsed = impl.args.safeParse(d.args);
   if (!parsed.success) {
