@@ -58,7 +58,8 @@ function firstbootScript(suite: Suite): string {
     'set -eu',
     '[ -e /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -A',
     `if [ ! -d /etc/postgresql/${v}/main ]; then`,
-    `  ${shJoin(['pg_createcluster', '-u', 'postgres', '--no-status', v, 'main'])}`,
+    // The postinst's own call (postgresql-common of every supported release), then its start of the cluster.
+    `  ${shJoin(['pg_createcluster', '-u', 'postgres', v, 'main'])}`,
     `  ${shJoin(['systemctl', 'start', `postgresql@${v}-main.service`])}`,
     'fi',
     `${shJoin(['install', '-d', '-m', '0755', '/var/lib/orch-lab'])}`,

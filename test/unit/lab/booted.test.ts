@@ -86,7 +86,7 @@ describe('lab/booted hosts: suites, mirror, recipe, nspawn argv', () => {
   it('makes the default cluster again at first boot, as the postinst does, and the scripts parse', () => {
     const r = imageRecipe(parseSuite('trixie'));
     const firstboot = r.files[FIRSTBOOT_SCRIPT]!.content;
-    assert.match(firstboot, /pg_createcluster -u postgres --no-status 17 main/);
+    assert.match(firstboot, /pg_createcluster -u postgres 17 main\n/);
     assert.match(firstboot, /systemctl start postgresql@17-main\.service/);
     assert.match(r.script, /pg_dropcluster 17 main/);
     assert.match(r.script, /rm -f \/etc\/ssh\/ssh_host_\*/);
