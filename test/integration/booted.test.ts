@@ -81,6 +81,16 @@ describe('booted lab hosts (bookworm under systemd-nspawn)', function () {
     for (const n of NAMES) assert.equal(status.find((h) => h.name === n)?.alive, true, n);
   });
 
+  it('keeps running booted hosts on a plain `up`, and refuses to swap one for another OS', async () => {
+    const again = await orch('-o', 'json', 'lab', 'up', NAMES[0]!);
+    assert.equal(again.code, 0, again.stderr);
+    const kept = parseJson<HostJson[]>(again)[0]!;
+    assert.deepEqual([kept.kind, kept.os, kept.pid], ['booted', 'bookworm', up[0]!.pid]);
+    const other = await orch('lab', 'up', '--os', 'bullseye', NAMES[0]!);
+    assert.equal(other.code, 4, other.stderr);
+    assert.match(other.stderr, /runs as a booted bookworm host, not booted bullseye: take it down first/);
+  });
+
   it('gives every host its own SSH host keys in known_hosts', () => {
     const lines = readFileSync(path.join(root, '.orch', 'known_hosts'), 'utf8').split('\n');
     const keyOf = (h: HostJson): string => {
@@ -106,6 +116,26 @@ describe('booted lab hosts (bookworm under systemd-nspawn)', function () {
         [['15', 'main', true]],
       );
     }
+  });
+
+  it('`orch run`: every host resolves the other lab hosts by name', async () => {
+    const r = await orch(
+      '-o',
+      'json',
+      '-i',
+      inventory(),
+      'run',
+      NAMES[0]!,
+      '--',
+      'getent',
+      'hosts',
+      NAMES[1]!,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      parseJson<RunJson>(r).hosts[0]!.stdout!,
+      new RegExp(`^${up[1]!.ip.replace(/\./g, '\\.')}\\s`),
+    );
   });
 
   it("`orch run`: each host's cluster has its own system identifier", async () => {
