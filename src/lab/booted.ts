@@ -9,6 +9,7 @@ import { LAB_APT_DIR } from './mounts.js';
 import { startNspawn, stopNspawn, waitLeader, waitSystemRunning, nspawnAlive, leaderPid } from './nspawn.js';
 import { BRIDGE, KEY_FILE, bootedUpperDir, consoleLogFile, hostDir, machineName } from './paths.js';
 import { waitForSshd } from './sshd.js';
+import { run } from './run.js';
 import { parseSuite, type Suite } from './suites.js';
 import type { RegistryHost } from './types.js';
 
@@ -42,6 +43,21 @@ export function readyImage(suite: Suite): string {
 }
 
 /**
+ * A container of this machine name that the registry lost (its nspawn still runs) holds the veth nspawn would
+ * create; say so plainly instead of nspawn's "File exists". Names over 15 characters get a hashed veth name.
+ */
+async function refuseLeftover(machine: string): Promise<void> {
+  const veth = `vb-${machine}`;
+  if (veth.length > 15) return;
+  if ((await run(['ip', 'link', 'show', 'dev', veth])).code === 0) {
+    throw new OrchError(
+      'LAB_ERROR',
+      `${veth} exists: a container '${machine}' not in the lab registry still runs; stop its systemd-nspawn first`,
+    );
+  }
+}
+
+/**
  * Boot one host from its suite's image; `started` gets the nspawn pid as soon as it exists (so the registry
  * records it before the boot is waited for). Returns the pid and the boot time; on failure nothing is left running.
  */
@@ -63,6 +79,7 @@ export async function bootHost(
     hostsFile,
     authorizedKey: readFileSync(`${KEY_FILE}.pub`, 'utf8'),
   });
+  await refuseLeftover(machineName(h.short));
   const log = consoleLogFile(h.short);
   const t0 = Date.now();
   const pid = startNspawn(
