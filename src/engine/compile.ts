@@ -11,7 +11,7 @@ import { buildRenderContext } from '../render/context.js';
 import { renderString, renderTemplate } from '../render/env.js';
 import { isInside } from '../render/loader.js';
 import { lineOf, parseYaml } from '../render/yaml.js';
-import { isSecretValue, showValue } from '../render/provenance.js';
+import { isSecretValue, pillarKeysOf, showValue } from '../render/provenance.js';
 import { badOsAccountArg } from '../states/common.js';
 import { lookupState, stateNames } from '../states/registry.js';
 import type { AnyStateFunction, StateContext } from '../states/types.js';
@@ -191,9 +191,9 @@ function rejectDuplicates(decls: StateDecl[]): void {
   }
 }
 
-/** The key path of the first string holding a NUL byte in a state's arguments ('' for the top), or null. */
-function nulPath(v: unknown, at = ''): string | null {
-  if (typeof v === 'string') return v.includes('\0') ? at : null;
+/** The first string holding a NUL byte in a state's arguments: its key path ('' for the top) and value, or null. */
+function nulPath(v: unknown, at = ''): { at: string; value: string } | null {
+  if (typeof v === 'string') return v.includes('\0') ? { at, value: v } : null;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       const r = nulPath(v[i], at ? `${at}.${i}` : String(i));
@@ -202,7 +202,7 @@ function nulPath(v: unknown, at = ''): string | null {
   } else if (v !== null && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
       const key = k.includes('\0') ? k.replace(/\0/g, '\\0') : k;
-      if (key !== k) return at ? `${at}.${key}` : key;
+      if (key !== k) return { at: at ? `${at}.${key}` : key, value: k };
       const r = nulPath(x, at ? `${at}.${k}` : k);
       if (r !== null) return r;
     }
@@ -224,9 +224,11 @@ function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): Compile
   const nul = nulPath(d.args);
   if (nul !== null) {
     // No shell word, path or name can hold a NUL (the shells drop it: `/e\0tc` would act on /etc).
+    const keys = pillarKeysOf(ctx.pillar, nul.value);
+    const from = keys.length ? ` (from pillar key '${keys.join("', '")}')` : '';
     throw new InputError(
       'STATE_ERROR',
-      `state '${d.id}' ${d.fn}: ${nul || 'argument'}: contains a NUL byte [host ${host.name}]`,
+      `state '${d.id}' ${d.fn}: ${nul.at || 'argument'}: contains a NUL byte${from} [host ${host.name}]`,
       where,
     );
   }
