@@ -60,17 +60,25 @@ function printfFormat(bytes: Uint8Array): string {
 }
 
 /**
+ * The content as single-quoted printf formats, one word per chunk: each word, given to a builtin printf as its
+ * format, prints its bytes exactly. For callers that pass the formats on (the run-as helper in actor.ts).
+ */
+export function printfWords(content: string | Uint8Array): string[] {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  const words: string[] = [];
+  for (let i = 0; i < bytes.length; i += CHUNK) words.push(`'${printfFormat(bytes.subarray(i, i + CHUNK))}'`);
+  return words;
+}
+
+/**
  * A command that prints `content` (a string, written as UTF-8, or raw bytes) byte for byte, followed by `redirect`
  * (`> "$tmp"`, `| cmd`). Safe at top level, in `$(...)`, subshells and pipelines; the result is pure ASCII and
  * holds no newline inside a quote, so it can be embedded anywhere a command can.
  */
 export function printContent(content: string | Uint8Array, redirect = ''): string {
   const to = redirect ? ` ${redirect}` : '';
-  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  if (bytes.length === 0) return `:${to}`;
-  const lines: string[] = [];
-  for (let i = 0; i < bytes.length; i += CHUNK)
-    lines.push(`printf '${printfFormat(bytes.subarray(i, i + CHUNK))}'`);
+  const lines = printfWords(content).map((w) => `printf ${w}`);
+  if (lines.length === 0) return `:${to}`;
   if (lines.length === 1) return `${lines[0]!}${to}`;
   return `{\n${lines.join('\n')}\n}${to}`;
 }
