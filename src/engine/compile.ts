@@ -11,7 +11,7 @@ import { buildRenderContext } from '../render/context.js';
 import { renderString, renderTemplate } from '../render/env.js';
 import { isInside } from '../render/loader.js';
 import { lineOf, parseYaml } from '../render/yaml.js';
-import { isSecretValue, showValue } from '../render/provenance.js';
+import { isSecretValue, pillarKeysOf, showValue } from '../render/provenance.js';
 import { badOsAccountArg } from '../states/common.js';
 import { lookupState, stateNames } from '../states/registry.js';
 import type { AnyStateFunction, StateContext } from '../states/types.js';
@@ -271,6 +271,25 @@ function duplicateErrors(decls: StateDecl[], host: HostSpec): InputError[] {
   return errors;
 }
 
+/** The first string holding a NUL byte in a state's arguments: its key path ('' for the top) and value, or null. */
+function nulPath(v: unknown, at = ''): { at: string; value: string } | null {
+  if (typeof v === 'string') return v.includes('\0') ? { at, value: v } : null;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const r = nulPath(v[i], at ? `${at}.${i}` : String(i));
+      if (r !== null) return r;
+    }
+  } else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const key = k.includes('\0') ? k.replace(/\0/g, '\\0') : k;
+      if (key !== k) return { at: at ? `${at}.${key}` : key, value: k };
+      const r = nulPath(x, at ? `${at}.${k}` : k);
+      if (r !== null) return r;
+    }
+  }
+  return null;
+}
+
 function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): CompiledState {
   const d = p.decl;
   const where = { file: d.file, line: d.line, state: d.id, host: host.name };
@@ -283,6 +302,17 @@ function compileOne(p: PlannedState, ctx: StateContext, host: HostSpec): Compile
     throw new InputError(
       'STATE_ERROR',
       `state '${d.id}': unknown state function '${d.fn}'${hint} [host ${host.name}]`,
+      where,
+    );
+  }
+  const nul = nulPath(d.args);
+  if (nul !== null) {
+    // No shell word, path or name can hold a NUL (the shells drop it: `/e\0tc` would act on /etc).
+    const keys = pillarKeysOf(ctx.pillar, nul.value);
+    const from = keys.length ? ` (from pillar key '${keys.join("', '")}')` : '';
+    throw new InputError(
+      'STATE_ERROR',
+      `state '${d.id}' ${d.fn}: ${nul.at || 'argument'}: contains a NUL byte${from} [host ${host.name}]`,
       where,
     );
   }

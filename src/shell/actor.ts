@@ -3,6 +3,7 @@
 // made on the host at apply time from the directories the path resolves through; the mutating part of a step then
 // runs as that account in a fresh /bin/sh, its text sent on stdin by builtin printf (nothing in argv or the
 // environment). Builds shell text only; the functions below are part of every batch's preamble.
+import { printfWords } from './quote.js';
 
 /**
  * Shell functions (POSIX sh, GNU and FreeBSD stat):
@@ -140,18 +141,6 @@ orch_kvsafe() {
   fi
 }`;
 
-/** Octal escapes of `text`'s UTF-8 bytes as printf formats, one word per 1 KiB, for orch_as_run. */
-export function printfChunks(text: string): string[] {
-  const bytes = Buffer.from(text, 'utf8');
-  const out: string[] = [];
-  for (let i = 0; i < bytes.length; i += 1024) {
-    out.push(
-      `'${[...bytes.subarray(i, i + 1024)].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('')}'`,
-    );
-  }
-  return out;
-}
-
 /**
  * Shell that decides who acts in the directory named by the shell expression `dirExpr` (e.g. `"$d"` or a quoted
  * literal), and fails the step with the reason when nobody may. Sets orch_as for asActor.
@@ -165,7 +154,7 @@ export function decideActor(dirExpr: string): string {
  * account decideActor chose, in a fresh /bin/sh with stdin closed; `orch_changed=1` there counts here.
  */
 export function asActor(body: string): string {
-  const chunks = printfChunks(body);
+  const chunks = printfWords(body);
   return chunks.length ? `orch_as_run \\\n${chunks.join(' \\\n')}` : 'orch_as_run';
 }
 

@@ -54,7 +54,10 @@ export function badOsAccountArg(args: Record<string, unknown>): { key: string; v
   return undefined;
 }
 
-export const absolutePath = z.string().regex(/^\//, 'must be an absolute path');
+/** A string with no NUL byte: the shells drop NUL from script text, so `/e\0tc` would act on `/etc`. */
+export const noNul = z.string().refine((s) => !s.includes('\0'), 'must not contain a NUL byte');
+
+export const absolutePath = noNul.pipe(z.string().regex(/^\//, 'must be an absolute path'));
 
 /** Default reading of an apply step: status 100 = changed, 0 = already right, anything else = failed. */
 export function defaultApplyOutcome(out: StepOutput, what: string): ApplyOutcome {

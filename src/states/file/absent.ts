@@ -19,14 +19,27 @@ export const PROTECTED_PATHS: ReadonlySet<string> = new Set([
   ...['cache', 'db', 'lib', 'log', 'mail', 'run', 'spool', 'tmp'].map((d) => `/var/${d}`),
 ]);
 
+/**
+ * The path as the host resolves it lexically (`//etc`, `/etc/`, `/etc/.`, `/etc/../etc` are all `/etc`), so the
+ * guard holds even if the normalization rule before it changes. NUL is refused by `absolutePath` (the shell would
+ * drop it and act on what is left).
+ */
+function protectedForm(p: string): string {
+  const n = path.posix.normalize(p.replace(/\0/g, ''));
+  return n.length > 1 ? n.replace(/\/+$/, '') : n;
+}
+
 const args = z
   .object({ name: absolutePath })
   .strict()
+  .refine((a) => !PROTECTED_PATHS.has(protectedForm(a.name)), {
+    message: 'refusing to remove a system directory',
+    path: ['name'],
+  })
   .refine((a) => path.posix.normalize(a.name) === a.name && (a.name === '/' || !a.name.endsWith('/')), {
     message: 'name must be a normalized absolute path (no "..", "//", "." or trailing "/")',
     path: ['name'],
-  })
-  .refine((a) => !PROTECTED_PATHS.has(a.name), { message: 'refusing to remove a system directory', path: ['name'] });
+  });
 type Args = z.infer<typeof args>;
 
 export const fileAbsent: StateFunction<Args> = {

@@ -1,8 +1,8 @@
 // Shell pieces that run SQL on a host through psql, for postgres.* state steps (and the replica formula):
-// psql as the PostgreSQL OS user (runuser on Linux, su -m on FreeBSD) over the unix socket, SQL in a quoted
-// here-document (never on argv), `-X -q -A -t -v ON_ERROR_STOP=1`. Results come back as one JSON line per query;
+// psql as the PostgreSQL OS user (runuser on Linux, su -m on FreeBSD) over the unix socket, SQL piped in from
+// printContent (never on argv), `-X -q -A -t -v ON_ERROR_STOP=1`. Results come back as one JSON line per query;
 // apply scripts talk back through `orch:` marker lines (changed, fail, kv). Builds text only.
-import { heredoc, shQuote } from '../../shell/quote.js';
+import { printContent, shQuote } from '../../shell/quote.js';
 import type { StepOutput } from '../../engine/protocol.js';
 import type { CheckOutcome } from '../types.js';
 import { connstrProblem, type PgTarget } from './target.js';
@@ -56,10 +56,12 @@ export function socketPresent(t: PgTarget): string {
   return `[ -S ${shQuote(`${t.socketDir}/.s.PGSQL.${t.port}`)} ]`;
 }
 
-/** `<call> <<'DELIM'` + SQL + delimiter, stdout to $orch_pg_tmp/<out>, stderr to <out>.err; usable as a condition. */
+/**
+ * SQL piped into `<call>`, stdout to $orch_pg_tmp/<out>, stderr to <out>.err; ends with a newline and is usable as
+ * a condition (the pipeline's status is psql's).
+ */
 export function psqlHeredoc(t: PgTarget, sql: string, out: string, db?: string): string {
-  const { open, body } = heredoc(sql, 'ORCH_SQL');
-  return `${psqlCall(t, db)} >"$orch_pg_tmp/${out}" 2>"$orch_pg_tmp/${out}.err" ${open}\n${body}`;
+  return `${printContent(sql, `| ${psqlCall(t, db)} >"$orch_pg_tmp/${out}" 2>"$orch_pg_tmp/${out}.err"`)}\n`;
 }
 
 /**

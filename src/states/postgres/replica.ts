@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { osPaths } from '../../facts/os/index.js';
 import { asDirOwner } from '../../shell/actor.js';
 import { printContent, shQuote } from '../../shell/quote.js';
-import { absolutePath, lastLines, osAccount } from '../common.js';
+import { absolutePath, lastLines } from '../common.js';
 import type { StepOutput } from '../../engine/protocol.js';
 import type { ApplyOutcome, CheckOutcome, StateContext, StateFunction } from '../types.js';
 import { REPLICA_TEMPLATE, replicaTemplateContext } from './replica-context.js';
@@ -36,8 +36,8 @@ const args = z
     // Overrides for layouts the facts do not describe (and for tests); normally taken from the host's facts.
     data_dir: absolutePath.optional(),
     bin_dir: absolutePath.optional(),
-    pg_user: osAccount.optional(),
-    pg_group: osAccount.optional(),
+    pg_user: z.string().optional(),
+    pg_group: z.string().optional(),
     service: z.object({ start: argvSchema, stop: argvSchema, status: argvSchema }).strict().optional(),
   })
   .strict();
