@@ -3,7 +3,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { protectCommandWords } from './argv.js';
+import { positiveInt } from './option-values.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { errorMessage } from '../errors.js';
 import { setDebug } from '../errors/debug.js';
@@ -49,17 +51,20 @@ async function main(argv: string[]): Promise<number> {
       'inventory file or directory; repeat for more (default: inventory/)',
       (v: string, prev: string[] = []) => [...prev, v],
     )
-    .option('-o, --output <format>', 'output format: human or json', 'human')
-    .option('-j, --parallel <n>', 'hosts worked on at once (default 50)', (v) => parseInt(v, 10))
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(['human', 'json']).default('human'),
+    )
+    .option('-j, --parallel <n>', 'hosts worked on at once (default 50)', positiveInt)
     .option('--debug', 'on errors, print their code, cause chain and stack (secrets masked)')
-    .showHelpAfterError()
+    // One line saying what is wrong, not the whole help (which buried it).
+    .showHelpAfterError('(orch <verb> --help lists what a verb takes)')
     .exitOverride()
     .hook('preAction', (root) => {
       if ((root.opts() as { debug?: boolean }).debug) setDebug((t) => redactor.redact(t));
     });
   await loadVerbs(program);
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(protectCommandWords(program, argv));
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {

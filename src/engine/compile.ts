@@ -53,7 +53,7 @@ function rel(root: string, file: string): string {
 }
 
 /** The state file names the top file assigns to a host, in top-file order, without duplicates. */
-export function topStateFiles(root: string, host: HostSpec): string[] {
+export function topStateFiles(root: string, host: HostSpec, facts?: Facts): string[] {
   const file = path.join(statesDir(root), 'top.yaml');
   if (!existsSync(file)) {
     throw new InputError(
@@ -79,16 +79,21 @@ export function topStateFiles(root: string, host: HostSpec): string[] {
         line: lineOf(doc as object, target),
       });
     }
-    if (matchesTarget(target, host, { file: rel(root, file), line: lineOf(doc as object, target) }))
+    if (matchesTarget(target, host, facts, { file: rel(root, file), line: lineOf(doc as object, target) }))
       for (const n of list as string[]) if (!names.includes(n)) names.push(n);
   }
   return names;
 }
 
 /** Whether a top-file target names the host; a malformed target ('a,,b') is an error of the top file. */
-function matchesTarget(target: string, host: HostSpec, where: { file: string; line?: number }): boolean {
+function matchesTarget(
+  target: string,
+  host: HostSpec,
+  facts: Facts | undefined,
+  where: { file: string; line?: number },
+): boolean {
   try {
-    return targetMatchesHost(target, host);
+    return targetMatchesHost(target, host, facts);
   } catch (err) {
     if (!(err instanceof OrchError)) throw err;
     throw new InputError(err.code, `top-file target: ${err.message}`, where, { cause: err });
@@ -168,7 +173,7 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
   };
   let names: string[] = [];
   try {
-    names = inputs.only ?? topStateFiles(root, host);
+    names = inputs.only ?? topStateFiles(root, host, inputs.facts);
   } catch (err) {
     throw forHost(err, host);
   }

@@ -58,7 +58,7 @@ export const ERROR_CODES = {
   UNKNOWN_TARGET: {
     exit: EXIT.BAD_INPUT,
     kind: 'input',
-    hint: "a target is a comma list of host names, globs ('*.example.com') or group:<name> from the inventory",
+    hint: '`orch hosts <target>` shows what a target matches: names, globs, group:<name>, key=value, & and ! (docs/TARGETING.md)',
   },
   INVENTORY_ERROR: {
     exit: EXIT.BAD_INPUT,

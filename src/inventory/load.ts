@@ -21,7 +21,8 @@ interface GroupDecl {
   hosts: { name: string; file: string; line?: number }[];
 }
 
-const BAD_NAME = /[\s,*?[\]]/;
+// `!`, `&` and `=` are target syntax (exclusion, intersection, var/fact match).
+const BAD_NAME = /[\s,*?[\]!&=]/;
 
 /** Read, validate and resolve every inventory file of the project. */
 export function loadInventory(project: ProjectConfig): Inventory {
@@ -179,7 +180,7 @@ function checkName(name: string, kind: 'host' | 'group', file: string, line: num
   if (name.length === 0 || BAD_NAME.test(name) || name.startsWith('group:')) {
     throw new InputError(
       'INVENTORY_ERROR',
-      `${kind} name '${name}' is not allowed (no spaces, commas, glob characters * ? [ ] or 'group:' prefix)`,
+      `${kind} name '${name}' is not allowed (no spaces, commas, glob characters * ? [ ], target characters ! & = or 'group:' prefix)`,
       { file, line },
     );
   }

@@ -136,7 +136,10 @@ export async function runClaimedJob(
   let runA: RunJobArgs | undefined;
   try {
     project = projectForJob(base, job.args);
-    hosts = resolveTargets(loadInventory(project), job.target, { group: optString(job.args.group) });
+    hosts = resolveTargets(loadInventory(project), job.target, {
+      group: optString(job.args.group),
+      limit: optString(job.args.limit),
+    });
     if (job.verb !== 'apply' && job.verb !== 'run') {
       throw new OrchError(
         'BAD_INPUT',

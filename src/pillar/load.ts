@@ -63,11 +63,15 @@ export function loadTop(project: ProjectConfig): TopEntry[] {
 }
 
 /** The pillar file names that apply to `host`, in merge order, each once. */
-export function pillarNamesFor(top: TopEntry[], host: HostSpec): { name: string; line?: number }[] {
+export function pillarNamesFor(
+  top: TopEntry[],
+  host: HostSpec,
+  facts?: Facts,
+): { name: string; line?: number }[] {
   const out: { name: string; line?: number }[] = [];
   const seen = new Set<string>();
   for (const entry of top) {
-    if (!targetMatchesHost(entry.target, host)) continue;
+    if (!matchesEntry(entry, host, facts)) continue;
     for (const name of entry.names) {
       if (seen.has(name)) continue;
       seen.add(name);
@@ -75,6 +79,16 @@ export function pillarNamesFor(top: TopEntry[], host: HostSpec): { name: string;
     }
   }
   return out;
+}
+
+// A fact term of the top file with no facts at hand (`orch pillar show`) is this file's error, with its line.
+function matchesEntry(entry: TopEntry, host: HostSpec, facts: Facts | undefined): boolean {
+  try {
+    return targetMatchesHost(entry.target, host, facts);
+  } catch (err) {
+    if (!(err instanceof OrchError)) throw err;
+    throw new InputError(err.code, `top-file target: ${err.message}`, { file: 'pillar/top.yaml', line: entry.line }, { cause: err });
+  }
 }
 
 /** Absolute path and display name of pillar file `name` (dots are subdirectories). */
@@ -95,7 +109,7 @@ export async function compilePillar(
 ): Promise<Record<string, unknown>> {
   const env = opts.env ?? createRenderEnv(project.root);
   const layers: Record<string, unknown>[] = [];
-  for (const { name, line } of pillarNamesFor(loadTop(project), host)) {
+  for (const { name, line } of pillarNamesFor(loadTop(project), host, opts.facts)) {
     const found = pillarFile(project, name);
     if (!found) {
       throw new InputError(

@@ -1,6 +1,7 @@
 // `orch apply <target> [state...]`: converge hosts to their states, or show what would change with --test.
 import { InvalidArgumentError, type Command } from 'commander';
 import { globalOptions, printJson, projectFor } from '../verb.js';
+import { LIMIT_HELP, targetHosts } from '../targets.js';
 
 export function register(program: Command): void {
   program
@@ -11,6 +12,7 @@ export function register(program: Command): void {
     .argument('<target>', "host names, globs ('*.example.com'), comma lists or group:<name>")
     .argument('[states...]', 'state files to run instead of the top file (e.g. postgres.primary)')
     .option('-g, --group <name>', 'only hosts in this group')
+    .option('-l, --limit <target>', LIMIT_HELP)
     .option('-t, --test', 'check only: report what would change, with diffs; writes nothing')
     .option('--stats', 'show connections and exec round trips per host')
     .option('-v, --verbose', 'list clean states too')
@@ -41,6 +43,7 @@ Examples:
 
 interface ApplyFlags {
   group?: string;
+  limit?: string;
   test?: boolean;
   stats?: boolean;
   verbose?: boolean;
@@ -61,14 +64,14 @@ function waitSeconds(v: string): number {
 async function applyAction(target: string, states: string[], o: ApplyFlags, cmd: Command): Promise<number> {
   const g = globalOptions(cmd);
   const project = projectFor(cmd);
-  const [{ loadInventory }, { resolveTargets }] = await Promise.all([
-    import('../../inventory/load.js'),
-    import('../../inventory/target.js'),
-  ]);
-  const hosts = resolveTargets(loadInventory(project), target, { group: o.group });
+  const { hosts } = await targetHosts(project, target, o, {
+    acceptNewHostKeys: o.acceptNewHostkeys,
+    noFacts: o.async ? 'a queued job cannot use (the worker resolves targets from the inventory)' : undefined,
+  });
   const args = {
     states: states.length ? states : undefined,
     group: o.group,
+    limit: o.limit,
     test: o.test === true,
     acceptNewHostkeys: o.acceptNewHostkeys,
     hosts: hosts.map((h) => h.name),

@@ -2,10 +2,13 @@
 // job; `orch drift history` and `orch drift show <jid>` read past runs. Parses options and prints; the work is in
 // src/drift/.
 import type { Command } from 'commander';
+import { positiveInt } from '../option-values.js';
+import { LIMIT_HELP, targetHosts } from '../targets.js';
 import { globalOptions, projectFor } from '../verb.js';
 
 interface DriftFlags {
   group?: string;
+  limit?: string;
   format?: string;
   reportFile?: string;
   onDrift?: string;
@@ -19,6 +22,7 @@ export function register(program: Command): void {
     .description('check hosts against their states without changing anything; report drift (exit 2 when any)')
     .argument('[target]', "host names, globs, comma lists or group:<name> (default '*')", '*')
     .option('-g, --group <name>', 'only hosts in this group')
+    .option('-l, --limit <target>', LIMIT_HELP)
     .option('--format <format>', 'human, json, junit or markdown (default: human, or json with -o json)')
     .option(
       '--report-file <path>',
@@ -57,7 +61,7 @@ Examples:
       'the drift trend per host from recorded drift runs: when each host drifted and became clean again',
     )
     .option('--host <name>', 'only this host')
-    .option('--limit <n>', 'look at the newest n drift runs (default 30)', (v) => parseInt(v, 10))
+    .option('--limit <n>', 'look at the newest n drift runs (default 30)', positiveInt)
     .action(async (o: { host?: string; limit?: number }, cmd: Command) => {
       process.exitCode = await historyAction(o, cmd);
     });
@@ -75,8 +79,6 @@ Examples:
 async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise<number> {
   const [
     { writeFileSync },
-    { loadInventory },
-    { resolveTargets },
     { runDrift },
     fmt,
     { driftExitCode, countByStatus },
@@ -85,8 +87,6 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
     { EXIT },
   ] = await Promise.all([
     import('node:fs'),
-    import('../../inventory/load.js'),
-    import('../../inventory/target.js'),
     import('../../drift/run.js'),
     import('../../drift/format/index.js'),
     import('../../drift/build.js'),
@@ -97,11 +97,12 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
   const g = globalOptions(cmd);
   const format = o.format ? fmt.parseDriftFormat(o.format) : g.output === 'json' ? 'json' : 'human';
   const project = projectFor(cmd);
-  const hosts = resolveTargets(loadInventory(project), target, { group: o.group });
+  const { hosts } = await targetHosts(project, target, o, { acceptNewHostKeys: o.acceptNewHostkeys });
   const progress = format === 'human' && o.progress ? createProgress(hosts.length) : undefined;
 
   const args: Record<string, unknown> = { target };
   if (o.group) args.group = o.group;
+  if (o.limit) args.limit = o.limit;
   const { report } = await recordedRun(project, { verb: 'drift', target, args }, async (ctx) => {
     const report = await runDrift(project, hosts, {
       target,

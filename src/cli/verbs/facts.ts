@@ -5,9 +5,11 @@ import type { Facts } from '../../facts/types.js';
 import type { HostOutcome } from '../../transport/fleet.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
+import { LIMIT_HELP, targetHosts } from '../targets.js';
 
 interface FactsOptions {
   group?: string;
+  limit?: string;
   acceptNewHostkeys?: boolean;
   timeout?: number;
 }
@@ -58,21 +60,29 @@ export function register(program: Command): void {
     )
     .argument('<target>', "host names, globs ('*.example.com', '*') or group:<name>, comma-separated")
     .option('-g, --group <name>', 'only hosts of this group')
+    .option('-l, --limit <target>', LIMIT_HELP)
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
     .option('--timeout <s>', 'seconds allowed for the probe on each host', parseSeconds)
     .action(async (target: string, opts: FactsOptions, cmd: Command) => {
-      const [{ loadInventory }, { resolveTargets }, { onEachHost, fleetOptionsFor }, { gatherFacts }] =
-        await Promise.all([
-          import('../../inventory/load.js'),
-          import('../../inventory/target.js'),
-          import('../../transport/fleet.js'),
-          import('../../facts/gather.js'),
-        ]);
+      const [{ onEachHost, fleetOptionsFor }, { gatherFacts }] = await Promise.all([
+        import('../../transport/fleet.js'),
+        import('../../facts/gather.js'),
+      ]);
       const project = projectFor(cmd);
-      const hosts = resolveTargets(loadInventory(project), target, { group: opts.group });
       const timeoutMs = opts.timeout === undefined ? undefined : Math.round(opts.timeout * 1000);
+      const targeted = await targetHosts(project, target, opts, {
+        acceptNewHostKeys: opts.acceptNewHostkeys,
+        timeoutMs,
+      });
+      const hosts = targeted.hosts.filter((h) => !targeted.facts.has(h.name));
       const fleet = fleetOptionsFor(project, { acceptNewHostKeys: opts.acceptNewHostkeys, timeoutMs });
-      const outcomes = await onEachHost(hosts, fleet, (conn) => gatherFacts(conn, { timeoutMs }));
+      // Facts gathered to decide the target are not gathered twice.
+      const fresh = await onEachHost(hosts, fleet, (conn) => gatherFacts(conn, { timeoutMs }));
+      const outcomes = targeted.hosts.map((h): HostOutcome<Facts> => {
+        const known = targeted.facts.get(h.name);
+        if (known) return { host: h, ok: true, value: known, stats: { connections: 1, execs: 1 }, ms: 0 };
+        return fresh.find((o) => o.host.name === h.name)!;
+      });
       if (globalOptions(cmd).output === 'json') printJson(factsJson(outcomes));
       else process.stdout.write(await factsText(outcomes));
       const code = factsExitCode(outcomes);

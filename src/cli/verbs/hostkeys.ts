@@ -7,6 +7,7 @@ import { OrchError } from '../../errors.js';
 import type { HostSpec } from '../../inventory/types.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
+import { LIMIT_HELP, targetHosts, type TargetFlags } from '../targets.js';
 
 export interface HostKeyRow {
   host: string;
@@ -28,12 +29,9 @@ export interface TrustRow {
   error?: { code: string; message: string };
 }
 
-async function targets(project: ProjectConfig, target: string, group?: string): Promise<HostSpec[]> {
-  const [{ loadInventory }, { resolveTargets }] = await Promise.all([
-    import('../../inventory/load.js'),
-    import('../../inventory/target.js'),
-  ]);
-  return resolveTargets(loadInventory(project), target, { group });
+async function targets(project: ProjectConfig, target: string, flags: TargetFlags): Promise<HostSpec[]> {
+  // Facts need a trusted connection: choosing hosts by facts to trust their keys would be circular.
+  return (await targetHosts(project, target, flags, { noFacts: 'need a trusted host key first' })).hosts;
 }
 
 function parseSeconds(v: string): number {
@@ -52,7 +50,7 @@ function table(rows: string[][]): string {
   );
 }
 
-async function listAction(target: string | undefined, opts: { group?: string }, cmd: Command): Promise<void> {
+async function listAction(target: string | undefined, opts: TargetFlags, cmd: Command): Promise<void> {
   const { KnownHosts, fingerprint } = await import('../../transport/known-hosts.js');
   const project = projectFor(cmd);
   const kh = new KnownHosts(project.knownHostsFile);
@@ -69,7 +67,7 @@ async function listAction(target: string | undefined, opts: { group?: string }, 
   if (target === undefined) {
     rows = kh.entries().map((e) => row('', e));
   } else {
-    const hosts = await targets(project, target, opts.group);
+    const hosts = await targets(project, target, opts);
     rows = hosts.flatMap((h) => kh.lookup(h).map((e) => row(h.name, e)));
     unknown = hosts.filter((h) => kh.lookup(h).every((e) => e.marker)).map((h) => h.name);
   }
@@ -93,7 +91,7 @@ async function listAction(target: string | undefined, opts: { group?: string }, 
 
 async function trustAction(
   target: string,
-  opts: { group?: string; replace?: boolean; timeout?: number },
+  opts: TargetFlags & { replace?: boolean; timeout?: number },
   cmd: Command,
 ): Promise<void> {
   const [{ KnownHosts, fingerprint, keyTypeOf }, { scanHostKey }, { Limiter }] = await Promise.all([
@@ -102,7 +100,7 @@ async function trustAction(
     import('../../transport/limiter.js'),
   ]);
   const project = projectFor(cmd);
-  const hosts = await targets(project, target, opts.group);
+  const hosts = await targets(project, target, opts);
   const kh = new KnownHosts(project.knownHostsFile);
   const limiter = new Limiter(project.parallel);
   const timeoutMs = opts.timeout === undefined ? undefined : Math.round(opts.timeout * 1000);
@@ -162,10 +160,10 @@ async function trustAction(
   if (code !== EXIT.OK) process.exitCode = code;
 }
 
-async function forgetAction(target: string, opts: { group?: string }, cmd: Command): Promise<void> {
+async function forgetAction(target: string, opts: TargetFlags, cmd: Command): Promise<void> {
   const { KnownHosts } = await import('../../transport/known-hosts.js');
   const project = projectFor(cmd);
-  const hosts = await targets(project, target, opts.group);
+  const hosts = await targets(project, target, opts);
   const kh = new KnownHosts(project.knownHostsFile);
   const rows = hosts.map((h) => {
     const removed = kh.forget(h);
@@ -194,11 +192,13 @@ export function register(program: Command): void {
     .description('list recorded host keys: all of them, or those of the targeted hosts')
     .argument('[target]', "host names, globs ('*.example.com', '*') or group:<name>, comma-separated")
     .option('-g, --group <name>', 'only hosts of this group')
+    .option('-l, --limit <target>', LIMIT_HELP)
     .action(listAction);
   hk.command('trust')
     .description('fetch the host key of each targeted host (no login) and record it if none is recorded yet')
     .argument('<target>', "host names, globs ('*.example.com', '*') or group:<name>, comma-separated")
     .option('-g, --group <name>', 'only hosts of this group')
+    .option('-l, --limit <target>', LIMIT_HELP)
     .option(
       '--replace',
       'replace a recorded key that differs (after checking the new fingerprint out of band)',
@@ -215,5 +215,6 @@ export function register(program: Command): void {
     )
     .argument('<target>', "host names, globs ('*.example.com', '*') or group:<name>, comma-separated")
     .option('-g, --group <name>', 'only hosts of this group')
+    .option('-l, --limit <target>', LIMIT_HELP)
     .action(forgetAction);
 }

@@ -2,9 +2,11 @@
 // collection and analysis live in src/pg.
 import { InvalidArgumentError, type Command } from 'commander';
 import { globalOptions, printJson, projectFor } from '../verb.js';
+import { LIMIT_HELP, targetHosts } from '../targets.js';
 
 interface StatusOptions {
   group?: string;
+  limit?: string;
   acceptNewHostkeys?: boolean;
   timeout?: number;
   pgUser?: string;
@@ -32,22 +34,23 @@ export function register(program: Command): void {
     )
     .argument('[target]', "host names, globs ('*.example.com', '*') or group:<name>, comma-separated", '*')
     .option('-g, --group <name>', 'only hosts of this group')
+    .option('-l, --limit <target>', LIMIT_HELP)
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
     .option('--timeout <s>', 'seconds allowed for the query on each host', positive('--timeout'))
     .option('--pg-user <name>', 'PostgreSQL OS user to query as (default postgres, or pgsql)')
     .option('--port <n>', 'only the server on this port', positive('--port'))
     .option('--socket-dir <dir>', 'look for server sockets here first (default /var/run/postgresql, /tmp)')
     .action(async (target: string, opts: StatusOptions, cmd: Command) => {
-      const [{ loadInventory }, { resolveTargets }, { onEachHost, fleetOptionsFor }, status] =
-        await Promise.all([
-          import('../../inventory/load.js'),
-          import('../../inventory/target.js'),
-          import('../../transport/fleet.js'),
-          import('../../pg/status.js'),
-        ]);
+      const [{ onEachHost, fleetOptionsFor }, status] = await Promise.all([
+        import('../../transport/fleet.js'),
+        import('../../pg/status.js'),
+      ]);
       const project = projectFor(cmd);
-      const hosts = resolveTargets(loadInventory(project), target, { group: opts.group });
       const timeoutMs = opts.timeout === undefined ? undefined : Math.round(opts.timeout * 1000);
+      const { hosts } = await targetHosts(project, target, opts, {
+        acceptNewHostKeys: opts.acceptNewHostkeys,
+        timeoutMs,
+      });
       const fleet = fleetOptionsFor(project, { acceptNewHostKeys: opts.acceptNewHostkeys, timeoutMs });
       const outcomes = await onEachHost(hosts, fleet, (conn) =>
         status.collectPgStatus(conn, {

@@ -4,10 +4,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT } from '../exit-codes.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
+import { LIMIT_HELP, targetHosts } from '../targets.js';
 import { runHostText, runJson, runSummary, runSummaryText } from '../../jobs/run-output.js';
 
 interface RunOptions {
   group?: string;
+  limit?: string;
   acceptNewHostkeys?: boolean;
   timeout?: number;
   become?: boolean;
@@ -43,6 +45,7 @@ export function register(program: Command): void {
       "the command and its arguments, after `--`; each word stays one argument (use sh -c '...' for shell syntax)",
     )
     .option('-g, --group <name>', 'only hosts of this group')
+    .option('-l, --limit <target>', LIMIT_HELP)
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
     .option('--timeout <s>', 'seconds the command may run on each host', parseSeconds)
     .option('--become', "run under sudo as the host's become user (root when the inventory names none)")
@@ -55,17 +58,19 @@ export function register(program: Command): void {
       "\nExample:\n  orch run 'web*' -- systemctl is-active nginx\n\nOutput and the job record mask the project's pillar secrets when an age identity is available\n(without one they are not decrypted and not masked).\n\nExit: 0 all exited 0, 1 some exited non-zero, 3 some host unreachable (connection, auth, host key),\n5 job store unusable (every run is recorded as a job: orch jobs list).",
     )
     .action(async (target: string, words: string[], opts: RunOptions, cmd: Command) => {
-      const [{ loadInventory }, { resolveTargets }] = await Promise.all([
-        import('../../inventory/load.js'),
-        import('../../inventory/target.js'),
-      ]);
       const g = globalOptions(cmd);
       const project = projectFor(cmd);
       const json = g.output === 'json';
-      const hosts = resolveTargets(loadInventory(project), target, { group: opts.group });
+      const { hosts } = await targetHosts(project, target, opts, {
+        acceptNewHostKeys: opts.acceptNewHostkeys,
+        noFacts: opts.async
+          ? 'a queued job cannot use (the worker resolves targets from the inventory)'
+          : undefined,
+      });
       const args = {
         command: words,
         group: opts.group,
+        limit: opts.limit,
         acceptNewHostkeys: opts.acceptNewHostkeys,
         timeout: opts.timeout,
         become: opts.become === true,
