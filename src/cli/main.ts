@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // orch's entry point: global options, then one verb per file in ./verbs (each exports `register`).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { protectCommandWords } from './argv.js';
 import { positiveInt } from './option-values.js';
+import { versionText } from './version.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { errorMessage } from '../errors.js';
 import { setDebug } from '../errors/debug.js';
@@ -15,17 +16,6 @@ import { installOutputRedaction } from './redacted-output.js';
 import type { VerbModule } from './verb.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-function version(): string {
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      return (JSON.parse(readFileSync(path.join(here, rel), 'utf8')) as { version: string }).version;
-    } catch {
-      /* try the next layout (dist/src/cli vs src/cli) */
-    }
-  }
-  return 'unknown';
-}
 
 async function loadVerbs(program: Command): Promise<void> {
   const dir = path.join(here, 'verbs');
@@ -41,7 +31,12 @@ async function loadVerbs(program: Command): Promise<void> {
 async function main(argv: string[]): Promise<number> {
   const program = new Command('orch')
     .description('Agentless remote execution over SSH: states, templates, pillar, PostgreSQL replication.')
-    .version(version(), '-V, --version')
+    .version(
+      // git runs only when the version is asked for, not on every invocation.
+      argv.includes('-V') || argv.includes('--version') ? versionText() : 'orch',
+      '-V, --version',
+      'print the version, commit, Node and key dependency versions',
+    )
     .option(
       '-r, --root <dir>',
       'project root holding states/, templates/, pillar/, inventory/ (default: $ORCH_ROOT or cwd)',
