@@ -11,21 +11,23 @@ import type { StepOutput } from '../../engine/protocol.js';
 const oneOrMore = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
 
 export const commandArgs = {
-  cwd: absolutePath.optional(),
+  cwd: absolutePath.optional().describe('absolute directory to run in'),
   runas: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_.-]*\$?$/, 'must be a user name')
-    .optional(),
+    .optional()
+    .describe('run as this user (needs root or become)'),
   /** Skip when every one of these commands succeeds. */
-  unless: oneOrMore(z.string().min(1)).optional(),
+  unless: oneOrMore(z.string().min(1)).optional().describe('skip when every one of these commands succeeds'),
   /** Run only when every one of these commands succeeds. */
-  onlyif: oneOrMore(z.string().min(1)).optional(),
+  onlyif: oneOrMore(z.string().min(1)).optional().describe('run only when every one of these commands succeeds'),
   /** Skip when every one of these paths exists. */
-  creates: oneOrMore(absolutePath).optional(),
+  creates: oneOrMore(absolutePath).optional().describe('skip when every one of these paths exists'),
   /** Exported inside the step's script (never on a command line). */
   env: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.union([z.string(), z.number(), z.boolean()]))
-    .optional(),
+    .optional()
+    .describe('environment variables, exported inside the step script (never on a command line)'),
 };
 
 export interface CommandArgs {

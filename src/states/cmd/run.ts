@@ -12,7 +12,7 @@ import {
 } from './guards.js';
 
 const args = z
-  .object({ name: z.string().min(1), ...commandArgs })
+  .object({ name: z.string().min(1).describe('the shell command line to run'), ...commandArgs })
   .strict();
 type Args = z.infer<typeof args>;
 

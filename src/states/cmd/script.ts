@@ -18,10 +18,10 @@ const args = z
   .object({
     name: z.string().min(1),
     /** Template name under templates/; defaults to the name. */
-    source: z.string().min(1).optional(),
-    context: z.record(z.string(), z.unknown()).optional(),
+    source: z.string().min(1).optional().describe('template under templates/ (default: the name)'),
+    context: z.record(z.string(), z.unknown()).optional().describe('extra template variables'),
     /** Arguments ($1, $2, ...): a list, or a string split on whitespace. */
-    args: z.union([z.string(), z.array(z.string())]).optional(),
+    args: z.union([z.string(), z.array(z.string())]).optional().describe('script arguments ($1, $2, ...): a list, or a string split on whitespace'),
     ...commandArgs,
   })
   .strict();

@@ -30,7 +30,7 @@ function protectedForm(p: string): string {
 }
 
 const args = z
-  .object({ name: absolutePath })
+  .object({ name: absolutePath.describe('absolute, normalized path to remove (file, symlink or directory tree)') })
   .strict()
   .refine((a) => !PROTECTED_PATHS.has(protectedForm(a.name)), {
     message: 'refusing to remove a system directory',

@@ -11,11 +11,11 @@ import { ownerSpec } from './atomic.js';
 
 const args = z
   .object({
-    name: absolutePath,
-    user: osAccount.optional(),
-    group: osAccount.optional(),
-    mode: modeSchema.optional(),
-    makedirs: z.boolean().default(false),
+    name: absolutePath.describe('absolute path of the directory'),
+    user: osAccount.optional().describe('owner: a user name or numeric id (default: left as it is)'),
+    group: osAccount.optional().describe('group: a group name or numeric id (default: left as it is)'),
+    mode: modeSchema.optional().describe("octal mode as a quoted string, e.g. '0755' (default: left as it is)"),
+    makedirs: z.boolean().default(false).describe('create missing parent directories too'),
   })
   .strict();
 type Args = z.infer<typeof args>;

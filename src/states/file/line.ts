@@ -15,12 +15,12 @@ const oneLine = z.string().refine((s) => !/[\n\0]/.test(s), 'must be a single li
 
 const args = z
   .object({
-    name: absolutePath,
-    line: oneLine.optional(),
-    ensure: z.enum(['present', 'absent']).default('present'),
-    match: oneLine.min(1).optional(),
-    after: oneLine.min(1).optional(),
-    before: oneLine.min(1).optional(),
+    name: absolutePath.describe('absolute path of an existing regular file'),
+    line: oneLine.optional().describe('the whole line (needed for ensure: present)'),
+    ensure: z.enum(['present', 'absent']).default('present').describe('whether the line is in the file'),
+    match: oneLine.min(1).optional().describe('POSIX ERE: lines matching it are replaced by line (present) or removed (absent)'),
+    after: oneLine.min(1).optional().describe('POSIX ERE of an anchor line: a new line goes right after it'),
+    before: oneLine.min(1).optional().describe('POSIX ERE of an anchor line: a new line goes right before it'),
   })
   .strict()
   .refine((a) => a.ensure !== 'present' || a.line !== undefined, { message: 'ensure present needs `line`' })

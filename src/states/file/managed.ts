@@ -13,15 +13,15 @@ import type { StateFunction } from '../types.js';
 
 const args = z
   .object({
-    name: absolutePath,
-    source: z.string().optional(),
-    contents: z.string().optional(),
-    context: z.record(z.string(), z.unknown()).optional(),
-    user: osAccount.optional(),
-    group: osAccount.optional(),
-    mode: modeSchema.optional(),
-    makedirs: z.boolean().default(false),
-    show_diff: z.boolean().default(true),
+    name: absolutePath.describe('absolute path of the file'),
+    source: z.string().optional().describe('template under templates/ rendering the content (or give contents)'),
+    contents: z.string().optional().describe('the content inline (or give source)'),
+    context: z.record(z.string(), z.unknown()).optional().describe('extra template variables for source'),
+    user: osAccount.optional().describe('owner: a user name or numeric id (default: left as it is)'),
+    group: osAccount.optional().describe('group: a group name or numeric id (default: left as it is)'),
+    mode: modeSchema.optional().describe("octal mode as a quoted string, e.g. '0640' (default: left as it is)"),
+    makedirs: z.boolean().default(false).describe('create missing parent directories'),
+    show_diff: z.boolean().default(true).describe('show a unified diff of content changes (never for secrets)'),
   })
   .strict()
   .refine((a) => (a.source === undefined) !== (a.contents === undefined), {

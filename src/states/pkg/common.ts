@@ -19,13 +19,16 @@ function validNames(names: string[], ctx: z.RefinementCtx): void {
 }
 
 const base = {
-  name: z.string().min(1),
-  names: z.array(z.string().min(1)).min(1).optional(),
+  name: z.string().min(1).describe('the package, when names is not given'),
+  names: z.array(z.string().min(1)).min(1).optional().describe('several packages in one transaction (name is then only the id)'),
 };
 
 /** pkg.installed: `refresh` updates the package metadata first (only when something is to be installed). */
 export const installedArgs = z
-  .object({ ...base, refresh: z.boolean().default(false) })
+  .object({
+    ...base,
+    refresh: z.boolean().default(false).describe('update the package metadata first (only when something is to be installed)'),
+  })
   .strict()
   .superRefine((a, ctx) => validNames(a.names ?? [a.name], ctx));
 
