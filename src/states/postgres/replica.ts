@@ -32,6 +32,8 @@ const args = z
     pgpass: absolutePath,
     force: z.string().optional(),
     min_free_mb: z.number().int().min(0).default(100),
+    stream_wait_seconds: z.number().int().min(1).max(604800).optional(),
+    stream_stall_seconds: z.number().int().min(1).max(604800).optional(),
     script_path: absolutePath.optional(),
     // Overrides for layouts the facts do not describe (and for tests); normally taken from the host's facts.
     data_dir: absolutePath.optional(),
@@ -71,6 +73,8 @@ export function replicaContextFor(a: Args, ctx: StateContext): Record<string, un
     pgpass: a.pgpass,
     force: a.force !== undefined && a.force === ctx.host.name,
     minFreeMb: a.min_free_mb,
+    streamWaitSeconds: a.stream_wait_seconds,
+    streamStallSeconds: a.stream_stall_seconds,
     freebsd: ctx.facts.osFamily === 'FreeBSD' || ctx.facts.kernel === 'FreeBSD',
   });
 }

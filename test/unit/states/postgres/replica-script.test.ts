@@ -1,7 +1,7 @@
 // pg_make_replica against real PostgreSQL: a temp primary with a scram-authenticated replication role and
 // temp standby data directories on this machine. Service commands are pg_ctl wrappers.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
@@ -86,6 +86,22 @@ describe('pg_make_replica on real PostgreSQL', function () {
         ...over,
       }),
     );
+  }
+
+  /** The data directory's inode and the inodes of files a base backup would replace. */
+  function identity(dataDir: string): string[] {
+    return ['', 'PG_VERSION', 'base', 'global'].map((f) => `${f}:${statSync(path.join(dataDir, f)).ino}`);
+  }
+
+  function runAsync(text: string, ...flags: string[]): Promise<{ status: number | null; out: string }> {
+    return new Promise((resolve) => {
+      const child = spawn('/bin/sh', ['-s', '--', ...flags], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', (status) => resolve({ status, out }));
+      child.stdin.end(text);
+    });
   }
 
   function run(text: string, ...flags: string[]): { status: number | null; out: string } {
@@ -204,18 +220,77 @@ describe('pg_make_replica on real PostgreSQL', function () {
     assert.equal(readFileSync(path.join(standbyDir, 'postmaster.pid'), 'utf8').split('\n')[0], pidBefore, 'not restarted');
   });
 
-  it('rebuilds a stopped standby of this primary, reusing its existing slot', async () => {
+  it('starts a standby stopped by hand instead of re-cloning it (no base backup taken)', async () => {
     assert.equal(asPg(pgCtl(standbyDir, '-m', 'fast', '-w', 'stop').slice(4)).status, 0);
+    const before = identity(standbyDir);
     const c = run(script(standbyDir), '--check');
     assert.equal(c.status, 10, c.out);
-    assert.match(c.out, /stopped standby of this primary/);
-    assert.match(c.out, /reuse the existing inactive slot standby_1/);
+    assert.match(c.out, /plan: start the stopped standby of this primary .* no rebuild/);
+    assert.doesNotMatch(c.out, /pg_basebackup|rename/);
     const r = run(script(standbyDir));
     assert.equal(r.status, 0, r.out);
-    assert.match(r.out, /step slot: reusing existing slot standby_1/);
-    assert.doesNotMatch(r.out, /created physical slot/);
-    assert.match(r.out, /changed: replica built/);
+    assert.match(r.out, /changed: started the stopped standby of 127\.0\.0\.1:\d+ streams \(slot standby_1/);
+    assert.doesNotMatch(r.out, /step (basebackup|move|slot)/);
+    assert.deepEqual(identity(standbyDir), before, 'same data directory and files: nothing was copied');
+    assert.equal(readdirSync(path.dirname(standbyDir)).some((f) => f.includes('.orch-')), false, 'no orch-old copy');
     assert.equal((await query(primary.url(), 'SELECT count(*)::int AS n FROM pg_replication_slots'))[0]!.n, 1);
+    assert.equal(run(script(standbyDir), '--check').status, 0);
+  });
+
+  it('the primary restarted during 10 applies and 10 checks of a healthy standby: 0 rebuilds', async () => {
+    const before = identity(standbyDir);
+    const log = path.join(primary.dir, 'server.log');
+    let rebuilds = 0;
+    let waited = 0;
+    const outcomes: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const flags = i % 2 ? ['--check'] : [];
+      const job = runAsync(script(standbyDir), ...flags);
+      await new Promise((res) => setTimeout(res, (i % 10) * 150));
+      const restart = asPg(['/bin/sh', '-c', `exec ${PG_BIN}/pg_ctl -D "$1" -l "$2" -m fast -w -t 60 restart >/dev/null`, 'r', primary.dataDir, log]);
+      assert.equal(restart.status, 0, restart.out);
+      const r = await job;
+      if (/step basebackup|plan: .*rename/.test(r.out)) rebuilds++;
+      if (/step wait: |waiting up to/.test(r.out)) waited++;
+      outcomes.push(`${flags[0] ?? 'apply'}:${r.status}`);
+      assert.equal(r.status, 0, r.out);
+      assert.match(r.out, /no change: /);
+    }
+    console.log(`      ${outcomes.length} runs with a primary restart (${outcomes.join(' ')}); waited: ${waited}, rebuilds: ${rebuilds}`);
+    assert.equal(rebuilds, 0);
+    assert.ok(waited > 0, 'some run met the primary or the receiver down');
+    assert.deepEqual(identity(standbyDir), before);
+  });
+
+  it('refuses a standby on a newer timeline than the primary, running or stopped, and leaves it intact', async () => {
+    const dir = path.join(other.dir, 'tl2');
+    const port = await neverStartedCluster(dir, other.socketDir);
+    const log = `${dir}.log`;
+    try {
+      assert.equal(run(script(dir, { slot: 'tl_1' })).status, 0);
+      const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+      // Promoted outside orch (timeline 2), then made a standby again: it has data the pillar's primary lacks.
+      await query(url, 'SELECT pg_promote(true)');
+      await query(url, 'CHECKPOINT');
+      assert.equal(asPg(pgCtl(dir, '-m', 'fast', '-w', 'stop').slice(4)).status, 0);
+      assert.equal(asPg(['touch', path.join(dir, 'standby.signal')]).status, 0);
+      assert.equal(asPg(pgCtl(dir, '-l', log, '-w', 'start').slice(4)).status, 0);
+      const before = identity(dir);
+      for (const flags of [['--check'], []]) {
+        const r = run(script(dir, { slot: 'tl_1' }), ...flags);
+        assert.equal(r.status, 3, r.out);
+        assert.match(r.out, /refused: .* is on timeline 2 at .*, newer than the primary's timeline 1 at .*: it follows a node promoted elsewhere/);
+      }
+      assert.equal(asPg(pgCtl(dir, '-m', 'fast', '-w', 'stop').slice(4)).status, 0);
+      const r = run(script(dir, { slot: 'tl_1' }));
+      assert.equal(r.status, 3, r.out);
+      assert.match(r.out, /refused: .* is on timeline 2 /);
+      assert.deepEqual(identity(dir), before);
+      assert.equal(readdirSync(other.dir).some((f) => f.startsWith('tl2.orch-')), false);
+    } finally {
+      stopIfRunning(dir);
+      await query(primary.url(), "SELECT pg_drop_replication_slot('tl_1') FROM pg_replication_slots WHERE slot_name = 'tl_1'");
+    }
   });
 
   it('refuses when another standby streams from the slot', () => {
