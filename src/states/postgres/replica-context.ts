@@ -27,7 +27,7 @@ export interface ReplicaScriptInput {
   serviceStop: string[];
   serviceStatus: string[];
   pgpass: string;
-  /** True only when the state's `force` names this host. */
+  /** True only when this run's `orch apply --force-rebuild` names this host. */
   force: boolean;
   minFreeMb: number;
   /** Longest wait, in seconds, for a standby to stream (the wait goes on only while it makes progress). */

@@ -1,7 +1,7 @@
 // postgres.replica: make this host a streaming standby of `primary` by running the rendered pg_make_replica
 // script (templates/postgres/pg_make_replica.sh.njk): `--check` in the check phase, for real in the apply phase.
-// The script decides and guards (refuses a running primary or foreign data unless forced for this host, moves
-// the old data aside, restores it on failure); this module renders it, reads its exit status and optionally
+// The script decides and guards (replaces only empty, pristine or unrecoverable-standby data unless this run was
+// started with --force-rebuild for this host; moves the old data aside, restores it on failure); this module renders it, reads its exit status and optionally
 // installs it for admins. It does not manage postgresql.conf, pg_hba.conf, roles or the .pgpass file itself.
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -30,7 +30,14 @@ const args = z
     version: z.union([z.string(), z.number()]).transform(String),
     cluster: z.string().optional(),
     pgpass: absolutePath,
-    force: z.string().optional(),
+    // Forcing used to be a state argument and stayed armed in the tree; it is now a one-shot command-line choice.
+    force: z
+      .unknown()
+      .refine((v) => v === undefined, {
+        message:
+          "the 'force' argument was removed (it stayed armed in the state tree): remove it and force one run from the command line instead: orch apply <host> --force-rebuild <host>",
+      })
+      .optional(),
     min_free_mb: z.number().int().min(0).default(100),
     stream_wait_seconds: z.number().int().min(1).max(604800).optional(),
     stream_stall_seconds: z.number().int().min(1).max(604800).optional(),
@@ -71,7 +78,7 @@ export function replicaContextFor(a: Args, ctx: StateContext): Record<string, un
     serviceStop: a.service?.stop ?? os.serviceCmd(serviceName, 'stop'),
     serviceStatus: a.service?.status ?? os.serviceCmd(serviceName, 'status'),
     pgpass: a.pgpass,
-    force: a.force !== undefined && a.force === ctx.host.name,
+    force: ctx.forceRebuild === true,
     minFreeMb: a.min_free_mb,
     streamWaitSeconds: a.stream_wait_seconds,
     streamStallSeconds: a.stream_stall_seconds,

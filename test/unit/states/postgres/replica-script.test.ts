@@ -314,4 +314,21 @@ describe('pg_make_replica on real PostgreSQL', function () {
     const slots = await query(primary.url(), 'SELECT slot_name FROM pg_replication_slots ORDER BY 1');
     assert.deepEqual(slots, [{ slot_name: 'standby_1' }]);
   });
+
+  it('a forced replacement of a used cluster keeps the old data directory and says where', async () => {
+    const oldId = sysid(other.dataDir);
+    const r = run(script(other.dataDir, { force: true, slot: 'forced_1' }));
+    assert.equal(r.status, 0, r.out);
+    const kept = /step cleanup: kept the previous data directory as (\S+) /.exec(r.out);
+    assert.ok(kept, r.out);
+    assert.match(r.out, /changed: replica built/);
+    assert.doesNotMatch(r.out, /step cleanup: removed/);
+    assert.equal(sysid(kept[1]!), oldId, 'the old cluster is intact where the report says');
+    assert.ok(existsSync(path.join(kept[1]!, 'base')), 'its files are there');
+    assert.equal(sysid(other.dataDir), sysid(primary.dataDir));
+    // The next, unforced run does not carry the force: the healthy standby is left alone.
+    const again = run(script(other.dataDir, { slot: 'forced_1' }));
+    assert.equal(again.status, 0, again.out);
+    assert.match(again.out, /no change: healthy standby/);
+  });
 });

@@ -132,7 +132,7 @@ describe('pg_make_replica template', () => {
     ]);
   });
 
-  it('force is 1 only when the state named this host', () => {
+  it('force is 1 only when this run forces this host', () => {
     assert.match(renderReplicaScript(sampleInput({ force: true })), /\nFORCE=1\n/);
     assert.match(renderReplicaScript(sampleInput()), /\nFORCE=0\n/);
   });
