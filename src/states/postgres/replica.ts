@@ -133,9 +133,14 @@ export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
   const rc = Number(out.kv.rc);
   const text = out.text.trim();
   const note = scriptNote(a, out.kv);
+  // Copies of earlier rebuilds beside the data directory: reported whatever the outcome, never removed here.
+  const leftovers = text.split('\n').filter((l) => l.startsWith('leftover:'));
+  const withLeftovers = (c: string) => [c, ...leftovers].join('\n');
   if (rc === CHECK_EXIT.CLEAN) {
     const line = text.split('\n').find((l) => l.startsWith('no change:')) ?? 'no change';
-    return note ? { status: 'change', comment: `${line}; ${note}`, diff: note } : { status: 'clean', comment: line };
+    return note
+      ? { status: 'change', comment: withLeftovers(`${line}; ${note}`), diff: note }
+      : { status: 'clean', comment: withLeftovers(line) };
   }
   if (rc === CHECK_EXIT.REBUILD) {
     const plan = text
@@ -143,7 +148,10 @@ export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
       .filter((l) => l.startsWith('plan:'))
       .map((l) => l.slice(6));
     const diff = [...plan, ...(note ? [note] : [])].join('\n');
-    return { status: 'change', comment: `replica of ${a.primary} would be rebuilt`, diff, plan };
+    // Not every plan is a copy: a stopped standby is started, a lagging one waited for.
+    const rebuild = plan.some((l) => /pg_basebackup/.test(l));
+    const what = rebuild ? 'would be rebuilt' : 'would be started or waited for (no rebuild)';
+    return { status: 'change', comment: withLeftovers(`replica of ${a.primary} ${what}`), diff, plan };
   }
   if (rc === CHECK_EXIT.REFUSED) {
     const why = text.split('\n').filter((l) => l.startsWith('refused:'));
