@@ -237,6 +237,21 @@ describe('pg_make_replica on real PostgreSQL', function () {
     assert.equal(run(script(standbyDir), '--check').status, 0);
   });
 
+  it('a stopped standby whose slot was dropped on the primary: slot made again, started, not re-cloned', async () => {
+    assert.equal(asPg(pgCtl(standbyDir, '-m', 'fast', '-w', 'stop').slice(4)).status, 0);
+    await query(primary.url(), "SELECT pg_drop_replication_slot('standby_1')");
+    const before = identity(standbyDir);
+    const r = run(script(standbyDir));
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /step slot: created the missing physical slot standby_1/);
+    assert.match(r.out, /changed: started the stopped standby/);
+    assert.doesNotMatch(r.out, /step (basebackup|move)/);
+    assert.deepEqual(identity(standbyDir), before);
+    assert.deepEqual(await query(primary.url(), 'SELECT slot_name, active FROM pg_replication_slots'), [
+      { slot_name: 'standby_1', active: true },
+    ]);
+  });
+
   it('the primary restarted during 10 applies and 10 checks of a healthy standby: 0 rebuilds', async () => {
     const before = identity(standbyDir);
     const log = path.join(primary.dir, 'server.log');
