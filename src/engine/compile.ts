@@ -41,6 +41,8 @@ export interface CompileInputs {
   pillar: Record<string, unknown>;
   /** Restrict to these state files (e.g. `orch apply host postgres.primary`); default: the top file's. */
   only?: string[];
+  /** `orch apply --force-rebuild` named this host for this run. */
+  forceRebuild?: boolean;
   /** Called with each state file's text after nunjucks, before YAML (for `orch render`). */
   onRendered?: (file: string, text: string) => void;
 }
@@ -135,6 +137,7 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
     host,
     facts,
     pillar,
+    forceRebuild: inputs.forceRebuild === true,
     renderTemplate: (name, extra = {}) =>
       renderTemplate(env, name, { ...renderCtx, ...extra }, { file: `templates/${name}`, host: host.name }),
   };

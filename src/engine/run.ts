@@ -31,6 +31,8 @@ export interface RunOptions {
   /** State files to run instead of the top file's. */
   only?: string[];
   acceptNewHostKeys?: boolean;
+  /** Hosts whose replica data directory may be replaced in this run (`apply --force-rebuild`). */
+  forceRebuild?: string[];
   onProgress?: (e: ProgressEvent) => void;
   /** Called with each host's result as soon as it is known (jobs store it at once). */
   onHostResult?: (r: HostRunResult) => void | Promise<void>;
@@ -66,7 +68,15 @@ export async function runStates(
       const facts = await gatherFacts(conn);
       progress({ host: host.name, phase: 'compiling' });
       const pillar = await compilePillar(project, host, { resolver, facts });
-      compiled = compileHost({ root: project.root, env, host, facts, pillar, only: opts.only });
+      compiled = compileHost({
+        root: project.root,
+        env,
+        host,
+        facts,
+        pillar,
+        only: opts.only,
+        forceRebuild: opts.forceRebuild?.includes(host.name),
+      });
     } catch (err) {
       debugLog(`host ${host.name}`, err);
       if (err instanceof OrchError && isInputCode(err.code)) {

@@ -23,6 +23,8 @@ export interface ApplyJobArgs {
   /** Wait for host locks instead of failing (async jobs default to waiting). */
   wait?: boolean;
   waitTimeoutMs?: number;
+  /** One-shot: hosts whose replica may be rebuilt over data pg_make_replica would otherwise refuse. */
+  forceRebuild?: string[];
 }
 
 export interface ApplyOutcome extends JobOutcome {
@@ -53,6 +55,7 @@ export async function executeApply(
     mode: args.test ? 'test' : 'apply',
     only: args.states?.length ? args.states : undefined,
     acceptNewHostKeys: args.acceptNewHostkeys,
+    forceRebuild: args.forceRebuild,
     onProgress,
     onHostResult: (r) => ctx.hostResult(r.host, applyHostStatus(r), r),
     cancelled: () => ctx.cancelled(),

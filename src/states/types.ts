@@ -10,6 +10,8 @@ export interface StateContext {
   host: HostSpec;
   facts: Facts;
   pillar: Record<string, unknown>;
+  /** This run's one-shot `--force-rebuild` names this host (never read from state files). */
+  forceRebuild?: boolean;
   /** Render a template from templates/ with the host's context plus extra values. */
   renderTemplate(name: string, extra?: Record<string, unknown>): string;
 }

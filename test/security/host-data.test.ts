@@ -57,12 +57,15 @@ describe('security: pg_make_replica treats host output as data', function () {
       `printf '%s\\n' "$*" >> ${shQuote(log)}
 for a in "$@"; do last=$a; done
 case $last in
+  *server_version_num*) echo '150005|replica|10|10|0|0|0|0|0' ;;
+  *slot_type*) ;;
   *pg_is_in_recovery*) echo f ;;
   IDENTIFY_SYSTEM) echo '7000000000000000001|1|0/3000000|' ;;
   *pg_database_size*) printf '%s\\n' ${shQuote(fake.kb ?? '1024')} ;;
 esac`,
     );
     tool(bin, 'pg_ctl', fake.pid ? 'exit 0' : 'exit 3');
+    tool(bin, 'postgres', 'echo "postgres (PostgreSQL) 15.5"');
     tool(bin, 'pg_controldata', 'exit 0');
     tool(bin, 'pg_basebackup', `touch ${shQuote(marker)}.basebackup; exit 1`);
     tool(

@@ -1,5 +1,6 @@
 // `orch apply <target> [state...]`: converge hosts to their states, or show what would change with --test.
 import { InvalidArgumentError, type Command } from 'commander';
+import { OrchError } from '../../errors.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
 
@@ -23,6 +24,10 @@ export function register(program: Command): void {
       'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
     )
     .option('--wait', 'when a host is locked by another job, wait for it instead of failing (exit 6)')
+    .option(
+      '--force-rebuild [hosts]',
+      'this run only: let postgres.replica replace data it would refuse on these hosts (comma list; alone: the one targeted host); the old data directory is kept',
+    )
     .option('--wait-timeout <s>', 'longest wait for locked hosts, in seconds (default 600)', waitSeconds)
     .addHelpText(
       'after',
@@ -52,6 +57,31 @@ interface ApplyFlags {
   async?: boolean;
   wait?: boolean;
   waitTimeout?: number;
+  forceRebuild?: string | true;
+}
+
+/** The hosts `--force-rebuild` names: each must be targeted; alone it means the single targeted host. */
+export function forcedHosts(v: string | true | undefined, targeted: string[]): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (v === true) {
+    if (targeted.length !== 1)
+      throw new OrchError(
+        'BAD_INPUT',
+        `--force-rebuild without host names needs exactly one targeted host, not ${targeted.length}; name them: --force-rebuild host1,host2`,
+      );
+    return targeted;
+  }
+  const named = v
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  const stray = named.filter((h) => !targeted.includes(h));
+  if (named.length === 0 || stray.length)
+    throw new OrchError(
+      'BAD_INPUT',
+      `--force-rebuild names hosts that are not targeted: ${stray.join(', ') || '(none given)'}`,
+    );
+  return named;
 }
 
 function waitSeconds(v: string): number {
@@ -68,8 +98,13 @@ async function applyAction(target: string, states: string[], o: ApplyFlags, cmd:
     acceptNewHostKeys: o.acceptNewHostkeys,
     noFacts: o.async ? 'a queued job cannot use (the worker resolves targets from the inventory)' : undefined,
   });
+  const forceRebuild = forcedHosts(
+    o.forceRebuild,
+    hosts.map((h) => h.name),
+  );
   const args = {
     states: states.length ? states : undefined,
+    forceRebuild,
     group: o.group,
     limit: o.limit,
     test: o.test === true,

@@ -7,6 +7,10 @@ import { hostProblem, recoveryConf, roleProblem, slotProblem } from './replica-c
 
 export const REPLICA_TEMPLATE = 'postgres/pg_make_replica.sh.njk';
 
+/** A replay of a large copy can take long before the receiver starts: wait generously while it progresses. */
+export const DEFAULT_STREAM_WAIT_SECONDS = 6 * 3600;
+export const DEFAULT_STREAM_STALL_SECONDS = 300;
+
 export interface ReplicaScriptInput {
   primaryHost: string;
   primaryPort: number;
@@ -23,9 +27,13 @@ export interface ReplicaScriptInput {
   serviceStop: string[];
   serviceStatus: string[];
   pgpass: string;
-  /** True only when the state's `force` names this host. */
+  /** True only when this run's `orch apply --force-rebuild` names this host. */
   force: boolean;
   minFreeMb: number;
+  /** Longest wait, in seconds, for a standby to stream (the wait goes on only while it makes progress). */
+  streamWaitSeconds?: number;
+  /** Longest time, in seconds, without progress during that wait. */
+  streamStallSeconds?: number;
   /** FreeBSD userland (stat -f) instead of GNU (stat -c). */
   freebsd: boolean;
 }
@@ -64,6 +72,15 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
     throw new OrchError('STATE_ERROR', `postgres.replica: bad primary_port ${i.primaryPort}`);
   if (!Number.isInteger(i.minFreeMb) || i.minFreeMb < 0)
     throw new OrchError('STATE_ERROR', `postgres.replica: min_free_mb must be a whole number of MB`);
+  const streamWait = i.streamWaitSeconds ?? DEFAULT_STREAM_WAIT_SECONDS;
+  const streamStall = i.streamStallSeconds ?? DEFAULT_STREAM_STALL_SECONDS;
+  for (const [what, n] of [
+    ['stream_wait_seconds', streamWait],
+    ['stream_stall_seconds', streamStall],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 1 || n > 7 * 86400)
+      throw new OrchError('STATE_ERROR', `postgres.replica: ${what} must be a whole number of seconds, 1 to 604800`);
+  }
   for (const [what, argv] of [
     ['start', i.serviceStart],
     ['stop', i.serviceStop],
@@ -88,6 +105,8 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
     pgpass: i.pgpass,
     force: i.force,
     min_free_mb: i.minFreeMb,
+    stream_wait_seconds: streamWait,
+    stream_stall_seconds: streamStall,
     freebsd: i.freebsd,
     // Only PostgreSQL <= 11 reads recovery.conf; 12+ gets standby.signal and primary_conninfo from pg_basebackup -R.
     recovery_conf:

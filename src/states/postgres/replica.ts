@@ -1,7 +1,7 @@
 // postgres.replica: make this host a streaming standby of `primary` by running the rendered pg_make_replica
 // script (templates/postgres/pg_make_replica.sh.njk): `--check` in the check phase, for real in the apply phase.
-// The script decides and guards (refuses a running primary or foreign data unless forced for this host, moves
-// the old data aside, restores it on failure); this module renders it, reads its exit status and optionally
+// The script decides and guards (replaces only empty, pristine or unrecoverable-standby data unless this run was
+// started with --force-rebuild for this host; moves the old data aside, restores it on failure); this module renders it, reads its exit status and optionally
 // installs it for admins. It does not manage postgresql.conf, pg_hba.conf, roles or the .pgpass file itself.
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -30,8 +30,17 @@ const args = z
     version: z.union([z.string(), z.number()]).transform(String),
     cluster: z.string().optional(),
     pgpass: absolutePath,
-    force: z.string().optional(),
+    // Forcing used to be a state argument and stayed armed in the tree; it is now a one-shot command-line choice.
+    force: z
+      .unknown()
+      .refine((v) => v === undefined, {
+        message:
+          "the 'force' argument was removed (it stayed armed in the state tree): remove it and force one run from the command line instead: orch apply <host> --force-rebuild <host>",
+      })
+      .optional(),
     min_free_mb: z.number().int().min(0).default(100),
+    stream_wait_seconds: z.number().int().min(1).max(604800).optional(),
+    stream_stall_seconds: z.number().int().min(1).max(604800).optional(),
     script_path: absolutePath.optional(),
     // Overrides for layouts the facts do not describe (and for tests); normally taken from the host's facts.
     data_dir: absolutePath.optional(),
@@ -69,8 +78,10 @@ export function replicaContextFor(a: Args, ctx: StateContext): Record<string, un
     serviceStop: a.service?.stop ?? os.serviceCmd(serviceName, 'stop'),
     serviceStatus: a.service?.status ?? os.serviceCmd(serviceName, 'status'),
     pgpass: a.pgpass,
-    force: a.force !== undefined && a.force === ctx.host.name,
+    force: ctx.forceRebuild === true,
     minFreeMb: a.min_free_mb,
+    streamWaitSeconds: a.stream_wait_seconds,
+    streamStallSeconds: a.stream_stall_seconds,
     freebsd: ctx.facts.osFamily === 'FreeBSD' || ctx.facts.kernel === 'FreeBSD',
   });
 }
@@ -122,9 +133,14 @@ export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
   const rc = Number(out.kv.rc);
   const text = out.text.trim();
   const note = scriptNote(a, out.kv);
+  // Copies of earlier rebuilds beside the data directory: reported whatever the outcome, never removed here.
+  const leftovers = text.split('\n').filter((l) => l.startsWith('leftover:'));
+  const withLeftovers = (c: string) => [c, ...leftovers].join('\n');
   if (rc === CHECK_EXIT.CLEAN) {
     const line = text.split('\n').find((l) => l.startsWith('no change:')) ?? 'no change';
-    return note ? { status: 'change', comment: `${line}; ${note}`, diff: note } : { status: 'clean', comment: line };
+    return note
+      ? { status: 'change', comment: withLeftovers(`${line}; ${note}`), diff: note }
+      : { status: 'clean', comment: withLeftovers(line) };
   }
   if (rc === CHECK_EXIT.REBUILD) {
     const plan = text
@@ -132,7 +148,10 @@ export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
       .filter((l) => l.startsWith('plan:'))
       .map((l) => l.slice(6));
     const diff = [...plan, ...(note ? [note] : [])].join('\n');
-    return { status: 'change', comment: `replica of ${a.primary} would be rebuilt`, diff, plan };
+    // Not every plan is a copy: a stopped standby is started, a lagging one waited for.
+    const rebuild = plan.some((l) => /pg_basebackup/.test(l));
+    const what = rebuild ? 'would be rebuilt' : 'would be started or waited for (no rebuild)';
+    return { status: 'change', comment: withLeftovers(`replica of ${a.primary} ${what}`), diff, plan };
   }
   if (rc === CHECK_EXIT.REFUSED) {
     const why = text.split('\n').filter((l) => l.startsWith('refused:'));

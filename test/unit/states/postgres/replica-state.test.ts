@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { forcedHosts } from '../../../../src/cli/verbs/apply.js';
 import { compileHost } from '../../../../src/engine/compile.js';
 import { applyPhase, checkPhase } from '../../../../src/engine/phases.js';
 import type { StepOutput } from '../../../../src/engine/protocol.js';
@@ -99,6 +100,7 @@ describe('postgres.replica through the engine (real PostgreSQL)', function () {
   });
 
   function writeState(force?: string): void {
+    // `force` here is the removed state argument: compiling must refuse it.
     const log = `${dataDir}.log`;
     const state = {
       standby: {
@@ -128,7 +130,31 @@ describe('postgres.replica through the engine (real PostgreSQL)', function () {
     writeFileSync(path.join(root, 'states', 'replica.yaml'), JSON.stringify(state, null, 1));
   }
 
-  const compile = () => compileHost({ root, env: createRenderEnv(root), host: testHost(), facts, pillar: {} });
+  const compile = (forceRebuild?: boolean) =>
+    compileHost({ root, env: createRenderEnv(root), host: testHost(), facts, pillar: {}, forceRebuild });
+  const scriptOf = (c: ReturnType<typeof compile>) => (c.states[0]!.prepared as { script: string }).script;
+
+  it('the old `force` state argument is a compile error naming the command-line option', () => {
+    writeState(testHost().name);
+    assert.throws(() => compile(), /force: the 'force' argument was removed .*orch apply <host> --force-rebuild <host>/);
+  });
+
+  it('forcing is one-shot: only a compile for a run with --force-rebuild for this host renders FORCE=1', () => {
+    writeState();
+    assert.match(scriptOf(compile(true)), /\nFORCE=1\n/);
+    assert.match(scriptOf(compile()), /\nFORCE=0\n/);
+    assert.match(scriptOf(compile(false)), /\nFORCE=0\n/);
+  });
+
+  it('--force-rebuild names targeted hosts only; alone it needs exactly one target', () => {
+    assert.deepEqual(forcedHosts('db2', ['db1', 'db2']), ['db2']);
+    assert.deepEqual(forcedHosts('db1, db2', ['db1', 'db2']), ['db1', 'db2']);
+    assert.deepEqual(forcedHosts(true, ['db2']), ['db2']);
+    assert.equal(forcedHosts(undefined, ['db2']), undefined);
+    assert.throws(() => forcedHosts('db3', ['db1', 'db2']), /not targeted: db3/);
+    assert.throws(() => forcedHosts(true, ['db1', 'db2']), /exactly one targeted host, not 2/);
+    assert.throws(() => forcedHosts(',', ['db1']), /not targeted: \(none given\)/);
+  });
 
   it('check plans, apply builds and installs, check is then clean and re-apply changes nothing', async () => {
     writeState();
@@ -136,7 +162,7 @@ describe('postgres.replica through the engine (real PostgreSQL)', function () {
     const compiled = compile();
     const checks = await checkPhase(conn, compiled);
     assert.equal(checks[0]!.status, 'change', checks[0]!.comment);
-    assert.match(checks[0]!.diff!, /never started/);
+    assert.match(checks[0]!.diff!, /pristine stopped cluster/);
     assert.match(checks[0]!.diff!, /pg_make_replica would be installed/);
     assert.equal(existsSync(path.join(root, 'pg_make_replica')), false, 'check installs nothing');
     assert.deepEqual(await query(primary.url(), 'SELECT slot_name FROM pg_replication_slots'), []);

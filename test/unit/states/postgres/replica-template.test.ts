@@ -105,13 +105,13 @@ describe('pg_make_replica template', () => {
     const bsd = renderReplicaScript(sampleInput(freebsd));
     assert.match(bsd, /stat -f '%Su %Lp' "\$1"/);
     assert.doesNotMatch(bsd, /stat -c/);
-    assert.match(bsd, /svc_start\(\) \{ service postgresql start; \}/);
-    assert.match(bsd, /svc_stop\(\) \{ service postgresql stop; \}/);
+    assert.match(bsd, /svc_start\(\) \{ service postgresql start 9>&-; \}/);
+    assert.match(bsd, /svc_stop\(\) \{ service postgresql stop 9>&-; \}/);
     assert.match(bsd, /BIN_DIR=\/usr\/local\/bin\n/);
     const linux = renderReplicaScript(sampleInput());
     assert.match(linux, /stat -c '%U %a' "\$1"/);
     assert.doesNotMatch(linux, /stat -f/);
-    assert.match(linux, /svc_start\(\) \{ systemctl start postgresql@15-main; \}/);
+    assert.match(linux, /svc_start\(\) \{ systemctl start postgresql@15-main 9>&-; \}/);
   });
 
   it('quotes hostile values: the shell sees each as one literal word', () => {
@@ -132,7 +132,7 @@ describe('pg_make_replica template', () => {
     ]);
   });
 
-  it('force is 1 only when the state named this host', () => {
+  it('force is 1 only when this run forces this host', () => {
     assert.match(renderReplicaScript(sampleInput({ force: true })), /\nFORCE=1\n/);
     assert.match(renderReplicaScript(sampleInput()), /\nFORCE=0\n/);
   });
