@@ -2,7 +2,7 @@
 // temp standby data directories on this machine. Service commands are pg_ctl wrappers.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { PG_BIN, startTempPostgres, type TempPostgres } from '../../../helpers/temp-postgres.js';
@@ -16,6 +16,23 @@ import {
   startReplicationPrimary,
   stopIfRunning,
 } from './replica-helpers.js';
+
+/** Every file under a directory with its size and mtime (what a rename, copy or write would change). */
+function fileSnapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const st = statSync(p);
+        out[path.relative(dir, p)] = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
 
 function sysid(dataDir: string): string {
   const r = spawnSync(path.join(PG_BIN, 'pg_controldata'), [dataDir], {
@@ -40,6 +57,9 @@ describe('pg_make_replica on real PostgreSQL', function () {
   before(async () => {
     ({ primary, pgpass } = await startReplicationPrimary());
     other = await startTempPostgres();
+    // A used cluster: one user table (it is no longer pristine).
+    await query(other.url(), 'CREATE TABLE precious (v text)');
+    await query(other.url(), "INSERT INTO precious VALUES ('months of work')");
     standbyDir = path.join(other.dir, 'standby data');
     standbyPort = await neverStartedCluster(standbyDir, other.socketDir);
   });
@@ -73,21 +93,25 @@ describe('pg_make_replica on real PostgreSQL', function () {
     return { status: r.status, out: `${r.stdout}${r.stderr}` };
   }
 
-  it('refuses a running primary here (exit 3) and leaves it running and untouched', () => {
+  it('refuses a running used primary here (exit 3) and leaves it running and untouched', () => {
     const before = sysid(other.dataDir);
     for (const flags of [['--check'], []]) {
       const r = run(script(other.dataDir), ...flags);
       assert.equal(r.status, 3, r.out);
-      assert.match(r.out, /refused: a PRIMARY is running on .* \(system identifier \d+\)/);
+      assert.match(r.out, /refused: a PRIMARY is running on .* \(system identifier \d+\) and it is not pristine: database postgres holds \d+ user objects/);
     }
     assert.equal(sysid(other.dataDir), before);
     assert.equal(asPg(pgCtl(other.dataDir, 'status').slice(4)).status, 0, 'still running');
     assert.equal(readdirSync(other.dir).some((f) => f.includes('orch-')), false, 'nothing renamed');
   });
 
-  it('refuses foreign data in a stopped data directory, naming both identifiers', () => {
+  it('refuses a used foreign cluster without postmaster.opts (a cold copy), naming both identifiers; data intact', () => {
     assert.equal(asPg(pgCtl(other.dataDir, '-m', 'fast', '-w', 'stop').slice(4)).status, 0);
+    // A cold copy or a restore has no postmaster.opts: that proves nothing about its content.
+    rmSync(path.join(other.dataDir, 'postmaster.opts'));
+    const files = fileSnapshot(other.dataDir);
     const r = run(script(other.dataDir), '--check');
+    assert.match(r.out, /not provably pristine: objects were created in it after initdb \(next OID \d+\)/);
     assert.equal(r.status, 3, r.out);
     const ids = /identifier (\d+), primary has (\d+)/.exec(r.out);
     assert.ok(ids, r.out);
@@ -96,12 +120,49 @@ describe('pg_make_replica on real PostgreSQL', function () {
     assert.notEqual(ids[1], ids[2]);
     assert.equal(run(script(other.dataDir)).status, 3);
     assert.equal(sysid(other.dataDir), ids[1], 'data untouched');
+    assert.deepEqual(fileSnapshot(other.dataDir), files, 'no file of it changed');
+    assert.equal(readdirSync(other.dir).some((f) => f.includes('orch-')), false, 'nothing renamed');
+  });
+
+  it('rebuilds a pristine RUNNING cluster (as Debian leaves one) without force; one with a user table is refused', async () => {
+    const dir = path.join(other.dir, 'fresh');
+    const log = `${dir}.log`;
+    const port = await neverStartedCluster(dir, other.socketDir);
+    try {
+      assert.equal(asPg(pgCtl(dir, '-l', log, '-w', 'start').slice(4)).status, 0);
+      const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+      // The replication role orch may have made there does not count as content.
+      await query(url, 'CREATE ROLE replicator LOGIN');
+      const c = run(script(dir, { slot: 'fresh_1' }), '--check');
+      assert.equal(c.status, 10, c.out);
+      assert.match(c.out, /plan: a pristine cluster runs on .*only template0, template1 and postgres/);
+
+      await query(url, 'CREATE TABLE mine (v int)');
+      const inode = statSync(dir).ino;
+      for (const flags of [['--check'], []]) {
+        const r = run(script(dir, { slot: 'fresh_1' }), ...flags);
+        assert.equal(r.status, 3, r.out);
+        assert.match(r.out, /refused: a PRIMARY is running .* not pristine: database postgres holds \d+ user objects/);
+      }
+      assert.deepEqual(await query(url, 'SELECT count(*)::int AS n FROM mine'), [{ n: 0 }], 'still running, table there');
+      assert.equal(statSync(dir).ino, inode);
+      await query(url, 'DROP TABLE mine');
+
+      const r = run(script(dir, { slot: 'fresh_1' }));
+      assert.equal(r.status, 0, r.out);
+      assert.match(r.out, /changed: replica built/);
+      assert.equal(sysid(dir), sysid(primary.dataDir));
+      assert.deepEqual(await query(url, 'SELECT pg_is_in_recovery() AS r'), [{ r: true }]);
+    } finally {
+      stopIfRunning(dir);
+      await query(primary.url(), "SELECT pg_drop_replication_slot('fresh_1') FROM pg_replication_slots WHERE slot_name = 'fresh_1'");
+    }
   });
 
   it('--check on a never-started cluster plans a rebuild (exit 10) and changes nothing', async () => {
     const r = run(script(standbyDir), '--check');
     assert.equal(r.status, 10, r.out);
-    assert.match(r.out, /plan: .* never started/);
+    assert.match(r.out, /plan: .* pristine stopped cluster .*no object created after initdb/);
     assert.match(r.out, /plan: create physical slot standby_1/);
     assert.doesNotMatch(r.out, /s3cr/);
     assert.deepEqual(await query(primary.url(), 'SELECT slot_name FROM pg_replication_slots'), []);

@@ -136,7 +136,7 @@ describe('postgres.replica through the engine (real PostgreSQL)', function () {
     const compiled = compile();
     const checks = await checkPhase(conn, compiled);
     assert.equal(checks[0]!.status, 'change', checks[0]!.comment);
-    assert.match(checks[0]!.diff!, /never started/);
+    assert.match(checks[0]!.diff!, /pristine stopped cluster/);
     assert.match(checks[0]!.diff!, /pg_make_replica would be installed/);
     assert.equal(existsSync(path.join(root, 'pg_make_replica')), false, 'check installs nothing');
     assert.deepEqual(await query(primary.url(), 'SELECT slot_name FROM pg_replication_slots'), []);
