@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadProject } from '../../src/config/project.js';
-import { labStatus, labUp, SUITES, type LabHost } from '../../src/lab/index.js';
+import { labUp, SUITES, type LabHost } from '../../src/lab/index.js';
 import { bootedLabProblem } from '../helpers/booted-lab.js';
 import { parseJson, runOrch, type CliResult } from '../helpers/cli.js';
 import {
@@ -70,12 +70,9 @@ for (const suite of SUITES) {
       root = formulaProjectDir(`orch-booted-${suite.name}-`);
       await downIfUp(all(), root);
       const project = loadProject({ root });
-      // Both hosts boot in parallel; the other-major host is booted meanwhile (the lab serializes the two ups).
-      const [pair] = await Promise.all([
-        labUp([PRIMARY, REPLICA], { project, os: suite.name }),
-        ...(OTHER ? [labUp([OTHER], { project, os: 'trixie' })] : []),
-      ]);
-      hosts = pair!.map(hostOf);
+      // Both hosts boot in parallel (the other-major host only when its test runs).
+      const pair = await labUp([PRIMARY, REPLICA], { project, os: suite.name });
+      hosts = pair.map(hostOf);
       writeFormulaHosts(root, hosts[0]!, [hosts[1]!]);
     });
 
@@ -207,8 +204,8 @@ for (const suite of SUITES) {
           console.log('      skipped: pg_make_replica has no major-version check (server_version_num) yet');
           this.skip();
         }
-        const x = (await labStatus()).find((h) => h.name === OTHER)!;
-        writeFormulaHosts(root, hosts[0]!, [hosts[1]!, hostOf(x)]);
+        const [x] = await labUp([OTHER], { project: loadProject({ root }), os: 'trixie' });
+        writeFormulaHosts(root, hosts[0]!, [hosts[1]!, hostOf(x!)]);
         // The primary first: its pg_hba lets the new node in, so what refuses is the version, not the access.
         await apply(PRIMARY);
         const ident = 'SELECT system_identifier FROM pg_control_system()';
