@@ -33,7 +33,10 @@ const slotSql = (walStatus: string): string =>
 /** The status script for one host. */
 export function pgStatusScript(opts: StatusScriptOptions = {}): string {
   const dirs = [opts.socketDir, '/var/run/postgresql', '/tmp'].filter((d): d is string => !!d);
+  // psql runs as the PostgreSQL user, who cannot enter root's home (sshd's cwd): without this, its
+  // "could not change directory" warning lands in the answers.
   return `LC_ALL=C; export LC_ALL
+cd / || exit 1
 PATH=/usr/local/bin:/usr/bin:/bin:$PATH
 unset PGHOST PGPORT PGUSER PGDATABASE PGSERVICE PGPASSWORD
 FS=$(printf '\\037')

@@ -3,10 +3,11 @@
 // Needs Linux, root, debootstrap and systemd-container. When the image is missing and cannot be built, CI
 // (CI=true) fails here with the reason; elsewhere the suite is skipped with it.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Facts } from '../../src/facts/types.js';
+import { bootedLabProblem } from '../helpers/booted-lab.js';
 import { parseJson, runOrch } from '../helpers/cli.js';
 
 interface HostJson {
@@ -35,22 +36,10 @@ describe('booted lab hosts (bookworm under systemd-nspawn)', function () {
   const inventory = (): string => path.join(root, '.orch', 'lab', 'inventory.yaml');
 
   before(async function () {
-    const ci = process.env.CI === 'true';
-    const why =
-      process.platform !== 'linux' || process.getuid?.() !== 0
-        ? 'booted lab hosts need Linux and root'
-        : !existsSync('/usr/bin/systemd-nspawn') || !existsSync('/usr/sbin/debootstrap')
-          ? 'booted lab hosts need systemd-container and debootstrap (scripts/ci-deps.sh)'
-          : undefined;
     root = mkdtempSync(path.join(tmpdir(), 'orch-booted-it-'));
-    let problem = why;
-    if (!problem) {
-      // A no-op when the image is up to date (scripts/lab-images.sh builds it in CI beforehand).
-      const b = await orch('lab', 'image', 'build', 'bookworm');
-      if (b.code !== 0) problem = `the bookworm image cannot be built:\n${b.stderr.trim()}`;
-    }
+    const problem = await bootedLabProblem('bookworm');
     if (problem) {
-      if (ci) throw new Error(`booted lab hosts cannot run in CI: ${problem}`);
+      if (process.env.CI === 'true') throw new Error(`booted lab hosts cannot run in CI: ${problem}`);
       console.log(`      skipped: ${problem}`);
       this.skip();
     }

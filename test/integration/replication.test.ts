@@ -8,34 +8,21 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadProject } from '../../src/config/project.js';
-import type { HostRunResult } from '../../src/engine/result.js';
-import { execInHost, labDown, labStatus, labUp } from '../../src/lab/index.js';
+import { execInHost, labUp } from '../../src/lab/index.js';
 import { decryptValue } from '../../src/secrets/crypto.js';
 import { REPO_ROOT, parseJson, runOrch, type CliResult } from '../helpers/cli.js';
-
-interface Report {
-  hosts: HostRunResult[];
-}
-interface DriftJson {
-  hosts: {
-    host: string;
-    status: string;
-    drifted: { id: string; diff?: string }[];
-    pg: { check: string }[];
-  }[];
-}
+import {
+  DEMO_IDENTITY as IDENTITY,
+  downIfUp,
+  notClean,
+  psql,
+  sh,
+  type ApplyReport as Report,
+  type DriftJson,
+} from '../helpers/formula-lab.js';
 
 const PRIMARY = 'primary.example.com';
 const REPLICA = 'replica.example.com';
-const IDENTITY = readFileSync(path.join(REPO_ROOT, 'test/fixtures/secrets/demo-identity.txt'), 'utf8')
-  .split('\n')
-  .find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
-
-/** Take these lab hosts down if they are up (fresh hosts for this test; none left behind). */
-async function downIfUp(names: string[], root: string): Promise<void> {
-  const up = (await labStatus()).map((h) => h.name).filter((n) => names.includes(n));
-  if (up.length) await labDown(up, { project: loadProject({ root }) });
-}
 
 describe('PostgreSQL streaming replication on lab hosts', function () {
   this.timeout(900_000);
@@ -48,16 +35,6 @@ describe('PostgreSQL streaming replication on lab hosts', function () {
     outputs.push(r.stdout, r.stderr);
     return r;
   };
-  const sh = async (host: string, script: string) => {
-    const r = await execInHost(host, ['/bin/sh', '-c', script], { timeoutMs: 60_000 });
-    return r.stdout.trim();
-  };
-  const psql = (host: string, sql: string) =>
-    sh(host, `su postgres -s /bin/sh -c ${JSON.stringify(`psql -X -At -c "${sql}"`)}`);
-  const notClean = (r: Report) =>
-    r.hosts.flatMap((h) =>
-      h.states.filter((s) => s.status !== 'clean').map((s) => `${h.host} ${s.id}: ${s.comment}`),
-    );
 
   before(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'orch-repl-it-'));

@@ -44,7 +44,10 @@ export function serviceFunctions(facts: Facts, name: string): string {
   if (facts.init === 'systemd' && !isFreeBSD(facts)) {
     // A masked unit counts as existing, so starting it fails loudly instead of being reported as "not installed".
     exists = `case "$(systemctl show -p LoadState ${n} 2>/dev/null)" in LoadState=loaded | LoadState=masked) return 0 ;; *) return 1 ;; esac`;
-    active = `systemctl is-active --quiet ${n}`;
+    // A unit that other units are PartOf (Debian's oneshot `postgresql` over its `postgresql@<v>-<cluster>` units)
+    // stays active whatever its parts do: it counts as running only when each of its parts runs too.
+    active = `systemctl is-active --quiet ${n} || return 1
+  for _part in $(systemctl show -p ConsistsOf --value ${n} 2>/dev/null); do systemctl is-active --quiet "$_part" || return 1; done`;
   } else {
     exists = isFreeBSD(facts) ? `[ -x /etc/rc.d/${n} ] || [ -x /usr/local/etc/rc.d/${n} ]` : `[ -x /etc/init.d/${n} ]`;
     active = `${actionCommand(facts, name, 'status')} >/dev/null 2>&1`;
@@ -96,7 +99,6 @@ export function enableChange(enable: boolean | undefined, enabled: string | unde
   return null;
 }
 
-/** Comment for a service the host does not have (yet). */
 /**
  * The outcome every service function shares before looking at the service's state: the check failed (error) or
  * the service is not there yet (unknown: an earlier state in the run may install it). Undefined when it can go on.
@@ -107,6 +109,7 @@ export function inspectOutcome(name: string, out: StepOutput): CheckOutcome | un
   return undefined;
 }
 
+/** Comment for a service the host does not have (yet). */
 export function notInstalled(name: string): string {
   return `service ${name} not found on the host (yet); a state earlier in the run may install it`;
 }

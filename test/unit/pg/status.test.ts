@@ -1,6 +1,7 @@
 // orch pg status: parsing, warnings and exit codes (pure), and the script against a real primary and standby.
 import { strict as assert } from 'node:assert';
-import { chownSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { OrchError } from '../../../src/errors.js';
@@ -237,5 +238,29 @@ describe('pg status: the script on real PostgreSQL', function () {
       formatStatus(report),
       new RegExp(`db2 +\\| ${standbyPort} \\| standby \\| 127\\.0\\.0\\.1:${primary.port} \\| streaming`),
     );
+  });
+
+  it("answers cleanly when started in a directory the PostgreSQL user cannot enter (sshd starts in root's home)", async () => {
+    const closed = mkdtempSync(path.join(tmpdir(), 'orch-status-cwd-'));
+    chmodSync(closed, 0o700);
+    const cwd = process.cwd();
+    process.chdir(closed);
+    try {
+      const p = await collectPgStatus(new LocalConnection(testHost('db1')), {
+        socketDir: primary.socketDir,
+        port: primary.port,
+      });
+      assert.equal(p.servers[0]?.role, 'primary', JSON.stringify(p));
+      assert.equal(p.servers[0]!.replication[0]?.state, 'streaming');
+      assert.deepEqual(p.servers[0]!.slots.map((x) => x.name).sort(), ['forgotten_slot', 'status_standby']);
+      const report = analyzeStatus([ok('db1', p)]);
+      assert.ok(
+        !report.warnings.some((w) => /could not change directory|unexpected/.test(w)),
+        report.warnings.join('\n'),
+      );
+    } finally {
+      process.chdir(cwd);
+      rmSync(closed, { recursive: true, force: true });
+    }
   });
 });

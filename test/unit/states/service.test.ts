@@ -30,7 +30,8 @@ describe('states: service.* generated commands per OS family', () => {
     const a = running({ name: 'nginx', enable: true });
     const check = serviceRunning.check(a, undefined, ctx(debian));
     assert.match(check, /systemctl show -p LoadState nginx/);
-    assert.match(check, /svc_active\(\) \{ systemctl is-active --quiet nginx; \}/);
+    assert.match(check, /svc_active\(\) \{ systemctl is-active --quiet nginx \|\| return 1\n/);
+    assert.match(check, /systemctl show -p ConsistsOf --value nginx/);
     assert.match(check, /svc_enabled\(\) \{ systemctl is-enabled --quiet nginx >\/dev\/null 2>&1; \}/);
     const apply = serviceRunning.apply(a, undefined, { status: 'change', comment: '' }, ctx(debian), { watchChanged: null });
     assert.match(apply, /svc_start\(\) \{ systemctl start nginx \|\|/);
@@ -134,16 +135,23 @@ describe('states: service.* interpretation of check and apply output', () => {
 });
 
 // A fake systemd: systemctl as a shell function keeping the unit's state as files in a temp dir, logging calls.
+// The unit under test may have parts (file `parts`, one name a line): like Debian's `postgresql` umbrella, it is
+// started with its parts (Wants), stopped with them (PartOf), and stays active when a part is stopped alone.
 function fakeSystemctl(dir: string): string {
   return `ORCH_FAKE=${dir}
 systemctl() {
   echo "$*" >> "$ORCH_FAKE/log"
   case $1 in
-    show) if [ -f "$ORCH_FAKE/installed" ]; then echo LoadState=loaded; else echo LoadState=not-found; fi ;;
-    is-active) [ -f "$ORCH_FAKE/running" ] ;;
+    show)
+      if [ "$3" = ConsistsOf ]; then cat "$ORCH_FAKE/parts" 2>/dev/null; return 0; fi
+      if [ -f "$ORCH_FAKE/installed" ]; then echo LoadState=loaded; else echo LoadState=not-found; fi ;;
+    is-active)
+      if grep -qx "$3" "$ORCH_FAKE/parts" 2>/dev/null; then [ -f "$ORCH_FAKE/up-$3" ]; else [ -f "$ORCH_FAKE/running" ]; fi ;;
     is-enabled) [ -f "$ORCH_FAKE/enabled" ] ;;
-    start|restart) if [ -f "$ORCH_FAKE/broken" ]; then echo "Job for $2.service failed."; return 1; fi; touch "$ORCH_FAKE/running" ;;
-    stop) rm -f "$ORCH_FAKE/running" ;;
+    start|restart) if [ -f "$ORCH_FAKE/broken" ]; then echo "Job for $2.service failed."; return 1; fi
+      touch "$ORCH_FAKE/running"
+      for p in $(cat "$ORCH_FAKE/parts" 2>/dev/null); do touch "$ORCH_FAKE/up-$p"; done ;;
+    stop) rm -f "$ORCH_FAKE/running" "$ORCH_FAKE"/up-* ;;
     enable) touch "$ORCH_FAKE/enabled" ;;
     disable) rm -f "$ORCH_FAKE/enabled" ;;
     reload) : ;;
@@ -224,6 +232,21 @@ describe('states: service.running against a fake systemctl (real engine runs)', 
     assert.equal((await p.apply())[0]!.status, 'clean');
     rmSync(path.join(fake, 'installed'));
     assert.deepEqual((await p.apply()).map((r) => [r.status, r.comment]), [['clean', 'service app is not installed; nothing to stop']]);
+  });
+
+  it("an umbrella unit counts as running only while its parts run (Debian's postgresql and its cluster)", async () => {
+    writeFileSync(path.join(fake, 'installed'), '');
+    writeFileSync(path.join(fake, 'parts'), 'postgresql@15-main.service\n');
+    p.states(state('app', 'service.running', {}));
+    assert.deepEqual((await p.apply()).map((r) => [r.status, r.comment]), [['changed', 'app: started']]);
+    assert.equal((await p.check()).checks[0]!.status, 'clean');
+    // The cluster stopped by hand: the umbrella itself still says active.
+    rmSync(path.join(fake, 'up-postgresql@15-main.service'));
+    const c = (await p.check()).checks[0]!;
+    assert.deepEqual([c.status, c.comment], ['change', 'app: would start']);
+    assert.deepEqual((await p.apply()).map((r) => [r.status, r.comment]), [['changed', 'app: started']]);
+    assert.ok(existsSync(path.join(fake, 'up-postgresql@15-main.service')));
+    assert.equal((await p.check()).checks[0]!.status, 'clean');
   });
 
   it('rejects a bad service name at compile time', () => {

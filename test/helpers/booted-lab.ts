@@ -1,0 +1,21 @@
+// Whether booted lab hosts can run here: Linux, root, systemd-container and debootstrap, and the suites' images
+// (built when missing or stale: a no-op when up to date; scripts/lab-images.sh builds them in CI beforehand).
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runOrch } from './cli.js';
+
+/** Why booted hosts of these suites cannot run on this machine, or undefined when they can. */
+export async function bootedLabProblem(...suites: string[]): Promise<string | undefined> {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'booted lab hosts need Linux and root';
+  if (!existsSync('/usr/bin/systemd-nspawn') || !existsSync('/usr/sbin/debootstrap'))
+    return 'booted lab hosts need systemd-container and debootstrap (scripts/ci-deps.sh)';
+  const root = mkdtempSync(path.join(tmpdir(), 'orch-images-'));
+  try {
+    const b = await runOrch(['--root', root, 'lab', 'image', 'build', ...suites], { timeoutMs: 900_000 });
+    if (b.code !== 0) return `the ${suites.join(', ')} image cannot be built:\n${b.stderr.trim()}`;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  return undefined;
+}
