@@ -22,6 +22,7 @@ export interface DriftRunOptions {
   /** Each host's drift record as soon as it is known (jobs store it at once). */
   onHost?: (h: HostDrift) => void;
   cancelled?: () => boolean;
+  stopReason?: () => string | undefined;
 }
 
 /** The PostgreSQL findings of one connected host, or undefined when it has no postgres pillar. */
@@ -56,6 +57,7 @@ export async function runDrift(
     acceptNewHostKeys: opts.acceptNewHostKeys,
     onProgress: opts.onProgress,
     cancelled: opts.cancelled,
+    stopReason: opts.stopReason,
     afterCheck: async (conn, compiled) => {
       const found = await pgDriftOf(conn, compiled);
       if (found) pgByHost.set(compiled.host.name, found);

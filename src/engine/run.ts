@@ -31,8 +31,11 @@ export interface RunOptions {
   onProgress?: (e: ProgressEvent) => void;
   /** Called with each host's result as soon as it is known (jobs store it at once). */
   onHostResult?: (r: HostRunResult) => void | Promise<void>;
-  /** Polled before each host's check and apply; when true, hosts not yet changing are left alone. */
+  /** Polled before each host is started and before its facts, check and apply; when true, hosts not yet
+   * changing are left alone (a batch already running on a host is never cut). */
   cancelled?: () => boolean;
+  /** Why the run stops, for the "not run" message of the hosts left alone. */
+  stopReason?: () => string | undefined;
   /** Called on each host's connection right after its check phase; must only read (drift's extra probes). */
   afterCheck?: (conn: Connection, compiled: CompiledHost) => Promise<void>;
 }
@@ -56,7 +59,15 @@ export async function runStates(
   const progress = (e: ProgressEvent) => opts.onProgress?.(e);
   let aborted: RunReport['aborted'];
 
+  const reason = (): string => opts.stopReason?.() ?? 'cancelled';
+  const stopping = (): string | undefined => (opts.cancelled?.() ? reason() : undefined);
+  const notRun = (when: string): OrchError => new OrchError('CANCELLED', `not run: ${reason()} ${when}`);
+
   const work = async (host: HostSpec, conn: Connection) => {
+    if (opts.cancelled?.()) {
+      barrier.leave(host.name);
+      throw notRun('before this host was checked');
+    }
     progress({ host: host.name, phase: 'facts' });
     let compiled: CompiledHost;
     try {
@@ -78,13 +89,13 @@ export async function runStates(
         `not run: another host's states failed to compile (${aborted?.host ?? '?'})`,
       );
     }
-    if (opts.cancelled?.()) throw new OrchError('CANCELLED', 'cancelled before this host was checked');
+    if (opts.cancelled?.()) throw notRun('before this host was checked');
     progress({ host: host.name, phase: 'checking' });
     const checks = await checkPhase(conn, compiled);
     if (opts.afterCheck) await opts.afterCheck(conn, compiled);
     if (opts.mode === 'test') return testResults(compiled, checks);
     if (!checks.some((c) => c.status !== 'clean')) return testResults(compiled, checks);
-    if (opts.cancelled?.()) throw new OrchError('CANCELLED', 'cancelled before this host was changed');
+    if (opts.cancelled?.()) throw notRun('before this host was changed');
     progress({ host: host.name, phase: 'applying' });
     return applyPhase(conn, compiled, checks, (line) => progress({ host: host.name, phase: 'output', line }));
   };
@@ -96,6 +107,7 @@ export async function runStates(
     (conn) => work(byName.get(conn.host.name)!, conn),
     {
       onStart: (h) => progress({ host: h.name, phase: 'connecting' }),
+      stopReason: stopping,
       onDone: (o) => {
         // A host that failed before compiling (unreachable) must not hold the others at the barrier.
         barrier.leave(o.host.name);

@@ -29,10 +29,12 @@ export interface ApplyOutcome extends JobOutcome {
   report: RunReport;
 }
 
-/** One word for a host's result, stored beside it: ok, changed, would_change, failed, unreachable, cancelled, error. */
+/** One word for a host's result, stored beside it: ok, changed, would_change, failed, unreachable, not_run (left
+ * alone by a cancel or an interrupt), timeout, error. */
 export function applyHostStatus(h: HostRunResult): string {
   if (h.error) {
-    if (h.error.code === 'CANCELLED') return 'cancelled';
+    if (h.error.code === 'CANCELLED') return 'not_run';
+    if (h.error.code === 'TIMEOUT') return 'timeout';
     return isTransportCode(h.error.code) ? 'unreachable' : 'error';
   }
   if (!h.ok) return 'failed';
@@ -56,6 +58,7 @@ export async function executeApply(
     onProgress,
     onHostResult: (r) => ctx.hostResult(r.host, applyHostStatus(r), r),
     cancelled: () => ctx.cancelled(),
+    stopReason: () => ctx.stopReason(),
   });
   const summary: Record<string, unknown> = { mode: report.mode, ...summarize(report.hosts) };
   if (report.aborted) summary.aborted = report.aborted;

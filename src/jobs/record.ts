@@ -6,6 +6,7 @@ import type { ProjectConfig } from '../config/project.js';
 import { exitCodeFor, EXIT } from '../cli/exit-codes.js';
 import { OrchError, errorMessage } from '../errors.js';
 import { redactor } from '../secrets/redactor.js';
+import { interruptExitCode, interruptedBy, onHardExit } from './interrupt.js';
 import { openJobStore } from './open.js';
 import { jobsSettings } from './settings.js';
 import type { JobRecord, JobStatus, JobStore } from './store.js';
@@ -44,8 +45,10 @@ export interface JobContext {
   jid: string;
   /** Store one host's result now (writes are queued in order; finish waits for them). */
   hostResult(host: string, status: string, result: unknown): void;
-  /** True once someone asked the job to stop (or the job lost its lease). */
+  /** True once someone asked the job to stop, the process got SIGINT/SIGTERM, or the job lost its lease. */
   cancelled(): boolean;
+  /** Why the job stops early, for the "not run" message of hosts left alone (undefined while it goes on). */
+  stopReason(): string | undefined;
 }
 
 /** What the work returns: the exit code decides succeeded/failed unless status says otherwise. */
@@ -113,6 +116,8 @@ export async function recordedRun<R extends JobOutcome>(
       throw err;
     }
 
+    // A second SIGINT/SIGTERM exits at once: record what is known and free the locks on the way out.
+    const dropHardExit = onHardExit(() => live.hardExit());
     let status: JobStatus = 'failed';
     let exitCode: number = EXIT.ERROR;
     let summary: Record<string, unknown> | undefined;
@@ -122,13 +127,27 @@ export async function recordedRun<R extends JobOutcome>(
       summary = out.summary;
       status =
         out.status ?? (live.cancelRequested ? 'cancelled' : exitCode === EXIT.OK ? 'succeeded' : 'failed');
-      return { ...out, jid };
+      const signal = interruptedBy();
+      if (signal) {
+        // Whatever the hosts did is in their results; the job as a whole did not run to its end.
+        status = 'interrupted';
+        exitCode = interruptExitCode(signal);
+        summary = { ...summary, interrupted: signal };
+      }
+      return { ...out, exitCode, jid };
     } catch (err) {
       exitCode = exitCodeFor(err);
       summary = { error: redactor.redact(errorMessage(err)) };
       status = live.cancelRequested ? 'cancelled' : 'failed';
+      const signal = interruptedBy();
+      if (signal) {
+        status = 'interrupted';
+        exitCode = interruptExitCode(signal);
+        summary.interrupted = signal;
+      }
       throw err;
     } finally {
+      dropHardExit();
       live.stop();
       await live.flush();
       await store
@@ -154,7 +173,7 @@ async function takeLocks(
   for (let attempt = 0; ; attempt++) {
     const got = await store.lockHosts(jid, hosts, leaseMs);
     if (got.ok) return;
-    if (!opts.wait || Date.now() >= deadline || live.cancelRequested) {
+    if (!opts.wait || Date.now() >= deadline || live.cancelRequested || interruptedBy()) {
       const holder = await store.get(got.heldBy).catch(() => null);
       const about = holder
         ? ` (${holder.verb} ${holder.target} by ${holder.user}, ${holder.status} since ${holder.startedAt ?? holder.createdAt})`
@@ -173,6 +192,8 @@ class LiveJob {
   cancelRequested = false;
   private lost = false;
   private writes: Promise<void> = Promise.resolve();
+  /** Host results handed over but not stored yet (written directly when the process must exit at once). */
+  private readonly unwritten = new Set<{ host: string; status: string; result: unknown }>();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -234,16 +255,45 @@ class LiveJob {
       jid: this.jid,
       hostResult: (host, status, result) => {
         const safe = redactor.redactDeep(result);
+        const entry = { host, status, result: safe };
+        this.unwritten.add(entry);
         this.writes = this.writes.then(() =>
           this.store
             .putHostResult(this.jid, host, status, safe)
+            .then(() => {
+              this.unwritten.delete(entry);
+            })
             .catch((e: unknown) =>
               this.warn(`job ${this.jid}: could not store the result of ${host}: ${errorMessage(e)}`),
             ),
         );
       },
-      cancelled: () => this.cancelRequested || this.lost,
+      cancelled: () => this.cancelRequested || this.lost || interruptedBy() !== undefined,
+      stopReason: () => {
+        const signal = interruptedBy();
+        if (signal) return `interrupted by ${signal}`;
+        if (this.cancelRequested) return 'cancelled';
+        if (this.lost) return 'the job lost its lease';
+        return undefined;
+      },
     };
+  }
+
+  /** The bookkeeping of a process exiting at once: results not yet stored, then the end (locks go with it). On
+   * the SQLite store each call does its work before it returns; PostgreSQL gets a short grace. */
+  hardExit(): Promise<unknown> {
+    this.stop();
+    const signal = interruptedBy() ?? 'SIGINT';
+    const writes = [...this.unwritten].map((e) =>
+      this.store.putHostResult(this.jid, e.host, e.status, e.result).catch(() => undefined),
+    );
+    const end = this.store
+      .finish(this.jid, 'interrupted', interruptExitCode(signal), {
+        interrupted: signal,
+        error: `exited at once on a second ${signal}; hosts without a result were not confirmed`,
+      })
+      .catch(() => undefined);
+    return Promise.all([...writes, end]);
   }
 }
 

@@ -1,6 +1,6 @@
 // The job worker: claims queued jobs from the store and runs each through the same code path as the synchronous
 // command (engine for apply, fleet for run), recorded by recordedRun (heartbeat, host results, locks, finish).
-// It reaps expired leases on every loop and, when stopped by a signal, marks its unfinished jobs interrupted.
+// It reaps expired leases on every loop; on a signal it claims nothing more and its jobs wind down (record.ts).
 // It never creates jobs and never prints results; progress lines go to the log callback.
 import { EXIT, exitCodeFor } from '../cli/exit-codes.js';
 import { loadProject, type ProjectConfig } from '../config/project.js';
@@ -88,7 +88,12 @@ export class JobWorker {
     return { jobs: [...this.handled], storeErrors: this.storeErrors };
   }
 
-  /** Stop claiming and mark every job still running here interrupted (for SIGTERM); the caller then exits. */
+  /** Claim no more jobs; run() returns once the jobs running now have ended (they see the signal themselves). */
+  stopClaiming(): void {
+    this.stopping = true;
+  }
+
+  /** Stop claiming and mark every job still running here interrupted at once, whatever their hosts are doing. */
   async interrupt(reason: string): Promise<string[]> {
     this.stopping = true;
     const jids = [...this.active.keys()];

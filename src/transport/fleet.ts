@@ -24,6 +24,8 @@ export type HostOutcome<T> =
 export interface FleetEvents<T> {
   onStart?(h: HostSpec): void;
   onDone?(o: HostOutcome<T>): void;
+  /** Asked before a host is connected: a reason means the run is stopping and this host is left alone. */
+  stopReason?(): string | undefined;
 }
 
 /** Run `work` on every host over its own connection, at most `opts.parallel` hosts at once. */
@@ -47,20 +49,46 @@ async function oneHost<T>(
 ): Promise<HostOutcome<T>> {
   const started = Date.now();
   const counters: ConnectionStats = { connections: 0, execs: 0 };
+  const stop = events?.stopReason?.();
+  if (stop !== undefined) {
+    // Never connected: nothing ran on this host.
+    const outcome: HostOutcome<T> = {
+      host,
+      ok: false,
+      error: new OrchError('CANCELLED', `${host.name}: not run: ${stop} before it was started`),
+      stats: { ...counters },
+      ms: 0,
+    };
+    safely(() => events?.onDone?.(outcome));
+    return outcome;
+  }
   safely(() => events?.onStart?.(host));
   let outcome: HostOutcome<T>;
   let conn: Connection | undefined;
   try {
-    conn = await openConnection(
-      host,
-      {
-        knownHosts,
-        acceptNew: opts.acceptNewHostKeys === true,
-        connectTimeoutMs: opts.connectTimeoutMs,
-        commandTimeoutMs: opts.commandTimeoutMs,
-      },
-      counters,
-    );
+    const abort = new AbortController();
+    const poll = events?.stopReason
+      ? setInterval(() => {
+          const why = events.stopReason?.();
+          if (why !== undefined) abort.abort(why);
+        }, 100)
+      : undefined;
+    try {
+      // Nothing runs on a host while it connects: a stopping run need not wait for a slow handshake.
+      conn = await openConnection(
+        host,
+        {
+          knownHosts,
+          acceptNew: opts.acceptNewHostKeys === true,
+          connectTimeoutMs: opts.connectTimeoutMs,
+          commandTimeoutMs: opts.commandTimeoutMs,
+          signal: abort.signal,
+        },
+        counters,
+      );
+    } finally {
+      clearInterval(poll);
+    }
     const value = await work(conn);
     outcome = { host, ok: true, value, stats: { ...counters }, ms: Date.now() - started };
   } catch (err) {

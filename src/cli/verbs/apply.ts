@@ -81,12 +81,21 @@ async function applyAction(target: string, states: string[], o: ApplyFlags, cmd:
     const { submitAsync } = await import('../../jobs/async.js');
     return submitAsync(project, { verb: 'apply', target, args }, g.output === 'json');
   }
-  const [{ recordedRun }, { executeApply }, { formatRunReport }, { createProgress }] = await Promise.all([
+  const [
+    { recordedRun },
+    { executeApply },
+    { formatRunReport },
+    { createProgress },
+    { installInterruptHandlers },
+  ] = await Promise.all([
     import('../../jobs/record.js'),
     import('../../jobs/apply-verb.js'),
     import('../format/highstate.js'),
     import('../format/progress.js'),
+    import('../../jobs/interrupt.js'),
   ]);
+  // Ctrl-C / SIGTERM: finish each host's current step, record the job interrupted, free the locks, exit 130/143.
+  installInterruptHandlers();
   const { report, exitCode } = await recordedRun(
     project,
     { verb: 'apply', target, args },

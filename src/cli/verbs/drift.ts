@@ -83,6 +83,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
     { recordedRun },
     { createProgress },
     { EXIT },
+    { installInterruptHandlers },
   ] = await Promise.all([
     import('node:fs'),
     import('../../inventory/load.js'),
@@ -93,7 +94,9 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
     import('../../jobs/record.js'),
     import('../format/progress.js'),
     import('../exit-codes.js'),
+    import('../../jobs/interrupt.js'),
   ]);
+  installInterruptHandlers();
   const g = globalOptions(cmd);
   const format = o.format ? fmt.parseDriftFormat(o.format) : g.output === 'json' ? 'json' : 'human';
   const project = projectFor(cmd);
@@ -110,6 +113,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
       onProgress: progress ? (e) => progress.onEvent(e) : undefined,
       onHost: (h) => ctx.hostResult(h.host, h.status, h),
       cancelled: ctx.cancelled,
+      stopReason: ctx.stopReason,
     });
     const exitCode = driftExitCode(report);
     const summary: Record<string, unknown> = { hosts: countByStatus(report.hosts) };

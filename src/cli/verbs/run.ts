@@ -163,10 +163,13 @@ export function register(program: Command): void {
         process.exitCode = await submitAsync(project, { verb: 'run', target, args }, json);
         return;
       }
-      const [{ recordedRun }, { executeRun }] = await Promise.all([
+      const [{ recordedRun }, { executeRun }, { installInterruptHandlers }] = await Promise.all([
         import('../../jobs/record.js'),
         import('../../jobs/run-verb.js'),
+        import('../../jobs/interrupt.js'),
       ]);
+      // Ctrl-C / SIGTERM: commands already started finish, no new host starts; the job is recorded interrupted.
+      installInterruptHandlers();
       const { outcomes, ms, exitCode } = await recordedRun(project, { verb: 'run', target, args }, (ctx) =>
         // Human output streams as hosts finish, so a slow host does not hide the others.
         executeRun(
