@@ -8,6 +8,7 @@ import { OrchError, errorMessage } from '../errors.js';
 import { redactor } from '../secrets/redactor.js';
 import { interruptExitCode, interruptedBy, onHardExit } from './interrupt.js';
 import { openJobStore } from './open.js';
+import { reconcileJobs } from './reconcile.js';
 import { jobsSettings } from './settings.js';
 import type { JobRecord, JobStatus, JobStore } from './store.js';
 import { currentUser, workerName } from './who.js';
@@ -171,8 +172,15 @@ async function takeLocks(
   const deadline = Date.now() + (opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
   let pause = 250;
   for (let attempt = 0; ; attempt++) {
-    const got = await store.lockHosts(jid, hosts, leaseMs);
+    let got = await store.lockHosts(jid, hosts, leaseMs);
     if (got.ok) return;
+    // The holder may be a job whose process died (kill -9, a crash): then its locks are free now.
+    const holderJob = await store.get(got.heldBy).catch(() => null);
+    const freed = holderJob ? await reconcileJobs(store, [holderJob]).catch((): string[] => []) : [];
+    if (holderJob && freed.includes(holderJob.jid)) {
+      got = await store.lockHosts(jid, hosts, leaseMs);
+      if (got.ok) return;
+    }
     if (!opts.wait || Date.now() >= deadline || live.cancelRequested || interruptedBy()) {
       const holder = await store.get(got.heldBy).catch(() => null);
       const about = holder

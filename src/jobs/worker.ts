@@ -11,6 +11,7 @@ import type { HostSpec } from '../inventory/types.js';
 import { redactor } from '../secrets/redactor.js';
 import { executeApply, type ApplyJobArgs } from './apply-verb.js';
 import { recordedRun } from './record.js';
+import { reconcileJobs } from './reconcile.js';
 import { executeRun, type RunJobArgs } from './run-verb.js';
 import { jobsSettings } from './settings.js';
 import type { JobRecord, JobStore } from './store.js';
@@ -57,8 +58,8 @@ export class JobWorker {
     const maxIdle = this.opts.maxIdleMs ?? 5000;
     let pause = MIN_IDLE_MS;
     while (!this.stopping) {
-      await this.store.reapExpired().then(
-        (ids) => ids.forEach((id) => this.log(`job ${id}: lease expired, marked interrupted`)),
+      await reconcileJobs(this.store).then(
+        (ids) => ids.forEach((id) => this.log(`job ${id}: its worker is gone, marked interrupted`)),
         (e: unknown) => this.storeError('reaping expired jobs', e),
       );
       let claimed = 0;
