@@ -7,6 +7,7 @@ import { exitCodeFor, EXIT } from '../cli/exit-codes.js';
 import { OrchError, errorMessage } from '../errors.js';
 import { redactor } from '../secrets/redactor.js';
 import { interruptExitCode, interruptedBy, onHardExit } from './interrupt.js';
+import { appendJournal, replayJournals, type JournalEntry } from './journal.js';
 import { openJobStore } from './open.js';
 import { reconcileJobs } from './reconcile.js';
 import { jobsSettings } from './settings.js';
@@ -104,7 +105,7 @@ export async function recordedRun<R extends JobOutcome>(
       throw refuse(err);
     }
     const jid = job.jid;
-    const live = new LiveJob(store, jid, worker, leaseMs, opts.cancelPollMs ?? 1000, warn);
+    const live = new LiveJob(store, jid, worker, leaseMs, opts.cancelPollMs ?? 1000, warn, project.stateDir);
     live.start();
     try {
       if (opts.lockHosts?.length) await takeLocks(store, jid, opts.lockHosts, leaseMs, opts, live);
@@ -122,6 +123,7 @@ export async function recordedRun<R extends JobOutcome>(
     let status: JobStatus = 'failed';
     let exitCode: number = EXIT.ERROR;
     let summary: Record<string, unknown> | undefined;
+    let result: (R & { jid: string }) | undefined;
     try {
       const out = await fn(live.context());
       exitCode = out.exitCode;
@@ -135,7 +137,7 @@ export async function recordedRun<R extends JobOutcome>(
         exitCode = interruptExitCode(signal);
         summary = { ...summary, interrupted: signal };
       }
-      return { ...out, exitCode, jid };
+      result = { ...out, exitCode, jid };
     } catch (err) {
       exitCode = exitCodeFor(err);
       summary = { error: redactor.redact(errorMessage(err)) };
@@ -151,10 +153,18 @@ export async function recordedRun<R extends JobOutcome>(
       dropHardExit();
       live.stop();
       await live.flush();
-      await store
-        .finish(jid, status, exitCode, summary === undefined ? undefined : redactor.redactDeep(summary))
-        .catch((e: unknown) => warn(`job ${jid}: could not record its end: ${errorMessage(e)}`));
+      await live.end(status, exitCode, summary === undefined ? undefined : redactor.redactDeep(summary));
     }
+    if (live.storeFailure && !interruptedBy()) {
+      // The hosts' work is done, but the record of it is not (yet): never report that as a success.
+      warn(
+        `job ${jid}: the job store failed during the run (${live.storeFailure}); ` +
+          `what the hosts reported is kept in ${live.journalPath ?? 'no journal (it could not be written either)'} ` +
+          'and goes to the store when orch next opens it',
+      );
+      return { ...result, exitCode: EXIT.ERROR };
+    }
+    return result;
   } finally {
     if (ownStore) await store.close().catch(() => undefined);
   }
@@ -199,6 +209,7 @@ async function takeLocks(
 class LiveJob {
   cancelRequested = false;
   private lost = false;
+  private heartbeatFailures = 0;
   private writes: Promise<void> = Promise.resolve();
   /** Host results handed over but not stored yet (written directly when the process must exit at once). */
   private readonly unwritten = new Set<{ host: string; status: string; result: unknown }>();
@@ -211,7 +222,42 @@ class LiveJob {
     private readonly leaseMs: number,
     private readonly cancelPollMs: number,
     private readonly warn: (m: string) => void,
+    private readonly stateDir: string,
   ) {}
+
+  /** Set once a write to the store failed: what it was. */
+  storeFailure: string | undefined = undefined;
+  /** Where the writes the store refused were kept. */
+  journalPath: string | undefined;
+
+  /** Keep an entry the store refused in the local journal (the only copy then). */
+  private journal(entry: JournalEntry, err: unknown): void {
+    this.storeFailure ??= errorMessage(err);
+    try {
+      this.journalPath = appendJournal(this.stateDir, this.jid, entry);
+    } catch (e) {
+      this.warn(
+        `job ${this.jid}: could not keep it in the local journal either, it is lost: ${errorMessage(e)}`,
+      );
+    }
+  }
+
+  /** Record the job's end; on failure keep it in the journal. A journal of this job is written out when the
+   * store took the end (the store may have come back during the run). */
+  async end(status: JobStatus, exitCode: number, summary?: Record<string, unknown>): Promise<void> {
+    const at = new Date().toISOString();
+    try {
+      await this.store.finish(this.jid, status, exitCode, summary);
+    } catch (err) {
+      this.warn(`job ${this.jid}: could not record its end: ${errorMessage(err)}`);
+      this.journal({ kind: 'finish', status, exitCode, summary, at }, err);
+      return;
+    }
+    if (this.journalPath) {
+      const r = await replayJournals(this.store, this.stateDir);
+      if (r.written.includes(this.jid)) this.journalPath = undefined;
+    }
+  }
 
   start(): void {
     const beat = setInterval(
@@ -224,7 +270,10 @@ class LiveJob {
               this.warn(`job ${this.jid}: lost its lease; stopping before further hosts`);
             }
           },
-          (e: unknown) => this.warn(`job ${this.jid}: heartbeat failed: ${errorMessage(e)}`),
+          (e: unknown) => {
+            if (this.heartbeatFailures++ === 0)
+              this.warn(`job ${this.jid}: heartbeat failed: ${errorMessage(e)}`);
+          },
         );
       },
       Math.max(50, Math.floor(this.leaseMs / 3)),
@@ -271,9 +320,11 @@ class LiveJob {
             .then(() => {
               this.unwritten.delete(entry);
             })
-            .catch((e: unknown) =>
-              this.warn(`job ${this.jid}: could not store the result of ${host}: ${errorMessage(e)}`),
-            ),
+            .catch((e: unknown) => {
+              this.unwritten.delete(entry);
+              this.warn(`job ${this.jid}: could not store the result of ${host}: ${errorMessage(e)}`);
+              this.journal({ kind: 'host', host, status, result: safe, at: new Date().toISOString() }, e);
+            }),
         );
       },
       cancelled: () => this.cancelRequested || this.lost || interruptedBy() !== undefined,

@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -66,7 +67,7 @@ export function start(root: string, args: string[], env: NodeJS.ProcessEnv = {},
   const done = new Promise<{ code: number; stdout: string; stderr: string; ms: number }>((resolve) =>
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const n = code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : 130);
+      const n = code ?? 128 + (os.constants.signals[signal!] ?? 0);
       resolve({ code: n, stdout, stderr, ms: Date.now() - started });
     }),
   );
