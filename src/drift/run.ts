@@ -18,6 +18,8 @@ export interface DriftRunOptions {
   target: string;
   jid?: string | null;
   acceptNewHostKeys?: boolean;
+  /** Longest each host's check may take (--timeout). */
+  hostTimeoutMs?: number;
   onProgress?: (e: ProgressEvent) => void;
   /** Each host's drift record as soon as it is known (jobs store it at once). */
   onHost?: (h: HostDrift) => void;
@@ -55,6 +57,7 @@ export async function runDrift(
   const run = await runStates(project, hosts, {
     mode: 'test',
     acceptNewHostKeys: opts.acceptNewHostKeys,
+    hostTimeoutMs: opts.hostTimeoutMs,
     onProgress: opts.onProgress,
     cancelled: opts.cancelled,
     stopReason: opts.stopReason,

@@ -9,7 +9,7 @@ import { compilePillar } from '../pillar/load.js';
 import { createRenderEnv } from '../render/env.js';
 import { redactor } from '../secrets/redactor.js';
 import { defaultResolver } from '../secrets/resolver.js';
-import { fleetOptionsFor, onEachHost, type HostOutcome } from '../transport/fleet.js';
+import { fleetOptionsFor, onEachHost, type HostClock, type HostOutcome } from '../transport/fleet.js';
 import { compileHost, type CompiledHost } from './compile.js';
 import { applyPhase, checkPhase, testResults } from './phases.js';
 import type { HostRunResult, StateResult } from './result.js';
@@ -28,6 +28,8 @@ export interface RunOptions {
   /** State files to run instead of the top file's. */
   only?: string[];
   acceptNewHostKeys?: boolean;
+  /** Longest each host's work may take (connect, facts, check, apply); a host past it fails with TIMEOUT. */
+  hostTimeoutMs?: number;
   onProgress?: (e: ProgressEvent) => void;
   /** Called with each host's result as soon as it is known (jobs store it at once). */
   onHostResult?: (r: HostRunResult) => void | Promise<void>;
@@ -63,7 +65,7 @@ export async function runStates(
   const stopping = (): string | undefined => (opts.cancelled?.() ? reason() : undefined);
   const notRun = (when: string): OrchError => new OrchError('CANCELLED', `not run: ${reason()} ${when}`);
 
-  const work = async (host: HostSpec, conn: Connection) => {
+  const work = async (host: HostSpec, conn: Connection, clock: HostClock) => {
     if (opts.cancelled?.()) {
       barrier.leave(host.name);
       throw notRun('before this host was checked');
@@ -83,7 +85,8 @@ export async function runStates(
       throw err;
     }
     progress({ host: host.name, phase: 'waiting' });
-    if (!(await barrier.arrive(host.name))) {
+    // Waiting for the other hosts to compile is not this host's time (--timeout).
+    if (!(await clock.pause(barrier.arrive(host.name)))) {
       throw new OrchError(
         'STATE_ERROR',
         `not run: another host's states failed to compile (${aborted?.host ?? '?'})`,
@@ -103,8 +106,11 @@ export async function runStates(
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const outcomes = await onEachHost<StateResult[]>(
     hosts,
-    fleetOptionsFor(project, { acceptNewHostKeys: opts.acceptNewHostKeys }),
-    (conn) => work(byName.get(conn.host.name)!, conn),
+    fleetOptionsFor(project, {
+      acceptNewHostKeys: opts.acceptNewHostKeys,
+      hostTimeoutMs: opts.hostTimeoutMs,
+    }),
+    (conn, clock) => work(byName.get(conn.host.name)!, conn, clock),
     {
       onStart: (h) => progress({ host: h.name, phase: 'connecting' }),
       stopReason: stopping,

@@ -23,6 +23,8 @@ export interface ApplyJobArgs {
   /** Wait for host locks instead of failing (async jobs default to waiting). */
   wait?: boolean;
   waitTimeoutMs?: number;
+  /** Seconds each host's run may take (--timeout); past it the host fails with TIMEOUT, the others go on. */
+  timeout?: number;
 }
 
 export interface ApplyOutcome extends JobOutcome {
@@ -55,6 +57,7 @@ export async function executeApply(
     mode: args.test ? 'test' : 'apply',
     only: args.states?.length ? args.states : undefined,
     acceptNewHostKeys: args.acceptNewHostkeys,
+    hostTimeoutMs: typeof args.timeout === 'number' && args.timeout > 0 ? args.timeout * 1000 : undefined,
     onProgress,
     onHostResult: (r) => ctx.hostResult(r.host, applyHostStatus(r), r),
     cancelled: () => ctx.cancelled(),

@@ -9,6 +9,7 @@ import type { HostSpec } from '../inventory/types.js';
 import { registerProjectSecrets } from '../secrets/project-secrets.js';
 import { shJoin } from '../shell/quote.js';
 import { fleetOptionsFor, onEachHost, type HostOutcome } from '../transport/fleet.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../transport/ssh.js';
 import type { ExecResult } from '../transport/types.js';
 import type { JobContext, JobOutcome } from './record.js';
 
@@ -47,6 +48,9 @@ export async function executeRun(
   const command = shJoin(args.command);
   const timeoutMs = args.timeout === undefined ? undefined : Math.round(args.timeout * 1000);
   const fleet = fleetOptionsFor(project, { acceptNewHostKeys: args.acceptNewHostkeys, timeoutMs });
+  // --timeout bounds the handshake too (a stopped sshd accepts TCP and never answers).
+  if (timeoutMs !== undefined)
+    fleet.connectTimeoutMs = Math.min(fleet.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs);
   const started = Date.now();
   const outcomes = await onEachHost(
     hosts,

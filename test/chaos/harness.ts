@@ -118,7 +118,7 @@ export function writeProject(
   states: Record<string, string>,
   top: Record<string, string[]>,
   orchYaml = 'accept_new_hostkeys: true\njobs:\n  lease: 3s\n',
-  extraHosts: Record<string, { address: string; port: number }> = {},
+  extraHosts: Record<string, { address: string; port: number; identity?: string }> = {},
 ): void {
   mkdirSync(path.join(root, 'inventory'), { recursive: true });
   mkdirSync(path.join(root, 'states'), { recursive: true });
@@ -129,7 +129,7 @@ export function writeProject(
   }
   for (const [name, h] of Object.entries(extraHosts)) {
     hosts.push(`  ${name}:`, `    address: ${h.address}`, `    port: ${h.port}`);
-    hosts.push(`    user: ${sshd.user}`, `    identity: ${sshd.clientKey}`);
+    hosts.push(`    user: ${sshd.user}`, `    identity: ${h.identity ?? sshd.clientKey}`);
   }
   writeFileSync(path.join(root, 'inventory', 'hosts.yaml'), `${hosts.join('\n')}\n`);
   const topText = Object.entries(top)

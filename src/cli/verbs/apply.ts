@@ -22,12 +22,19 @@ export function register(program: Command): void {
     )
     .option('--wait', 'when a host is locked by another job, wait for it instead of failing (exit 6)')
     .option('--wait-timeout <s>', 'longest wait for locked hosts, in seconds (default 600)', waitSeconds)
+    .option(
+      '--timeout <s>',
+      "longest each host's run may take, connecting included; past it that host fails (exit 3), the others go on",
+      waitSeconds,
+    )
     .addHelpText(
       'after',
       `
-Exit codes: 0 all states ok; 1 some state failed; 3 some host unreachable or untrusted;
+Exit codes: 0 all states ok; 1 some state failed; 3 some host unreachable, untrusted or timed out (--timeout);
 4 bad input (nothing changed anywhere); 5 internal error or job store unusable;
-6 a host is locked by another job. Every run is recorded as a job (orch jobs list).
+6 a host is locked by another job; 130/143 interrupted by SIGINT/SIGTERM (each host's running step
+finishes first; a second signal exits at once). Every run is recorded as a job (orch jobs list).
+A host that times out has its connection closed: its remote step finishes on its own, no later step runs.
 Examples:
   orch apply replica.example.com
   orch apply '*' --test
@@ -49,6 +56,7 @@ interface ApplyFlags {
   async?: boolean;
   wait?: boolean;
   waitTimeout?: number;
+  timeout?: number;
 }
 
 function waitSeconds(v: string): number {
@@ -76,6 +84,7 @@ async function applyAction(target: string, states: string[], o: ApplyFlags, cmd:
     parallel: g.parallel,
     wait: o.wait,
     waitTimeoutMs: o.waitTimeout === undefined ? undefined : o.waitTimeout * 1000,
+    timeout: o.timeout,
   };
   if (o.async) {
     const { submitAsync } = await import('../../jobs/async.js');

@@ -1,7 +1,7 @@
 // `orch drift [target]`: check-only run of every assigned state (plus PostgreSQL replication checks), recorded as a
 // job; `orch drift history` and `orch drift show <jid>` read past runs. Parses options and prints; the work is in
 // src/drift/.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { globalOptions, projectFor } from '../verb.js';
 
 interface DriftFlags {
@@ -11,6 +11,14 @@ interface DriftFlags {
   onDrift?: string;
   acceptNewHostkeys?: boolean;
   progress: boolean;
+  timeout?: number;
+}
+
+function positiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`wants a positive number of seconds, got '${v}'`);
+  return n;
 }
 
 export function register(program: Command): void {
@@ -30,6 +38,11 @@ export function register(program: Command): void {
     )
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
     .option('--no-progress', 'no live progress on stderr')
+    .option(
+      '--timeout <s>',
+      "longest each host's check may take, connecting included; past it that host counts as not checked (exit 3)",
+      positiveSeconds,
+    )
     .addHelpText(
       'after',
       `
@@ -37,7 +50,8 @@ Only the read-only check of each state runs (as apply --test), plus one read-onl
 postgres pillar (inactive or lost slots, a standby not streaming, replay lag over postgres.drift.max_lag_seconds
 (default 300) / max_lag_bytes, settings pending a restart, a server in the wrong role).
 Exit codes: 0 no drift; 2 drift or unknown states; 3 some host could not be checked (unreachable, or a check
-failed) - this wins over 2; 4 bad input (nothing checked); 5 internal error (job store).
+failed, or timed out) - this wins over 2; 4 bad input (nothing checked); 5 internal error (job store);
+130/143 interrupted by SIGINT/SIGTERM.
 Every run is recorded as a job (verb drift): see 'orch drift history' and 'orch drift show <jid>'.
 The --on-drift command gets the report (secrets masked) on stdin and ORCH_DRIFT_EXIT / ORCH_DRIFT_JID, in a
 scrubbed environment: no ORCH_* variable of yours (identity, job store URL), no PGPASSWORD, and no variable whose
@@ -105,11 +119,13 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
 
   const args: Record<string, unknown> = { target };
   if (o.group) args.group = o.group;
+  if (o.timeout) args.timeout = o.timeout;
   const { report } = await recordedRun(project, { verb: 'drift', target, args }, async (ctx) => {
     const report = await runDrift(project, hosts, {
       target,
       jid: ctx.jid,
       acceptNewHostKeys: o.acceptNewHostkeys,
+      hostTimeoutMs: o.timeout ? o.timeout * 1000 : undefined,
       onProgress: progress ? (e) => progress.onEvent(e) : undefined,
       onHost: (h) => ctx.hostResult(h.host, h.status, h),
       cancelled: ctx.cancelled,
