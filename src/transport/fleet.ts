@@ -23,8 +23,9 @@ export type HostOutcome<T> =
   | { host: HostSpec; ok: true; value: T; stats: ConnectionStats; ms: number }
   | { host: HostSpec; ok: false; error: OrchError; stats: ConnectionStats; ms: number };
 
-/** Handed to the work with its connection: time spent inside pause() does not count against --timeout (a host
- * waiting for the others is not slow itself). */
+/** Handed to the work with its connection, for waiting on the other hosts: inside pause() the host gives up its
+ * place among the `parallel` hosts worked on (so the hosts after it can get as far) and the time does not count
+ * against --timeout (a host waiting for the others is not slow itself). */
 export interface HostClock {
   pause<R>(p: Promise<R>): Promise<R>;
 }
@@ -45,7 +46,9 @@ export async function onEachHost<T>(
 ): Promise<HostOutcome<T>[]> {
   const knownHosts = new KnownHosts(opts.knownHostsFile);
   const limiter = new Limiter(Math.max(1, Math.floor(opts.parallel) || 1));
-  return Promise.all(hosts.map((host) => limiter.run(() => oneHost(host, knownHosts, opts, work, events))));
+  return Promise.all(
+    hosts.map((host) => limiter.run(() => oneHost(host, knownHosts, opts, work, events, limiter))),
+  );
 }
 
 async function oneHost<T>(
@@ -53,7 +56,8 @@ async function oneHost<T>(
   knownHosts: KnownHosts,
   opts: FleetOptions,
   work: (conn: Connection, clock: HostClock) => Promise<T>,
-  events?: FleetEvents<T>,
+  events: FleetEvents<T> | undefined,
+  limiter: Limiter,
 ): Promise<HostOutcome<T>> {
   const started = Date.now();
   const counters: ConnectionStats = { connections: 0, execs: 0 };
@@ -128,15 +132,14 @@ async function oneHost<T>(
   let paused = 0;
   const clock: HostClock = {
     pause: async (p) => {
-      if (!deadline) return p;
-      if (paused++ === 0) {
+      if (deadline && paused++ === 0) {
         clearTimeout(deadlineTimer);
         remaining -= Date.now() - armedAt;
       }
       try {
-        return await p;
+        return await limiter.outside(p);
       } finally {
-        if (--paused === 0) arm();
+        if (deadline && --paused === 0) arm();
       }
     },
   };

@@ -112,6 +112,27 @@ describe('chaos: signals during orch apply', function () {
     await assertFreeAndConverges(root, 'a.example.com,b.example.com');
   });
 
+  it('SIGINT with -j 1: hosts still waiting for their turn are not run; the running batch finishes', async () => {
+    const { root, out } = project();
+    const run = start(root, ['-j', '1', 'apply', 'a.example.com,b.example.com,c.example.com']);
+    await untilRunning(run, 'the slow step to start', () => existsSync(`${out}/a.started`));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(existsSync(`${out}/a.done`) && existsSync(`${out}/a.after`), 'the running batch was not cut');
+    assert.ok(!existsSync(`${out}/b.done`) && !existsSync(`${out}/c.done`), 'no new host was changed');
+    const job = await lookup(root, sqliteJobs(root)[0]!.jid);
+    assert.equal(job.status, 'interrupted');
+    assert.deepEqual(hostStatuses(job), {
+      'a.example.com': 'changed',
+      'b.example.com': 'not_run',
+      'c.example.com': 'not_run',
+    });
+    assert.match(JSON.stringify(job.hosts['b.example.com']!.result), /not run: interrupted by SIGINT before/);
+    await assertFreeAndConverges(root, 'a.example.com,b.example.com,c.example.com');
+    assert.ok(existsSync(`${out}/b.done`) && existsSync(`${out}/c.done`));
+  });
+
   it('SIGTERM during the apply batch: same, exit 143', async () => {
     const { root, out } = project();
     const run = start(root, ['apply', 'a.example.com,b.example.com']);
