@@ -216,4 +216,67 @@ describe('chaos: signals during orch apply', function () {
     await assertFreeAndConverges(root, 'a.example.com');
     assert.ok(existsSync(`${out}/a.after`));
   });
+
+  it('SIGTERM to the --async worker mid-batch: the batch finishes, the job is interrupted (143), lock freed', async () => {
+    const { root, out } = project();
+    const q = await orch(root, ['apply', 'a.example.com', '--async']);
+    assert.equal(q.code, 0, q.stderr);
+    const jid = q.stdout.trim();
+    await until('the slow step to start', () => existsSync(`${out}/a.started`));
+    const running = await lookup(root, jid);
+    const pid = Number(/:(\d+)$/.exec(running.worker!)![1]);
+    process.kill(pid, 'SIGTERM');
+    await until('the job to end', async () => (await lookup(root, jid)).status !== 'running', 20_000);
+    const job = await lookup(root, jid);
+    assert.equal(job.status, 'interrupted');
+    assert.equal(job.exitCode, 143);
+    assert.deepEqual(hostStatuses(job), { 'a.example.com': 'changed' });
+    assert.ok(existsSync(`${out}/a.done`) && existsSync(`${out}/a.after`), 'the batch was not cut');
+    await until(
+      'the worker to exit',
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      10_000,
+    );
+    await assertFreeAndConverges(root, 'a.example.com');
+  });
+
+  it('SIGINT during orch run: commands already running finish and are recorded, exit 130', async () => {
+    const { root, out } = project();
+    const run = start(root, [
+      'run',
+      'a.example.com,b.example.com',
+      '--',
+      'sh',
+      '-c',
+      `mkdir -p ${out}; touch ${out}/r.$0.started; sleep 2; echo ran`,
+    ]);
+    await untilRunning(run, 'the commands to start', () => existsSync(`${out}/r.sh.started`));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stdout, /=== a\.example\.com\nran\n--- exit 0/);
+    const job = await lookup(root, sqliteJobs(root)[0]!.jid);
+    assert.equal(job.status, 'interrupted');
+    assert.deepEqual(hostStatuses(job), { 'a.example.com': 'ok', 'b.example.com': 'ok' });
+  });
+
+  it('SIGINT during orch drift: the checks running finish, the job is interrupted, exit 130', async () => {
+    const { root, out } = project(true);
+    const run = start(root, ['drift', 'a.example.com']);
+    await untilRunning(run, 'the check to start', () => existsSync(`${out}/a.checking`));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, `${r.stdout}\n${r.stderr}`);
+    const job = await lookup(root, sqliteJobs(root)[0]!.jid);
+    assert.equal(job.verb, 'drift');
+    assert.equal(job.status, 'interrupted');
+    assert.ok(!existsSync(`${out}/a.done`), 'drift changes nothing');
+  });
 });

@@ -97,7 +97,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
     { recordedRun },
     { createProgress },
     { EXIT },
-    { installInterruptHandlers },
+    { installInterruptHandlers, interruptedBy },
   ] = await Promise.all([
     import('node:fs'),
     import('../../inventory/load.js'),
@@ -120,7 +120,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
   const args: Record<string, unknown> = { target };
   if (o.group) args.group = o.group;
   if (o.timeout) args.timeout = o.timeout;
-  const { report } = await recordedRun(project, { verb: 'drift', target, args }, async (ctx) => {
+  const { report, exitCode } = await recordedRun(project, { verb: 'drift', target, args }, async (ctx) => {
     const report = await runDrift(project, hosts, {
       target,
       jid: ctx.jid,
@@ -141,7 +141,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
   });
   progress?.stop();
 
-  const exitCode = driftExitCode(report);
+  // recordedRun's exit code: the drift's own, unless the run was interrupted (130/143) or not recorded (5).
   process.stdout.write(fmt.renderDriftReport(report, format));
   if (o.reportFile) {
     // A file is output too: masked like stdout (which the CLI's output net covers, files it does not).
@@ -151,7 +151,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
       redactor.redact(fmt.renderDriftReport(report, fmt.formatForFile(o.reportFile, format))),
     );
   }
-  if (o.onDrift && exitCode !== EXIT.OK && exitCode !== EXIT.BAD_INPUT) {
+  if (o.onDrift && exitCode !== EXIT.OK && exitCode !== EXIT.BAD_INPUT && !interruptedBy()) {
     const { runDriftHook } = await import('../../drift/on-drift.js');
     const hook = await runDriftHook(o.onDrift, JSON.stringify(report), {
       ORCH_DRIFT_EXIT: String(exitCode),

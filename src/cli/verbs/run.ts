@@ -122,7 +122,11 @@ export function register(program: Command): void {
     )
     .option('-g, --group <name>', 'only hosts of this group')
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
-    .option('--timeout <s>', 'seconds the command may run on each host', parseSeconds)
+    .option(
+      '--timeout <s>',
+      'seconds the command may run on each host (the SSH handshake is bounded by it too)',
+      parseSeconds,
+    )
     .option('--become', "run under sudo as the host's become user (root when the inventory names none)")
     .option(
       '--async',
@@ -130,7 +134,7 @@ export function register(program: Command): void {
     )
     .addHelpText(
       'after',
-      "\nExample:\n  orch run 'web*' -- systemctl is-active nginx\n\nOutput and the job record mask the project's pillar secrets when an age identity is available\n(without one they are not decrypted and not masked).\n\nExit: 0 all exited 0, 1 some exited non-zero, 3 some host unreachable (connection, auth, host key),\n5 job store unusable (every run is recorded as a job: orch jobs list).",
+      "\nExample:\n  orch run 'web*' -- systemctl is-active nginx\n\nOutput and the job record mask the project's pillar secrets when an age identity is available\n(without one they are not decrypted and not masked).\n\nExit: 0 all exited 0, 1 some exited non-zero, 3 some host unreachable (connection, auth, host key) or timed out,\n5 job store unusable or failing (every run is recorded as a job: orch jobs list),\n130/143 SIGINT/SIGTERM: commands already running finish and are recorded; a second signal exits at once.",
     )
     .action(async (target: string, words: string[], opts: RunOptions, cmd: Command) => {
       const [{ loadInventory }, { resolveTargets }] = await Promise.all([
