@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { errorMessage } from '../errors.js';
+import { setDebug } from '../errors/debug.js';
+import { describeError, errorsJson } from '../errors/describe.js';
 import { redactor } from '../secrets/redactor.js';
 import { installOutputRedaction } from './redacted-output.js';
 import type { VerbModule } from './verb.js';
@@ -49,8 +51,12 @@ async function main(argv: string[]): Promise<number> {
     )
     .option('-o, --output <format>', 'output format: human or json', 'human')
     .option('-j, --parallel <n>', 'hosts worked on at once (default 50)', (v) => parseInt(v, 10))
+    .option('--debug', 'on errors, print their code, cause chain and stack (secrets masked)')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (root) => {
+      if ((root.opts() as { debug?: boolean }).debug) setDebug((t) => redactor.redact(t));
+    });
   await loadVerbs(program);
   try {
     await program.parseAsync(argv);
@@ -61,10 +67,24 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.OK;
       return EXIT.BAD_INPUT;
     }
-    // Template, filter and validation errors may quote a value, and the secrets are decrypted by then.
-    process.stderr.write(`orch: ${redactor.redact(errorMessage(err))}\n`);
+    printError(err, program.opts() as { debug?: boolean; output?: string });
     return exitCodeFor(err);
   }
+}
+
+/**
+ * An error that escaped a verb: one line per error and the hint of its code, or with --debug its code, causes and
+ * stack; with -o json, {"errors": [...]} on stdout. Template, filter and validation errors may quote a value, and
+ * the secrets are decrypted by then: every line is masked.
+ */
+function printError(err: unknown, opts: { debug?: boolean; output?: string }): void {
+  if (opts.output === 'json') {
+    const json = JSON.stringify({ errors: redactor.redactDeep(errorsJson(err)) }, null, 2);
+    process.stdout.write(`${redactor.redact(json)}\n`);
+    if (!opts.debug) return;
+  }
+  const lines = describeError(err, { debug: opts.debug });
+  process.stderr.write(lines.map((l) => `orch: ${redactor.redact(l)}\n`).join(''));
 }
 
 installOutputRedaction();

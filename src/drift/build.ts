@@ -1,6 +1,6 @@
 // Turns the engine's check-only host results (plus PostgreSQL findings) into drift records, and decides a host's
 // drift status and the run's exit code. Pure: no I/O.
-import { EXIT } from '../cli/exit-codes.js';
+import { EXIT } from '../errors/codes.js';
 import { isTransportCode, type HostRunResult, type StateResult } from '../engine/result.js';
 import type { DriftHostStatus, DriftItem, DriftReport, HostDrift, PgFinding } from './types.js';
 

@@ -1,5 +1,5 @@
-// The exit code of a state run (see src/cli/exit-codes.ts): bad input beats unreachable beats failed.
-import { EXIT } from '../cli/exit-codes.js';
+// The exit code of a state run (see src/errors/codes.ts): bad input beats unreachable beats failed.
+import { EXIT } from '../errors/codes.js';
 import { summarize } from './result.js';
 import type { RunReport } from './run.js';
 

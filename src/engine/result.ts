@@ -1,5 +1,9 @@
 // The one result shape of a state and of a host run (like Salt's {id, result, changed, comment, changes}).
 // This is the stable `--output json` schema documented in README.md.
+import { isTransportCode } from '../errors/codes.js';
+
+// Kept here for the modules that sort host results by it; the table is src/errors/codes.ts.
+export { isTransportCode };
 
 export type StateStatus = 'clean' | 'changed' | 'would_change' | 'unknown' | 'failed' | 'not_run';
 
@@ -54,11 +58,4 @@ export function summarize(results: HostRunResult[]): RunSummary {
     for (const s of h.states) states[s.status]++;
   }
   return { hosts: results.length, unreachable, failedHosts, states };
-}
-
-/** Error codes meaning the host could not be reached or trusted. */
-export function isTransportCode(code: string): boolean {
-  return ['HOST_UNREACHABLE', 'AUTH_FAILED', 'HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'TIMEOUT'].includes(
-    code,
-  );
 }

@@ -3,6 +3,9 @@
 // or state file aborts the run with nothing written anywhere. Hosts otherwise run independently, in parallel.
 import type { ProjectConfig } from '../config/project.js';
 import { OrchError, errorMessage } from '../errors.js';
+import { isInputCode } from '../errors/codes.js';
+import { debugLog } from '../errors/debug.js';
+import { errorsJson, type ErrorJson } from '../errors/describe.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { HostSpec } from '../inventory/types.js';
 import { compilePillar } from '../pillar/load.js';
@@ -45,7 +48,7 @@ export interface RunOptions {
 export interface RunReport {
   mode: RunMode;
   /** Set when compiling some host failed: the run stopped before any host was changed. */
-  aborted?: { host: string; code: string; message: string };
+  aborted?: { host: string; code: string; message: string; errors?: ErrorJson[] };
   hosts: HostRunResult[];
 }
 
@@ -78,8 +81,14 @@ export async function runStates(
       const pillar = await compilePillar(project, host, { resolver, facts });
       compiled = compileHost({ root: project.root, env, host, facts, pillar, only: opts.only });
     } catch (err) {
+      debugLog(`host ${host.name}`, err);
       if (err instanceof OrchError && isInputCode(err.code)) {
-        aborted ??= { host: host.name, code: err.code, message: redactor.redact(err.message) };
+        aborted ??= {
+          host: host.name,
+          code: err.code,
+          message: redactor.redact(err.message),
+          errors: redactor.redactDeep(errorsJson(err)),
+        };
         barrier.fail(host.name);
       } else barrier.leave(host.name);
       throw err;
@@ -126,17 +135,6 @@ export async function runStates(
   const report: RunReport = { mode: opts.mode, hosts: outcomes.map(toHostResult) };
   if (aborted) report.aborted = aborted;
   return report;
-}
-
-function isInputCode(code: string): boolean {
-  return [
-    'YAML_ERROR',
-    'TEMPLATE_ERROR',
-    'PILLAR_MISSING_KEY',
-    'STATE_ERROR',
-    'SECRET_ERROR',
-    'BAD_INPUT',
-  ].includes(code);
 }
 
 function toHostResult(o: HostOutcome<StateResult[]>): HostRunResult {

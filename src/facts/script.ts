@@ -60,6 +60,8 @@ orch_cluster() {
   case $orch_port in ''|*[!0-9]*) orch_port=5432 ;; esac
   orch_sock=$(orch_conf "$4/postgresql.conf" unix_socket_directories | sed 's/,.*//; s/^[[:space:]]*//; s/[[:space:]]*$//')
   [ -n "$orch_sock" ] || orch_sock=$5
+  # Values come from files the PostgreSQL account may own: a tab would forge a field of the line, so skip them.
+  case "$1$2$3$4$orch_sock" in *"$(printf '\t')"*) return 0 ;; esac
   orch_run=$(orch_running "$3" "$orch_sock" "$orch_port")
   printf 'cluster\tversion=%s\tname=%s\tport=%s\trunning=%s\tdata=%s\tconf=%s\tsocket=%s%s\n' \
     "$1" "$2" "$orch_port" "$orch_run" "$3" "$4" "$orch_sock" "$6"

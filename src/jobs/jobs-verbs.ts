@@ -2,8 +2,8 @@
 // synchronous command (formatRunReport for applies, the `orch run` blocks for runs), and job-id checks.
 // Pure formatting and argument checks over stored records; it never opens a store or runs a job.
 import { OrchError, type OrchErrorCode } from '../errors.js';
-import { formatRunReport } from '../cli/format/highstate.js';
-import { runHostText, runSummaryText, type RunSummary } from '../cli/verbs/run.js';
+import { formatRunReport } from '../engine/report-text.js';
+import { runHostText, runSummaryText, type RunSummary } from './run-output.js';
 import type { HostRunResult } from '../engine/result.js';
 import type { RunReport } from '../engine/run.js';
 import type { HostSpec } from '../inventory/types.js';

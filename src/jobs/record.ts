@@ -3,8 +3,8 @@
 // heartbeats the lease, stores each host's result as it arrives, and always finishes the job. Work that could not
 // be recorded is refused before anything runs. It does not decide what the work is or print its results.
 import type { ProjectConfig } from '../config/project.js';
-import { exitCodeFor, EXIT } from '../cli/exit-codes.js';
-import { OrchError, errorMessage } from '../errors.js';
+import { OrchError, errorMessage, exitCodeFor } from '../errors.js';
+import { EXIT } from '../errors/codes.js';
 import { redactor } from '../secrets/redactor.js';
 import { interruptExitCode, interruptedBy, onHardExit } from './interrupt.js';
 import { appendJournal, replayJournals, type JournalEntry } from './journal.js';

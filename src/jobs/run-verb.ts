@@ -1,7 +1,7 @@
 // The `orch run` job: one ad-hoc command on many hosts, whether the CLI runs it or a worker does. Each host's
 // outcome goes to the job record as it arrives; a cancel request stops hosts that have not started the command.
 // It neither prints nor opens the job store (the CLI streams output through onDone).
-import { runExitCode, runJson, runSummary } from '../cli/verbs/run.js';
+import { runExitCode, runJson, runSummary } from './run-output.js';
 import type { ProjectConfig } from '../config/project.js';
 import { isTransportCode } from '../engine/result.js';
 import { OrchError } from '../errors.js';

@@ -2,9 +2,9 @@
 // command (engine for apply, fleet for run), recorded by recordedRun (heartbeat, host results, locks, finish).
 // It reaps expired leases on every loop; on a signal it claims nothing more and its jobs wind down (record.ts).
 // It never creates jobs and never prints results; progress lines go to the log callback.
-import { EXIT, exitCodeFor } from '../cli/exit-codes.js';
 import { loadProject, type ProjectConfig } from '../config/project.js';
-import { OrchError, errorMessage } from '../errors.js';
+import { OrchError, errorMessage, exitCodeFor } from '../errors.js';
+import { EXIT } from '../errors/codes.js';
 import { loadInventory } from '../inventory/load.js';
 import { resolveTargets } from '../inventory/target.js';
 import type { HostSpec } from '../inventory/types.js';

@@ -1,21 +1,35 @@
 // Bringing lab hosts up and down: namespaces, overlays, sshd, registry, /etc/hosts in every host, project export.
-// Everything it removes it made itself: netns `orch-*`, veths `orchv*`, bridge orchlab0, /run/orch-lab; it ends
-// only processes inside the lab's namespaces and mounts nothing in the root namespace.
+// Light hosts are namespaces over this machine's system; booted hosts are Debian images under systemd-nspawn
+// (booted.ts). Everything it removes it made itself: netns `orch-*`, veths `orchv*`, bridge orchlab0,
+// /run/orch-lab; it ends only processes inside the lab's namespaces and the nspawn processes it started, and
+// mounts nothing in the root namespace.
 import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ProjectConfig } from '../config/project.js';
 import { OrchError, errorMessage } from '../errors.js';
 import { allocateAddresses, countNames, fullName, shortName } from './addresses.js';
+import { bootHost, teardownBooted } from './booted.js';
 import { hostAlive } from './exec.js';
 import { exportToProject } from './export.js';
 import { pushHostsFile, renderHostsFile } from './hosts-file.js';
 import { createHostNetwork, ensureBridge, listLabNetns, removeBridge, removeHostNetwork } from './network.js';
-import { KEY_FILE, LAB_DIR, LOCK_FILE, OVERLAY_DIRS, hostDir, hostLogFile, netnsName } from './paths.js';
-import { checkPrereqs } from './prereqs.js';
+import { ensureImage } from './images.js';
+import {
+  KEY_FILE,
+  LAB_DIR,
+  LOCK_FILE,
+  OVERLAY_DIRS,
+  consoleLogFile,
+  hostDir,
+  hostLogFile,
+  netnsName,
+} from './paths.js';
+import { checkBootedPrereqs, checkPrereqs } from './prereqs.js';
 import { killNetnsProcesses } from './processes.js';
 import { readRegistry, withLabLock, writeRegistry } from './registry.js';
 import { runOk } from './run.js';
 import { sshdConfig, startHostSshd, waitForSshd } from './sshd.js';
+import { parseSuite, type Suite } from './suites.js';
 import type { LabHost, Registry, RegistryHost } from './types.js';
 
 const DEFAULT_NAMES = ['primary', 'replica'];
@@ -23,13 +37,18 @@ const PARALLEL = 16;
 
 /** The API view of a registry record. */
 export function toLabHost(h: RegistryHost): LabHost {
+  const booted = h.kind === 'booted';
   return {
     name: h.name,
     short: h.short,
+    kind: booted ? 'booted' : 'light',
+    ...(booted ? { os: h.os } : {}),
     ip: h.ip,
+    pid: booted ? (h.nspawnPid ?? 0) : h.sshdPid,
     sshdPid: h.sshdPid,
     alive: hostAlive(h),
-    logFile: hostLogFile(h.short),
+    logFile: booted ? consoleLogFile(h.short) : hostLogFile(h.short),
+    ...(booted && h.bootMs !== undefined ? { bootMs: h.bootMs } : {}),
   };
 }
 
@@ -69,7 +88,10 @@ async function ensureKey(): Promise<void> {
 }
 
 /** Remove everything of one host: its processes, netns + veth, runtime dir. Safe on partial or missing hosts. */
-async function teardownHost(h: Pick<RegistryHost, 'short' | 'netns'> & { ip?: string }): Promise<void> {
+async function teardownHost(
+  h: Pick<RegistryHost, 'short' | 'netns'> & Partial<Pick<RegistryHost, 'ip' | 'kind' | 'nspawnPid'>>,
+): Promise<void> {
+  if (h.kind === 'booted') return teardownBooted(h);
   const left = await killNetnsProcesses(h.netns);
   if (left.length > 0)
     throw new OrchError('LAB_ERROR', `processes ${left.join(', ')} in ${h.netns} did not end`);
@@ -95,8 +117,40 @@ async function buildHost(h: RegistryHost, hostsFile: string): Promise<number> {
   return pid;
 }
 
-/** Bring up `names` (keeping live ones, rebuilding dead ones) while holding the lock; returns their records. */
-async function upLocked(names: readonly string[]): Promise<{ reg: Registry; hosts: RegistryHost[] }> {
+/** A running host of another kind (or OS) than asked for with --os is not silently replaced. */
+function checkSameKind(h: RegistryHost, os: Suite): void {
+  const want = `booted ${os.name}`;
+  const have = h.kind === 'booted' ? `booted ${h.os}` : 'light';
+  if (want !== have) {
+    throw new OrchError(
+      'BAD_INPUT',
+      `lab host '${h.name}' runs as a ${have} host, not ${want}: take it down first (orch lab down ${h.short})`,
+    );
+  }
+}
+
+/** Build one host (light or booted) from scratch, recording a booted host's nspawn pid as soon as it exists. */
+async function makeHost(h: RegistryHost, hostsFile: string, reg: Registry): Promise<void> {
+  if (h.kind !== 'booted') {
+    h.sshdPid = await buildHost(h, hostsFile);
+    return;
+  }
+  const { pid, bootMs } = await bootHost(h, hostsFile, (p) => {
+    h.nspawnPid = p;
+    writeRegistry(reg);
+  });
+  h.nspawnPid = pid;
+  h.bootMs = bootMs;
+}
+
+/**
+ * Bring up `names` (keeping live ones, rebuilding dead ones) while holding the lock; returns their records.
+ * With `os`, new hosts are booted from that suite's image.
+ */
+async function upLocked(
+  names: readonly string[],
+  os?: Suite,
+): Promise<{ reg: Registry; hosts: RegistryHost[] }> {
   await ensureKey();
   await ensureBridge();
   const reg = readRegistry();
@@ -108,17 +162,22 @@ async function upLocked(names: readonly string[]): Promise<{ reg: Registry; host
   const toBuild: RegistryHost[] = [];
   for (const name of names) {
     const known = byName.get(name);
-    if (known && hostAlive(known)) continue;
+    if (known && hostAlive(known)) {
+      if (os) checkSameKind(known, os);
+      continue;
+    }
     const short = shortName(name);
-    const h: RegistryHost = known ?? {
+    if (known) await teardownHost(known);
+    // A dead host is made again (same name and address) as asked now, or else as it was.
+    const want = os ?? (known?.kind === 'booted' ? parseSuite(known.os ?? '') : undefined);
+    const h: RegistryHost = {
       name,
       short,
-      ip: alloc.get(name)!,
+      ip: known?.ip ?? alloc.get(name)!,
       sshdPid: 0,
-      netns: netnsName(short),
+      netns: want ? '' : netnsName(short),
+      ...(want ? { kind: 'booted' as const, os: want.name, nspawnPid: 0 } : {}),
     };
-    if (known) await teardownHost(known);
-    h.sshdPid = 0;
     byName.set(name, h);
     toBuild.push(h);
   }
@@ -129,16 +188,14 @@ async function upLocked(names: readonly string[]): Promise<{ reg: Registry; host
   // A leftover netns of the same name (e.g. after a lost registry) is ours: clear it first.
   const present = new Set(await listLabNetns());
   await pool(
-    toBuild.filter((h) => present.has(h.netns)),
+    toBuild.filter((h) => present.has(netnsName(h.short))),
     PARALLEL,
-    (h) => teardownHost(h),
+    (h) => teardownHost({ short: h.short, netns: netnsName(h.short), ip: h.ip }),
   );
-  const results = await pool(toBuild, PARALLEL, (h) => buildHost(h, hostsFile));
+  const results = await pool(toBuild, PARALLEL, (h) => makeHost(h, hostsFile, reg));
   const failures: string[] = [];
   results.forEach((r, i) => {
-    const h = toBuild[i]!;
-    if (r.status === 'fulfilled') h.sshdPid = r.value;
-    else failures.push(`${h.name}: ${errorMessage(r.reason)}`);
+    if (r.status === 'rejected') failures.push(`${toBuild[i]!.name}: ${errorMessage(r.reason)}`);
   });
   if (failures.length > 0) {
     const failed = toBuild.filter((_, i) => results[i]!.status === 'rejected');
@@ -194,11 +251,22 @@ async function downLocked(
 /** Bring up lab hosts (default primary and replica; `count` adds lab01..labNN) and export them to the project. */
 export async function labUp(
   names: string[],
-  opts: { count?: number; project?: ProjectConfig } = {},
+  opts: {
+    count?: number;
+    project?: ProjectConfig;
+    /** Boot the new hosts from this Debian suite's image (built first when missing or stale). */
+    os?: string;
+    log?: (line: string) => void;
+  } = {},
 ): Promise<LabHost[]> {
   checkPrereqs();
+  const suite = opts.os !== undefined ? parseSuite(opts.os) : undefined;
+  if (suite) {
+    checkBootedPrereqs();
+    await ensureImage(suite, opts.log);
+  }
   const wanted = resolveUpNames(names, opts.count);
-  const { reg, hosts } = await withLabLock(() => upLocked(wanted));
+  const { reg, hosts } = await withLabLock(() => upLocked(wanted, suite));
   if (opts.project) exportToProject(opts.project, reg.hosts, { trust: reg.hosts });
   return hosts.map(toLabHost);
 }
@@ -227,7 +295,7 @@ export async function recreateHost(
   const full = fullName(name);
   const { reg, hosts } = await withLabLock(async () => {
     const current = readRegistry().hosts.find((h) => h.name === full);
-    // upLocked rebuilds a registered host that is not running, keeping its address.
+    // upLocked rebuilds a registered host that is not running, keeping its address and kind.
     if (current) await teardownHost(current);
     return upLocked([full]);
   });

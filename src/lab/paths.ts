@@ -44,3 +44,18 @@ export function macFor(ip: string): string {
   const octet = parseInt(ip.split('.').pop()!, 10);
   return `02:0d:d5:00:00:${octet.toString(16).padStart(2, '0')}`;
 }
+
+/** Console log of a booted host. */
+export function consoleLogFile(short: string): string {
+  return path.join(hostDir(short), 'console.log');
+}
+
+/** The copy-on-write layer of a booted host: its upper dir over the image's root (same layout as `/`). */
+export function bootedUpperDir(short: string): string {
+  return path.join(hostDir(short), 'upper');
+}
+
+/** systemd-nspawn's machine name of a booted host (also names its bridge-side veth `vb-orch-<short>`). */
+export function machineName(short: string): string {
+  return `${NETNS_PREFIX}${short}`;
+}

@@ -37,3 +37,26 @@ export function checkPrereqs(): void {
   const problem = prereqProblem();
   if (problem) throw new OrchError('LAB_ERROR', problem);
 }
+
+const BOOTED_TOOLS: Array<[string, string]> = [
+  ['systemd-nspawn', 'systemd-container'],
+  ['debootstrap', 'debootstrap'],
+  ['chroot', 'coreutils'],
+];
+
+/** Why booted hosts cannot run here (beyond the lab's own needs), or undefined; `exists` injectable for tests. */
+export function bootedPrereqProblem(exists: (file: string) => boolean = existsSync): string | undefined {
+  const missing = BOOTED_TOOLS.filter(([cmd]) => !PATH_DIRS.some((d) => exists(`${d}/${cmd}`)));
+  if (missing.length === 0) return undefined;
+  const pkgs = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
+  return (
+    `booted lab hosts need ${missing.map(([c]) => c).join(', ')}: install ${pkgs} ` +
+    `(apt-get install ${pkgs}, or scripts/ci-deps.sh)`
+  );
+}
+
+/** Throw a LAB_ERROR naming what to install when booted hosts (or their images) cannot be made here. */
+export function checkBootedPrereqs(): void {
+  const problem = bootedPrereqProblem();
+  if (problem) throw new OrchError('LAB_ERROR', problem);
+}

@@ -1,6 +1,7 @@
 // The lab registry (/run/orch-lab/registry.json) and the lock that serialises lab changes across processes.
 // It manages only files under the lab runtime dir.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { OrchError, errorMessage } from '../errors.js';
 import { LAB_DIR, LOCK_FILE, REGISTRY_FILE } from './paths.js';
 import type { Registry, RegistryHost } from './types.js';
@@ -39,7 +40,7 @@ let inProcess: Promise<unknown> = Promise.resolve();
  */
 export function withLabLock<T>(fn: () => Promise<T>, timeoutMs = 300_000): Promise<T> {
   const next = inProcess.then(async () => {
-    await acquire(timeoutMs);
+    await acquire(LOCK_FILE, timeoutMs, 'the lab is busy');
     try {
       return await fn();
     } finally {
@@ -50,33 +51,48 @@ export function withLabLock<T>(fn: () => Promise<T>, timeoutMs = 300_000): Promi
   return next;
 }
 
-async function acquire(timeoutMs: number): Promise<void> {
+/** Run fn holding the pid lock file `file` (the lab lock's rules); `busy` starts the LOCKED message. */
+export async function withFileLock<T>(
+  file: string,
+  fn: () => Promise<T>,
+  timeoutMs: number,
+  busy: string,
+): Promise<T> {
+  await acquire(file, timeoutMs, busy);
+  try {
+    return await fn();
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+async function acquire(file: string, timeoutMs: number, busy: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let unreadableSince: number | undefined;
   for (;;) {
-    mkdirSync(LAB_DIR, { recursive: true, mode: 0o700 });
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     try {
-      writeFileSync(LOCK_FILE, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     let holder = NaN;
     try {
-      holder = parseInt(readFileSync(LOCK_FILE, 'utf8'), 10);
+      holder = parseInt(readFileSync(file, 'utf8'), 10);
     } catch {
       continue; // released between our attempts
     }
     // An empty lock may be one being written right now: only a lasting one is treated as stale.
     if (!Number.isInteger(holder)) {
       unreadableSince ??= Date.now();
-      if (Date.now() - unreadableSince > 2000) rmSync(LOCK_FILE, { force: true });
+      if (Date.now() - unreadableSince > 2000) rmSync(file, { force: true });
     } else if (!processAlive(holder)) {
-      rmSync(LOCK_FILE, { force: true });
+      rmSync(file, { force: true });
       continue;
     } else unreadableSince = undefined;
     if (Date.now() > deadline) {
-      throw new OrchError('LOCKED', `the lab is busy (lock held by pid ${holder}, ${LOCK_FILE})`);
+      throw new OrchError('LOCKED', `${busy} (lock held by pid ${holder}, ${file})`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -71,7 +71,9 @@ for dir in ${dirs.map(shQuote).join(' ')}; do
       *)
         q ${shQuote(REPL_SQL)}
         v=$(printf '%s' "$out" | cut -d "$FS" -f3)
-        if [ "\${v:-0}" -ge 130000 ]; then q ${shQuote(slotSql('wal_status'))}; else q ${shQuote(slotSql("''"))}; fi
+        # server_version_num is data from the server: digits only before it is compared as a number.
+        case $v in ''|*[!0-9]*|?????????*) echo "@@error\${FS}unexpected server_version_num: $(printf '%s' "$v" | tr -cd '[:print:]' | cut -c1-80)"; continue ;; esac
+        if [ "$v" -ge 130000 ]; then q ${shQuote(slotSql('wal_status'))}; else q ${shQuote(slotSql("''"))}; fi
         ;;
     esac
   done

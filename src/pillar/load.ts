@@ -17,7 +17,7 @@ import type { ProjectConfig } from '../config/project.js';
 import { InputError, OrchError, errorMessage } from '../errors.js';
 import type { Facts } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
-import { targetMatchesHost } from '../inventory/target.js';
+import { splitTarget, targetMatchesHost } from '../inventory/target.js';
 import { buildRenderContext } from '../render/context.js';
 import { createRenderEnv, renderString } from '../render/env.js';
 import { validateDoc } from '../render/validate.js';
@@ -49,11 +49,17 @@ export function loadTop(project: ProjectConfig): TopEntry[] {
   const display = 'pillar/top.yaml';
   const raw = loadYamlFile(file, { display });
   const doc = validateDoc(topSchema, raw, display, 'BAD_INPUT');
-  return Object.entries(doc ?? {}).map(([target, names]) => ({
-    target,
-    names,
-    line: raw && typeof raw === 'object' ? lineOf(raw, target) : undefined,
-  }));
+  return Object.entries(doc ?? {}).map(([target, names]) => {
+    const line = raw && typeof raw === 'object' ? lineOf(raw, target) : undefined;
+    // A malformed target ('a,,b') is this file's error, found before any host is matched against it.
+    try {
+      splitTarget(target);
+    } catch (err) {
+      if (!(err instanceof OrchError)) throw err;
+      throw new InputError(err.code, `top-file target: ${err.message}`, { file: display, line }, { cause: err });
+    }
+    return { target, names, line };
+  });
 }
 
 /** The pillar file names that apply to `host`, in merge order, each once. */

@@ -1,6 +1,6 @@
 // The nunjucks environment every template and state file is rendered with: loader over <root>/templates and
-// <root>/states, throwOnUndefined, no autoescape (we render config files and shell, not HTML), trim/lstrip
-// blocks, orch's filters. Rendering errors become InputErrors naming file, line and host (see errors.ts).
+// <root>/states (confined to them, see loader.ts), throwOnUndefined, no autoescape (we render config files and
+// shell, not HTML), trim/lstrip blocks, orch's filters. Rendering errors become InputErrors naming file, line and host (see errors.ts).
 //
 // Nunjucks records the current template line only at function calls, so an error thrown by a strict pillar
 // proxy (a member lookup) or a filter would carry no line. tracking.ts teaches the compiler to record it there too.
@@ -8,6 +8,7 @@ import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { registerFilters } from './filters.js';
 import { templateError } from './errors.js';
+import { ConfinedLoader } from './loader.js';
 import { enableLineTracking } from './tracking.js';
 
 const roots = new WeakMap<nunjucks.Environment, string>();
@@ -15,9 +16,7 @@ const roots = new WeakMap<nunjucks.Environment, string>();
 /** A render environment for the project at `root`. */
 export function createRenderEnv(root: string): nunjucks.Environment {
   enableLineTracking();
-  const loader = new nunjucks.FileSystemLoader([path.join(root, 'templates'), path.join(root, 'states')], {
-    noCache: false,
-  });
+  const loader = new ConfinedLoader([path.join(root, 'templates'), path.join(root, 'states')]);
   // dev: keep nunjucks' own error objects so the original error (and its code) survives as `cause`.
   const env = new nunjucks.Environment(loader, {
     throwOnUndefined: true,

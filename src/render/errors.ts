@@ -3,6 +3,7 @@
 // pillar key, an undecrypted secret) keeps its code and message; anything else becomes TEMPLATE_ERROR.
 import path from 'node:path';
 import { InputError, OrchError } from '../errors.js';
+import { ValueError } from './grammar.js';
 
 interface NunjucksError extends Error {
   lineno?: number;
@@ -39,6 +40,15 @@ export function templateError(err: unknown, where: { file: string; host: string 
     if (!original) message = parsed.text;
   }
   if (original instanceof InputError) return original;
+  // Grammar and template path checks do not know the host; other OrchErrors raised here name it already.
+  if (original instanceof ValueError) {
+    return new InputError(
+      original.code,
+      `${original.message} for host ${where.host}`,
+      { file, line },
+      { cause: original },
+    );
+  }
   if (original instanceof OrchError) {
     return new InputError(original.code, original.message, { file, line }, { cause: original });
   }

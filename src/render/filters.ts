@@ -7,6 +7,14 @@ import { shQuote } from '../shell/quote.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { SecretRef } from '../secrets/ref.js';
 import { unwrapStrict } from './context.js';
+import { GrammarViolation, requireOneLine, ValueError } from './grammar.js';
+import { hbaAddress, hbaComment, hbaDatabase, hbaMethod, hbaRole, hbaType } from './hba-grammar.js';
+import { isSecretValue, pillarKeysOf, showValue } from './provenance.js';
+
+/** What nunjucks passes as `this` to a filter: the render context. */
+interface FilterThis {
+  ctx?: Record<string, unknown>;
+}
 
 /** Quote a value as one /bin/sh word. */
 export function shFilter(value: unknown): string {
@@ -35,12 +43,58 @@ export function yamlFilter(value: unknown): string {
   return yaml.dump(plainData(value), { noRefs: true, lineWidth: -1 }).replace(/\n$/, '');
 }
 
-/** Escape one .pgpass field: backslash and colon get a backslash; newlines cannot be represented. */
-export function pgpassFilter(value: unknown): string {
-  const text = scalarText(value, 'pgpass');
-  if (/[\r\n]/.test(text)) throw new Error('pgpass filter: a .pgpass field cannot contain a newline');
-  return text.replace(/[\\:]/g, '\\$&');
+/**
+ * Escape one .pgpass field: backslash and colon get a backslash, and so does a field that would otherwise read
+ * as the `*` wildcard or start a `#` comment line. NUL and line breaks cannot be represented.
+ */
+export function pgpassField(text: string): string {
+  requireOneLine(text, 'a .pgpass field');
+  const escaped = text.replace(/[\\:]/g, '\\$&');
+  if (escaped === '*') return '\\*';
+  return escaped.startsWith('#') ? `\\${escaped}` : escaped;
 }
+
+/** A TCP port: an integer 1-65535 (a number, or a string of digits). */
+export function portValue(text: string): string {
+  const n = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 65535)) throw new GrammarViolation('is not a TCP port (an integer 1-65535)');
+  return String(n);
+}
+
+/**
+ * A filter that checks a value against the grammar of where it lands: a GrammarViolation becomes a ValueError
+ * naming the pillar key(s) that hold the value (when found) and the value itself unless it is a secret.
+ */
+export function grammarFilter(name: string, check: (text: string) => string, what: string) {
+  return function (this: FilterThis | undefined, value: unknown): string {
+    const text = scalarText(value, name);
+    try {
+      return check(text);
+    } catch (err) {
+      if (!(err instanceof GrammarViolation)) throw err;
+      throw valueError(name, what, text, err.reason, this?.ctx?.pillar);
+    }
+  };
+}
+
+/** The error for `text` refused by filter `name`; names the pillar keys holding it, hides secrets. */
+export function valueError(
+  name: string,
+  what: string,
+  text: string,
+  reason: string,
+  pillar: unknown,
+): ValueError {
+  const keys = pillar === undefined ? [] : pillarKeysOf(pillar, text);
+  const shown = showValue(text, isSecretValue(text, keys));
+  const subject = keys.length
+    ? `pillar key ${keys.map((k) => `'${k}'`).join(' or ')} (${shown})`
+    : `value ${shown}`;
+  const why = reason.startsWith(what) ? reason.slice(what.length).trimStart() : reason;
+  return new ValueError(`${subject} cannot be ${what}: ${why} (${name} filter)`, keys);
+}
+
+export const pgpassFilter = grammarFilter('pgpass', pgpassField, 'a .pgpass field');
 
 /** Check an octal file mode written as a string ('0644', '755', '2750'); numbers are refused. */
 export function modeFilter(value: unknown): string {
@@ -64,6 +118,13 @@ export function registerFilters(env: nunjucks.Environment): void {
   env.addFilter('yaml', yamlFilter);
   env.addFilter('pgpass', pgpassFilter);
   env.addFilter('mode', modeFilter);
+  env.addFilter('port', grammarFilter('port', portValue, 'a port'));
+  env.addFilter('hba_type', grammarFilter('hba_type', hbaType, 'a pg_hba.conf connection type'));
+  env.addFilter('hba_database', grammarFilter('hba_database', hbaDatabase, 'a pg_hba.conf database name'));
+  env.addFilter('hba_role', grammarFilter('hba_role', hbaRole, 'a pg_hba.conf role name'));
+  env.addFilter('hba_address', grammarFilter('hba_address', hbaAddress, 'a pg_hba.conf address'));
+  env.addFilter('hba_method', grammarFilter('hba_method', hbaMethod, 'a pg_hba.conf method'));
+  env.addFilter('hba_comment', grammarFilter('hba_comment', hbaComment, 'a pg_hba.conf comment'));
 }
 
 function scalarText(value: unknown, filter: string): string {

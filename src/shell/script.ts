@@ -2,6 +2,8 @@
 // output the controller splits apart again (src/engine/protocol.ts). Every step runs with stdin from /dev/null,
 // because the script itself arrives on the shell's stdin and a step reading stdin would swallow the rest of it.
 import { randomBytes } from 'node:crypto';
+import { ACTOR_FUNCTIONS } from './actor.js';
+import { shQuote } from './quote.js';
 
 /** A condition a step needs; when false the step is skipped and reported with `reason`. */
 export interface StepGuard {
@@ -27,12 +29,12 @@ export function newNonce(): string {
 }
 
 /**
- * Portable helpers (dash, bash, FreeBSD sh): hex encoding with od, sha256 and stat on Linux and FreeBSD.
- * Values travel hex-encoded so any byte survives the trip.
+ * Portable helpers (dash, bash, FreeBSD sh): hex encoding with od, sha256 and stat on Linux and FreeBSD, and the
+ * run-as helpers of actor.ts. Values travel hex-encoded so any byte survives the trip. The helpers are kept in
+ * $orch_lib too, so a step can hand them to a shell it starts as another account (orch_as_run).
  */
-export function preamble(nonce: string): string {
-  return `ORCH_NONCE=${nonce}
-umask 077
+export function helpers(): string {
+  return `umask 077
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 export PATH
 LC_ALL=C
@@ -52,6 +54,16 @@ orch_ok() { eval "orch_r=\\$orch_rc_$1"; [ "$orch_r" = 0 ] || [ "$orch_r" = 100 
 orch_chg() { eval "orch_r=\\$orch_rc_$1"; [ "$orch_r" = 100 ]; }
 orch_begin() { printf '\\n${MARK}:%s:begin:%s\\n' "$ORCH_NONCE" "$1"; }
 orch_end() { printf '\\n${MARK}:%s:end:%s:%s\\n' "$ORCH_NONCE" "$1" "$2"; }
+${ACTOR_FUNCTIONS}
+`;
+}
+
+/** The batch's first lines: the nonce, then the helpers, defined once and kept in $orch_lib. */
+export function preamble(nonce: string): string {
+  return `# shellcheck disable=SC2034 # ORCH_NONCE is read by the helpers that eval "$orch_lib" defines
+ORCH_NONCE=${nonce}
+orch_lib=${shQuote(helpers())}
+eval "$orch_lib"
 `;
 }
 

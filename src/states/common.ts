@@ -10,7 +10,54 @@ export const modeSchema = z
   .regex(/^0?[0-7]{3,4}$/, "mode must be a quoted octal string such as '0644'")
   .transform((m) => m.replace(/^0(?=[0-7]{4})/, '').padStart(4, '0'));
 
-export const absolutePath = z.string().regex(/^\//, 'must be an absolute path');
+/** A user or group name in the POSIX portable character set (a trailing $ for Samba machine accounts). */
+export const OS_ACCOUNT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
+/** A numeric user or group id (below 2^32 - 1, which means "no change" to chown). */
+export const OS_ACCOUNT_ID = /^(0|[1-9][0-9]{0,9})$/;
+
+/** True for an owner or group operand: a portable name or a numeric id; never anything that reads as an option. */
+export function isOsAccount(v: string): boolean {
+  return OS_ACCOUNT_NAME.test(v) || (OS_ACCOUNT_ID.test(v) && Number(v) < 4294967295);
+}
+
+/**
+ * The owner (`user`) or `group` of a state: a user or group name, or a numeric id (a YAML number is accepted and
+ * kept as its decimal text). Such values reach chown/chgrp/id/runuser as operands, so `-R` or `--reference=...`
+ * must never get through.
+ */
+export const osAccount = z
+  .union([z.string(), z.number().int().min(0)])
+  .transform(String)
+  .pipe(
+    z
+      .string()
+      .refine(
+        isOsAccount,
+        'must be a user or group name (letters, digits, _ . -, starting with a letter or _, at most 32) or a numeric id',
+      ),
+  );
+
+/**
+ * Arguments that, in every state, name the owner or group of what the state manages. compile.ts checks them for
+ * every state function whatever its own schema says, so no module can pass an option-like owner to chown.
+ */
+export const OS_ACCOUNT_ARGS = ['user', 'group'] as const;
+
+/** The first owner/group argument that is not a user or group name or id, or undefined. */
+export function badOsAccountArg(args: Record<string, unknown>): { key: string; value: string } | undefined {
+  for (const key of OS_ACCOUNT_ARGS) {
+    const v = args[key];
+    if (v === undefined) continue;
+    const text = typeof v === 'string' || typeof v === 'number' ? String(v) : '';
+    if (!isOsAccount(text)) return { key, value: text };
+  }
+  return undefined;
+}
+
+/** A string with no NUL byte: the shells drop NUL from script text, so `/e\0tc` would act on `/etc`. */
+export const noNul = z.string().refine((s) => !s.includes('\0'), 'must not contain a NUL byte');
+
+export const absolutePath = noNul.pipe(z.string().regex(/^\//, 'must be an absolute path'));
 
 /** Default reading of an apply step: status 100 = changed, 0 = already right, anything else = failed. */
 export function defaultApplyOutcome(out: StepOutput, what: string): ApplyOutcome {

@@ -3,6 +3,7 @@
 // normalized (`..`, `//`, trailing `/`), so what is removed is exactly what the state file says.
 import path from 'node:path';
 import { z } from 'zod';
+import { asDirOwner } from '../../shell/actor.js';
 import { shQuote } from '../../shell/quote.js';
 import { absolutePath, defaultApplyOutcome } from '../common.js';
 import type { StateFunction } from '../types.js';
@@ -18,14 +19,27 @@ export const PROTECTED_PATHS: ReadonlySet<string> = new Set([
   ...['cache', 'db', 'lib', 'log', 'mail', 'run', 'spool', 'tmp'].map((d) => `/var/${d}`),
 ]);
 
+/**
+ * The path as the host resolves it lexically (`//etc`, `/etc/`, `/etc/.`, `/etc/../etc` are all `/etc`), so the
+ * guard holds even if the normalization rule before it changes. NUL is refused by `absolutePath` (the shell would
+ * drop it and act on what is left).
+ */
+function protectedForm(p: string): string {
+  const n = path.posix.normalize(p.replace(/\0/g, ''));
+  return n.length > 1 ? n.replace(/\/+$/, '') : n;
+}
+
 const args = z
   .object({ name: absolutePath })
   .strict()
+  .refine((a) => !PROTECTED_PATHS.has(protectedForm(a.name)), {
+    message: 'refusing to remove a system directory',
+    path: ['name'],
+  })
   .refine((a) => path.posix.normalize(a.name) === a.name && (a.name === '/' || !a.name.endsWith('/')), {
     message: 'name must be a normalized absolute path (no "..", "//", "." or trailing "/")',
     path: ['name'],
-  })
-  .refine((a) => !PROTECTED_PATHS.has(a.name), { message: 'refusing to remove a system directory', path: ['name'] });
+  });
 type Args = z.infer<typeof args>;
 
 export const fileAbsent: StateFunction<Args> = {
@@ -61,12 +75,16 @@ fi`;
     }
   },
   apply(a) {
-    return `f=${shQuote(a.name)}
+    // Removal runs as the account that owns the directory holding the path (root only in root's directories).
+    return asDirOwner(
+      shQuote(path.posix.dirname(a.name)),
+      `f=${shQuote(a.name)}
 if [ -e "$f" ] || [ -L "$f" ]; then
-  rm -rf "$f"
+  rm -rf -- "$f"
   orch_changed=1
   orch_kv comment ${shQuote(`${a.name} removed`)}
-fi`;
+fi`,
+    );
   },
   interpretApply(a, _p, out) {
     return defaultApplyOutcome(out, a.name);

@@ -3,16 +3,17 @@
 // replaces a symlink, and never replaces a file that stands where the directory should be.
 import path from 'node:path';
 import { z } from 'zod';
+import { asDirOwner } from '../../shell/actor.js';
 import { shQuote } from '../../shell/quote.js';
-import { absolutePath, defaultApplyOutcome, modeSchema, normMode } from '../common.js';
+import { absolutePath, defaultApplyOutcome, modeSchema, normMode, osAccount } from '../common.js';
 import type { StateFunction } from '../types.js';
 import { ownerSpec } from './atomic.js';
 
 const args = z
   .object({
     name: absolutePath,
-    user: z.string().min(1).optional(),
-    group: z.string().min(1).optional(),
+    user: osAccount.optional(),
+    group: osAccount.optional(),
     mode: modeSchema.optional(),
     makedirs: z.boolean().default(false),
   })
@@ -65,15 +66,16 @@ fi`;
   },
   apply(a) {
     const owner = ownerSpec(a.user, a.group);
+    const parent = shQuote(path.posix.dirname(a.name));
     const lines = [
       `d=${shQuote(a.name)}; did=`,
       'if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then echo "$d exists and is not a directory"; exit 1; fi',
+      owner !== undefined ? `orch_own_ok ${shQuote(owner)} "$d" ${parent} || exit 1` : '',
       'if [ ! -d "$d" ]; then',
       a.makedirs
-        ? '  mkdir -p "$d"'
-        : `  [ -d ${shQuote(path.posix.dirname(a.name))} ] || { echo "parent directory of $d does not exist (makedirs is off)"; exit 1; }\n  mkdir "$d"`,
-      // A new directory gets 0755 unless a mode is asked for, whatever the step's umask.
-      a.mode ? '' : '  chmod 0755 "$d"',
+        ? '  mkdir -p -- "$d"'
+        : `  [ -d ${parent} ] || { echo "parent directory of $d does not exist (makedirs is off)"; exit 1; }\n  mkdir -- "$d"`,
+      // A new directory is made 0700 (umask 077) and gets 0755 unless a mode is asked for, after its owner.
       '  orch_changed=1; did="$did created"',
       'fi',
       'cur=$(orch_stat "$d")',
@@ -82,14 +84,17 @@ fi`;
       const conds: string[] = [];
       if (a.user !== undefined) conds.push(`[ "\${cur%%:*}" != ${shQuote(a.user)} ]`);
       if (a.group !== undefined) conds.push(`[ "$(echo "$cur" | cut -d: -f2)" != ${shQuote(a.group)} ]`);
-      lines.push(`if ${conds.join(' || ')}; then chown ${shQuote(owner)} "$d"; orch_changed=1; did="$did owner"; fi`);
+      lines.push(`if ${conds.join(' || ')}; then chown -- ${shQuote(owner)} "$d"; orch_changed=1; did="$did owner"; fi`);
     }
     if (a.mode !== undefined) {
       // Five digits: GNU chmod keeps a directory's setuid/setgid bits for a 4-digit mode; 0NNNN clears them.
-      lines.push(`if [ "\${cur##*:}" != ${statMode(a.mode)} ]; then chmod 0${a.mode} "$d"; orch_changed=1; did="$did mode"; fi`);
+      lines.push(`if [ "\${cur##*:}" != ${statMode(a.mode)} ]; then chmod -- 0${a.mode} "$d"; orch_changed=1; did="$did mode"; fi`);
+    } else {
+      lines.push('case $did in *created*) chmod -- 0755 "$d" ;; esac');
     }
     lines.push(`if [ -n "$did" ]; then orch_kv comment ${shQuote(`${a.name}:`)}"$did"; fi`);
-    return lines.filter((l) => l !== '').join('\n');
+    // The directory's entry lives in its parent: whoever owns the parent creates and changes it.
+    return asDirOwner(parent, lines.filter((l) => l !== '').join('\n'));
   },
   interpretApply(a, _p, out) {
     return defaultApplyOutcome(out, a.name);

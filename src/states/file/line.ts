@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { shQuote } from '../../shell/quote.js';
 import { absolutePath, defaultApplyOutcome } from '../common.js';
 import type { StateFunction } from '../types.js';
+import { asDirOwner } from '../../shell/actor.js';
 import { atomicWriteBody } from './atomic.js';
 import { lineEditCommand } from './line-edit.js';
 
@@ -75,14 +76,17 @@ fi`;
   },
   apply(a) {
     const d = a.name.replace(/\/[^/]*$/, '') || '/';
-    return `f=${shQuote(a.name)}; d=${shQuote(d)}
+    return asDirOwner(
+      shQuote(d),
+      `f=${shQuote(a.name)}; d=${shQuote(d)}
 if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then echo "$f is not a regular file; refusing to edit it"; exit 1
 elif [ ! -e "$f" ]; then
   ${a.ensure === 'absent' ? ':' : 'echo "$f does not exist; file.line edits existing files only"; exit 1'}
 else
 ${atomicWriteBody(lineEditCommand(a, '> "$tmp"'))}
   if [ "$orch_changed" = 1 ]; then orch_kv comment ${shQuote(`${a.name}: line ${a.ensure === 'present' ? 'set' : 'removed'}`)}; fi
-fi`;
+fi`,
+    );
   },
   interpretApply(a, _p, out) {
     return defaultApplyOutcome(out, a.name);

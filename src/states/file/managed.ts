@@ -6,8 +6,9 @@ import { createTwoFilesPatch } from 'diff';
 import { z } from 'zod';
 import { printContent, shQuote } from '../../shell/quote.js';
 import { redactor } from '../../secrets/redactor.js';
-import { atomicWriteBody, ownerSpec } from './atomic.js';
-import { absolutePath, defaultApplyOutcome, modeSchema, normMode } from '../common.js';
+import { asDirOwner } from '../../shell/actor.js';
+import { atomicWriteBody } from './atomic.js';
+import { absolutePath, defaultApplyOutcome, modeSchema, normMode, osAccount } from '../common.js';
 import type { StateFunction } from '../types.js';
 
 const args = z
@@ -16,8 +17,8 @@ const args = z
     source: z.string().optional(),
     contents: z.string().optional(),
     context: z.record(z.string(), z.unknown()).optional(),
-    user: z.string().optional(),
-    group: z.string().optional(),
+    user: osAccount.optional(),
+    group: osAccount.optional(),
     mode: modeSchema.optional(),
     makedirs: z.boolean().default(false),
     show_diff: z.boolean().default(true),
@@ -59,7 +60,7 @@ if [ -f "$f" ] && [ ! -L "$f" ]; then
   orch_kv stat "$(orch_stat "$f")"
   if [ "$(orch_sha256 "$f")" != ${p.sha256} ]; then
     orch_kv differs 1
-    ${p.sensitive || !a.show_diff ? ':' : `if [ "$(wc -c < "$f")" -le ${MAX_DIFF_BYTES} ]; then orch_kvfile content "$f"; fi`}
+    ${p.sensitive || !a.show_diff ? ':' : `if [ "$(wc -c < "$f")" -le ${MAX_DIFF_BYTES} ]; then orch_kvsafe content "$f"; fi`}
   fi
 elif [ -e "$f" ] || [ -L "$f" ]; then orch_kv exists other
 else
@@ -99,11 +100,15 @@ fi`;
   apply(a, p) {
     const f = shQuote(a.name);
     const dir = shQuote(path.posix.dirname(a.name));
-    const write = atomicWriteBody(printContent(p.content, '> "$tmp"'), { owner: ownerSpec(a.user, a.group), mode: a.mode });
-    return `f=${f}; d=${dir}
-${a.makedirs ? 'mkdir -p "$d"' : '[ -d "$d" ] || { echo "directory $d does not exist"; exit 1; }'}
+    const write = atomicWriteBody(printContent(p.content, '> "$tmp"'), { user: a.user, group: a.group, mode: a.mode });
+    // Everything that creates, renames or chmods runs as the account that owns the directory.
+    return asDirOwner(
+      dir,
+      `f=${f}; d=${dir}
+${a.makedirs ? 'mkdir -p -- "$d"' : '[ -d "$d" ] || { echo "directory $d does not exist"; exit 1; }'}
 if [ -e "$f" ] && { [ ! -f "$f" ] || [ -L "$f" ]; }; then echo "$f exists and is not a regular file"; exit 1; fi
-${write}`;
+${write}`,
+    );
   },
   interpretApply(a, _p, out) {
     return defaultApplyOutcome(out, a.name);

@@ -10,7 +10,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { quoteLiteral } from '../../sql/quote.js';
-import { defaultApplyOutcome, modeSchema } from '../common.js';
+import { GrammarViolation, requireOneLine } from '../../render/grammar.js';
+import { defaultApplyOutcome, modeSchema, osAccount } from '../common.js';
 import type { CheckOutcome, StateFunction } from '../types.js';
 import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
 import { psqlSetup } from './psql.js';
@@ -18,6 +19,28 @@ import { majorVersion, resolveTarget, targetArgFields, type PgTarget } from './t
 
 type Value = string | number | boolean;
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
+/** Directives of the configuration file grammar, not settings: they would make the server read another file. */
+const DIRECTIVES = new Set(['include', 'include_dir', 'include_if_exists']);
+
+/** A setting name: an identifier (or a two-part custom name), and not an include directive. */
+export const settingName = z
+  .string()
+  .regex(SETTING_NAME, 'not a setting name')
+  .refine((k) => !DIRECTIVES.has(k.toLowerCase()), 'include, include_dir and include_if_exists are not settings');
+
+/** A setting value the configuration file can hold literally: one line, no NUL, finite numbers. */
+const settingValue = z.union([
+  z.string().superRefine((v, ctx) => {
+    try {
+      requireOneLine(v, 'a postgresql.conf value');
+    } catch (err) {
+      if (!(err instanceof GrammarViolation)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.reason });
+    }
+  }),
+  z.number().refine(Number.isFinite, 'must be a finite number'),
+  z.boolean(),
+]);
 /** MB per WAL segment in a default build (the translation assumes it). */
 const SEGMENT_MB = 16;
 
@@ -25,9 +48,9 @@ const args = z
   .object({
     /** Absolute path of an include file or of postgresql.conf; a bare name means <confDir>/conf.d/<name>.conf. */
     name: z.string().min(1),
-    settings: z.record(z.string().regex(SETTING_NAME, 'not a setting name'), z.union([z.string(), z.number(), z.boolean()])),
-    user: z.string().optional(),
-    group: z.string().optional(),
+    settings: z.record(settingName, settingValue),
+    user: osAccount.optional(),
+    group: osAccount.optional(),
     mode: modeSchema.optional(),
     ...targetArgFields,
   })
@@ -59,9 +82,15 @@ export function confValue(v: Value): string {
   if (typeof v === 'boolean') return v ? 'on' : 'off';
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
-    return String(v);
+    // 1e+21 or 1e-7 is no number token of the file grammar; quoted, the server still reads it as a number.
+    const text = String(v);
+    return /^-?[0-9]+(\.[0-9]+)?$/.test(text) ? text : `'${text}'`;
   }
-  if (/[\r\n\0]/.test(v)) throw new Error('postgresql.conf values cannot hold line breaks or NUL');
+  try {
+    requireOneLine(v, 'a postgresql.conf value');
+  } catch (err) {
+    throw err instanceof GrammarViolation ? new Error(err.reason) : err;
+  }
   return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 

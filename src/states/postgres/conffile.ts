@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
+import { asActor, decideActor } from '../../shell/actor.js';
 import { printContent, shQuote } from '../../shell/quote.js';
 import type { StepOutput } from '../../engine/protocol.js';
 import { normMode } from '../common.js';
@@ -22,7 +23,7 @@ if [ -f "$orch_cf" ] && [ ! -L "$orch_cf" ]; then
   orch_kv exists file
   orch_kv stat "$(orch_stat "$orch_cf")"
   orch_kv sha256 "$(orch_sha256 "$orch_cf")"
-  if [ "$(wc -c < "$orch_cf")" -le ${MAX_READ} ]; then orch_kvfile content "$orch_cf"; fi
+  if [ "$(wc -c < "$orch_cf")" -le ${MAX_READ} ]; then orch_kvsafe content "$orch_cf"; fi
 elif [ -e "$orch_cf" ] || [ -L "$orch_cf" ]; then orch_kv exists other
 else
   orch_kv exists none
@@ -96,13 +97,14 @@ export interface ReplaceOptions {
 }
 
 /**
- * Apply-step shell: write `<file>.orch-new` in the same directory, keep a hard-linked (or copied) `<file>.orch-old`,
- * move the new file into place, validate against the running server, restore the old file on any error, then run
- * afterSql. When the server is not running the file is written without validation and the step says so.
+ * Apply-step shell: write a temp `<file>.orch-new.XXXXXX` in the same directory (0600 until it gets its final owner
+ * and mode, once), keep a hard-linked (or copied) `<file>.orch-old`, move the new file into place, validate against
+ * the running server, restore the old file on any error, then run afterSql. When the server is not running the file
+ * is written without validation and the step says so. Every write, rename and removal runs as the account that owns
+ * the file's directory (postgres on Debian); the SQL runs from this shell as before.
  */
 export function replaceFileScript(o: ReplaceOptions): string {
   const own = o.own;
-  const chown = own.user !== undefined || own.group !== undefined ? `${own.user ?? ''}${own.group !== undefined ? `:${own.group}` : ''}` : '';
   const guard =
     o.expectSha === undefined
       ? ''
@@ -110,32 +112,44 @@ export function replaceFileScript(o: ReplaceOptions): string {
         ? `if [ -e "$orch_cf" ]; then echo "$orch_cf appeared since the check; run again"; exit 1; fi\n`
         : `if [ ! -f "$orch_cf" ] || [ "$(orch_sha256 "$orch_cf")" != ${o.expectSha} ]; then echo "$orch_cf changed since the check; run again"; exit 1; fi\n`;
   const running = `[ -n "$orch_pg_psql" ] && ${socketPresent(o.target)}`;
+  const names = `orch_cf=${shQuote(o.file)}; orch_dir=${shQuote(path.posix.dirname(o.file))}; orch_old="$orch_cf.orch-old"`;
+  const set = (v: string, value: string | undefined): string => (value !== undefined ? `${v}=${shQuote(value)}\n` : '');
+  const write = asActor(`${names}
+if [ -e "$orch_cf" ] && { [ ! -f "$orch_cf" ] || [ -L "$orch_cf" ]; }; then echo "$orch_cf exists and is not a regular file"; exit 1; fi
+${guard}orch_u=${shQuote(o.newOwner)}; orch_g=; orch_m=${o.newMode}
+if [ -f "$orch_cf" ]; then orch_cur=$(orch_stat "$orch_cf"); orch_u=\${orch_cur%%:*}; orch_g=\${orch_cur#*:}; orch_g=\${orch_g%%:*}; orch_m=\${orch_cur##*:}; fi
+${set('orch_u', own.user)}${set('orch_g', own.group)}${set('orch_m', own.mode)}orch_own=$orch_u\${orch_g:+:$orch_g}
+orch_own_ok "$orch_own" "$orch_cf" "$orch_dir" || exit 1
+orch_new=$(mktemp "$orch_cf.orch-new.XXXXXX")
+trap 'rm -f -- "$orch_new"' EXIT
+${printContent(o.content, '> "$orch_new"')}
+chown -- "$orch_own" "$orch_new"
+chmod -- "$orch_m" "$orch_new"
+if [ -f "$orch_cf" ] && cmp -s "$orch_new" "$orch_cf" && [ "$(orch_stat "$orch_new")" = "$(orch_stat "$orch_cf")" ]; then
+  echo "$orch_cf is already in the desired state"
+else
+  rm -f -- "$orch_old"
+  if [ -f "$orch_cf" ]; then ln -- "$orch_cf" "$orch_old" 2>/dev/null || cp -p -- "$orch_cf" "$orch_old"; fi
+  mv -f -- "$orch_new" "$orch_cf"
+  orch_changed=1
+fi`);
+  // After a rejection: the old file back (a hard link or copy made by the write above), or no file as before.
+  const restore = asActor(`${names}
+if [ -f "$orch_old" ]; then mv -f -- "$orch_old" "$orch_cf"; else rm -f -- "$orch_cf"; fi`);
   const validate = o.validateSql
     ? `if ! ( ${applySql(o.target, o.validateSql, 'v')}
 ); then
-    if [ -n "$orch_had_old" ]; then mv -f "$orch_old" "$orch_cf"; else rm -f "$orch_cf"; fi
+    ${restore}
     echo "$orch_cf was rejected by the server; the previous file is restored"
     exit 1
   fi`
     : ':';
   const after = o.afterSql ? applySql(o.target, o.afterSql, 'r') : ':';
-  return `orch_cf=${shQuote(o.file)}; orch_dir=${shQuote(path.posix.dirname(o.file))}
-orch_new="$orch_cf.orch-new"; orch_old="$orch_cf.orch-old"; orch_had_old=
+  return `${names}
 [ -d "$orch_dir" ] || { echo "directory $orch_dir does not exist"; exit 1; }
-if [ -e "$orch_cf" ] && { [ ! -f "$orch_cf" ] || [ -L "$orch_cf" ]; }; then echo "$orch_cf exists and is not a regular file"; exit 1; fi
-${guard}${o.preWrite ? `if ${running}; then\n${o.preWrite}\nfi\n` : ''}rm -f "$orch_new"
-${printContent(o.content, '> "$orch_new"')}
-if [ -f "$orch_cf" ]; then chown "$(orch_stat "$orch_cf" | cut -d: -f1,2)" "$orch_new"; chmod "$(orch_stat "$orch_cf" | cut -d: -f3)" "$orch_new"
-else chown ${shQuote(o.newOwner)} "$orch_new"; chmod ${o.newMode} "$orch_new"; fi
-${chown ? `chown ${shQuote(chown)} "$orch_new"` : ''}
-${own.mode ? `chmod ${own.mode} "$orch_new"` : ''}
-if [ -f "$orch_cf" ] && cmp -s "$orch_new" "$orch_cf" && [ "$(orch_stat "$orch_new")" = "$(orch_stat "$orch_cf")" ]; then
-  rm -f "$orch_new"
-  echo "$orch_cf is already in the desired state"
-else
-  if [ -f "$orch_cf" ]; then rm -f "$orch_old"; ln "$orch_cf" "$orch_old" 2>/dev/null || cp -p "$orch_cf" "$orch_old"; orch_had_old=1; fi
-  mv -f "$orch_new" "$orch_cf"
-  orch_changed=1
+${decideActor('"$orch_dir"')}
+${o.preWrite ? `if ${running}; then\n${o.preWrite}\nfi\n` : ''}${write}
+if [ "$orch_changed" = 1 ]; then
   if ${running}; then
   ${validate}
   ${after}

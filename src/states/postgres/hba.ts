@@ -3,28 +3,65 @@
 // running server (pg_hba_file_rules) before pg_reload_conf(); on any error the previous file is restored.
 // It manages only that one file; it never edits postgresql.conf or restarts the server.
 import { z } from 'zod';
-import { defaultApplyOutcome, modeSchema } from '../common.js';
+import { GrammarViolation } from '../../render/grammar.js';
+import {
+  HBA_METHODS,
+  HBA_TYPES,
+  hbaComment,
+  hbaDatabaseWord,
+  hbaEntryAddress,
+  hbaOptionValue,
+  hbaQuotedName,
+  hbaUserWord,
+} from '../../render/hba-grammar.js';
+import { defaultApplyOutcome, modeSchema, osAccount } from '../common.js';
 import type { StateFunction } from '../types.js';
 import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
 import { psqlHeredoc, psqlSetup } from './psql.js';
 import { resolveTarget, targetArgFields, type PgTarget } from './target.js';
 
-const HBA_TYPES = ['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc'] as const;
-
-const word = z.string().min(1);
-const wordList = z.union([word, z.array(word).min(1)]);
+/** A string the given pg_hba.conf grammar function accepts (its reason is the schema's message). */
+const hbaText = (fn: (s: string) => string) =>
+  z.string().superRefine((s, ctx) => {
+    try {
+      fn(s);
+    } catch (err) {
+      if (!(err instanceof GrammarViolation)) throw err;
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)}: ${err.reason}` });
+    }
+  });
+const wordList = (fn: (s: string) => string) => z.union([hbaText(fn), z.array(hbaText(fn)).min(1)]);
 
 const entry = z
   .object({
     type: z.enum(HBA_TYPES),
-    database: wordList,
-    user: wordList,
+    /** Keywords (all, sameuser, samerole, samegroup, replication) or literal database names. */
+    database: wordList(hbaDatabaseWord),
+    /** `all`, `+group` or literal role names. */
+    user: wordList(hbaUserWord),
     /** CIDR, host name, samehost/samenet, or "address netmask"; required for host* types, refused for local. */
-    address: z.string().min(1).optional(),
-    method: z.string().regex(/^[a-z0-9-]+$/, 'method is a word such as scram-sha-256, peer, reject'),
-    options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-    /** A comment line written above the entry. */
-    comment: z.string().optional(),
+    address: hbaText(hbaEntryAddress).optional(),
+    method: z.enum(HBA_METHODS),
+    options: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'option names are identifiers'),
+        z.union([hbaText(hbaOptionValue), z.number(), z.boolean()]),
+      )
+      .optional(),
+    /** A comment written above the entry (one comment line per line of text). */
+    comment: z
+      .string()
+      .superRefine((c, ctx) => {
+        for (const line of c.split('\n')) {
+          try {
+            hbaComment(line);
+          } catch (err) {
+            if (!(err instanceof GrammarViolation)) throw err;
+            ctx.addIssue({ code: 'custom', message: err.reason });
+          }
+        }
+      })
+      .optional(),
   })
   .strict()
   .refine((e) => (e.type === 'local') === (e.address === undefined), {
@@ -39,8 +76,8 @@ const args = z
     entries: z.array(entry).optional(),
     source: z.string().optional(),
     context: z.record(z.string(), z.unknown()).optional(),
-    user: z.string().optional(),
-    group: z.string().optional(),
+    user: osAccount.optional(),
+    group: osAccount.optional(),
     mode: modeSchema.optional(),
     ...targetArgFields,
   })
@@ -56,33 +93,35 @@ interface Prepared {
   content: string;
 }
 
-/**
- * One pg_hba.conf token: bare when it has no special characters, else double-quoted (which also makes a keyword
- * such as all a literal name). A double quote or line break cannot be expressed in pg_hba.conf and is refused.
- */
+/** One literal pg_hba.conf name token (double-quoted when needed); what a quoted token cannot hold is refused. */
 export function hbaToken(s: string): string {
-  if (/["\r\n]/.test(s)) throw new Error(`pg_hba.conf cannot hold ${JSON.stringify(s)} (double quote or line break)`);
-  return /^[^\s,#]+$/.test(s) ? s : `"${s}"`;
+  try {
+    return hbaQuotedName(s);
+  } catch (err) {
+    throw err instanceof GrammarViolation ? new Error(`${JSON.stringify(s)} ${err.reason}`) : err;
+  }
 }
 
-const tokenList = (v: string | string[]): string => (Array.isArray(v) ? v : [v]).map(hbaToken).join(',');
+const tokenList = (v: string | string[], fn: (s: string) => string): string =>
+  (Array.isArray(v) ? v : [v]).map(fn).join(',');
 
 function optionText(k: string, v: string | number | boolean): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid pg_hba option name ${JSON.stringify(k)}`);
-  return `${k}=${hbaToken(String(v))}`;
+  return `${k}=${hbaOptionValue(String(v))}`;
 }
 
 /** The pg_hba.conf text for entries, in the given order, columns aligned. */
 export function renderHba(entries: Entry[]): string {
   const rows = entries.map((e) => {
-    const address = e.address === undefined ? [] : e.address.trim().split(/\s+/).map(hbaToken);
+    const address = e.address === undefined ? '' : hbaEntryAddress(e.address);
     const opts = Object.entries(e.options ?? {}).map(([k, v]) => optionText(k, v));
-    return { comment: e.comment, cols: [e.type, tokenList(e.database), tokenList(e.user), address.join(' '), [e.method, ...opts].join(' ')] };
+    const cols = [e.type, tokenList(e.database, hbaDatabaseWord), tokenList(e.user, hbaUserWord), address, [e.method, ...opts].join(' ')];
+    return { comment: e.comment, cols };
   });
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r.cols[i]!.length), 0));
   const lines = ['# Managed by orch (postgres.hba): local edits are overwritten.', '# TYPE  DATABASE  USER  ADDRESS  METHOD'];
   for (const r of rows) {
-    if (r.comment !== undefined) for (const c of r.comment.split('\n')) lines.push(`# ${c}`.trimEnd());
+    if (r.comment !== undefined) for (const c of r.comment.split("\n")) lines.push(`# ${hbaComment(c)}`.trimEnd());
     lines.push(r.cols.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd());
   }
   return `${lines.join('\n')}\n`;

@@ -1,11 +1,11 @@
 // Shell pieces that run SQL on a host through psql, for postgres.* state steps (and the replica formula):
-// psql as the PostgreSQL OS user (runuser on Linux, su -m on FreeBSD) over the unix socket, SQL in a quoted
-// here-document (never on argv), `-X -q -A -t -v ON_ERROR_STOP=1`. Results come back as one JSON line per query;
+// psql as the PostgreSQL OS user (runuser on Linux, su -m on FreeBSD) over the unix socket, SQL piped in from
+// printContent (never on argv), `-X -q -A -t -v ON_ERROR_STOP=1`. Results come back as one JSON line per query;
 // apply scripts talk back through `orch:` marker lines (changed, fail, kv). Builds text only.
-import { heredoc, shQuote } from '../../shell/quote.js';
+import { printContent, shQuote } from '../../shell/quote.js';
 import type { StepOutput } from '../../engine/protocol.js';
 import type { CheckOutcome } from '../types.js';
-import type { PgTarget } from './target.js';
+import { connstrProblem, type PgTarget } from './target.js';
 
 /**
  * Shell functions: `orch_psql <os_user> <socket_dir> <port> <db> [db_user]` runs `$orch_pg_psql` with the SQL on
@@ -15,7 +15,7 @@ export const PSQL_FUNCTIONS = `orch_psql() {
   orch_pg_u=$1; orch_pg_s=$2; orch_pg_p=$3; orch_pg_d=$4; orch_pg_r=\${5:-}
   set -- "$orch_pg_psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$orch_pg_s" -p "$orch_pg_p" -d "$orch_pg_d"
   if [ -n "$orch_pg_r" ]; then set -- "$@" -U "$orch_pg_r"; fi
-  if [ "$(id -u)" = "$(id -u "$orch_pg_u" 2>/dev/null)" ]; then (cd / && exec "$@")
+  if [ "$(id -u)" = "$(id -u -- "$orch_pg_u" 2>/dev/null)" ]; then (cd / && exec "$@")
   elif [ "$(uname -s)" = FreeBSD ]; then (cd / && exec su -m "$orch_pg_u" -c 'exec "$0" "$@"' "$@")
   else (cd / && exec runuser -u "$orch_pg_u" -- "$@"); fi
 }
@@ -44,7 +44,8 @@ trap 'rm -rf "$orch_pg_tmp"' EXIT`;
 
 /** The orch_psql command line for a target (database defaults to the target's maintenance database). */
 export function psqlCall(t: PgTarget, db = t.db): string {
-  if (/^(postgres(ql)?:|.*=)/.test(db)) throw new Error(`database name ${JSON.stringify(db)} would read as a connection string`);
+  const problem = connstrProblem(db);
+  if (problem) throw new Error(`database name ${JSON.stringify(db)} ${problem}`);
   const words = ['orch_psql', t.osUser, t.socketDir, String(t.port), db];
   if (t.dbUser) words.push(t.dbUser);
   return words.map((w, i) => (i === 0 ? w : shQuote(w))).join(' ');
@@ -55,10 +56,12 @@ export function socketPresent(t: PgTarget): string {
   return `[ -S ${shQuote(`${t.socketDir}/.s.PGSQL.${t.port}`)} ]`;
 }
 
-/** `<call> <<'DELIM'` + SQL + delimiter, stdout to $orch_pg_tmp/<out>, stderr to <out>.err; usable as a condition. */
+/**
+ * SQL piped into `<call>`, stdout to $orch_pg_tmp/<out>, stderr to <out>.err; ends with a newline and is usable as
+ * a condition (the pipeline's status is psql's).
+ */
 export function psqlHeredoc(t: PgTarget, sql: string, out: string, db?: string): string {
-  const { open, body } = heredoc(sql, 'ORCH_SQL');
-  return `${psqlCall(t, db)} >"$orch_pg_tmp/${out}" 2>"$orch_pg_tmp/${out}.err" ${open}\n${body}`;
+  return `${printContent(sql, `| ${psqlCall(t, db)} >"$orch_pg_tmp/${out}" 2>"$orch_pg_tmp/${out}.err"`)}\n`;
 }
 
 /**

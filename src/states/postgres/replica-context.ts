@@ -2,7 +2,8 @@
 // host's paths and service commands). Checks what the template cannot: numbers, absolute paths, argv lists.
 // Pure: builds data only; it does not render and does not touch any host.
 import { OrchError } from '../../errors.js';
-import { recoveryConf } from './replica-conninfo.js';
+import { OS_ACCOUNT_NAME } from '../common.js';
+import { hostProblem, recoveryConf, roleProblem, slotProblem } from './replica-conninfo.js';
 
 export const REPLICA_TEMPLATE = 'postgres/pg_make_replica.sh.njk';
 
@@ -47,6 +48,17 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
   ] as const) {
     if (!p.startsWith('/')) throw new OrchError('STATE_ERROR', `postgres.replica: ${what} must be an absolute path: ${p}`);
     if (/[\r\n]/.test(p)) throw new OrchError('STATE_ERROR', `postgres.replica: ${what} contains a line break`);
+  }
+  // Each of these lands in a conninfo (host=, user=, application_name=), on a command line (-h, -U, --slot=,
+  // chown user:group) and in SQL; check them against the strictest of those grammars.
+  for (const [what, problem] of [
+    ['primary', hostProblem(i.primaryHost)],
+    ['replication_user', roleProblem(i.replicationUser)],
+    ['slot', slotProblem(i.slot)],
+    ['pg_user', OS_ACCOUNT_NAME.test(i.pgUser) ? undefined : 'is not a user name'],
+    ['pg_group', OS_ACCOUNT_NAME.test(i.pgGroup) ? undefined : 'is not a group name'],
+  ] as const) {
+    if (problem) throw new OrchError('STATE_ERROR', `postgres.replica: ${what} ${problem}`);
   }
   if (!Number.isInteger(i.primaryPort) || i.primaryPort < 1 || i.primaryPort > 65535)
     throw new OrchError('STATE_ERROR', `postgres.replica: bad primary_port ${i.primaryPort}`);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { osPaths } from '../../facts/os/index.js';
+import { asDirOwner } from '../../shell/actor.js';
 import { printContent, shQuote } from '../../shell/quote.js';
 import { absolutePath, lastLines } from '../common.js';
 import type { StepOutput } from '../../engine/protocol.js';
@@ -88,18 +89,23 @@ orch_kv rc "$orch_rc"
 if grep -q '^changed:' "$orch_log"; then orch_changed=1; fi`;
 }
 
-/** Shell installing the script at `dest` (0750) atomically; sets orch_changed when it differed. */
+/** Shell installing the script at `dest` (0750) atomically, as the owner of its directory; sets orch_changed. */
 function installScript(script: string, sha256: string, dest: string): string {
   const f = shQuote(dest);
   const d = shQuote(path.posix.dirname(dest));
   return `f=${f}
 if [ ! -f "$f" ] || [ "$(orch_sha256 "$f")" != ${sha256} ] || [ "$(orch_stat "$f" | cut -d: -f3)" != 750 ]; then
-  tmp=$(mktemp ${d}/.orch.XXXXXX)
-  ${printContent(script, '> "$tmp"')}
-  chmod 0750 "$tmp"
-  mv -f "$tmp" "$f"
-  orch_changed=1
-  echo "step install: $f updated"
+  ${asDirOwner(
+    d,
+    `f=${f}
+tmp=$(mktemp ${d}/.orch.XXXXXX)
+trap 'rm -f -- "$tmp"' EXIT
+${printContent(script, '> "$tmp"')}
+chmod 0750 "$tmp"
+mv -f -- "$tmp" "$f"
+orch_changed=1
+echo "step install: $f updated"`,
+  )}
 fi`;
 }
 

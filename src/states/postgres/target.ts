@@ -4,7 +4,34 @@
 import { z } from 'zod';
 import { osPaths } from '../../facts/os/index.js';
 import type { Facts, PostgresCluster } from '../../facts/types.js';
-import { absolutePath } from '../common.js';
+import { OrchError } from '../../errors.js';
+import { hasControlChar } from '../../render/grammar.js';
+import { absolutePath, OS_ACCOUNT_NAME } from '../common.js';
+
+/**
+ * libpq reads a database name that contains `=` or starts with postgres:// or postgresql:// as a whole
+ * connection string (host, user, sslmode... of the caller's choosing). Such names, and anything with NUL or a
+ * control character, are refused; `[\s\S]` so a leading newline cannot hide the `=`.
+ */
+export function connstrProblem(db: string): string | undefined {
+  if (db.length === 0) return 'is empty';
+  if (hasControlChar(db)) return 'contains NUL, a newline or another control character';
+  if (/^postgres(ql)?:/i.test(db) || db.includes('=')) return 'would be read by libpq as a connection string';
+  return undefined;
+}
+
+/** A database name to connect to (a plain name, never a connection string). */
+export const connectDbName = z.string().superRefine((db, ctx) => {
+  const problem = connstrProblem(db);
+  if (problem) ctx.addIssue({ code: 'custom', message: `database name ${JSON.stringify(db)} ${problem}` });
+});
+
+/** A database role to connect as: no NUL or control characters, at most 63 bytes. */
+const roleName = z
+  .string()
+  .min(1)
+  .refine((r) => !hasControlChar(r), 'role names cannot contain NUL, newlines or control characters')
+  .refine((r) => Buffer.byteLength(r, 'utf8') <= 63, 'role names are at most 63 bytes');
 
 /** Zod fields every postgres.* function accepts to pick (or override) the target cluster. */
 export const targetArgFields = {
@@ -23,14 +50,11 @@ export const targetArgFields = {
   /** Directory of the server's unix socket. */
   socket_dir: absolutePath.optional(),
   /** OS user psql runs as (peer authentication); default: the PostgreSQL user from the facts. */
-  os_user: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_.-]*\$?$/, 'not a valid unix user name')
-    .optional(),
+  os_user: z.string().regex(OS_ACCOUNT_NAME, 'not a valid unix user name').optional(),
   /** Database role to connect as; default: psql's default (the OS user's name). */
-  db_user: z.string().min(1).optional(),
-  /** Database the session connects to. */
-  maintenance_db: z.string().min(1).default('postgres'),
+  db_user: roleName.optional(),
+  /** Database the session connects to (a name; a connection string is refused). */
+  maintenance_db: connectDbName.default('postgres'),
 };
 
 export interface PgTargetArgs {
@@ -75,6 +99,10 @@ export function resolveTarget(a: PgTargetArgs, facts: Facts): PgTarget {
     osUser: a.os_user ?? paths?.pgUser ?? facts.postgresUser ?? 'postgres',
     db: a.maintenance_db,
   };
+  // The default comes from the host's facts: a host must not be able to hand psql an option-like user.
+  if (!OS_ACCOUNT_NAME.test(t.osUser)) {
+    throw new OrchError('STATE_ERROR', `the PostgreSQL OS user ${JSON.stringify(t.osUser)} is not a valid user name`);
+  }
   if (version) t.version = version;
   if (cluster) t.cluster = cluster;
   if (a.db_user) t.dbUser = a.db_user;

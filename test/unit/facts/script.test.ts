@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { factsComplete, parseFacts } from '../../../src/facts/parse.js';
 import { factsScript } from '../../../src/facts/script.js';
+import { requireShellcheck } from '../../helpers/shellcheck.js';
 
 /** Run a script the way the transport does: the shell reads it from stdin. */
 function runOnStdin(shell: string[], script: string): string {
@@ -137,11 +138,7 @@ describe('facts/script (run for real on this machine)', () => {
   });
 
   it('passes shellcheck in POSIX sh mode when shellcheck is installed', function () {
-    try {
-      execFileSync('sh', ['-c', 'command -v shellcheck']);
-    } catch {
-      this.skip();
-    }
+    requireShellcheck(this);
     // Throws with shellcheck's findings on any warning.
     execFileSync('shellcheck', ['-s', 'sh', '-'], { input: factsScript() });
   });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { shQuote, shJoin, heredoc, printContent } from '../../../src/shell/quote.js';
+import { shQuote, shJoin, printContent } from '../../../src/shell/quote.js';
 
 describe('shell/quote', () => {
   const hostile = [
@@ -31,11 +31,11 @@ describe('shell/quote', () => {
     assert.equal(shQuote('/etc/postgresql/15/main'), '/etc/postgresql/15/main');
   });
 
-  it('builds a here-document whose delimiter is absent from the content', () => {
-    const content = 'ORCH_EOF\n$HOME `id`\n';
-    const { open, body } = heredoc(content);
-    const out = execFileSync('/bin/sh', ['-s'], { input: `cat ${open}\n${body}` }).toString();
-    assert.equal(out, content);
+  it('refuses a word with a NUL byte instead of letting the shell drop it', () => {
+    assert.throws(
+      () => shQuote('/e\0tc'),
+      (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /NUL/.test(e.message),
+    );
   });
 });
 
@@ -47,11 +47,18 @@ describe('shell/quote printContent', () => {
     'quotes \' " and $(x) `y` \\ back\n',
     'ORCH_EOF\nORCH_EOF_1\n',
     'tab\tcr\r\n',
+    'ORCH_EOF)\n-dash % %s \\n \0 end',
   ];
   it('reproduces content byte for byte through /bin/sh', () => {
     for (const c of cases) {
       const out = execFileSync('/bin/sh', ['-s'], { input: `${printContent(c, '>&1')}\n` });
       assert.equal(out.toString('utf8'), c);
     }
+  });
+
+  it('emits pure ASCII with short lines', () => {
+    const script = printContent(`Où ${'é'.repeat(5000)}\n`);
+    assert.match(script, /^[\x20-\x7e\n]*$/);
+    assert.ok(Math.max(...script.split('\n').map((l) => l.length)) <= 4200);
   });
 });

@@ -7,6 +7,7 @@ import { postgresDatabase } from '../../../../src/states/postgres/database.js';
 import { postgresSlot } from '../../../../src/states/postgres/slot.js';
 import { PG_BIN, startTempPostgres, type TempPostgres } from '../../../helpers/temp-postgres.js';
 import { at, compileOne, runState, testCtx } from './helpers.js';
+import { printedText } from '../../../helpers/print-content.js';
 
 describe('postgres.database and postgres.slot', () => {
   describe('argument rules', () => {
@@ -25,7 +26,7 @@ describe('postgres.database and postgres.slot', () => {
       const ctx = testCtx();
       const c = compileOne('postgres.database', postgresDatabase, { name: `d"; DROP DATABASE postgres; --`, owner: "o'x" }, ctx);
       const s = c.states[0]!;
-      const apply = s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, ctx, { watchChanged: null });
+      const apply = printedText(s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, ctx, { watchChanged: null }));
       assert.ok(apply.includes(`CREATE DATABASE "d""; DROP DATABASE postgres; --" WITH OWNER "o'x";`));
       assert.ok(apply.includes(`WHERE datname = 'd"; DROP DATABASE postgres; --'`));
     });

@@ -76,11 +76,14 @@ describe('postgres.hba', () => {
 
     it('keeps the old file when the server rejects the new one', async () => {
       const old = readFileSync(hbaFile, 'utf8');
-      const bad = [...good, { type: 'host', database: 'all', user: 'all', address: '300.1.2.3/40', method: 'bogus-method' }];
+      // A bad address or an unknown method is a compile error now; the server still judges what only it knows.
+      assert.throws(() => hba([...good, { ...good[1], address: '300.1.2.3/40' }]), /address/);
+      assert.throws(() => hba([...good, { ...good[1], method: 'bogus-method' }]), /method/);
+      const bad = [...good, { type: 'host', database: 'all', user: 'all', address: '10.0.0.0/8', method: 'cert' }];
       const r = await runState(hba(bad), true);
       assert.equal(r.check.status, 'change');
       assert.equal(r.result!.status, 'failed');
-      assert.match(r.result!.comment, /pg_hba.conf line \d+: .*(invalid|bogus)/i);
+      assert.match(r.result!.comment, /pg_hba.conf line \d+: .*cert/i);
       assert.match(r.result!.comment, /previous file is restored/);
       assert.equal(readFileSync(hbaFile, 'utf8'), old);
       // The server still accepts connections with the old rules.

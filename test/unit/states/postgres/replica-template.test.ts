@@ -17,12 +17,11 @@ const freebsd = {
   serviceStop: ['service', 'postgresql', 'stop'],
   serviceStatus: ['service', 'postgresql', 'status'],
 };
+// Slot and primary host have grammars of their own (refused below); what may hold shell syntax is quoted.
 const hostile = {
-  slot: `it's "a" $(slot)`,
   dataDir: '/srv/pg data/$HOME/`x`',
   pgpass: "/var/lib/post gres/.pg'pass",
-  primaryHost: 'db1;rm -rf /',
-  replicationUser: 'rep user',
+  replicationUser: `rep user's "$(id)"`,
 };
 
 const variants: Record<string, Parameters<typeof sampleInput>[0]> = {
@@ -81,7 +80,7 @@ describe('pg_make_replica template', () => {
     for (const version of ['10', '11']) {
       const text = renderReplicaScript(sampleInput({ version }));
       assert.doesNotMatch(basebackupCommand(text), / -R /);
-      assert.match(text, /printf '%s' "\$RECOVERY_CONF" > "\$DATA_DIR\/recovery.conf"/);
+      assert.match(text, /printf '%s' "\$RECOVERY_CONF" \| pg_write "\$DATA_DIR\/recovery.conf"/);
       assert.match(text, /RECOVERY_CONF='standby_mode = '\\''on'\\''\n/);
       assert.match(text, /primary_slot_name = '\\''db2_slot'\\''/);
     }
@@ -123,12 +122,12 @@ describe('pg_make_replica template', () => {
     const r = spawnSync('dash', ['-c', probe], { encoding: 'utf8', env: { HOME: '/nonexistent', PATH: '/usr/bin:/bin' } });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.stdout.split('\n').slice(0, 7), [
-      `it's "a" $(slot)`,
-      `'it''s "a" $(slot)'`,
+      'db2_slot',
+      `'db2_slot'`,
       '/srv/pg data/$HOME/`x`',
       "/var/lib/post gres/.pg'pass",
-      'db1;rm -rf /',
-      'rep user',
+      'db1.example.com',
+      `rep user's "$(id)"`,
       '0',
     ]);
   });
@@ -144,6 +143,9 @@ describe('pg_make_replica template', () => {
     assert.throws(() => replicaTemplateContext(sampleInput({ dataDir: 'relative' })), /absolute/);
     assert.throws(() => replicaTemplateContext(sampleInput({ pgpass: '/a\nb' })), /line break/);
     assert.throws(() => replicaTemplateContext(sampleInput({ serviceStart: [] })), /empty service start/);
+    assert.throws(() => replicaTemplateContext(sampleInput({ slot: `it's "a" $(slot)` })), /slot is not a slot name/);
+    assert.throws(() => replicaTemplateContext(sampleInput({ primaryHost: 'db1;rm -rf /' })), /primary is not a host/);
+    assert.throws(() => replicaTemplateContext(sampleInput({ primaryHost: 'evil.example,db1' })), /primary is not a host/);
   });
 
   it('never reads stdin while piped into sh -s: everything runs inside main with stdin closed', () => {

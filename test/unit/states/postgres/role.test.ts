@@ -9,6 +9,7 @@ import { startTempPostgres, type TempPostgres } from '../../../helpers/temp-post
 import { applyPhase, checkPhase } from '../../../../src/engine/phases.js';
 import { LocalConnection, testHost } from '../../../helpers/local-connection.js';
 import { at, compileOne, runState, testCtx } from './helpers.js';
+import { printedText } from '../../../helpers/print-content.js';
 
 const HOSTILE = ['a"b', "x'; DROP ROLE postgres; --", '$(touch /tmp/orch-pwned)', 'back\\slash `id`', 'ünï cödé :var'];
 const PASSWORD = 'plain-Secret-4711';
@@ -28,9 +29,9 @@ describe('postgres.role', () => {
       const check = s.impl.check(s.args, s.prepared, ctx);
       const apply = s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, ctx, { watchChanged: null });
       for (const script of [check, apply]) assert.ok(!script.includes(PASSWORD), 'plaintext leaked into a script');
-      assert.match(apply, /PASSWORD 'SCRAM-SHA-256\$4096:/);
-      assert.match(apply, /SET log_statement = 'none'/);
-      assert.match(apply, /<<'ORCH_SQL'/, 'SQL travels in a quoted here-document');
+      assert.match(printedText(apply), /PASSWORD 'SCRAM-SHA-256\$4096:/);
+      assert.match(printedText(apply), /SET log_statement = 'none'/);
+      assert.match(apply, /(printf '[^']*'|\}) \| orch_psql /m, 'SQL is piped into psql by printContent');
       assert.ok(!/psql[^\n]*-c/.test(apply), 'no SQL on argv');
     });
 
@@ -38,7 +39,7 @@ describe('postgres.role', () => {
       for (const name of HOSTILE) {
         const c = compile({ name, login: true });
         const s = c.states[0]!;
-        const apply = s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, ctx, { watchChanged: null });
+        const apply = printedText(s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, ctx, { watchChanged: null }));
         const ident = `"${name.replace(/"/g, '""')}"`;
         assert.ok(apply.includes(`CREATE ROLE ${ident} WITH LOGIN`), `identifier for ${name}`);
       }

@@ -1,0 +1,100 @@
+// Human output of a state run, in the spirit of Salt's highstate output: per host the states that changed,
+// failed or could not be known (with diffs), then a summary line. Clean states are listed only with --verbose.
+import type { HostRunResult, StateResult } from './result.js';
+import { summarize } from './result.js';
+import type { RunReport } from './run.js';
+
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: string, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+const green = (s: string) => paint('32', s);
+const red = (s: string) => paint('31', s);
+const yellow = (s: string) => paint('33', s);
+const cyan = (s: string) => paint('36', s);
+
+const LABEL: Record<StateResult['status'], (s: string) => string> = {
+  clean: green,
+  changed: cyan,
+  would_change: yellow,
+  unknown: yellow,
+  failed: red,
+  not_run: red,
+};
+
+/** Render a run report for people. */
+export function formatRunReport(
+  report: RunReport,
+  opts: { verbose?: boolean; stats?: boolean } = {},
+): string {
+  const lines: string[] = [];
+  if (report.aborted) {
+    const { host, message, errors } = report.aborted;
+    if (errors && errors.length > 1) {
+      lines.push(red(`Aborted before any host was changed: ${host}: ${errors.length} errors:`));
+      for (const e of errors) lines.push(red(`  ${e.message}`));
+    } else lines.push(red(`Aborted before any host was changed: ${host}: ${message}`));
+    const hints = [...new Set((errors ?? []).map((e) => e.hint).filter((h) => h !== undefined))];
+    lines.push(...hints.map((h) => `hint: ${h}`), '');
+  }
+  for (const h of report.hosts) lines.push(...formatHost(h, opts), '');
+  lines.push(formatSummary(report));
+  return lines.join('\n');
+}
+
+function formatHost(h: HostRunResult, opts: { verbose?: boolean; stats?: boolean }): string[] {
+  const out: string[] = [];
+  const head = h.error ? red(h.host) : h.ok ? green(h.host) : red(h.host);
+  out.push(`${head}:`);
+  if (h.error) {
+    out.push(`  ${red(h.error.code)}: ${h.error.message}`);
+  }
+  for (const s of h.states) {
+    if (s.status === 'clean' && !opts.verbose) continue;
+    out.push(
+      `  ${LABEL[s.status](s.status.toUpperCase().padEnd(12))} ${s.fn} ${s.id}${s.name !== s.id ? ` (${s.name})` : ''}`,
+    );
+    out.push(`      ${s.comment.split('\n').join('\n      ')}`);
+    if (s.diff)
+      out.push(
+        ...s.diff
+          .trimEnd()
+          .split('\n')
+          .map((l) => `      ${colorDiff(l)}`),
+      );
+  }
+  const counts = countStates(h.states);
+  const parts = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`);
+  if (!h.error) out.push(`  ${parts.length ? parts.join(', ') : 'no states'} (${(h.ms / 1000).toFixed(1)}s)`);
+  if (opts.stats)
+    out.push(`  stats: ${h.stats.connections} connection(s), ${h.stats.execs} exec round trip(s)`);
+  return out;
+}
+
+function colorDiff(l: string): string {
+  if (l.startsWith('+') && !l.startsWith('+++')) return green(l);
+  if (l.startsWith('-') && !l.startsWith('---')) return red(l);
+  return l;
+}
+
+function countStates(states: StateResult[]): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const s of states) c[s.status] = (c[s.status] ?? 0) + 1;
+  return c;
+}
+
+function formatSummary(report: RunReport): string {
+  const s = summarize(report.hosts);
+  const st = s.states;
+  const bits = [
+    `${s.hosts} host(s)`,
+    s.unreachable ? red(`${s.unreachable} unreachable`) : '',
+    `${st.clean} clean`,
+    st.changed ? cyan(`${st.changed} changed`) : '',
+    st.would_change ? yellow(`${st.would_change} would change`) : '',
+    st.unknown ? yellow(`${st.unknown} unknown`) : '',
+    st.failed ? red(`${st.failed} failed`) : '',
+    st.not_run ? red(`${st.not_run} not run`) : '',
+  ].filter(Boolean);
+  return `Summary (${report.mode}): ${bits.join(', ')}`;
+}

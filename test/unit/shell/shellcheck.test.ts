@@ -1,0 +1,53 @@
+// The shell orch generates passes shellcheck (POSIX sh, severity warning and above): the batch preamble and its
+// helpers (script.ts, actor.ts), pg_make_replica for the PostgreSQL 15 and 11 layouts (and FreeBSD's), the pg
+// status script and the facts script. What shellcheck cannot see is annotated in the scripts with a reason.
+import { strict as assert } from 'node:assert';
+import { pgStatusScript } from '../../../src/pg/status-script.js';
+import { factsScript } from '../../../src/facts/script.js';
+import { buildBatch, helpers } from '../../../src/shell/script.js';
+import { requireShellcheck, shellcheckFindings } from '../../helpers/shellcheck.js';
+import { renderReplicaScript, sampleInput } from '../states/postgres/replica-helpers.js';
+
+const pg11 = {
+  version: '11',
+  dataDir: '/var/lib/postgresql/11/main',
+  binDir: '/usr/lib/postgresql/11/bin',
+  serviceStart: ['systemctl', 'start', 'postgresql@11-main'],
+  serviceStop: ['systemctl', 'stop', 'postgresql@11-main'],
+  serviceStatus: ['systemctl', 'status', 'postgresql@11-main'],
+};
+const freebsd15 = {
+  dataDir: '/var/db/postgres/data15',
+  binDir: '/usr/local/bin',
+  serviceStart: ['service', 'postgresql', 'start'],
+  serviceStop: ['service', 'postgresql', 'stop'],
+  serviceStatus: ['service', 'postgresql', 'status'],
+  pgpass: '/var/db/postgres/.pgpass',
+  freebsd: true,
+};
+
+const scripts: [string, () => string][] = [
+  ['the batch (preamble and a framed step)', () => buildBatch('0123abcd', [{ index: 0, body: 'echo hi' }])],
+  ['the batch helpers (script.ts and actor.ts)', () => helpers()],
+  ['pg_make_replica for PostgreSQL 15', () => renderReplicaScript(sampleInput())],
+  ['pg_make_replica for PostgreSQL 11', () => renderReplicaScript(sampleInput(pg11))],
+  ['pg_make_replica on FreeBSD', () => renderReplicaScript(sampleInput(freebsd15))],
+  ['the pg status script', () => pgStatusScript()],
+  ['the facts script', () => factsScript()],
+];
+
+describe('generated shell passes shellcheck', () => {
+  for (const [what, script] of scripts) {
+    it(what, function () {
+      requireShellcheck(this);
+      const text = script();
+      assert.ok(text.length > 0);
+      assert.equal(shellcheckFindings(text), '', `shellcheck findings in ${what}`);
+    });
+  }
+
+  it('the check sees a real finding (so a pass means something)', function () {
+    requireShellcheck(this);
+    assert.match(shellcheckFindings('x=$(ls)\nrm $x\nexit $undefined_var\n'), /SC2086|SC2154/);
+  });
+});
