@@ -1,7 +1,7 @@
 // Telling the truth about jobs whose runner is gone, whenever someone reads or needs them: a running job whose
 // worker process on this machine no longer exists is marked interrupted at once (locks freed), and jobs on other
 // machines are marked interrupted once their lease has run out. Readers call this before they show jobs.
-import { EXIT } from '../cli/exit-codes.js';
+import { EXIT } from '../errors/codes.js';
 import { goneWorker } from './liveness.js';
 import type { JobRecord, JobStore } from './store.js';
 
