@@ -37,6 +37,8 @@ export class JobWorker {
   readonly name: string;
   private readonly active = new Map<string, Promise<void>>();
   private stopping = false;
+  /** Ends an idle pause at once when the worker is told to stop. */
+  private wake: () => void = () => undefined;
   private storeErrors = 0;
   private readonly handled: string[] = [];
   private readonly log: (line: string) => void;
@@ -75,7 +77,13 @@ export class JobWorker {
       if (this.stopping) break;
       if (this.active.size === 0 && claimed === 0) {
         if (this.opts.drain) break;
-        await sleep(pause);
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, pause);
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
         pause = Math.min(pause * 2, maxIdle);
         continue;
       }
@@ -92,6 +100,7 @@ export class JobWorker {
   /** Claim no more jobs; run() returns once the jobs running now have ended (they see the signal themselves). */
   stopClaiming(): void {
     this.stopping = true;
+    this.wake();
   }
 
   /** Stop claiming and mark every job still running here interrupted at once, whatever their hosts are doing. */

@@ -15,6 +15,7 @@ import {
 } from '../../../src/jobs/interrupt.js';
 import { openJobStore } from '../../../src/jobs/open.js';
 import { recordedRun } from '../../../src/jobs/record.js';
+import { JobWorker } from '../../../src/jobs/worker.js';
 import type { JobStore } from '../../../src/jobs/store.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -126,5 +127,16 @@ describe('jobs/interrupt: recordedRun under signals', () => {
     assert.deepEqual(await store.lockHosts(other.jid, ['a'], 60_000), { ok: true });
     release();
     await running;
+  });
+
+  it('a worker told to stop while idle returns at once, not after its idle pause', async () => {
+    const worker = new JobWorker(project, store, { maxIdleMs: 20_000 });
+    const running = worker.run();
+    await sleep(1500);
+    const t0 = Date.now();
+    worker.stopClaiming();
+    const out = await running;
+    assert.ok(Date.now() - t0 < 500, `returned ${Date.now() - t0} ms after stopClaiming`);
+    assert.deepEqual(out.jobs, []);
   });
 });
