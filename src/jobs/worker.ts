@@ -4,7 +4,6 @@
 // It never creates jobs and never prints results; progress lines go to the log callback.
 import { loadProject, type ProjectConfig } from '../config/project.js';
 import { OrchError, errorMessage, exitCodeFor } from '../errors.js';
-import { EXIT } from '../errors/codes.js';
 import { loadInventory } from '../inventory/load.js';
 import { resolveTargets } from '../inventory/target.js';
 import type { HostSpec } from '../inventory/types.js';
@@ -101,21 +100,6 @@ export class JobWorker {
   stopClaiming(): void {
     this.stopping = true;
     this.wake();
-  }
-
-  /** Stop claiming and mark every job still running here interrupted at once, whatever their hosts are doing. */
-  async interrupt(reason: string): Promise<string[]> {
-    this.stopping = true;
-    const jids = [...this.active.keys()];
-    for (const jid of jids) {
-      await this.store
-        .finish(jid, 'interrupted', EXIT.ERROR, { error: `worker ${this.name} stopped: ${reason}` })
-        .then(
-          () => this.log(`job ${jid}: interrupted (${reason})`),
-          (e: unknown) => this.storeError(`marking job ${jid} interrupted`, e),
-        );
-    }
-    return jids;
   }
 
   private start(job: JobRecord): void {
