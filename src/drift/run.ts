@@ -18,10 +18,13 @@ export interface DriftRunOptions {
   target: string;
   jid?: string | null;
   acceptNewHostKeys?: boolean;
+  /** Longest each host's check may take (--timeout). */
+  hostTimeoutMs?: number;
   onProgress?: (e: ProgressEvent) => void;
   /** Each host's drift record as soon as it is known (jobs store it at once). */
   onHost?: (h: HostDrift) => void;
   cancelled?: () => boolean;
+  stopReason?: () => string | undefined;
 }
 
 /** The PostgreSQL findings of one connected host, or undefined when it has no postgres pillar. */
@@ -54,8 +57,10 @@ export async function runDrift(
   const run = await runStates(project, hosts, {
     mode: 'test',
     acceptNewHostKeys: opts.acceptNewHostKeys,
+    hostTimeoutMs: opts.hostTimeoutMs,
     onProgress: opts.onProgress,
     cancelled: opts.cancelled,
+    stopReason: opts.stopReason,
     afterCheck: async (conn, compiled) => {
       const found = await pgDriftOf(conn, compiled);
       if (found) pgByHost.set(compiled.host.name, found);

@@ -12,7 +12,7 @@ import { compilePillar } from '../pillar/load.js';
 import { createRenderEnv } from '../render/env.js';
 import { redactor } from '../secrets/redactor.js';
 import { defaultResolver } from '../secrets/resolver.js';
-import { fleetOptionsFor, onEachHost, type HostOutcome } from '../transport/fleet.js';
+import { fleetOptionsFor, onEachHost, type HostClock, type HostOutcome } from '../transport/fleet.js';
 import { compileHost, type CompiledHost } from './compile.js';
 import { applyPhase, checkPhase, testResults } from './phases.js';
 import type { HostRunResult, StateResult } from './result.js';
@@ -33,11 +33,16 @@ export interface RunOptions {
   acceptNewHostKeys?: boolean;
   /** Hosts whose replica data directory may be replaced in this run (`apply --force-rebuild`). */
   forceRebuild?: string[];
+  /** Longest each host's work may take (connect, facts, check, apply); a host past it fails with TIMEOUT. */
+  hostTimeoutMs?: number;
   onProgress?: (e: ProgressEvent) => void;
   /** Called with each host's result as soon as it is known (jobs store it at once). */
   onHostResult?: (r: HostRunResult) => void | Promise<void>;
-  /** Polled before each host's check and apply; when true, hosts not yet changing are left alone. */
+  /** Polled before each host is started and before its facts, check and apply; when true, hosts not yet
+   * changing are left alone (a batch already running on a host is never cut). */
   cancelled?: () => boolean;
+  /** Why the run stops, for the "not run" message of the hosts left alone. */
+  stopReason?: () => string | undefined;
   /** Called on each host's connection right after its check phase; must only read (drift's extra probes). */
   afterCheck?: (conn: Connection, compiled: CompiledHost) => Promise<void>;
 }
@@ -61,7 +66,15 @@ export async function runStates(
   const progress = (e: ProgressEvent) => opts.onProgress?.(e);
   let aborted: RunReport['aborted'];
 
-  const work = async (host: HostSpec, conn: Connection) => {
+  const reason = (): string => opts.stopReason?.() ?? 'cancelled';
+  const stopping = (): string | undefined => (opts.cancelled?.() ? reason() : undefined);
+  const notRun = (when: string): OrchError => new OrchError('CANCELLED', `not run: ${reason()} ${when}`);
+
+  const work = async (host: HostSpec, conn: Connection, clock: HostClock) => {
+    if (opts.cancelled?.()) {
+      barrier.leave(host.name);
+      throw notRun('before this host was checked');
+    }
     progress({ host: host.name, phase: 'facts' });
     let compiled: CompiledHost;
     try {
@@ -91,19 +104,20 @@ export async function runStates(
       throw err;
     }
     progress({ host: host.name, phase: 'waiting' });
-    if (!(await barrier.arrive(host.name))) {
+    // Waiting for the other hosts to compile is not this host's time (--timeout).
+    if (!(await clock.pause(barrier.arrive(host.name)))) {
       throw new OrchError(
         'STATE_ERROR',
         `not run: another host's states failed to compile (${aborted?.host ?? '?'})`,
       );
     }
-    if (opts.cancelled?.()) throw new OrchError('CANCELLED', 'cancelled before this host was checked');
+    if (opts.cancelled?.()) throw notRun('before this host was checked');
     progress({ host: host.name, phase: 'checking' });
     const checks = await checkPhase(conn, compiled);
     if (opts.afterCheck) await opts.afterCheck(conn, compiled);
     if (opts.mode === 'test') return testResults(compiled, checks);
     if (!checks.some((c) => c.status !== 'clean')) return testResults(compiled, checks);
-    if (opts.cancelled?.()) throw new OrchError('CANCELLED', 'cancelled before this host was changed');
+    if (opts.cancelled?.()) throw notRun('before this host was changed');
     progress({ host: host.name, phase: 'applying' });
     return applyPhase(conn, compiled, checks, (line) => progress({ host: host.name, phase: 'output', line }));
   };
@@ -111,10 +125,14 @@ export async function runStates(
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const outcomes = await onEachHost<StateResult[]>(
     hosts,
-    fleetOptionsFor(project, { acceptNewHostKeys: opts.acceptNewHostKeys }),
-    (conn) => work(byName.get(conn.host.name)!, conn),
+    fleetOptionsFor(project, {
+      acceptNewHostKeys: opts.acceptNewHostKeys,
+      hostTimeoutMs: opts.hostTimeoutMs,
+    }),
+    (conn, clock) => work(byName.get(conn.host.name)!, conn, clock),
     {
       onStart: (h) => progress({ host: h.name, phase: 'connecting' }),
+      stopReason: stopping,
       onDone: (o) => {
         // A host that failed before compiling (unreachable) must not hold the others at the barrier.
         barrier.leave(o.host.name);

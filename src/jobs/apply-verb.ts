@@ -25,16 +25,20 @@ export interface ApplyJobArgs {
   waitTimeoutMs?: number;
   /** One-shot: hosts whose replica may be rebuilt over data pg_make_replica would otherwise refuse. */
   forceRebuild?: string[];
+  /** Seconds each host's run may take (--timeout); past it the host fails with TIMEOUT, the others go on. */
+  timeout?: number;
 }
 
 export interface ApplyOutcome extends JobOutcome {
   report: RunReport;
 }
 
-/** One word for a host's result, stored beside it: ok, changed, would_change, failed, unreachable, cancelled, error. */
+/** One word for a host's result, stored beside it: ok, changed, would_change, failed, unreachable, not_run (left
+ * alone by a cancel or an interrupt), timeout, error. */
 export function applyHostStatus(h: HostRunResult): string {
   if (h.error) {
-    if (h.error.code === 'CANCELLED') return 'cancelled';
+    if (h.error.code === 'CANCELLED') return 'not_run';
+    if (h.error.code === 'TIMEOUT') return 'timeout';
     return isTransportCode(h.error.code) ? 'unreachable' : 'error';
   }
   if (!h.ok) return 'failed';
@@ -56,9 +60,11 @@ export async function executeApply(
     only: args.states?.length ? args.states : undefined,
     acceptNewHostKeys: args.acceptNewHostkeys,
     forceRebuild: args.forceRebuild,
+    hostTimeoutMs: typeof args.timeout === 'number' && args.timeout > 0 ? args.timeout * 1000 : undefined,
     onProgress,
     onHostResult: (r) => ctx.hostResult(r.host, applyHostStatus(r), r),
     cancelled: () => ctx.cancelled(),
+    stopReason: () => ctx.stopReason(),
   });
   const summary: Record<string, unknown> = { mode: report.mode, ...summarize(report.hosts) };
   if (report.aborted) summary.aborted = report.aborted;

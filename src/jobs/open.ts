@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ProjectConfig } from '../config/project.js';
 import { OrchError, errorMessage } from '../errors.js';
 import { describePgUrl } from './common.js';
+import { replayJournals } from './journal.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { JobStore } from './store.js';
 
@@ -50,6 +51,18 @@ export function parseJobStoreSpec(spec: string | undefined, stateDir: string): J
 
 /** Open a store from a spec string (what ORCH_JOB_STORE holds); stateDir anchors relative SQLite paths. */
 export async function openJobStoreAt(spec: string | undefined, stateDir: string): Promise<JobStore> {
+  const store = await openOnly(spec, stateDir);
+  // What runs kept locally while this store failed goes in now (see journal.ts).
+  const replay = await replayJournals(store, stateDir);
+  if (replay.written.length) {
+    process.stderr.write(
+      `orch: wrote ${replay.written.length} job(s) kept in the local journal to the job store: ${replay.written.join(', ')}\n`,
+    );
+  }
+  return store;
+}
+
+async function openOnly(spec: string | undefined, stateDir: string): Promise<JobStore> {
   const parsed = parseJobStoreSpec(spec, stateDir);
   const where = parsed.kind === 'sqlite' ? parsed.file : describePgUrl(parsed.url);
   try {

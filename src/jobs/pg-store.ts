@@ -214,6 +214,26 @@ export class PgJobStore implements JobStore {
     });
   }
 
+  async markInterrupted(
+    jid: string,
+    worker: string,
+    exitCode: number,
+    summary: Record<string, unknown>,
+  ): Promise<boolean> {
+    return this.op('markInterrupted', async () => {
+      const res = await this.pool.query<{ n: number }>(
+        `WITH j AS (
+           UPDATE orch.jobs SET status = 'interrupted', exit_code = $3, summary = $4::jsonb, finished_at = $5,
+             lease_until = NULL
+           WHERE jid = $1 AND worker = $2 AND status = 'running' RETURNING jid),
+         d AS (DELETE FROM orch.host_locks WHERE jid IN (SELECT jid FROM j))
+         SELECT count(*)::int AS n FROM j`,
+        [jid, worker, exitCode, storedJson(summary), new Date()],
+      );
+      return (res.rows[0]?.n ?? 0) > 0;
+    });
+  }
+
   async get(jid: string): Promise<JobRecord | null> {
     return this.op('get', () => this.read(jid));
   }

@@ -6,7 +6,10 @@ import type { ProjectConfig } from '../config/project.js';
 import { OrchError, errorMessage, exitCodeFor } from '../errors.js';
 import { EXIT } from '../errors/codes.js';
 import { redactor } from '../secrets/redactor.js';
+import { interruptExitCode, interruptedBy, onHardExit } from './interrupt.js';
+import { appendJournal, replayJournals, type JournalEntry } from './journal.js';
 import { openJobStore } from './open.js';
+import { reconcileJobs } from './reconcile.js';
 import { jobsSettings } from './settings.js';
 import type { JobRecord, JobStatus, JobStore } from './store.js';
 import { currentUser, workerName } from './who.js';
@@ -44,8 +47,10 @@ export interface JobContext {
   jid: string;
   /** Store one host's result now (writes are queued in order; finish waits for them). */
   hostResult(host: string, status: string, result: unknown): void;
-  /** True once someone asked the job to stop (or the job lost its lease). */
+  /** True once someone asked the job to stop, the process got SIGINT/SIGTERM, or the job lost its lease. */
   cancelled(): boolean;
+  /** Why the job stops early, for the "not run" message of hosts left alone (undefined while it goes on). */
+  stopReason(): string | undefined;
 }
 
 /** What the work returns: the exit code decides succeeded/failed unless status says otherwise. */
@@ -100,7 +105,7 @@ export async function recordedRun<R extends JobOutcome>(
       throw refuse(err);
     }
     const jid = job.jid;
-    const live = new LiveJob(store, jid, worker, leaseMs, opts.cancelPollMs ?? 1000, warn);
+    const live = new LiveJob(store, jid, worker, leaseMs, opts.cancelPollMs ?? 1000, warn, project.stateDir);
     live.start();
     try {
       if (opts.lockHosts?.length) await takeLocks(store, jid, opts.lockHosts, leaseMs, opts, live);
@@ -113,28 +118,53 @@ export async function recordedRun<R extends JobOutcome>(
       throw err;
     }
 
+    // A second SIGINT/SIGTERM exits at once: record what is known and free the locks on the way out.
+    const dropHardExit = onHardExit(() => live.hardExit());
     let status: JobStatus = 'failed';
     let exitCode: number = EXIT.ERROR;
     let summary: Record<string, unknown> | undefined;
+    let result: (R & { jid: string }) | undefined;
     try {
       const out = await fn(live.context());
       exitCode = out.exitCode;
       summary = out.summary;
       status =
         out.status ?? (live.cancelRequested ? 'cancelled' : exitCode === EXIT.OK ? 'succeeded' : 'failed');
-      return { ...out, jid };
+      const signal = interruptedBy();
+      if (signal) {
+        // Whatever the hosts did is in their results; the job as a whole did not run to its end.
+        status = 'interrupted';
+        exitCode = interruptExitCode(signal);
+        summary = { ...summary, interrupted: signal };
+      }
+      result = { ...out, exitCode, jid };
     } catch (err) {
       exitCode = exitCodeFor(err);
       summary = { error: redactor.redact(errorMessage(err)) };
       status = live.cancelRequested ? 'cancelled' : 'failed';
+      const signal = interruptedBy();
+      if (signal) {
+        status = 'interrupted';
+        exitCode = interruptExitCode(signal);
+        summary.interrupted = signal;
+      }
       throw err;
     } finally {
+      dropHardExit();
       live.stop();
       await live.flush();
-      await store
-        .finish(jid, status, exitCode, summary === undefined ? undefined : redactor.redactDeep(summary))
-        .catch((e: unknown) => warn(`job ${jid}: could not record its end: ${errorMessage(e)}`));
+      await live.end(status, exitCode, summary === undefined ? undefined : redactor.redactDeep(summary));
     }
+    if (live.storeFailure && !interruptedBy()) {
+      // The hosts' work is done, but the record of it is not (yet): never report that as a success.
+      warn(
+        `job ${jid}: the job store failed during the run (${live.storeFailure}); ` +
+          `what the hosts reported is kept in ${live.journalPath ?? 'no journal (it could not be written either)'} ` +
+          'and goes to the store when orch next opens it',
+      );
+      return { ...result, exitCode: EXIT.ERROR };
+    }
+    return result;
   } finally {
     if (ownStore) await store.close().catch(() => undefined);
   }
@@ -152,9 +182,16 @@ async function takeLocks(
   const deadline = Date.now() + (opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
   let pause = 250;
   for (let attempt = 0; ; attempt++) {
-    const got = await store.lockHosts(jid, hosts, leaseMs);
+    let got = await store.lockHosts(jid, hosts, leaseMs);
     if (got.ok) return;
-    if (!opts.wait || Date.now() >= deadline || live.cancelRequested) {
+    // The holder may be a job whose process died (kill -9, a crash): then its locks are free now.
+    const holderJob = await store.get(got.heldBy).catch(() => null);
+    const freed = holderJob ? await reconcileJobs(store, [holderJob]).catch((): string[] => []) : [];
+    if (holderJob && freed.includes(holderJob.jid)) {
+      got = await store.lockHosts(jid, hosts, leaseMs);
+      if (got.ok) return;
+    }
+    if (!opts.wait || Date.now() >= deadline || live.cancelRequested || interruptedBy()) {
       const holder = await store.get(got.heldBy).catch(() => null);
       const about = holder
         ? ` (${holder.verb} ${holder.target} by ${holder.user}, ${holder.status} since ${holder.startedAt ?? holder.createdAt})`
@@ -172,7 +209,10 @@ async function takeLocks(
 class LiveJob {
   cancelRequested = false;
   private lost = false;
+  private heartbeatFailures = 0;
   private writes: Promise<void> = Promise.resolve();
+  /** Host results handed over but not stored yet (written directly when the process must exit at once). */
+  private readonly unwritten = new Set<{ host: string; status: string; result: unknown }>();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -182,7 +222,42 @@ class LiveJob {
     private readonly leaseMs: number,
     private readonly cancelPollMs: number,
     private readonly warn: (m: string) => void,
+    private readonly stateDir: string,
   ) {}
+
+  /** Set once a write to the store failed: what it was. */
+  storeFailure: string | undefined = undefined;
+  /** Where the writes the store refused were kept. */
+  journalPath: string | undefined;
+
+  /** Keep an entry the store refused in the local journal (the only copy then). */
+  private journal(entry: JournalEntry, err: unknown): void {
+    this.storeFailure ??= errorMessage(err);
+    try {
+      this.journalPath = appendJournal(this.stateDir, this.jid, entry);
+    } catch (e) {
+      this.warn(
+        `job ${this.jid}: could not keep it in the local journal either, it is lost: ${errorMessage(e)}`,
+      );
+    }
+  }
+
+  /** Record the job's end; on failure keep it in the journal. A journal of this job is written out when the
+   * store took the end (the store may have come back during the run). */
+  async end(status: JobStatus, exitCode: number, summary?: Record<string, unknown>): Promise<void> {
+    const at = new Date().toISOString();
+    try {
+      await this.store.finish(this.jid, status, exitCode, summary);
+    } catch (err) {
+      this.warn(`job ${this.jid}: could not record its end: ${errorMessage(err)}`);
+      this.journal({ kind: 'finish', status, exitCode, summary, at }, err);
+      return;
+    }
+    if (this.journalPath) {
+      const r = await replayJournals(this.store, this.stateDir);
+      if (r.written.includes(this.jid)) this.journalPath = undefined;
+    }
+  }
 
   start(): void {
     const beat = setInterval(
@@ -195,7 +270,10 @@ class LiveJob {
               this.warn(`job ${this.jid}: lost its lease; stopping before further hosts`);
             }
           },
-          (e: unknown) => this.warn(`job ${this.jid}: heartbeat failed: ${errorMessage(e)}`),
+          (e: unknown) => {
+            if (this.heartbeatFailures++ === 0)
+              this.warn(`job ${this.jid}: heartbeat failed: ${errorMessage(e)}`);
+          },
         );
       },
       Math.max(50, Math.floor(this.leaseMs / 3)),
@@ -234,16 +312,47 @@ class LiveJob {
       jid: this.jid,
       hostResult: (host, status, result) => {
         const safe = redactor.redactDeep(result);
+        const entry = { host, status, result: safe };
+        this.unwritten.add(entry);
         this.writes = this.writes.then(() =>
           this.store
             .putHostResult(this.jid, host, status, safe)
-            .catch((e: unknown) =>
-              this.warn(`job ${this.jid}: could not store the result of ${host}: ${errorMessage(e)}`),
-            ),
+            .then(() => {
+              this.unwritten.delete(entry);
+            })
+            .catch((e: unknown) => {
+              this.unwritten.delete(entry);
+              this.warn(`job ${this.jid}: could not store the result of ${host}: ${errorMessage(e)}`);
+              this.journal({ kind: 'host', host, status, result: safe, at: new Date().toISOString() }, e);
+            }),
         );
       },
-      cancelled: () => this.cancelRequested || this.lost,
+      cancelled: () => this.cancelRequested || this.lost || interruptedBy() !== undefined,
+      stopReason: () => {
+        const signal = interruptedBy();
+        if (signal) return `interrupted by ${signal}`;
+        if (this.cancelRequested) return 'cancelled';
+        if (this.lost) return 'the job lost its lease';
+        return undefined;
+      },
     };
+  }
+
+  /** The bookkeeping of a process exiting at once: results not yet stored, then the end (locks go with it). On
+   * the SQLite store each call does its work before it returns; PostgreSQL gets a short grace. */
+  hardExit(): Promise<unknown> {
+    this.stop();
+    const signal = interruptedBy() ?? 'SIGINT';
+    const writes = [...this.unwritten].map((e) =>
+      this.store.putHostResult(this.jid, e.host, e.status, e.result).catch(() => undefined),
+    );
+    const end = this.store
+      .finish(this.jid, 'interrupted', interruptExitCode(signal), {
+        interrupted: signal,
+        error: `exited at once on a second ${signal}; hosts without a result were not confirmed`,
+      })
+      .catch(() => undefined);
+    return Promise.all([...writes, end]);
   }
 }
 

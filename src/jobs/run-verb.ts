@@ -9,6 +9,7 @@ import type { HostSpec } from '../inventory/types.js';
 import { registerProjectSecrets } from '../secrets/project-secrets.js';
 import { shJoin } from '../shell/quote.js';
 import { fleetOptionsFor, onEachHost, type HostOutcome } from '../transport/fleet.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../transport/ssh.js';
 import type { ExecResult } from '../transport/types.js';
 import type { JobContext, JobOutcome } from './record.js';
 
@@ -47,6 +48,9 @@ export async function executeRun(
   const command = shJoin(args.command);
   const timeoutMs = args.timeout === undefined ? undefined : Math.round(args.timeout * 1000);
   const fleet = fleetOptionsFor(project, { acceptNewHostKeys: args.acceptNewHostkeys, timeoutMs });
+  // --timeout bounds the handshake too (a stopped sshd accepts TCP and never answers).
+  if (timeoutMs !== undefined)
+    fleet.connectTimeoutMs = Math.min(fleet.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs);
   const started = Date.now();
   const outcomes = await onEachHost(
     hosts,
@@ -54,7 +58,10 @@ export async function executeRun(
     (conn) => {
       // Checked per host: hosts that already ran keep their result, the rest are left alone.
       if (ctx.cancelled())
-        throw new OrchError('CANCELLED', `${conn.host.name}: cancelled before the command ran`);
+        throw new OrchError(
+          'CANCELLED',
+          `${conn.host.name}: not run: ${ctx.stopReason() ?? 'cancelled'} before the command ran`,
+        );
       return conn.exec(command, { become: args.become === true, timeoutMs });
     },
     {
@@ -62,16 +69,18 @@ export async function executeRun(
         ctx.hostResult(o.host.name, runHostStatus(o), storedRunHost(o));
         onDone?.(o);
       },
+      stopReason: () => (ctx.cancelled() ? (ctx.stopReason() ?? 'cancelled') : undefined),
     },
   );
   const ms = Date.now() - started;
   return { exitCode: runExitCode(outcomes), summary: { ...runSummary(outcomes, ms) }, outcomes, ms };
 }
 
-/** ok (exit 0), failed (non-zero), cancelled, unreachable or error. */
+/** ok (exit 0), failed (non-zero), not_run (cancel or interrupt), timeout, unreachable or error. */
 export function runHostStatus(o: HostOutcome<ExecResult>): string {
   if (o.ok) return o.value.code === 0 ? 'ok' : 'failed';
-  if (o.error.code === 'CANCELLED') return 'cancelled';
+  if (o.error.code === 'CANCELLED') return 'not_run';
+  if (o.error.code === 'TIMEOUT') return 'timeout';
   return isTransportCode(o.error.code) ? 'unreachable' : 'error';
 }
 

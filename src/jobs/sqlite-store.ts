@@ -309,6 +309,29 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
+  async markInterrupted(
+    jid: string,
+    worker: string,
+    exitCode: number,
+    summary: Record<string, unknown>,
+  ): Promise<boolean> {
+    return this.op('markInterrupted', () =>
+      this.db
+        .transaction(() => {
+          const changed = this.db
+            .prepare(
+              `UPDATE jobs SET status = 'interrupted', exit_code = ?, summary = ?, finished_at = ?, lease_until = NULL
+               WHERE jid = ? AND worker = ? AND status = 'running'`,
+            )
+            .run(exitCode, storedJson(summary), new Date().toISOString(), jid, worker).changes;
+          if (changed === 0) return false;
+          this.db.prepare(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
   async reapExpired(now: Date = new Date()): Promise<string[]> {
     return this.op('reapExpired', () =>
       this.db

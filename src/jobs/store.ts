@@ -85,6 +85,14 @@ export interface JobStore {
   /** A queued job becomes cancelled at once; a running one is flagged for its worker. Null if no such job. */
   requestCancel(jid: string): Promise<JobRecord | null>;
   isCancelRequested(jid: string): Promise<boolean>;
+  /** A running job still held by this worker becomes interrupted (its worker is known to be gone) and loses its
+   * locks; false when it already ended or another worker holds it. */
+  markInterrupted(
+    jid: string,
+    worker: string,
+    exitCode: number,
+    summary: Record<string, unknown>,
+  ): Promise<boolean>;
   /** Running jobs whose lease expired become interrupted and lose their locks; returns their ids. */
   reapExpired(now?: Date): Promise<string[]>;
   /** Delete finished jobs (and their results) created before olderThan; returns how many. */

@@ -1,16 +1,16 @@
 // The job worker: claims queued jobs from the store and runs each through the same code path as the synchronous
 // command (engine for apply, fleet for run), recorded by recordedRun (heartbeat, host results, locks, finish).
-// It reaps expired leases on every loop and, when stopped by a signal, marks its unfinished jobs interrupted.
+// It reaps expired leases on every loop; on a signal it claims nothing more and its jobs wind down (record.ts).
 // It never creates jobs and never prints results; progress lines go to the log callback.
 import { loadProject, type ProjectConfig } from '../config/project.js';
 import { OrchError, errorMessage, exitCodeFor } from '../errors.js';
-import { EXIT } from '../errors/codes.js';
 import { loadInventory } from '../inventory/load.js';
 import { resolveTargets } from '../inventory/target.js';
 import type { HostSpec } from '../inventory/types.js';
 import { redactor } from '../secrets/redactor.js';
 import { executeApply, type ApplyJobArgs } from './apply-verb.js';
 import { recordedRun } from './record.js';
+import { reconcileJobs } from './reconcile.js';
 import { executeRun, type RunJobArgs } from './run-verb.js';
 import { jobsSettings } from './settings.js';
 import type { JobRecord, JobStore } from './store.js';
@@ -36,6 +36,8 @@ export class JobWorker {
   readonly name: string;
   private readonly active = new Map<string, Promise<void>>();
   private stopping = false;
+  /** Ends an idle pause at once when the worker is told to stop. */
+  private wake: () => void = () => undefined;
   private storeErrors = 0;
   private readonly handled: string[] = [];
   private readonly log: (line: string) => void;
@@ -57,8 +59,8 @@ export class JobWorker {
     const maxIdle = this.opts.maxIdleMs ?? 5000;
     let pause = MIN_IDLE_MS;
     while (!this.stopping) {
-      await this.store.reapExpired().then(
-        (ids) => ids.forEach((id) => this.log(`job ${id}: lease expired, marked interrupted`)),
+      await reconcileJobs(this.store).then(
+        (ids) => ids.forEach((id) => this.log(`job ${id}: its worker is gone, marked interrupted`)),
         (e: unknown) => this.storeError('reaping expired jobs', e),
       );
       let claimed = 0;
@@ -74,7 +76,13 @@ export class JobWorker {
       if (this.stopping) break;
       if (this.active.size === 0 && claimed === 0) {
         if (this.opts.drain) break;
-        await sleep(pause);
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, pause);
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
         pause = Math.min(pause * 2, maxIdle);
         continue;
       }
@@ -88,19 +96,10 @@ export class JobWorker {
     return { jobs: [...this.handled], storeErrors: this.storeErrors };
   }
 
-  /** Stop claiming and mark every job still running here interrupted (for SIGTERM); the caller then exits. */
-  async interrupt(reason: string): Promise<string[]> {
+  /** Claim no more jobs; run() returns once the jobs running now have ended (they see the signal themselves). */
+  stopClaiming(): void {
     this.stopping = true;
-    const jids = [...this.active.keys()];
-    for (const jid of jids) {
-      await this.store
-        .finish(jid, 'interrupted', EXIT.ERROR, { error: `worker ${this.name} stopped: ${reason}` })
-        .then(
-          () => this.log(`job ${jid}: interrupted (${reason})`),
-          (e: unknown) => this.storeError(`marking job ${jid} interrupted`, e),
-        );
-    }
-    return jids;
+    this.wake();
   }
 
   private start(job: JobRecord): void {

@@ -23,6 +23,21 @@ export interface ScheduleSpec {
   env: Record<string, string>;
   /** Where a cron run's output goes (systemd has the journal). */
   logFile?: string;
+  /** Longest one run may take, in seconds (default DEFAULT_SCHEDULE_TIMEOUT_SEC). */
+  timeoutSec?: number;
+}
+
+/** A nightly run still going after this long is hung: stop it before it holds the next night too. */
+export const DEFAULT_SCHEDULE_TIMEOUT_SEC = 4 * 3600;
+
+/** After the timeout's SIGTERM, orch lets each host's current step finish; this long, then SIGKILL. */
+export const SCHEDULE_KILL_AFTER_SEC = 300;
+
+function timeoutOf(s: ScheduleSpec): number {
+  const t = s.timeoutSec ?? DEFAULT_SCHEDULE_TIMEOUT_SEC;
+  if (!Number.isInteger(t) || t <= 0)
+    throw new OrchError('BAD_INPUT', `a schedule timeout is a positive whole number of seconds, got ${t}`);
+  return t;
 }
 
 export const MARKER = '# orch-schedule:';
@@ -128,6 +143,9 @@ export function systemdUnits(s: ScheduleSpec): { service: string; timer: string 
     `WorkingDirectory=${s.root.replace(/%/g, '%%')}`,
     ...Object.entries(s.env).map(([k, v]) => systemdEnv(k, v)),
     `ExecStart=${commandWords(s).map(systemdWord).join(' ')}`,
+    // A hung run is stopped with SIGTERM (orch records the job interrupted and frees its locks), then killed.
+    `TimeoutStartSec=${timeoutOf(s)}`,
+    `TimeoutStopSec=${SCHEDULE_KILL_AFTER_SEC}`,
     '',
   ].join('\n');
   const timer = [
@@ -147,11 +165,13 @@ export function systemdUnits(s: ScheduleSpec): { service: string; timer: string 
   return { service, timer };
 }
 
-/** One crontab line: `M H * * * cd <root> && VAR=... node main drift ... >> log 2>&1 # orch-schedule:<name>`. */
+/** One crontab line: `M H * * * cd <root> && VAR=... [timeout ...] node main drift ... >> log 2>&1 # orch-schedule:<name>`. */
 export function cronLine(s: ScheduleSpec): string {
   const env = Object.entries(s.env).map(([k, v]) => `${k}=${shQuote(v)}`);
   const log = s.logFile ? ` >> ${shQuote(s.logFile)} 2>&1` : '';
-  const command = `cd ${shQuote(s.root)} && ${[...env, shJoin(commandWords(s))].join(' ')}${log}`;
+  // timeout(1) where the system has it (GNU coreutils, FreeBSD): TERM first, then KILL.
+  const limit = `$(command -v timeout >/dev/null 2>&1 && echo timeout -k ${SCHEDULE_KILL_AFTER_SEC} ${timeoutOf(s)})`;
+  const command = `cd ${shQuote(s.root)} && ${[...env, limit, shJoin(commandWords(s))].join(' ')}${log}`;
   if (/[\n\r]/.test(command))
     throw new OrchError('BAD_INPUT', 'a path or argument of the schedule contains a newline');
   // cron turns an unescaped % into a newline (stdin); \% is a literal %.

@@ -1,7 +1,7 @@
 // Running one piece of work on many hosts: one connection per host for the whole piece of work, hosts in
 // parallel up to a limit, each host's failure kept to that host. Results come back in input order.
 // What the work does on a host is the caller's business; this module only opens, counts and closes.
-import { OrchError } from '../errors.js';
+import { CommandTimeoutError, OrchError } from '../errors.js';
 import type { ProjectConfig } from '../config/project.js';
 import type { HostSpec } from '../inventory/types.js';
 import { KnownHosts } from './known-hosts.js';
@@ -15,53 +15,136 @@ export interface FleetOptions {
   parallel: number;
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
+  /** Longest a host's whole piece of work may take, connecting included (--timeout of apply and drift). */
+  hostTimeoutMs?: number;
 }
 
 export type HostOutcome<T> =
   | { host: HostSpec; ok: true; value: T; stats: ConnectionStats; ms: number }
   | { host: HostSpec; ok: false; error: OrchError; stats: ConnectionStats; ms: number };
 
+/** Handed to the work with its connection, for waiting on the other hosts: inside pause() the host gives up its
+ * place among the `parallel` hosts worked on (so the hosts after it can get as far) and the time does not count
+ * against --timeout (a host waiting for the others is not slow itself). */
+export interface HostClock {
+  pause<R>(p: Promise<R>): Promise<R>;
+}
+
 export interface FleetEvents<T> {
   onStart?(h: HostSpec): void;
   onDone?(o: HostOutcome<T>): void;
+  /** Asked before a host is connected: a reason means the run is stopping and this host is left alone. */
+  stopReason?(): string | undefined;
 }
 
 /** Run `work` on every host over its own connection, at most `opts.parallel` hosts at once. */
 export async function onEachHost<T>(
   hosts: HostSpec[],
   opts: FleetOptions,
-  work: (conn: Connection) => Promise<T>,
+  work: (conn: Connection, clock: HostClock) => Promise<T>,
   events?: FleetEvents<T>,
 ): Promise<HostOutcome<T>[]> {
   const knownHosts = new KnownHosts(opts.knownHostsFile);
   const limiter = new Limiter(Math.max(1, Math.floor(opts.parallel) || 1));
-  return Promise.all(hosts.map((host) => limiter.run(() => oneHost(host, knownHosts, opts, work, events))));
+  return Promise.all(
+    hosts.map((host) => limiter.run(() => oneHost(host, knownHosts, opts, work, events, limiter))),
+  );
 }
 
 async function oneHost<T>(
   host: HostSpec,
   knownHosts: KnownHosts,
   opts: FleetOptions,
-  work: (conn: Connection) => Promise<T>,
-  events?: FleetEvents<T>,
+  work: (conn: Connection, clock: HostClock) => Promise<T>,
+  events: FleetEvents<T> | undefined,
+  limiter: Limiter,
 ): Promise<HostOutcome<T>> {
   const started = Date.now();
   const counters: ConnectionStats = { connections: 0, execs: 0 };
+  const stop = events?.stopReason?.();
+  if (stop !== undefined) {
+    // Never connected: nothing ran on this host.
+    const outcome: HostOutcome<T> = {
+      host,
+      ok: false,
+      error: new OrchError('CANCELLED', `${host.name}: not run: ${stop} before it was started`),
+      stats: { ...counters },
+      ms: 0,
+    };
+    safely(() => events?.onDone?.(outcome));
+    return outcome;
+  }
   safely(() => events?.onStart?.(host));
   let outcome: HostOutcome<T>;
   let conn: Connection | undefined;
+  const abort = new AbortController();
+  const body = async (): Promise<T> => {
+    const poll = events?.stopReason
+      ? setInterval(() => {
+          const why = events.stopReason?.();
+          if (why !== undefined) abort.abort(why);
+        }, 100)
+      : undefined;
+    try {
+      // Nothing runs on a host while it connects: a stopping run need not wait for a slow handshake.
+      conn = await openConnection(
+        host,
+        {
+          knownHosts,
+          acceptNew: opts.acceptNewHostKeys === true,
+          connectTimeoutMs: opts.connectTimeoutMs,
+          commandTimeoutMs: opts.commandTimeoutMs,
+          signal: abort.signal,
+        },
+        counters,
+      );
+    } finally {
+      clearInterval(poll);
+    }
+    if (abort.signal.aborted) throw new OrchError('CANCELLED', `${host.name}: given up`);
+    return work(conn, clock);
+  };
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  const hostTimeout = opts.hostTimeoutMs;
+  let remaining = hostTimeout ?? 0;
+  let armedAt = 0;
+  let expire: () => void = () => undefined;
+  const arm = (): void => {
+    armedAt = Date.now();
+    deadlineTimer = setTimeout(expire, Math.max(1, remaining));
+  };
+  const deadline =
+    hostTimeout !== undefined && hostTimeout > 0
+      ? new Promise<never>((_, reject) => {
+          expire = () => {
+            reject(
+              new CommandTimeoutError(
+                host.name,
+                `${host.name}: timed out after ${hostTimeout / 1000}s (--timeout); the connection was closed, ` +
+                  'so its remote step finishes on its own and nothing after it runs',
+              ),
+            );
+            abort.abort('timed out');
+          };
+          arm();
+        })
+      : undefined;
+  let paused = 0;
+  const clock: HostClock = {
+    pause: async (p) => {
+      if (deadline && paused++ === 0) {
+        clearTimeout(deadlineTimer);
+        remaining -= Date.now() - armedAt;
+      }
+      try {
+        return await limiter.outside(p);
+      } finally {
+        if (deadline && --paused === 0) arm();
+      }
+    },
+  };
   try {
-    conn = await openConnection(
-      host,
-      {
-        knownHosts,
-        acceptNew: opts.acceptNewHostKeys === true,
-        connectTimeoutMs: opts.connectTimeoutMs,
-        commandTimeoutMs: opts.commandTimeoutMs,
-      },
-      counters,
-    );
-    const value = await work(conn);
+    const value = await (deadline ? Promise.race([body(), deadline]) : body());
     outcome = { host, ok: true, value, stats: { ...counters }, ms: Date.now() - started };
   } catch (err) {
     outcome = {
@@ -72,7 +155,9 @@ async function oneHost<T>(
       ms: Date.now() - started,
     };
   } finally {
-    await conn?.close().catch(() => undefined);
+    clearTimeout(deadlineTimer);
+    // Also the connection of a host that timed out mid-work: its remote script stops at its next step.
+    await (conn as Connection | undefined)?.close().catch(() => undefined);
   }
   safely(() => events?.onDone?.(outcome));
   return outcome;
@@ -81,7 +166,7 @@ async function oneHost<T>(
 /** Fleet options from the project (known_hosts file, parallelism, orch.yaml `connect_timeout` in seconds). */
 export function fleetOptionsFor(
   project: ProjectConfig,
-  o: { acceptNewHostKeys?: boolean; timeoutMs?: number } = {},
+  o: { acceptNewHostKeys?: boolean; timeoutMs?: number; hostTimeoutMs?: number } = {},
 ): FleetOptions {
   const opts: FleetOptions = { knownHostsFile: project.knownHostsFile, parallel: project.parallel };
   const accept = o.acceptNewHostKeys ?? project.settings.accept_new_hostkeys === true;
@@ -89,6 +174,7 @@ export function fleetOptionsFor(
   const connectTimeout = project.settings.connect_timeout;
   if (typeof connectTimeout === 'number' && connectTimeout > 0) opts.connectTimeoutMs = connectTimeout * 1000;
   if (o.timeoutMs !== undefined && o.timeoutMs > 0) opts.commandTimeoutMs = o.timeoutMs;
+  if (o.hostTimeoutMs !== undefined && o.hostTimeoutMs > 0) opts.hostTimeoutMs = o.hostTimeoutMs;
   return opts;
 }
 

@@ -11,15 +11,34 @@ export class Limiter {
 
   /** Run `task` once a slot is free; the slot is released however the task ends. */
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
+    await this.acquire();
     try {
       return await task();
     } finally {
-      const next = this.waiting.shift();
-      // Hand the slot straight to the next waiter so `active` never over-counts.
-      if (next) next();
-      else this.active--;
+      this.release();
     }
+  }
+
+  /** From inside run(): give the slot up while waiting for p (on other tasks, say), then take one again. */
+  async outside<T>(p: Promise<T>): Promise<T> {
+    this.release();
+    try {
+      return await p;
+    } finally {
+      await this.acquire();
+    }
+  }
+
+  private acquire(): Promise<void> {
+    if (this.active >= this.limit) return new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    return Promise.resolve();
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    // Hand the slot straight to the next waiter so `active` never over-counts.
+    if (next) next();
+    else this.active--;
   }
 }

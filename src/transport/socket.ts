@@ -1,11 +1,11 @@
 // The TCP leg of a connection: a connected socket with Nagle off, or HostUnreachableError. Knows nothing of SSH.
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { HostUnreachableError } from '../errors.js';
+import { HostUnreachableError, OrchError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 
 /** A connected TCP socket to the host's sshd, or HostUnreachableError (refused, no route, DNS, timeout). */
-export function openSocket(host: HostSpec, timeoutMs: number): Promise<net.Socket> {
+export function openSocket(host: HostSpec, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
   const where = `${host.name} (${host.address}:${host.port})`;
   if (isLabAddress(host.address) && !existsSync(`/sys/class/net/${LAB_BRIDGE}`)) {
     // Without the lab's bridge, its addresses would follow the default route off this machine.
@@ -15,14 +15,23 @@ export function openSocket(host: HostSpec, timeoutMs: number): Promise<net.Socke
   }
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: host.address, port: host.port });
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      reject(abortError(host, signal));
+    };
     const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
       sock.destroy();
       reject(
         new HostUnreachableError(host.name, `${where}: TCP connect timed out after ${timeoutMs / 1000}s`),
       );
     }, timeoutMs);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     sock.once('connect', () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       sock.removeAllListeners('error');
       // Each exec is a few small packets each way; Nagle would hold them back by up to 40 ms.
       sock.setNoDelay(true);
@@ -30,6 +39,7 @@ export function openSocket(host: HostSpec, timeoutMs: number): Promise<net.Socke
     });
     sock.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       sock.destroy();
       reject(
         new HostUnreachableError(host.name, `${where}: ${err.code ?? 'error'}: ${err.message}`, {
@@ -38,6 +48,12 @@ export function openSocket(host: HostSpec, timeoutMs: number): Promise<net.Socke
       );
     });
   });
+}
+
+/** CANCELLED with the abort's reason: the run gave up on this host before anything ran on it. */
+export function abortError(host: HostSpec, signal: AbortSignal | undefined): OrchError {
+  const why = typeof signal?.reason === 'string' ? signal.reason : 'cancelled';
+  return new OrchError('CANCELLED', `${host.name}: not run: ${why} while it was connecting`);
 }
 
 /** The lab's private bridge and address range (src/lab/paths.ts); kept here so transport does not load the lab. */

@@ -9,9 +9,13 @@ import type { HostSpec } from '../inventory/types.js';
 import { shJoin } from '../shell/quote.js';
 import type { Connection, ConnectionStats, ExecOptions, ExecResult } from './types.js';
 import { Limiter } from './limiter.js';
+import { CONTROLLER_ARG, WATCHDOG_PRELUDE } from './watchdog.js';
 
 /** Exec channels open at once on one connection; sshd refuses the 11th session by default. */
 export const MAX_CONCURRENT_EXECS = 8;
+
+/** Sent to the remote process on timeout: TERM for orch scripts (they stop between steps), KILL for commands. */
+type StopSignal = 'TERM' | 'KILL';
 
 export class SshConnection implements Connection {
   private readonly limiter = new Limiter(MAX_CONCURRENT_EXECS);
@@ -39,16 +43,19 @@ export class SshConnection implements Connection {
   /** Run a /bin/sh script sent on stdin (`/bin/sh -s`, under `sudo -n -u <user>` when become applies). */
   runScript(script: string, opts: Omit<ExecOptions, 'stdin'> = {}): Promise<ExecResult> {
     const user = this.becomeUser(opts.become);
-    // `exec` lets the shell replace the login shell, so a timeout's KILL reaches it and one process less runs.
-    const command = `exec ${user === undefined ? '/bin/sh -s' : shJoin(['sudo', '-n', '-u', user, '/bin/sh', '-s'])}`;
-    return this.runChannel(command, { ...opts, stdin: script });
+    // `exec` lets the shell replace the login shell, so a timeout's signal reaches it and one process less runs.
+    // The login shell's $PPID (the sshd process of this connection) goes to the watchdog (./watchdog.ts).
+    const shell = user === undefined ? '/bin/sh -s' : shJoin(['sudo', '-n', '-u', user, '/bin/sh', '-s']);
+    const command = `exec ${shell} ${CONTROLLER_ARG}`;
+    // A script ends at a step boundary on TERM (trapped by the prelude); KILL would leave its step orphaned.
+    return this.runChannel(command, { ...opts, stdin: WATCHDOG_PRELUDE + script }, 'TERM');
   }
 
   /** Run one command line as given; with become it runs as `sudo -n -u <user> /bin/sh -c <command>`. */
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const user = this.becomeUser(opts.become);
     const line = user === undefined ? command : shJoin(['sudo', '-n', '-u', user, '/bin/sh', '-c', command]);
-    return this.runChannel(line, opts);
+    return this.runChannel(line, opts, 'KILL');
   }
 
   stats(): ConnectionStats {
@@ -73,11 +80,11 @@ export class SshConnection implements Connection {
     return this.host.become?.user ?? 'root';
   }
 
-  private runChannel(command: string, opts: ExecOptions): Promise<ExecResult> {
-    return this.limiter.run(() => this.openAndRun(command, opts));
+  private runChannel(command: string, opts: ExecOptions, stopSignal: StopSignal): Promise<ExecResult> {
+    return this.limiter.run(() => this.openAndRun(command, opts, stopSignal));
   }
 
-  private openAndRun(command: string, opts: ExecOptions): Promise<ExecResult> {
+  private openAndRun(command: string, opts: ExecOptions, stopSignal: StopSignal): Promise<ExecResult> {
     const name = this.host.name;
     return new Promise<ExecResult>((resolve, reject) => {
       if (this.ended) {
@@ -100,7 +107,7 @@ export class SshConnection implements Connection {
             );
           return;
         }
-        this.collect(ch, opts, resolve, reject);
+        this.collect(ch, opts, stopSignal, resolve, reject);
       };
       try {
         this.client.exec(command, onOpen);
@@ -117,6 +124,7 @@ export class SshConnection implements Connection {
   private collect(
     ch: ClientChannel,
     opts: ExecOptions,
+    stopSignal: StopSignal,
     resolve: (r: ExecResult) => void,
     reject: (e: Error) => void,
   ): void {
@@ -136,8 +144,8 @@ export class SshConnection implements Connection {
             if (settled) return;
             settled = true;
             try {
-              // OpenSSH honours the signal request; closing the channel alone leaves the process until it writes.
-              ch.signal('KILL');
+              // OpenSSH honours the signal request; closing the channel alone leaves the process running.
+              ch.signal(stopSignal);
             } catch {
               /* channel already gone */
             }

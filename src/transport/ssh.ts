@@ -8,7 +8,7 @@ import { authHandlerFor, authMethodsFor, signPublicKeyDirectly } from './auth.js
 import { decideHostKey, hostKeyAlgorithmsFor } from './host-key-policy.js';
 import type { KnownHosts } from './known-hosts.js';
 import { SshConnection } from './ssh-connection.js';
-import { openSocket } from './socket.js';
+import { abortError, openSocket } from './socket.js';
 import type { Connection, ConnectionStats } from './types.js';
 
 export interface ConnectOptions {
@@ -19,6 +19,8 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
   /** Default timeout of every command on this connection; none when absent. */
   commandTimeoutMs?: number;
+  /** Give up connecting (CANCELLED; the socket is dropped) when this aborts; its reason says why. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -37,7 +39,7 @@ export async function openConnection(
   const methods = authMethodsFor(host);
   const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
-  const sock = await openSocket(host, timeoutMs);
+  const sock = await openSocket(host, timeoutMs, opts.signal);
   counters.connections++;
   const client = new Client();
   return new Promise<Connection>((resolve, reject) => {
@@ -48,6 +50,7 @@ export async function openConnection(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       client.end();
       sock.destroy();
       reject(err);
@@ -62,6 +65,9 @@ export async function openConnection(
         ),
       Math.max(1, deadline - Date.now()),
     );
+    const onAbort = (): void => fail(abortError(host, opts.signal));
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     client.on('handshake', () => {
       // The key is recorded only now, when the host has proved it holds the matching private key.
       if (!keyToRecord) return;
@@ -85,6 +91,7 @@ export async function openConnection(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       resolve(new SshConnection(host, client, sock, counters, opts.commandTimeoutMs));
     });
     client.on('error', (err: Error & { level?: string }) => {

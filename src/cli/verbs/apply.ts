@@ -29,12 +29,19 @@ export function register(program: Command): void {
       'this run only: let postgres.replica replace data it would refuse on these hosts (comma list; alone: the one targeted host); the old data directory is kept',
     )
     .option('--wait-timeout <s>', 'longest wait for locked hosts, in seconds (default 600)', waitSeconds)
+    .option(
+      '--timeout <s>',
+      "longest each host's run may take, connecting included; past it that host fails (exit 3), the others go on",
+      waitSeconds,
+    )
     .addHelpText(
       'after',
       `
-Exit codes: 0 all states ok; 1 some state failed; 3 some host unreachable or untrusted;
+Exit codes: 0 all states ok; 1 some state failed; 3 some host unreachable, untrusted or timed out (--timeout);
 4 bad input (nothing changed anywhere); 5 internal error or job store unusable;
-6 a host is locked by another job. Every run is recorded as a job (orch jobs list).
+6 a host is locked by another job; 130/143 interrupted by SIGINT/SIGTERM (each host's running step
+finishes first; a second signal exits at once). Every run is recorded as a job (orch jobs list).
+A host that times out has its connection closed: its remote step finishes on its own, no later step runs.
 Examples:
   orch apply replica.example.com
   orch apply '*' --test
@@ -58,6 +65,7 @@ interface ApplyFlags {
   wait?: boolean;
   waitTimeout?: number;
   forceRebuild?: string | true;
+  timeout?: number;
 }
 
 /** The hosts `--force-rebuild` names: each must be targeted; alone it means the single targeted host. */
@@ -114,17 +122,27 @@ async function applyAction(target: string, states: string[], o: ApplyFlags, cmd:
     parallel: g.parallel,
     wait: o.wait,
     waitTimeoutMs: o.waitTimeout === undefined ? undefined : o.waitTimeout * 1000,
+    timeout: o.timeout,
   };
   if (o.async) {
     const { submitAsync } = await import('../../jobs/async.js');
     return submitAsync(project, { verb: 'apply', target, args }, g.output === 'json');
   }
-  const [{ recordedRun }, { executeApply }, { formatRunReport }, { createProgress }] = await Promise.all([
+  const [
+    { recordedRun },
+    { executeApply },
+    { formatRunReport },
+    { createProgress },
+    { installInterruptHandlers },
+  ] = await Promise.all([
     import('../../jobs/record.js'),
     import('../../jobs/apply-verb.js'),
     import('../format/highstate.js'),
     import('../format/progress.js'),
+    import('../../jobs/interrupt.js'),
   ]);
+  // Ctrl-C / SIGTERM: finish each host's current step, record the job interrupted, free the locks, exit 130/143.
+  installInterruptHandlers();
   const { report, exitCode } = await recordedRun(
     project,
     { verb: 'apply', target, args },

@@ -1,7 +1,7 @@
 // `orch drift [target]`: check-only run of every assigned state (plus PostgreSQL replication checks), recorded as a
 // job; `orch drift history` and `orch drift show <jid>` read past runs. Parses options and prints; the work is in
 // src/drift/.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { positiveInt } from '../option-values.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
 import { globalOptions, projectFor } from '../verb.js';
@@ -14,6 +14,14 @@ interface DriftFlags {
   onDrift?: string;
   acceptNewHostkeys?: boolean;
   progress: boolean;
+  timeout?: number;
+}
+
+function positiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`wants a positive number of seconds, got '${v}'`);
+  return n;
 }
 
 export function register(program: Command): void {
@@ -34,6 +42,11 @@ export function register(program: Command): void {
     )
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
     .option('--no-progress', 'no live progress on stderr')
+    .option(
+      '--timeout <s>',
+      "longest each host's check may take, connecting included; past it that host counts as not checked (exit 3)",
+      positiveSeconds,
+    )
     .addHelpText(
       'after',
       `
@@ -41,7 +54,8 @@ Only the read-only check of each state runs (as apply --test), plus one read-onl
 postgres pillar (inactive or lost slots, a standby not streaming, replay lag over postgres.drift.max_lag_seconds
 (default 300) / max_lag_bytes, settings pending a restart, a server in the wrong role).
 Exit codes: 0 no drift; 2 drift or unknown states; 3 some host could not be checked (unreachable, or a check
-failed) - this wins over 2; 4 bad input (nothing checked); 5 internal error (job store).
+failed, or timed out) - this wins over 2; 4 bad input (nothing checked); 5 internal error (job store);
+130/143 interrupted by SIGINT/SIGTERM.
 Every run is recorded as a job (verb drift): see 'orch drift history' and 'orch drift show <jid>'.
 The --on-drift command gets the report (secrets masked) on stdin and ORCH_DRIFT_EXIT / ORCH_DRIFT_JID, in a
 scrubbed environment: no ORCH_* variable of yours (identity, job store URL), no PGPASSWORD, and no variable whose
@@ -85,6 +99,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
     { recordedRun },
     { createProgress },
     { EXIT },
+    { installInterruptHandlers, interruptedBy },
   ] = await Promise.all([
     import('node:fs'),
     import('../../drift/run.js'),
@@ -93,7 +108,9 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
     import('../../jobs/record.js'),
     import('../format/progress.js'),
     import('../exit-codes.js'),
+    import('../../jobs/interrupt.js'),
   ]);
+  installInterruptHandlers();
   const g = globalOptions(cmd);
   const format = o.format ? fmt.parseDriftFormat(o.format) : g.output === 'json' ? 'json' : 'human';
   const project = projectFor(cmd);
@@ -103,14 +120,17 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
   const args: Record<string, unknown> = { target };
   if (o.group) args.group = o.group;
   if (o.limit) args.limit = o.limit;
-  const { report } = await recordedRun(project, { verb: 'drift', target, args }, async (ctx) => {
+  if (o.timeout) args.timeout = o.timeout;
+  const { report, exitCode } = await recordedRun(project, { verb: 'drift', target, args }, async (ctx) => {
     const report = await runDrift(project, hosts, {
       target,
       jid: ctx.jid,
       acceptNewHostKeys: o.acceptNewHostkeys,
+      hostTimeoutMs: o.timeout ? o.timeout * 1000 : undefined,
       onProgress: progress ? (e) => progress.onEvent(e) : undefined,
       onHost: (h) => ctx.hostResult(h.host, h.status, h),
       cancelled: ctx.cancelled,
+      stopReason: ctx.stopReason,
     });
     const exitCode = driftExitCode(report);
     const summary: Record<string, unknown> = { hosts: countByStatus(report.hosts) };
@@ -122,7 +142,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
   });
   progress?.stop();
 
-  const exitCode = driftExitCode(report);
+  // recordedRun's exit code: the drift's own, unless the run was interrupted (130/143) or not recorded (5).
   process.stdout.write(fmt.renderDriftReport(report, format));
   if (o.reportFile) {
     // A file is output too: masked like stdout (which the CLI's output net covers, files it does not).
@@ -132,7 +152,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
       redactor.redact(fmt.renderDriftReport(report, fmt.formatForFile(o.reportFile, format))),
     );
   }
-  if (o.onDrift && exitCode !== EXIT.OK && exitCode !== EXIT.BAD_INPUT) {
+  if (o.onDrift && exitCode !== EXIT.OK && exitCode !== EXIT.BAD_INPUT && !interruptedBy()) {
     const { runDriftHook } = await import('../../drift/on-drift.js');
     const hook = await runDriftHook(o.onDrift, JSON.stringify(report), {
       ORCH_DRIFT_EXIT: String(exitCode),

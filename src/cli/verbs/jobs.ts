@@ -25,11 +25,18 @@ function jobStatus(v: string): JobStatus {
   return v as JobStatus;
 }
 
-/** Open the project's store, run fn, close it. */
+/** Open the project's store, run fn, close it. Jobs whose worker is gone are marked interrupted first, so what
+ * is shown is true (a store that cannot be written to is still read). */
 async function withStore<T>(cmd: Command, fn: (store: JobStore) => Promise<T>): Promise<T> {
-  const { openJobStore } = await import('../../jobs/open.js');
+  const [{ openJobStore }, { reconcileJobs }] = await Promise.all([
+    import('../../jobs/open.js'),
+    import('../../jobs/reconcile.js'),
+  ]);
   const store = await openJobStore(projectFor(cmd));
   try {
+    await reconcileJobs(store).catch((e: unknown) =>
+      process.stderr.write(`orch: warning: could not check for jobs whose worker is gone: ${String(e)}\n`),
+    );
     return await fn(store);
   } finally {
     await store.close().catch(() => undefined);
@@ -113,7 +120,10 @@ Examples:
       positiveSeconds,
     )
     .action(async (jidText: string, o: { timeout?: number }, cmd: Command) => {
-      const { waitLine, isFinal } = await import('../../jobs/jobs-verbs.js');
+      const [{ waitLine, isFinal }, { reconcileJobs }] = await Promise.all([
+        import('../../jobs/jobs-verbs.js'),
+        import('../../jobs/reconcile.js'),
+      ]);
       const timeoutMs = (o.timeout ?? 3600) * 1000;
       const job = await withStore(cmd, async (store) => {
         let current = await findJob(store, jidText);
@@ -122,8 +132,8 @@ Examples:
         while (!isFinal(current) && Date.now() < deadline) {
           await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - Date.now()))));
           pause = Math.min(pause * 2, 1000);
-          // A dead runner's job ends when its lease does; reaping here means waiting always ends.
-          await store.reapExpired();
+          // A dead runner's job ends at once here (same machine) or when its lease does (elsewhere).
+          await reconcileJobs(store, [current]).catch(() => undefined);
           current = (await store.get(current.jid)) ?? current;
         }
         return current;

@@ -47,7 +47,11 @@ export function register(program: Command): void {
     .option('-g, --group <name>', 'only hosts of this group')
     .option('-l, --limit <target>', LIMIT_HELP)
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
-    .option('--timeout <s>', 'seconds the command may run on each host', parseSeconds)
+    .option(
+      '--timeout <s>',
+      'seconds the command may run on each host (the SSH handshake is bounded by it too)',
+      parseSeconds,
+    )
     .option('--become', "run under sudo as the host's become user (root when the inventory names none)")
     .option(
       '--async',
@@ -55,7 +59,7 @@ export function register(program: Command): void {
     )
     .addHelpText(
       'after',
-      "\nExample:\n  orch run 'web*' -- systemctl is-active nginx\n\nOutput and the job record mask the project's pillar secrets when an age identity is available\n(without one they are not decrypted and not masked).\n\nExit: 0 all exited 0, 1 some exited non-zero, 3 some host unreachable (connection, auth, host key),\n5 job store unusable (every run is recorded as a job: orch jobs list).",
+      "\nExample:\n  orch run 'web*' -- systemctl is-active nginx\n\nOutput and the job record mask the project's pillar secrets when an age identity is available\n(without one they are not decrypted and not masked).\n\nExit: 0 all exited 0, 1 some exited non-zero, 3 some host unreachable (connection, auth, host key) or timed out,\n5 job store unusable or failing (every run is recorded as a job: orch jobs list),\n130/143 SIGINT/SIGTERM: commands already running finish and are recorded; a second signal exits at once.",
     )
     .action(async (target: string, words: string[], opts: RunOptions, cmd: Command) => {
       const g = globalOptions(cmd);
@@ -90,10 +94,13 @@ export function register(program: Command): void {
         process.exitCode = await submitAsync(project, { verb: 'run', target, args }, json);
         return;
       }
-      const [{ recordedRun }, { executeRun }] = await Promise.all([
+      const [{ recordedRun }, { executeRun }, { installInterruptHandlers }] = await Promise.all([
         import('../../jobs/record.js'),
         import('../../jobs/run-verb.js'),
+        import('../../jobs/interrupt.js'),
       ]);
+      // Ctrl-C / SIGTERM: commands already started finish, no new host starts; the job is recorded interrupted.
+      installInterruptHandlers();
       const { outcomes, ms, exitCode } = await recordedRun(project, { verb: 'run', target, args }, (ctx) =>
         // Human output streams as hosts finish, so a slow host does not hide the others.
         executeRun(

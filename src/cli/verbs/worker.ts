@@ -1,5 +1,5 @@
 // `orch worker [--drain] [--concurrency N]`: run queued jobs (from --async) until the queue is empty (--drain) or
-// forever (a service on the PostgreSQL store). SIGTERM/SIGINT mark the jobs it was running interrupted, then exit.
+// forever (a service on the PostgreSQL store). SIGTERM/SIGINT wind its jobs down and record them interrupted.
 // Parses argv and wires signals; the loop lives in src/jobs/worker.ts.
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT } from '../exit-codes.js';
@@ -26,12 +26,14 @@ export function register(program: Command): void {
       `
 --async starts 'orch worker --drain' by itself unless orch.yaml says jobs: {spawn_worker: false}
 (then run 'orch worker' as a service, e.g. on hosts sharing a PostgreSQL job store).
-SIGTERM marks the jobs being run interrupted and exits.`,
+SIGTERM/SIGINT: no new job or host starts, each host's current step finishes, the jobs are recorded
+interrupted and their locks freed, then exit 143/130; a second signal exits at once.`,
     )
     .action(async (o: { drain?: boolean; concurrency?: number; quiet?: boolean }, cmd: Command) => {
-      const [{ openJobStore }, { JobWorker }] = await Promise.all([
+      const [{ openJobStore }, { JobWorker }, interrupt] = await Promise.all([
         import('../../jobs/open.js'),
         import('../../jobs/worker.js'),
+        import('../../jobs/interrupt.js'),
       ]);
       const project = projectFor(cmd);
       const store = await openJobStore(project);
@@ -39,27 +41,18 @@ SIGTERM marks the jobs being run interrupted and exits.`,
         ? undefined
         : (line: string) => process.stderr.write(`${new Date().toISOString()} orch worker: ${line}\n`);
       const worker = new JobWorker(project, store, { drain: o.drain, concurrency: o.concurrency, log });
-      let stopping = false;
-      const stop = (signal: NodeJS.Signals) => {
-        if (stopping) return;
-        stopping = true;
-        log?.(`${signal}: stopping`);
-        // Bookkeeping first (jobs marked interrupted, locks released), then leave whatever SSH work is in flight.
-        void worker
-          .interrupt(signal)
-          .finally(() => store.close().catch(() => undefined))
-          .finally(() => process.exit(EXIT.OK));
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      // First signal: claim nothing more; each running job finishes its hosts' current steps and is recorded
+      // interrupted with what they confirmed (recordedRun), locks freed. Second: exit at once (same bookkeeping).
+      interrupt.installInterruptHandlers({ notice: (line) => log?.(line.replace(/^orch: /, '')) });
+      interrupt.onInterrupt(() => worker.stopClaiming());
       try {
         const { jobs, storeErrors } = await worker.run();
         log?.(`done: ${jobs.length} job(s) run${storeErrors ? `, ${storeErrors} job store error(s)` : ''}`);
         if (storeErrors > 0) process.exitCode = EXIT.ERROR;
+        const signal = interrupt.interruptedBy();
+        if (signal) process.exitCode = interrupt.interruptExitCode(signal);
       } finally {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        if (!stopping) await store.close();
+        await store.close();
       }
     });
 }

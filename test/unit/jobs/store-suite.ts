@@ -322,6 +322,30 @@ export function defineStoreSuite(harness: () => StoreHarness): void {
       assert.deepEqual(await store.lockHosts(live.jid, ['db1', 'db2'], 60_000), { ok: true });
     });
 
+    it('markInterrupted ends a running job of that worker and frees its locks, and nothing else', async () => {
+      const j = await store.create(job());
+      await store.claimNext('host:123', 600_000);
+      assert.deepEqual(await store.lockHosts(j.jid, ['db1'], 600_000), { ok: true });
+      assert.equal(await store.markInterrupted(j.jid, 'host:999', 5, { error: 'x' }), false, 'other worker');
+      assert.equal((await store.get(j.jid))!.status, 'running');
+      assert.equal(await store.markInterrupted(j.jid, 'host:123', 5, { error: 'gone' }), true);
+      const d = (await store.get(j.jid))!;
+      assert.equal(d.status, 'interrupted');
+      assert.equal(d.exitCode, 5);
+      assert.deepEqual(d.summary, { error: 'gone' });
+      assert.equal(d.leaseUntil, undefined);
+      const next = await store.create(job({ status: 'running', worker: 'cli' }));
+      assert.deepEqual(await store.lockHosts(next.jid, ['db1'], 60_000), { ok: true });
+      assert.equal(await store.markInterrupted(j.jid, 'host:123', 5, {}), false, 'already ended');
+      await store.finish(next.jid, 'succeeded', 0);
+      assert.equal(
+        await store.markInterrupted(next.jid, 'cli', 5, {}),
+        false,
+        'a finished job stays finished',
+      );
+      assert.equal((await store.get(next.jid))!.status, 'succeeded');
+    });
+
     it('claimNext and lockHosts reap expired leases themselves (real time)', async () => {
       const dead = await store.create(job());
       await store.claimNext('dead-worker', 200);

@@ -56,6 +56,10 @@ describe('schedule: text', () => {
       /^ExecStart=(.*)$/m.exec(service)![1],
       '/usr/bin/node /opt/orch/dist/src/cli/main.js drift group:db --on-drift "mail -s \\"drift 100%%\\" ops@example.com" --no-progress',
     );
+    assert.match(service, /^TimeoutStartSec=14400$/m, 'a hung run does not hold the next night');
+    assert.match(service, /^TimeoutStopSec=300$/m);
+    assert.match(systemdUnits(spec({ timeoutSec: 600 })).service, /^TimeoutStartSec=600$/m);
+    assert.throws(() => systemdUnits(spec({ timeoutSec: 0 })), /positive whole number/);
     assert.match(timer, /^OnCalendar=\*-\*-\* 02:30:00$/m);
     assert.match(timer, /^Persistent=true$/m);
     assert.match(timer, /^Unit=orch-drift-db\.service$/m);
@@ -71,6 +75,9 @@ describe('schedule: text', () => {
     assert.ok(line.endsWith(' # orch-schedule:orch-drift-db'));
     assert.ok(line.includes(`'mail -s "drift 100\\%" ops@example.com'`));
     assert.ok(line.includes(`>> '/srv/my project/.orch/drift-schedule.log' 2>&1`));
+    assert.ok(
+      line.includes(' $(command -v timeout >/dev/null 2>&1 && echo timeout -k 300 14400) /usr/bin/node '),
+    );
     assert.doesNotMatch(line.replace(/\\%/g, ''), /%/);
     assert.deepEqual(
       cronEntries(`MAILTO=x\n${line}\n`, 'f').map((e) => [e.name, e.at, e.kind]),

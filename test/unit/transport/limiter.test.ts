@@ -36,4 +36,32 @@ describe('Limiter', () => {
   it('rejects a limit below one', () => {
     assert.throws(() => new Limiter(0), RangeError);
   });
+
+  it('outside(): a task waiting on the others gives its slot up, so a barrier over more tasks than slots ends', async () => {
+    const lim = new Limiter(1);
+    let arrived = 0;
+    let open!: () => void;
+    const all = new Promise<void>((r) => (open = r));
+    let running = 0;
+    let most = 0;
+    const task = async (name: string): Promise<string> => {
+      running++;
+      most = Math.max(most, running);
+      await Promise.resolve();
+      running--;
+      if (++arrived === 3) open();
+      await lim.outside(all);
+      running++;
+      most = Math.max(most, running);
+      await Promise.resolve();
+      running--;
+      return name;
+    };
+    const out = await Promise.race([
+      Promise.all(['a', 'b', 'c'].map((n) => lim.run(() => task(n)))),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('deadlock')), 2000)),
+    ]);
+    assert.deepEqual(out, ['a', 'b', 'c']);
+    assert.equal(most, 1, 'never more than the limit at work at once');
+  });
 });

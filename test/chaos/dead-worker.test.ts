@@ -1,0 +1,127 @@
+// kill -9 of the detached worker of an `--async` apply, in the middle of its slow step, with a lease (60 s) far
+// longer than the test: `jobs lookup` right away shows the job interrupted and its locks are gone (the pid is
+// checked on this machine, start time included), `jobs wait` ends, the next apply runs at once and converges, and
+// the orphaned remote step finishes on its own while the step after it never starts.
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { canRunLocalSshd, startLocalSshd, type LocalSshd } from '../helpers/local-sshd.js';
+import {
+  cmdState,
+  ensureBuilt,
+  lookup,
+  orch,
+  sleep,
+  sqliteLocks,
+  start,
+  until,
+  writeProject,
+} from './harness.js';
+
+describe('chaos: a worker killed with SIGKILL', function () {
+  this.timeout(120_000);
+  let sshd: LocalSshd | undefined;
+  let tmp = '';
+
+  before(async function () {
+    if (!canRunLocalSshd()) this.skip();
+    ensureBuilt();
+    sshd = await startLocalSshd();
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'orch-chaos-kill-'));
+  });
+  after(async () => {
+    await sshd?.stop();
+    await sleep(500);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('is shown interrupted at the first read, with its locks freed', async () => {
+    const root = path.join(tmp, 'p');
+    const out = path.join(tmp, 'out');
+    writeProject(
+      root,
+      sshd!,
+      {
+        slow:
+          cmdState(
+            'slow',
+            `mkdir -p ${out}; touch ${out}/started; sleep 3; touch ${out}/done`,
+            `${out}/done`,
+          ) + cmdState('later', `touch ${out}/later`, `${out}/later`),
+      },
+      { 'a.example.com': ['slow'] },
+      'accept_new_hostkeys: true\njobs:\n  lease: 60s\n',
+    );
+    const q = await orch(root, ['apply', 'a.example.com', '--async']);
+    assert.equal(q.code, 0, q.stderr);
+    const jid = q.stdout.trim();
+    await until('the slow step to start', () => existsSync(`${out}/started`));
+    const running = await lookup(root, jid);
+    assert.equal(running.status, 'running');
+    assert.deepEqual(sqliteLocks(root), [{ host: 'a.example.com', jid }]);
+    const pid = Number(/:(\d+)$/.exec(running.worker!)![1]);
+    process.kill(pid, 'SIGKILL');
+    await until(
+      'the worker to die',
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5000,
+    );
+
+    const t0 = Date.now();
+    const job = await lookup(root, jid);
+    assert.equal(job.status, 'interrupted', `at once, not after the 60 s lease (${Date.now() - t0} ms)`);
+    assert.match(String(job.summary?.error), /worker .* is gone \(no process \d+\)/);
+    assert.deepEqual(sqliteLocks(root), [], 'its lock went with it');
+    const w = await orch(root, ['jobs', 'wait', jid, '--timeout', '5']);
+    assert.equal(w.code, 5, w.stderr);
+    assert.match(w.stdout, new RegExp(`job ${jid} interrupted \\(exit 5\\)`));
+    const list = await orch(root, ['jobs', 'list', '--status', 'interrupted']);
+    assert.match(list.stdout, new RegExp(`${jid} .* interrupted`));
+
+    // The remote step was not killed by the controller's death, and nothing after it ran.
+    await until('the orphaned step to finish', () => existsSync(`${out}/done`), 10_000);
+    await sleep(2500);
+    assert.ok(!existsSync(`${out}/later`), 'no step starts without a controller');
+    const again = await orch(root, ['apply', 'a.example.com']);
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.ok(existsSync(`${out}/later`));
+    assert.deepEqual(sqliteLocks(root), []);
+  });
+
+  it('a synchronous apply killed with SIGKILL does not hold its hosts: the next apply takes them at once', async () => {
+    const root = path.join(tmp, 'p2');
+    const out = path.join(tmp, 'out2');
+    writeProject(
+      root,
+      sshd!,
+      {
+        slow: cmdState(
+          'slow',
+          `mkdir -p ${out}; touch ${out}/started; sleep 2; touch ${out}/done`,
+          `${out}/done`,
+        ),
+      },
+      { 'a.example.com': ['slow'] },
+      'accept_new_hostkeys: true\njobs:\n  lease: 60s\n',
+    );
+    const run = start(root, ['apply', 'a.example.com']);
+    await until('the slow step to start', () => existsSync(`${out}/started`));
+    run.child.kill('SIGKILL');
+    await run.done;
+    await until('the orphaned step to finish', () => existsSync(`${out}/done`), 10_000);
+    const again = await orch(root, ['apply', 'a.example.com']);
+    assert.equal(again.code, 0, `not locked by the dead job (lease 60 s):\n${again.stdout}\n${again.stderr}`);
+    const jobs = await orch(root, ['-o', 'json', 'jobs', 'list']);
+    const statuses = (JSON.parse(jobs.stdout) as { status: string }[]).map((j) => j.status);
+    assert.deepEqual(statuses, ['succeeded', 'interrupted']);
+    assert.deepEqual(sqliteLocks(root), []);
+  });
+});
