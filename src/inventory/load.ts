@@ -60,10 +60,14 @@ export function loadInventory(project: ProjectConfig): Inventory {
       const known = groupDecls.get(group) ?? { hosts: [] };
       if (decl?.vars) {
         if (known.vars) {
-          throw new InputError('INVENTORY_ERROR', `vars of group ${group} are set twice: here and in ${known.varsFrom}`, {
-            file: display,
-            line,
-          });
+          throw new InputError(
+            'INVENTORY_ERROR',
+            `vars of group ${group} are set twice: here and in ${known.varsFrom}`,
+            {
+              file: display,
+              line,
+            },
+          );
         }
         known.vars = decl.vars;
         known.varsFrom = line ? `${display}:${line}` : display;
@@ -125,7 +129,8 @@ export function inventoryFiles(project: ProjectConfig): string[] {
         .sort()
         .map((f) => path.join(p, f))
         .filter((f) => statSync(f).isFile());
-      if (inDir.length === 0) throw new InputError('INVENTORY_ERROR', `no *.yaml or *.yml files in inventory directory ${p}`);
+      if (inDir.length === 0)
+        throw new InputError('INVENTORY_ERROR', `no *.yaml or *.yml files in inventory directory ${p}`);
       files.push(...inDir);
     } else {
       files.push(p);

@@ -22,7 +22,7 @@ export interface TargetFacts {
 export const FACT_KEYS: Record<string, { read: (f: TargetFacts) => string | string[]; about: string }> = {
   os: { read: (f) => f.osFamily, about: 'OS family: Debian, RedHat, FreeBSD' },
   distro: { read: (f) => f.distro, about: 'distribution: debian, ubuntu, rhel, rocky, freebsd' },
-  os_version: { read: (f) => f.osVersion, about: "OS version, e.g. 12 or 14.1" },
+  os_version: { read: (f) => f.osVersion, about: 'OS version, e.g. 12 or 14.1' },
   kernel: { read: (f) => f.kernel, about: 'kernel name: Linux, FreeBSD' },
   kernel_release: { read: (f) => f.kernelRelease, about: 'kernel release (uname -r)' },
   arch: { read: (f) => f.arch, about: 'machine architecture: x86_64, aarch64, amd64' },

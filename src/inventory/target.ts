@@ -8,7 +8,14 @@
 // them only for the hosts `factCandidates` leaves undecided.
 import { OrchError } from '../errors.js';
 import { globToRegExp, isGlob } from './glob.js';
-import { FACT_KEYS, factValues, matchSource, varValues, type MatchSource, type TargetFacts } from './target-facts.js';
+import {
+  FACT_KEYS,
+  factValues,
+  matchSource,
+  varValues,
+  type MatchSource,
+  type TargetFacts,
+} from './target-facts.js';
 import type { HostSpec, Inventory } from './types.js';
 
 export type { TargetFacts } from './target-facts.js';
@@ -56,7 +63,8 @@ function parseTerm(text: string, target: string): Term {
     body = body.slice(1).trim();
   }
   if (body.length === 0) throw new OrchError('UNKNOWN_TARGET', `empty target term in '${target}'`);
-  if (body.startsWith('!')) throw new OrchError('UNKNOWN_TARGET', `'${text}' in '${target}': one '!' per term`);
+  if (body.startsWith('!'))
+    throw new OrchError('UNKNOWN_TARGET', `'${text}' in '${target}': one '!' per term`);
   return { text, negated, atom: parseAtom(body, target) };
 }
 
@@ -71,7 +79,10 @@ function parseAtom(body: string, target: string): Atom {
     const key = body.slice(0, eq).trim();
     const value = body.slice(eq + 1).trim();
     if (!KEY.test(key) || value.length === 0) {
-      throw new OrchError('UNKNOWN_TARGET', `'${body}' in '${target}': expected <var or fact>=<value or glob>`);
+      throw new OrchError(
+        'UNKNOWN_TARGET',
+        `'${body}' in '${target}': expected <var or fact>=<value or glob>`,
+      );
     }
     const source = matchSource(key);
     if (source.kind === 'fact' && !Object.hasOwn(FACT_KEYS, source.key)) {
@@ -95,7 +106,8 @@ export function usesFacts(expr: TargetExpr): boolean {
 /** The fact keys a target reads, for messages and docs. */
 export function factKeysOf(expr: TargetExpr): string[] {
   const keys = new Set<string>();
-  for (const t of expr.alts.flat()) if (t.atom.kind === 'match' && t.atom.source.kind === 'fact') keys.add(t.atom.key);
+  for (const t of expr.alts.flat())
+    if (t.atom.kind === 'match' && t.atom.source.kind === 'fact') keys.add(t.atom.key);
   return [...keys];
 }
 
@@ -109,7 +121,8 @@ function atomMatches(atom: Atom, host: HostSpec, facts: TargetFacts | undefined)
     case 'group':
       return host.groups.includes(atom.group);
     case 'match':
-      if (atom.source.kind === 'var') return varValues(host.vars, atom.source.path).some((v) => atom.re.test(v));
+      if (atom.source.kind === 'var')
+        return varValues(host.vars, atom.source.path).some((v) => atom.re.test(v));
       // Facts are identifiers (Debian, debian, systemd): compared without case, as Salt compares grains.
       if (!facts) return undefined;
       return factValues(facts, atom.source.key).some((v) => atom.reCi.test(v));

@@ -27,7 +27,9 @@ import { SecretRef, type SecretResolver } from '../secrets/ref.js';
 import { deepMerge, isPlainObject } from './merge.js';
 
 const PILLAR_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
-const topSchema = z.record(z.string(), z.array(z.string().regex(PILLAR_NAME, 'expected a pillar name like postgres.common'))).nullable();
+const topSchema = z
+  .record(z.string(), z.array(z.string().regex(PILLAR_NAME, 'expected a pillar name like postgres.common')))
+  .nullable();
 
 export interface TopEntry {
   target: string;
@@ -56,7 +58,12 @@ export function loadTop(project: ProjectConfig): TopEntry[] {
       splitTarget(target);
     } catch (err) {
       if (!(err instanceof OrchError)) throw err;
-      throw new InputError(err.code, `top-file target: ${err.message}`, { file: display, line }, { cause: err });
+      throw new InputError(
+        err.code,
+        `top-file target: ${err.message}`,
+        { file: display, line },
+        { cause: err },
+      );
     }
     return { target, names, line };
   });
@@ -87,12 +94,20 @@ function matchesEntry(entry: TopEntry, host: HostSpec, facts: Facts | undefined)
     return targetMatchesHost(entry.target, host, facts);
   } catch (err) {
     if (!(err instanceof OrchError)) throw err;
-    throw new InputError(err.code, `top-file target: ${err.message}`, { file: 'pillar/top.yaml', line: entry.line }, { cause: err });
+    throw new InputError(
+      err.code,
+      `top-file target: ${err.message}`,
+      { file: 'pillar/top.yaml', line: entry.line },
+      { cause: err },
+    );
   }
 }
 
 /** Absolute path and display name of pillar file `name` (dots are subdirectories). */
-export function pillarFile(project: ProjectConfig, name: string): { file: string; display: string } | undefined {
+export function pillarFile(
+  project: ProjectConfig,
+  name: string,
+): { file: string; display: string } | undefined {
   const rel = name.split('.').join('/');
   for (const candidate of [`${rel}.yaml`, `${rel}.yml`, `${rel}/init.yaml`, `${rel}/init.yml`]) {
     const file = path.join(project.root, 'pillar', candidate);
@@ -119,11 +134,16 @@ export async function compilePillar(
       );
     }
     const context = buildRenderContext({ host: host.name, vars: host.vars, facts: opts.facts });
-    const text = renderString(env, readFileSync(found.file, 'utf8'), context, { file: found.display, host: host.name });
+    const text = renderString(env, readFileSync(found.file, 'utf8'), context, {
+      file: found.display,
+      host: host.name,
+    });
     const doc = parseYaml(text, found.display, { secrets: true });
     if (doc === null) continue;
     if (!isPlainObject(doc)) {
-      throw new InputError('BAD_INPUT', 'a pillar file must be a mapping of keys to values', { file: found.display });
+      throw new InputError('BAD_INPUT', 'a pillar file must be a mapping of keys to values', {
+        file: found.display,
+      });
     }
     layers.push(doc);
   }
@@ -143,7 +163,11 @@ export function findSecrets(
   return [];
 }
 
-async function decryptAll(pillar: Record<string, unknown>, resolver: SecretResolver, host: string): Promise<void> {
+async function decryptAll(
+  pillar: Record<string, unknown>,
+  resolver: SecretResolver,
+  host: string,
+): Promise<void> {
   const secrets = findSecrets(pillar);
   const plain = await Promise.all(
     secrets.map(({ keyPath, ref }) => {

@@ -33,7 +33,12 @@ function maskValue(value: unknown): unknown {
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      Object.defineProperty(out, k, { value: maskValue(v), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, {
+        value: maskValue(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

@@ -61,9 +61,16 @@ export const absolutePath = noNul.pipe(z.string().regex(/^\//, 'must be an absol
 
 /** Default reading of an apply step: status 100 = changed, 0 = already right, anything else = failed. */
 export function defaultApplyOutcome(out: StepOutput, what: string): ApplyOutcome {
-  if (out.status === 100) return { result: true, changed: true, comment: out.kv.comment ?? `${what} changed` };
-  if (out.status === 0) return { result: true, changed: false, comment: out.kv.comment ?? `${what} already in the desired state` };
-  if (out.status === 'skip') return { result: false, changed: false, comment: `not run: ${out.kv.skipped ?? 'guard'}` };
+  if (out.status === 100)
+    return { result: true, changed: true, comment: out.kv.comment ?? `${what} changed` };
+  if (out.status === 0)
+    return {
+      result: true,
+      changed: false,
+      comment: out.kv.comment ?? `${what} already in the desired state`,
+    };
+  if (out.status === 'skip')
+    return { result: false, changed: false, comment: `not run: ${out.kv.skipped ?? 'guard'}` };
   const detail = out.text ? `: ${lastLines(out.text, 6)}` : '';
   const status = out.status === null ? 'the script ended early' : `exit status ${out.status}`;
   return { result: false, changed: false, comment: `${what} failed (${status})${detail}` };

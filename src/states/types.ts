@@ -48,7 +48,13 @@ export interface StateFunction<A = Record<string, unknown>, P = unknown> {
   /** Read-only shell body reporting the current state through orch_kv. It must never change anything. */
   check(args: A, prepared: P, ctx: StateContext): string;
   /** Turn the check step's output into an outcome. `watchWouldTrigger` is set when a watched state would change. */
-  interpretCheck(args: A, prepared: P, out: StepOutput, ctx: StateContext, watchWouldTrigger: boolean): CheckOutcome;
+  interpretCheck(
+    args: A,
+    prepared: P,
+    out: StepOutput,
+    ctx: StateContext,
+    watchWouldTrigger: boolean,
+  ): CheckOutcome;
   /**
    * Shell body making it so. It re-checks on the host before acting (so it is right even when the check was
    * 'unknown'), sets orch_changed=1 when it changed something, and fails with a non-zero status on error.

@@ -20,12 +20,17 @@ export const commandArgs = {
   /** Skip when every one of these commands succeeds. */
   unless: oneOrMore(z.string().min(1)).optional().describe('skip when every one of these commands succeeds'),
   /** Run only when every one of these commands succeeds. */
-  onlyif: oneOrMore(z.string().min(1)).optional().describe('run only when every one of these commands succeeds'),
+  onlyif: oneOrMore(z.string().min(1))
+    .optional()
+    .describe('run only when every one of these commands succeeds'),
   /** Skip when every one of these paths exists. */
   creates: oneOrMore(absolutePath).optional().describe('skip when every one of these paths exists'),
   /** Exported inside the step's script (never on a command line). */
   env: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.union([z.string(), z.number(), z.boolean()]))
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+      z.union([z.string(), z.number(), z.boolean()]),
+    )
     .optional()
     .describe('environment variables, exported inside the step script (never on a command line)'),
 };
@@ -40,7 +45,8 @@ export interface CommandArgs {
   env?: Record<string, string | number | boolean>;
 }
 
-const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
 
 function isFreeBSD(facts: Facts): boolean {
   return facts.osFamily === 'FreeBSD' || facts.kernel === 'FreeBSD';
@@ -70,7 +76,8 @@ export function guardsBody(a: CommandArgs, facts: Facts): string {
   const quiet = (c: string) => `${runCommand(facts, c, a.runas)} >/dev/null 2>&1`;
   const branches: string[] = [];
   const creates = list(a.creates);
-  if (creates.length) branches.push(`${creates.map((p) => `[ -e ${shQuote(p)} ]`).join(' && ')}; then orch_why=creates`);
+  if (creates.length)
+    branches.push(`${creates.map((p) => `[ -e ${shQuote(p)} ]`).join(' && ')}; then orch_why=creates`);
   const unless = list(a.unless);
   if (unless.length) branches.push(`${unless.map(quiet).join(' && ')}; then orch_why=unless`);
   const onlyif = list(a.onlyif);
@@ -85,9 +92,13 @@ export function guardComment(a: CommandArgs, why: string): string {
     case 'creates':
       return `guard says no: creates ${list(a.creates).join(', ')} already exist${list(a.creates).length === 1 ? 's' : ''}`;
     case 'unless':
-      return `guard says no: unless ${list(a.unless).map((c) => `\`${c}\``).join(' && ')} succeeded`;
+      return `guard says no: unless ${list(a.unless)
+        .map((c) => `\`${c}\``)
+        .join(' && ')} succeeded`;
     case 'onlyif':
-      return `guard says no: onlyif ${list(a.onlyif).map((c) => `\`${c}\``).join(' && ')} failed`;
+      return `guard says no: onlyif ${list(a.onlyif)
+        .map((c) => `\`${c}\``)
+        .join(' && ')} failed`;
     default:
       return `guard says no (${why})`;
   }
@@ -124,7 +135,8 @@ export function commandApplyOutcome(a: CommandArgs, out: StepOutput, what: strin
   if (out.status === 100) return { result: true, changed: true, comment: out.kv.comment ?? `${what} ran` };
   if (out.status === 0) return { result: true, changed: false, comment: guardComment(a, out.kv.why ?? '') };
   const tail = out.text ? `:\n${lastLines(out.text, 10)}` : '';
-  if (out.kv.rc !== undefined) return { result: false, changed: false, comment: `${what} failed (exit status ${out.kv.rc})${tail}` };
+  if (out.kv.rc !== undefined)
+    return { result: false, changed: false, comment: `${what} failed (exit status ${out.kv.rc})${tail}` };
   const status = out.status === null ? 'the script ended early' : `status ${out.status}`;
   return { result: false, changed: false, comment: `${what} could not run (${status})${tail}` };
 }
@@ -132,8 +144,10 @@ export function commandApplyOutcome(a: CommandArgs, out: StepOutput, what: strin
 /** Interpret a command step's check output (extra: kv syntax from cmd.script). */
 export function commandCheckOutcome(a: CommandArgs, out: StepOutput, wouldRun: string) {
   const kv = out.kv;
-  if (out.status !== 0) return { status: 'error' as const, comment: `could not evaluate the guards: ${out.text}` };
-  if (kv.syntax !== undefined) return { status: 'error' as const, comment: `script has a syntax error: ${kv.syntax.trim()}` };
+  if (out.status !== 0)
+    return { status: 'error' as const, comment: `could not evaluate the guards: ${out.text}` };
+  if (kv.syntax !== undefined)
+    return { status: 'error' as const, comment: `script has a syntax error: ${kv.syntax.trim()}` };
   if (kv.nocwd === '1') {
     return { status: 'unknown' as const, comment: `cwd ${a.cwd} does not exist (yet); guards not evaluated` };
   }

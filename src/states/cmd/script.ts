@@ -21,7 +21,10 @@ const args = z
     source: z.string().min(1).optional().describe('template under templates/ (default: the name)'),
     context: z.record(z.string(), z.unknown()).optional().describe('extra template variables'),
     /** Arguments ($1, $2, ...): a list, or a string split on whitespace. */
-    args: z.union([z.string(), z.array(z.string())]).optional().describe('script arguments ($1, $2, ...): a list, or a string split on whitespace'),
+    args: z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .describe('script arguments ($1, $2, ...): a list, or a string split on whitespace'),
     ...commandArgs,
   })
   .strict();
@@ -53,12 +56,15 @@ export const cmdScript: StateFunction<Args, Prepared> = {
   },
   apply(a, p, _c, ctx) {
     const shell = shJoin(['/bin/sh', '-s', '--', ...p.argv]);
-    const runner =
-      a.runas === undefined ? shell : runCommand(ctx.facts, shell, a.runas);
-    return commandApplyBody(a, ctx.facts, printContent(p.script, `| ${runner}`), `ran script ${a.source ?? a.name}`);
+    const runner = a.runas === undefined ? shell : runCommand(ctx.facts, shell, a.runas);
+    return commandApplyBody(
+      a,
+      ctx.facts,
+      printContent(p.script, `| ${runner}`),
+      `ran script ${a.source ?? a.name}`,
+    );
   },
   interpretApply(a, _p, out) {
     return commandApplyOutcome(a, out, `script ${a.source ?? a.name}`);
   },
 };
-

@@ -11,10 +11,40 @@ import type { StateFunction } from '../types.js';
 /** Paths whose removal would wreck a host; file.absent refuses them whatever the state file says. */
 export const PROTECTED_PATHS: ReadonlySet<string> = new Set([
   '/',
-  ...['bin', 'boot', 'compat', 'dev', 'etc', 'home', 'lib', 'lib32', 'lib64', 'libexec', 'libx32', 'media', 'mnt']
-    .concat(['net', 'opt', 'proc', 'rescue', 'root', 'run', 'sbin', 'snap', 'srv', 'sys', 'tmp', 'usr', 'var'])
+  ...[
+    'bin',
+    'boot',
+    'compat',
+    'dev',
+    'etc',
+    'home',
+    'lib',
+    'lib32',
+    'lib64',
+    'libexec',
+    'libx32',
+    'media',
+    'mnt',
+  ]
+    .concat([
+      'net',
+      'opt',
+      'proc',
+      'rescue',
+      'root',
+      'run',
+      'sbin',
+      'snap',
+      'srv',
+      'sys',
+      'tmp',
+      'usr',
+      'var',
+    ])
     .map((d) => `/${d}`),
-  ...['bin', 'include', 'lib', 'lib32', 'lib64', 'libexec', 'local', 'sbin', 'share', 'src'].map((d) => `/usr/${d}`),
+  ...['bin', 'include', 'lib', 'lib32', 'lib64', 'libexec', 'local', 'sbin', 'share', 'src'].map(
+    (d) => `/usr/${d}`,
+  ),
   ...['bin', 'etc', 'lib', 'libexec', 'sbin', 'share'].map((d) => `/usr/local/${d}`),
   ...['cache', 'db', 'lib', 'log', 'mail', 'run', 'spool', 'tmp'].map((d) => `/var/${d}`),
 ]);
@@ -30,7 +60,9 @@ function protectedForm(p: string): string {
 }
 
 const args = z
-  .object({ name: absolutePath.describe('absolute, normalized path to remove (file, symlink or directory tree)') })
+  .object({
+    name: absolutePath.describe('absolute, normalized path to remove (file, symlink or directory tree)'),
+  })
   .strict()
   .refine((a) => !PROTECTED_PATHS.has(protectedForm(a.name)), {
     message: 'refusing to remove a system directory',
@@ -69,7 +101,11 @@ fi`;
         };
       }
       case 'file':
-        return { status: 'change', comment: `${a.name} would be removed`, diff: `- file ${a.name} (${kv.size ?? '?'} bytes)` };
+        return {
+          status: 'change',
+          comment: `${a.name} would be removed`,
+          diff: `- file ${a.name} (${kv.size ?? '?'} bytes)`,
+        };
       default:
         return { status: 'unknown', comment: `could not tell whether ${a.name} exists` };
     }

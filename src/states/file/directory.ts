@@ -14,7 +14,9 @@ const args = z
     name: absolutePath.describe('absolute path of the directory'),
     user: osAccount.optional().describe('owner: a user name or numeric id (default: left as it is)'),
     group: osAccount.optional().describe('group: a group name or numeric id (default: left as it is)'),
-    mode: modeSchema.optional().describe("octal mode as a quoted string, e.g. '0755' (default: left as it is)"),
+    mode: modeSchema
+      .optional()
+      .describe("octal mode as a quoted string, e.g. '0755' (default: left as it is)"),
     makedirs: z.boolean().default(false).describe('create missing parent directories too'),
   })
   .strict();
@@ -45,10 +47,17 @@ fi`;
       return { status: 'error', comment: `${a.name} exists and is ${what}; refusing to replace it` };
     }
     if (kv.exists === 'none') {
-      const meta = [a.user && `user ${a.user}`, a.group && `group ${a.group}`, a.mode && `mode ${a.mode}`].filter(Boolean);
+      const meta = [
+        a.user && `user ${a.user}`,
+        a.group && `group ${a.group}`,
+        a.mode && `mode ${a.mode}`,
+      ].filter(Boolean);
       if (kv.parent !== '1' && !a.makedirs) {
         // An earlier state may still create the parent; the apply step fails cleanly if it does not.
-        return { status: 'unknown', comment: `${a.name} would be created, but its parent does not exist (yet) and makedirs is off` };
+        return {
+          status: 'unknown',
+          comment: `${a.name} would be created, but its parent does not exist (yet) and makedirs is off`,
+        };
       }
       return {
         status: 'change',
@@ -60,9 +69,14 @@ fi`;
     const changes: string[] = [];
     if (a.user !== undefined && a.user !== user) changes.push(`user ${user} -> ${a.user}`);
     if (a.group !== undefined && a.group !== group) changes.push(`group ${group} -> ${a.group}`);
-    if (a.mode !== undefined && a.mode !== normMode(mode)) changes.push(`mode ${normMode(mode)} -> ${a.mode}`);
+    if (a.mode !== undefined && a.mode !== normMode(mode))
+      changes.push(`mode ${normMode(mode)} -> ${a.mode}`);
     if (changes.length === 0) return { status: 'clean', comment: `${a.name} is in the desired state` };
-    return { status: 'change', comment: `${a.name} would be updated: ${changes.join('; ')}`, diff: changes.join('\n') };
+    return {
+      status: 'change',
+      comment: `${a.name} would be updated: ${changes.join('; ')}`,
+      diff: changes.join('\n'),
+    };
   },
   apply(a) {
     const owner = ownerSpec(a.user, a.group);
@@ -84,11 +98,15 @@ fi`;
       const conds: string[] = [];
       if (a.user !== undefined) conds.push(`[ "\${cur%%:*}" != ${shQuote(a.user)} ]`);
       if (a.group !== undefined) conds.push(`[ "$(echo "$cur" | cut -d: -f2)" != ${shQuote(a.group)} ]`);
-      lines.push(`if ${conds.join(' || ')}; then chown -- ${shQuote(owner)} "$d"; orch_changed=1; did="$did owner"; fi`);
+      lines.push(
+        `if ${conds.join(' || ')}; then chown -- ${shQuote(owner)} "$d"; orch_changed=1; did="$did owner"; fi`,
+      );
     }
     if (a.mode !== undefined) {
       // Five digits: GNU chmod keeps a directory's setuid/setgid bits for a 4-digit mode; 0NNNN clears them.
-      lines.push(`if [ "\${cur##*:}" != ${statMode(a.mode)} ]; then chmod -- 0${a.mode} "$d"; orch_changed=1; did="$did mode"; fi`);
+      lines.push(
+        `if [ "\${cur##*:}" != ${statMode(a.mode)} ]; then chmod -- 0${a.mode} "$d"; orch_changed=1; did="$did mode"; fi`,
+      );
     } else {
       lines.push('case $did in *created*) chmod -- 0755 "$d" ;; esac');
     }

@@ -18,16 +18,24 @@ const args = z
     name: absolutePath.describe('absolute path of an existing regular file'),
     line: oneLine.optional().describe('the whole line (needed for ensure: present)'),
     ensure: z.enum(['present', 'absent']).default('present').describe('whether the line is in the file'),
-    match: oneLine.min(1).optional().describe('POSIX ERE: lines matching it are replaced by line (present) or removed (absent)'),
+    match: oneLine
+      .min(1)
+      .optional()
+      .describe('POSIX ERE: lines matching it are replaced by line (present) or removed (absent)'),
     after: oneLine.min(1).optional().describe('POSIX ERE of an anchor line: a new line goes right after it'),
-    before: oneLine.min(1).optional().describe('POSIX ERE of an anchor line: a new line goes right before it'),
+    before: oneLine
+      .min(1)
+      .optional()
+      .describe('POSIX ERE of an anchor line: a new line goes right before it'),
   })
   .strict()
   .refine((a) => a.ensure !== 'present' || a.line !== undefined, { message: 'ensure present needs `line`' })
   .refine((a) => a.ensure !== 'absent' || a.line !== undefined || a.match !== undefined, {
     message: 'ensure absent needs `line` or `match`',
   })
-  .refine((a) => a.after === undefined || a.before === undefined, { message: 'give at most one of after or before' });
+  .refine((a) => a.after === undefined || a.before === undefined, {
+    message: 'give at most one of after or before',
+  });
 type Args = z.infer<typeof args>;
 
 /** Diffs are only fetched for files up to this size; larger ones report a checksum change. */
@@ -56,17 +64,28 @@ fi`;
   interpretCheck(a, _p, out) {
     const kv = out.kv;
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${a.name}: ${out.text}` };
-    if (kv.exists === 'other') return { status: 'error', comment: `${a.name} is not a regular file; refusing to edit it` };
-    if (kv.awkerr !== undefined) return { status: 'error', comment: `cannot edit ${a.name}: ${kv.awkerr.trim()}` };
+    if (kv.exists === 'other')
+      return { status: 'error', comment: `${a.name} is not a regular file; refusing to edit it` };
+    if (kv.awkerr !== undefined)
+      return { status: 'error', comment: `cannot edit ${a.name}: ${kv.awkerr.trim()}` };
     if (kv.exists === 'none') {
-      if (a.ensure === 'absent') return { status: 'clean', comment: `${a.name} does not exist; nothing to remove` };
+      if (a.ensure === 'absent')
+        return { status: 'clean', comment: `${a.name} does not exist; nothing to remove` };
       // An earlier state in the run may create the file; the apply step decides (and fails if it is still missing).
-      return { status: 'unknown', comment: `${a.name} does not exist (yet); file.line edits existing files only` };
+      return {
+        status: 'unknown',
+        comment: `${a.name} does not exist (yet); file.line edits existing files only`,
+      };
     }
-    if (kv.differs !== '1') return { status: 'clean', comment: `${a.name}: line ${a.ensure === 'present' ? 'present' : 'absent'}` };
+    if (kv.differs !== '1')
+      return { status: 'clean', comment: `${a.name}: line ${a.ensure === 'present' ? 'present' : 'absent'}` };
     const verb = a.ensure === 'present' ? 'set' : 'removed';
     if (kv.content === undefined || kv.new === undefined) {
-      return { status: 'change', comment: `${a.name}: line would be ${verb}`, diff: 'content differs (file too large to diff)' };
+      return {
+        status: 'change',
+        comment: `${a.name}: line would be ${verb}`,
+        diff: 'content differs (file too large to diff)',
+      };
     }
     return {
       status: 'change',

@@ -14,14 +14,22 @@ import type { StateFunction } from '../types.js';
 const args = z
   .object({
     name: absolutePath.describe('absolute path of the file'),
-    source: z.string().optional().describe('template under templates/ rendering the content (or give contents)'),
+    source: z
+      .string()
+      .optional()
+      .describe('template under templates/ rendering the content (or give contents)'),
     contents: z.string().optional().describe('the content inline (or give source)'),
     context: z.record(z.string(), z.unknown()).optional().describe('extra template variables for source'),
     user: osAccount.optional().describe('owner: a user name or numeric id (default: left as it is)'),
     group: osAccount.optional().describe('group: a group name or numeric id (default: left as it is)'),
-    mode: modeSchema.optional().describe("octal mode as a quoted string, e.g. '0640' (default: left as it is)"),
+    mode: modeSchema
+      .optional()
+      .describe("octal mode as a quoted string, e.g. '0640' (default: left as it is)"),
     makedirs: z.boolean().default(false).describe('create missing parent directories'),
-    show_diff: z.boolean().default(true).describe('show a unified diff of content changes (never for secrets)'),
+    show_diff: z
+      .boolean()
+      .default(true)
+      .describe('show a unified diff of content changes (never for secrets)'),
   })
   .strict()
   .refine((a) => (a.source === undefined) !== (a.contents === undefined), {
@@ -72,14 +80,19 @@ fi`;
     const kv = out.kv;
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${a.name}: ${out.text}` };
     if (kv.exists === 'other') {
-      return { status: 'error', comment: `${a.name} exists and is not a regular file; refusing to replace it` };
+      return {
+        status: 'error',
+        comment: `${a.name} exists and is not a regular file; refusing to replace it`,
+      };
     }
     if (kv.exists === 'none') {
       const parentNote = kv.parent === '1' || a.makedirs ? '' : ' (its directory does not exist yet)';
       return {
         status: 'change',
         comment: `${a.name} would be created${parentNote}`,
-        diff: a.show_diff ? createTwoFilesPatch(a.name, a.name, '', p.content, '(absent)', '(orch)') : 'new file',
+        diff: a.show_diff
+          ? createTwoFilesPatch(a.name, a.name, '', p.content, '(absent)', '(orch)')
+          : 'new file',
       };
     }
     const [user, group, mode] = (kv.stat ?? '::').split(':');
@@ -88,19 +101,30 @@ fi`;
     if (kv.differs === '1') {
       if (kv.content !== undefined && a.show_diff) {
         diff = createTwoFilesPatch(a.name, a.name, kv.content, p.content, '(on host)', '(orch)');
-      } else changes.push(p.sensitive ? 'content differs (it holds secrets: no diff shown)' : 'content differs');
+      } else
+        changes.push(p.sensitive ? 'content differs (it holds secrets: no diff shown)' : 'content differs');
     }
     if (a.user !== undefined && a.user !== user) changes.push(`user ${user} -> ${a.user}`);
     if (a.group !== undefined && a.group !== group) changes.push(`group ${group} -> ${a.group}`);
-    if (a.mode !== undefined && a.mode !== normMode(mode)) changes.push(`mode ${normMode(mode)} -> ${a.mode}`);
-    if (!diff && changes.length === 0) return { status: 'clean', comment: `${a.name} is in the desired state` };
+    if (a.mode !== undefined && a.mode !== normMode(mode))
+      changes.push(`mode ${normMode(mode)} -> ${a.mode}`);
+    if (!diff && changes.length === 0)
+      return { status: 'clean', comment: `${a.name} is in the desired state` };
     const desc = [diff ? 'content' : '', ...changes].filter(Boolean).join('; ');
-    return { status: 'change', comment: `${a.name} would be updated: ${desc}`, diff: [changes.join('\n'), diff ?? ''].filter(Boolean).join('\n') };
+    return {
+      status: 'change',
+      comment: `${a.name} would be updated: ${desc}`,
+      diff: [changes.join('\n'), diff ?? ''].filter(Boolean).join('\n'),
+    };
   },
   apply(a, p) {
     const f = shQuote(a.name);
     const dir = shQuote(path.posix.dirname(a.name));
-    const write = atomicWriteBody(printContent(p.content, '> "$tmp"'), { user: a.user, group: a.group, mode: a.mode });
+    const write = atomicWriteBody(printContent(p.content, '> "$tmp"'), {
+      user: a.user,
+      group: a.group,
+      mode: a.mode,
+    });
     // Everything that creates, renames or chmods runs as the account that owns the directory.
     return asDirOwner(
       dir,

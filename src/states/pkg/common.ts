@@ -20,14 +20,21 @@ function validNames(names: string[], ctx: z.RefinementCtx): void {
 
 const base = {
   name: z.string().min(1).describe('the package, when names is not given'),
-  names: z.array(z.string().min(1)).min(1).optional().describe('several packages in one transaction (name is then only the id)'),
+  names: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe('several packages in one transaction (name is then only the id)'),
 };
 
 /** pkg.installed: `refresh` updates the package metadata first (only when something is to be installed). */
 export const installedArgs = z
   .object({
     ...base,
-    refresh: z.boolean().default(false).describe('update the package metadata first (only when something is to be installed)'),
+    refresh: z
+      .boolean()
+      .default(false)
+      .describe('update the package metadata first (only when something is to be installed)'),
   })
   .strict()
   .superRefine((a, ctx) => validNames(a.names ?? [a.name], ctx));
@@ -59,8 +66,12 @@ export function pkgCheckBody(a: PkgArgs, ctx: StateContext): string {
 }
 
 /** Read the check's query: name -> version (null when not installed), or an error comment. */
-export function readQuery(a: PkgArgs, out: StepOutput): { versions: Map<string, string | null> } | { error: string } {
-  if (out.kv.tool === 'unknown') return { error: 'no known package tool on this host (apt, dnf, yum or pkg)' };
+export function readQuery(
+  a: PkgArgs,
+  out: StepOutput,
+): { versions: Map<string, string | null> } | { error: string } {
+  if (out.kv.tool === 'unknown')
+    return { error: 'no known package tool on this host (apt, dnf, yum or pkg)' };
   if (out.status !== 0 || out.kv.query === undefined) return { error: `package query failed: ${out.text}` };
   const versions = parsePkgQuery(out.kv.query);
   const unanswered = pkgNames(a).filter((n) => !versions.has(n));

@@ -3,7 +3,15 @@
 import { shQuote } from '../../shell/quote.js';
 import { defaultApplyOutcome, mustRun } from '../common.js';
 import type { StateFunction } from '../types.js';
-import { collectNames, installedArgs, pkgCheckBody, pkgNames, readQuery, toolOf, type PkgArgs } from './common.js';
+import {
+  collectNames,
+  installedArgs,
+  pkgCheckBody,
+  pkgNames,
+  readQuery,
+  toolOf,
+  type PkgArgs,
+} from './common.js';
 import { installLine, refreshLine, toolEnv } from './tools.js';
 
 type Args = PkgArgs & { refresh: boolean };

@@ -2,7 +2,15 @@
 // purge, so config files stay); the package tool may also remove packages that depend on them.
 import { defaultApplyOutcome, mustRun } from '../common.js';
 import type { StateFunction } from '../types.js';
-import { collectNames, removedArgs, pkgCheckBody, pkgNames, readQuery, toolOf, type PkgArgs } from './common.js';
+import {
+  collectNames,
+  removedArgs,
+  pkgCheckBody,
+  pkgNames,
+  readQuery,
+  toolOf,
+  type PkgArgs,
+} from './common.js';
 import { removeLine, toolEnv } from './tools.js';
 
 export const pkgRemoved: StateFunction<PkgArgs> = {

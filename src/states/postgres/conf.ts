@@ -26,7 +26,10 @@ const DIRECTIVES = new Set(['include', 'include_dir', 'include_if_exists']);
 export const settingName = z
   .string()
   .regex(SETTING_NAME, 'not a setting name')
-  .refine((k) => !DIRECTIVES.has(k.toLowerCase()), 'include, include_dir and include_if_exists are not settings');
+  .refine(
+    (k) => !DIRECTIVES.has(k.toLowerCase()),
+    'include, include_dir and include_if_exists are not settings',
+  );
 
 /** A setting value the configuration file can hold literally: one line, no NUL, finite numbers. */
 const settingValue = z.union([
@@ -111,7 +114,16 @@ export function parseConfLine(line: string): { name: string; value: string } | n
   return null;
 }
 
-const BOOL: Record<string, boolean> = { on: true, off: false, true: true, false: false, yes: true, no: false, '1': true, '0': false };
+const BOOL: Record<string, boolean> = {
+  on: true,
+  off: false,
+  true: true,
+  false: false,
+  yes: true,
+  no: false,
+  '1': true,
+  '0': false,
+};
 
 function sameValue(have: string, want: Value): boolean {
   if (typeof want === 'boolean') return BOOL[have.toLowerCase()] === want;
@@ -136,7 +148,9 @@ export function editConf(old: string, settings: [string, Value][], remove: strin
     seen.add(parsed.name);
     return sameValue(parsed.value, w.value) ? line : `${w.key} = ${confValue(w.value)}`;
   });
-  const missing = [...want.entries()].filter(([k]) => !seen.has(k)).map(([, w]) => `${w.key} = ${confValue(w.value)}`);
+  const missing = [...want.entries()]
+    .filter(([k]) => !seen.has(k))
+    .map(([, w]) => `${w.key} = ${confValue(w.value)}`);
   if (missing.length) {
     if (!out.includes(HEADER)) out.push('', HEADER);
     out.push(...missing);
@@ -160,32 +174,46 @@ export function versionSettings(
     const key = k.toLowerCase();
     if (key === 'wal_keep_segments' && version !== undefined && version >= 13) {
       if (has('wal_keep_size')) {
-        throw new Error('wal_keep_segments does not exist in PostgreSQL 13+ and wal_keep_size is also given; remove wal_keep_segments');
+        throw new Error(
+          'wal_keep_segments does not exist in PostgreSQL 13+ and wal_keep_size is also given; remove wal_keep_segments',
+        );
       }
       const n = typeof v === 'number' ? v : /^\d+$/.test(String(v)) ? Number(v) : NaN;
       if (!Number.isInteger(n) || n < 0) {
-        throw new Error(`wal_keep_segments does not exist in PostgreSQL 13+ and ${JSON.stringify(v)} cannot be translated; use wal_keep_size`);
+        throw new Error(
+          `wal_keep_segments does not exist in PostgreSQL 13+ and ${JSON.stringify(v)} cannot be translated; use wal_keep_size`,
+        );
       }
       const size = `${n * SEGMENT_MB}MB`;
       settings.push(['wal_keep_size', size]);
-      notes.push(`wal_keep_segments = ${n} translated to wal_keep_size = '${size}' (PostgreSQL ${version} has no wal_keep_segments)`);
+      notes.push(
+        `wal_keep_segments = ${n} translated to wal_keep_size = '${size}' (PostgreSQL ${version} has no wal_keep_segments)`,
+      );
       continue;
     }
     if (key === 'wal_keep_size' && version !== undefined && version < 13) {
       if (has('wal_keep_segments')) {
-        throw new Error('wal_keep_size does not exist before PostgreSQL 13 and wal_keep_segments is also given; remove one');
+        throw new Error(
+          'wal_keep_size does not exist before PostgreSQL 13 and wal_keep_segments is also given; remove one',
+        );
       }
       const mb = sizeInMb(v);
       if (mb === undefined) {
-        throw new Error(`wal_keep_size needs PostgreSQL 13+ and ${JSON.stringify(v)} cannot be translated; use wal_keep_segments`);
+        throw new Error(
+          `wal_keep_size needs PostgreSQL 13+ and ${JSON.stringify(v)} cannot be translated; use wal_keep_segments`,
+        );
       }
       const n = Math.ceil(mb / SEGMENT_MB);
       settings.push(['wal_keep_segments', n]);
-      notes.push(`wal_keep_size = ${JSON.stringify(v)} translated to wal_keep_segments = ${n} (PostgreSQL ${version})`);
+      notes.push(
+        `wal_keep_size = ${JSON.stringify(v)} translated to wal_keep_segments = ${n} (PostgreSQL ${version})`,
+      );
       continue;
     }
     if (key === 'max_slot_wal_keep_size' && version !== undefined && version < 13) {
-      notes.push(`max_slot_wal_keep_size is not set: PostgreSQL ${version} has no cap on WAL kept for slots (13+)`);
+      notes.push(
+        `max_slot_wal_keep_size is not set: PostgreSQL ${version} has no cap on WAL kept for slots (13+)`,
+      );
       continue;
     }
     settings.push([k, v]);
@@ -235,12 +263,15 @@ export const postgresConf: StateFunction<Args, Prepared> = {
     const target = resolveTarget(a, ctx.facts);
     let file = a.name;
     if (!file.startsWith('/')) {
-      if (!/^[A-Za-z0-9_-]+$/.test(file)) throw new Error('name must be an absolute path or a plain name for conf.d/<name>.conf');
-      if (!target.confDir) throw new Error("the cluster's configuration directory is unknown; give name as an absolute path");
+      if (!/^[A-Za-z0-9_-]+$/.test(file))
+        throw new Error('name must be an absolute path or a plain name for conf.d/<name>.conf');
+      if (!target.confDir)
+        throw new Error("the cluster's configuration directory is unknown; give name as an absolute path");
       file = `${target.confDir}/conf.d/${file}.conf`;
     }
     const base = path.posix.basename(file);
-    if (base === 'postgresql.auto.conf') throw new Error('postgresql.auto.conf belongs to ALTER SYSTEM; manage an include file instead');
+    if (base === 'postgresql.auto.conf')
+      throw new Error('postgresql.auto.conf belongs to ALTER SYSTEM; manage an include file instead');
     if (Object.keys(a.settings).length === 0) throw new Error('settings is empty');
     const { settings, remove, notes } = versionSettings(a.settings, majorVersion(target));
     const edit = base === 'postgresql.conf';
@@ -254,27 +285,39 @@ export const postgresConf: StateFunction<Args, Prepared> = {
   interpretCheck(a, p, out) {
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${p.file}: ${out.text}` };
     const s = readFileState(out);
-    if (s.exists === 'other') return { status: 'error', comment: `${p.file} exists and is not a regular file` };
+    if (s.exists === 'other')
+      return { status: 'error', comment: `${p.file} exists and is not a regular file` };
     let content = p.content;
     if (p.edit) {
-      if (s.exists === 'none') return { status: 'error', comment: `${p.file} does not exist; refusing to create a postgresql.conf` };
+      if (s.exists === 'none')
+        return { status: 'error', comment: `${p.file} does not exist; refusing to create a postgresql.conf` };
       if (s.content === undefined) return { status: 'error', comment: `${p.file} is too large to edit` };
       content = editConf(s.content, p.settings, p.remove);
     } else if (s.exists === 'none' && !s.parent) {
-      return { status: 'error', comment: `the directory of ${p.file} does not exist (is include_dir = 'conf.d' set?)` };
+      return {
+        status: 'error',
+        comment: `the directory of ${p.file} does not exist (is include_dir = 'conf.d' set?)`,
+      };
     }
     const plan: Plan = { content: content!, sha: s.sha256 ?? '' };
     const { changes, diff } = fileChanges(p.file, s, content!, a);
-    if (changes.length === 0) return withNotes({ status: 'clean', comment: `${p.file} is in the desired state`, plan }, p.notes);
+    if (changes.length === 0)
+      return withNotes({ status: 'clean', comment: `${p.file} is in the desired state`, plan }, p.notes);
     return withNotes(
-      { status: 'change', comment: `${p.file} would be updated: ${changes.join('; ')}`, diff: diff ?? changes.join('\n'), plan },
+      {
+        status: 'change',
+        comment: `${p.file} would be updated: ${changes.join('; ')}`,
+        diff: diff ?? changes.join('\n'),
+        plan,
+      },
       p.notes,
     );
   },
   apply(a, p, check) {
     const t = p.target;
     const plan = check.plan as Plan | undefined;
-    if (p.edit && !plan) return `echo ${"'postgresql.conf could not be read by the check; nothing done'"}; exit 1`;
+    if (p.edit && !plan)
+      return `echo ${"'postgresql.conf could not be read by the check; nothing done'"}; exit 1`;
     const body = replaceFileScript({
       file: p.file,
       content: p.edit ? plan!.content : p.content!,
@@ -284,7 +327,10 @@ export const postgresConf: StateFunction<Args, Prepared> = {
       ...(p.edit ? { expectSha: plan!.sha } : {}),
       target: t,
       validateSql: VALIDATE_SQL,
-      afterSql: afterSql(p.file, p.settings.map(([k]) => k)),
+      afterSql: afterSql(
+        p.file,
+        p.settings.map(([k]) => k),
+      ),
     });
     return `${psqlSetup(t)}\n${body}`;
   },
@@ -292,7 +338,11 @@ export const postgresConf: StateFunction<Args, Prepared> = {
     const r = defaultApplyOutcome(out, p.file);
     if (!r.changed) return r;
     const pending = out.kv.pending_restart;
-    const parts = [out.kv.unvalidated === '1' ? `${p.file} written (PostgreSQL is not running: not validated, takes effect at start)` : `${p.file} updated and reloaded`];
+    const parts = [
+      out.kv.unvalidated === '1'
+        ? `${p.file} written (PostgreSQL is not running: not validated, takes effect at start)`
+        : `${p.file} updated and reloaded`,
+    ];
     if (pending) parts.push(`restart needed for: ${pending}`);
     parts.push(...p.notes);
     r.comment = parts.join('; ');

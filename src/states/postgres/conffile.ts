@@ -61,14 +61,23 @@ export interface Ownership {
 }
 
 /** Differences between the file on the host and the desired content/ownership: [descriptions, unified diff]. */
-export function fileChanges(name: string, s: FileState, content: string, own: Ownership): { changes: string[]; diff?: string } {
+export function fileChanges(
+  name: string,
+  s: FileState,
+  content: string,
+  own: Ownership,
+): { changes: string[]; diff?: string } {
   const changes: string[] = [];
   let diff: string | undefined;
   if (s.exists === 'none') {
-    return { changes: ['file would be created'], diff: createTwoFilesPatch(name, name, '', content, '(absent)', '(orch)') };
+    return {
+      changes: ['file would be created'],
+      diff: createTwoFilesPatch(name, name, '', content, '(absent)', '(orch)'),
+    };
   }
   if (s.sha256 !== sha256(content)) {
-    if (s.content !== undefined) diff = createTwoFilesPatch(name, name, s.content, content, '(on host)', '(orch)');
+    if (s.content !== undefined)
+      diff = createTwoFilesPatch(name, name, s.content, content, '(on host)', '(orch)');
     else changes.push('content differs');
   }
   if (own.user !== undefined && own.user !== s.user) changes.push(`user ${s.user} -> ${own.user}`);
@@ -113,7 +122,8 @@ export function replaceFileScript(o: ReplaceOptions): string {
         : `if [ ! -f "$orch_cf" ] || [ "$(orch_sha256 "$orch_cf")" != ${o.expectSha} ]; then echo "$orch_cf changed since the check; run again"; exit 1; fi\n`;
   const running = `[ -n "$orch_pg_psql" ] && ${socketPresent(o.target)}`;
   const names = `orch_cf=${shQuote(o.file)}; orch_dir=${shQuote(path.posix.dirname(o.file))}; orch_old="$orch_cf.orch-old"`;
-  const set = (v: string, value: string | undefined): string => (value !== undefined ? `${v}=${shQuote(value)}\n` : '');
+  const set = (v: string, value: string | undefined): string =>
+    value !== undefined ? `${v}=${shQuote(value)}\n` : '';
   const write = asActor(`${names}
 if [ -e "$orch_cf" ] && { [ ! -f "$orch_cf" ] || [ -L "$orch_cf" ]; }; then echo "$orch_cf exists and is not a regular file"; exit 1; fi
 ${guard}orch_u=${shQuote(o.newOwner)}; orch_g=; orch_m=${o.newMode}

@@ -5,7 +5,16 @@ import { z } from 'zod';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
 import { defaultApplyOutcome } from '../common.js';
 import type { StateFunction } from '../types.js';
-import { applySql, checkQuery, parseResult, probeOutcome, psqlSetup, readProbe, requireRunning, SQL_CHANGED } from './psql.js';
+import {
+  applySql,
+  checkQuery,
+  parseResult,
+  probeOutcome,
+  psqlSetup,
+  readProbe,
+  requireRunning,
+  SQL_CHANGED,
+} from './psql.js';
 import { pgName } from './role.js';
 import { resolveTarget, targetArgFields, type PgTarget } from './target.js';
 
@@ -96,10 +105,15 @@ export const postgresDatabase: StateFunction<Args, Prepared> = {
     const row = parseResult<DbRow>(probe);
     if (a.ensure === 'absent') {
       return row
-        ? { status: 'change', comment: `database ${a.name} would be DROPPED with all its data (force: true)`, diff: `- database ${a.name}` }
+        ? {
+            status: 'change',
+            comment: `database ${a.name} would be DROPPED with all its data (force: true)`,
+            diff: `- database ${a.name}`,
+          }
         : { status: 'clean', comment: `database ${a.name} is absent` };
     }
-    if (!row) return { status: 'change', comment: `database ${a.name} would be created`, diff: `+ ${createSql(a)}` };
+    if (!row)
+      return { status: 'change', comment: `database ${a.name} would be created`, diff: `+ ${createSql(a)}` };
     if (a.encoding && normEncoding(a.encoding) !== normEncoding(row.encoding)) {
       return {
         status: 'error',
@@ -107,7 +121,11 @@ export const postgresDatabase: StateFunction<Args, Prepared> = {
       };
     }
     if (a.owner && a.owner !== row.owner) {
-      return { status: 'change', comment: `database ${a.name} owner would change`, diff: `owner: ${row.owner} -> ${a.owner}` };
+      return {
+        status: 'change',
+        comment: `database ${a.name} owner would change`,
+        diff: `owner: ${row.owner} -> ${a.owner}`,
+      };
     }
     return { status: 'clean', comment: `database ${a.name} is in the desired state` };
   },

@@ -115,14 +115,29 @@ export function renderHba(entries: Entry[]): string {
   const rows = entries.map((e) => {
     const address = e.address === undefined ? '' : hbaEntryAddress(e.address);
     const opts = Object.entries(e.options ?? {}).map(([k, v]) => optionText(k, v));
-    const cols = [e.type, tokenList(e.database, hbaDatabaseWord), tokenList(e.user, hbaUserWord), address, [e.method, ...opts].join(' ')];
+    const cols = [
+      e.type,
+      tokenList(e.database, hbaDatabaseWord),
+      tokenList(e.user, hbaUserWord),
+      address,
+      [e.method, ...opts].join(' '),
+    ];
     return { comment: e.comment, cols };
   });
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r.cols[i]!.length), 0));
-  const lines = ['# Managed by orch (postgres.hba): local edits are overwritten.', '# TYPE  DATABASE  USER  ADDRESS  METHOD'];
+  const lines = [
+    '# Managed by orch (postgres.hba): local edits are overwritten.',
+    '# TYPE  DATABASE  USER  ADDRESS  METHOD',
+  ];
   for (const r of rows) {
-    if (r.comment !== undefined) for (const c of r.comment.split("\n")) lines.push(`# ${hbaComment(c)}`.trimEnd());
-    lines.push(r.cols.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd());
+    if (r.comment !== undefined)
+      for (const c of r.comment.split('\n')) lines.push(`# ${hbaComment(c)}`.trimEnd());
+    lines.push(
+      r.cols
+        .map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c))
+        .join('  ')
+        .trimEnd(),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -146,7 +161,10 @@ export const postgresHba: StateFunction<Args, Prepared> = {
     const target = resolveTarget(a, ctx.facts);
     let file = a.name;
     if (!file.startsWith('/')) {
-      if (!target.confDir) throw new Error('name is not a path and the cluster\'s configuration directory is unknown; give name: /path/to/pg_hba.conf');
+      if (!target.confDir)
+        throw new Error(
+          "name is not a path and the cluster's configuration directory is unknown; give name: /path/to/pg_hba.conf",
+        );
       file = `${target.confDir}/pg_hba.conf`;
     }
     const content = a.entries ? renderHba(a.entries) : ctx.renderTemplate(a.source!, a.context ?? {});
@@ -158,11 +176,17 @@ export const postgresHba: StateFunction<Args, Prepared> = {
   interpretCheck(a, p, out) {
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${p.file}: ${out.text}` };
     const s = readFileState(out);
-    if (s.exists === 'other') return { status: 'error', comment: `${p.file} exists and is not a regular file` };
-    if (s.exists === 'none' && !s.parent) return { status: 'error', comment: `the directory of ${p.file} does not exist` };
+    if (s.exists === 'other')
+      return { status: 'error', comment: `${p.file} exists and is not a regular file` };
+    if (s.exists === 'none' && !s.parent)
+      return { status: 'error', comment: `the directory of ${p.file} does not exist` };
     const { changes, diff } = fileChanges(p.file, s, p.content, a);
     if (changes.length === 0) return { status: 'clean', comment: `${p.file} is in the desired state` };
-    return { status: 'change', comment: `${p.file} would be updated (validated before reload): ${changes.join('; ')}`, diff: diff ?? changes.join('\n') };
+    return {
+      status: 'change',
+      comment: `${p.file} would be updated (validated before reload): ${changes.join('; ')}`,
+      diff: diff ?? changes.join('\n'),
+    };
   },
   apply(a, p) {
     const t = p.target;
@@ -181,7 +205,8 @@ export const postgresHba: StateFunction<Args, Prepared> = {
   },
   interpretApply(_a, p, out) {
     const r = defaultApplyOutcome(out, p.file);
-    if (r.changed && out.kv.unvalidated === '1') r.comment = `${p.file} written; not validated or reloaded (PostgreSQL is not running)`;
+    if (r.changed && out.kv.unvalidated === '1')
+      r.comment = `${p.file} written; not validated or reloaded (PostgreSQL is not running)`;
     else if (r.changed) r.comment = `${p.file} updated, validated and reloaded`;
     return r;
   },

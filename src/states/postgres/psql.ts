@@ -126,7 +126,8 @@ export type PgProbe =
   | { kind: 'up'; result: string };
 
 // psql's messages when nothing listens (stale socket, server starting or stopping).
-const NOT_RUNNING = /No such file or directory|Connection refused|the database system is (starting up|shutting down)|not yet accepting connections/;
+const NOT_RUNNING =
+  /No such file or directory|Connection refused|the database system is (starting up|shutting down)|not yet accepting connections/;
 
 /** Read what checkQuery reported. */
 export function readProbe(out: StepOutput): PgProbe {
@@ -147,10 +148,18 @@ export function readProbe(out: StepOutput): PgProbe {
  */
 export function probeOutcome(p: PgProbe, what: string): CheckOutcome | null {
   if (p.kind === 'missing') {
-    return { status: 'unknown', comment: `PostgreSQL is not installed (no psql); ${what} cannot be checked before it is` };
+    return {
+      status: 'unknown',
+      comment: `PostgreSQL is not installed (no psql); ${what} cannot be checked before it is`,
+    };
   }
-  if (p.kind === 'down') return { status: 'unknown', comment: `PostgreSQL is not running; ${what} cannot be checked before it is started` };
-  if (p.kind === 'error') return { status: 'error', comment: `could not query PostgreSQL for ${what}: ${p.detail}` };
+  if (p.kind === 'down')
+    return {
+      status: 'unknown',
+      comment: `PostgreSQL is not running; ${what} cannot be checked before it is started`,
+    };
+  if (p.kind === 'error')
+    return { status: 'error', comment: `could not query PostgreSQL for ${what}: ${p.detail}` };
   return null;
 }
 

@@ -20,7 +20,9 @@ export function hostProblem(host: string): string | undefined {
 
 /** Why `port` is not a TCP port, or undefined. */
 export function portProblem(port: number): string | undefined {
-  return Number.isInteger(port) && port >= 1 && port <= 65535 ? undefined : 'is not a port (an integer 1-65535)';
+  return Number.isInteger(port) && port >= 1 && port <= 65535
+    ? undefined
+    : 'is not a port (an integer 1-65535)';
 }
 
 /** Why `user` cannot be a role name in a conninfo, .pgpass or command line, or undefined. */
@@ -38,7 +40,8 @@ export function slotProblem(slot: string): string | undefined {
 
 /** Quote one libpq conninfo value: single quotes, with backslash and single quote backslash-escaped. */
 export function conninfoValue(value: string): string {
-  if (/[\r\n]/.test(value) || value.includes('\0')) throw new Error('a conninfo value cannot contain NUL or a line break');
+  if (/[\r\n]/.test(value) || value.includes('\0'))
+    throw new Error('a conninfo value cannot contain NUL or a line break');
   if (/^[A-Za-z0-9_.\-/:@]+$/.test(value)) return value;
   return `'${value.replace(/[\\']/g, '\\$&')}'`;
 }
@@ -55,7 +58,13 @@ export function confString(value: string): string {
 }
 
 /** The recovery.conf a PostgreSQL 10/11 standby needs (pg_basebackup -R is not used there). */
-export function recoveryConf(o: { host: string; port: number; user: string; slot: string; passfile: string }): string {
+export function recoveryConf(o: {
+  host: string;
+  port: number;
+  user: string;
+  slot: string;
+  passfile: string;
+}): string {
   const problems = [
     ['host', hostProblem(o.host)],
     ['port', portProblem(o.port)],

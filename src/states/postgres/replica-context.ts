@@ -48,14 +48,17 @@ export function majorVersion(version: string): number {
 /** The template context for one host's pg_make_replica script. */
 export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, unknown> {
   const major = majorVersion(i.version);
-  if (major < 10) throw new OrchError('STATE_ERROR', `postgres.replica supports PostgreSQL 10 and later, not ${i.version}`);
+  if (major < 10)
+    throw new OrchError('STATE_ERROR', `postgres.replica supports PostgreSQL 10 and later, not ${i.version}`);
   for (const [what, p] of [
     ['data_dir', i.dataDir],
     ['bin_dir', i.binDir],
     ['pgpass', i.pgpass],
   ] as const) {
-    if (!p.startsWith('/')) throw new OrchError('STATE_ERROR', `postgres.replica: ${what} must be an absolute path: ${p}`);
-    if (/[\r\n]/.test(p)) throw new OrchError('STATE_ERROR', `postgres.replica: ${what} contains a line break`);
+    if (!p.startsWith('/'))
+      throw new OrchError('STATE_ERROR', `postgres.replica: ${what} must be an absolute path: ${p}`);
+    if (/[\r\n]/.test(p))
+      throw new OrchError('STATE_ERROR', `postgres.replica: ${what} contains a line break`);
   }
   // Each of these lands in a conninfo (host=, user=, application_name=), on a command line (-h, -U, --slot=,
   // chown user:group) and in SQL; check them against the strictest of those grammars.
@@ -79,14 +82,18 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
     ['stream_stall_seconds', streamStall],
   ] as const) {
     if (!Number.isInteger(n) || n < 1 || n > 7 * 86400)
-      throw new OrchError('STATE_ERROR', `postgres.replica: ${what} must be a whole number of seconds, 1 to 604800`);
+      throw new OrchError(
+        'STATE_ERROR',
+        `postgres.replica: ${what} must be a whole number of seconds, 1 to 604800`,
+      );
   }
   for (const [what, argv] of [
     ['start', i.serviceStart],
     ['stop', i.serviceStop],
     ['status', i.serviceStatus],
   ] as const) {
-    if (argv.length === 0) throw new OrchError('STATE_ERROR', `postgres.replica: empty service ${what} command`);
+    if (argv.length === 0)
+      throw new OrchError('STATE_ERROR', `postgres.replica: empty service ${what} command`);
   }
   return {
     primary_host: i.primaryHost,
@@ -111,7 +118,13 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
     // Only PostgreSQL <= 11 reads recovery.conf; 12+ gets standby.signal and primary_conninfo from pg_basebackup -R.
     recovery_conf:
       major <= 11
-        ? recoveryConf({ host: i.primaryHost, port: i.primaryPort, user: i.replicationUser, slot: i.slot, passfile: i.pgpass })
+        ? recoveryConf({
+            host: i.primaryHost,
+            port: i.primaryPort,
+            user: i.replicationUser,
+            slot: i.slot,
+            passfile: i.pgpass,
+          })
         : '',
   };
 }

@@ -26,7 +26,9 @@ const args = z
     primary_port: z.number().int().min(1).max(65535).default(5432),
     replication_user: z.string().min(1),
     // PostgreSQL's own rule for slot names; anything else would fail on the primary after the preflight.
-    slot: z.string().regex(/^[a-z0-9_]{1,63}$/, 'slot names are lower-case letters, digits and _, at most 63'),
+    slot: z
+      .string()
+      .regex(/^[a-z0-9_]{1,63}$/, 'slot names are lower-case letters, digits and _, at most 63'),
     version: z.union([z.string(), z.number()]).transform(String),
     cluster: z.string().optional(),
     pgpass: absolutePath,
@@ -122,13 +124,18 @@ fi`;
 
 function scriptNote(a: Args, kv: Record<string, string>): string | null {
   if (!a.script_path) return null;
-  return kv.installed === 'same' ? null : `${a.script_path} would be ${kv.installed === 'absent' ? 'installed' : 'updated'}`;
+  return kv.installed === 'same'
+    ? null
+    : `${a.script_path} would be ${kv.installed === 'absent' ? 'installed' : 'updated'}`;
 }
 
 /** Interpret the `--check` run. */
 export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
   if (out.status !== 0 || !/^\d+$/.test(out.kv.rc ?? '')) {
-    return { status: 'unknown', comment: `pg_make_replica --check did not complete: ${lastLines(out.text, 6)}` };
+    return {
+      status: 'unknown',
+      comment: `pg_make_replica --check did not complete: ${lastLines(out.text, 6)}`,
+    };
   }
   const rc = Number(out.kv.rc);
   const text = out.text.trim();
@@ -166,11 +173,19 @@ export function interpretReplicaApply(out: StepOutput): ApplyOutcome {
   const changedLine = lines.find((l) => l.startsWith('changed:'));
   const noChange = lines.find((l) => l.startsWith('no change:'));
   if (out.status === 100) {
-    return { result: true, changed: true, comment: changedLine ?? lines.filter((l) => l.startsWith('step install:')).join('\n') };
+    return {
+      result: true,
+      changed: true,
+      comment: changedLine ?? lines.filter((l) => l.startsWith('step install:')).join('\n'),
+    };
   }
   if (out.status === 0) return { result: true, changed: false, comment: noChange ?? 'no change' };
   const status = out.status === null ? 'the script ended early' : `exit status ${out.kv.rc ?? out.status}`;
-  return { result: false, changed: false, comment: `pg_make_replica failed (${status}): ${lastLines(out.text, 8)}` };
+  return {
+    result: false,
+    changed: false,
+    comment: `pg_make_replica failed (${status}): ${lastLines(out.text, 8)}`,
+  };
 }
 
 export const postgresReplica: StateFunction<Args, Prepared> = {
@@ -178,7 +193,11 @@ export const postgresReplica: StateFunction<Args, Prepared> = {
   prepare(a, ctx) {
     const context = replicaContextFor(a, ctx);
     const script = ctx.renderTemplate(REPLICA_TEMPLATE, context);
-    return { script, sha256: createHash('sha256').update(script, 'utf8').digest('hex'), dataDir: String(context.data_dir) };
+    return {
+      script,
+      sha256: createHash('sha256').update(script, 'utf8').digest('hex'),
+      dataDir: String(context.data_dir),
+    };
   },
   check(a, p) {
     const install = a.script_path

@@ -57,7 +57,10 @@ const args = z
     /** A ready SCRAM-SHA-256 verifier, sent as is. */
     password_verifier: z
       .string()
-      .refine((v) => parseVerifier(v) !== null, 'password_verifier must be a SCRAM-SHA-256 verifier (SCRAM-SHA-256$<iter>:<salt>$<key>:<key>)')
+      .refine(
+        (v) => parseVerifier(v) !== null,
+        'password_verifier must be a SCRAM-SHA-256 verifier (SCRAM-SHA-256$<iter>:<salt>$<key>:<key>)',
+      )
       .optional(),
     ...targetArgFields,
   })
@@ -100,7 +103,15 @@ function protectedRole(a: Args, t: PgTarget): boolean {
 function checkSql(a: Args): string {
   // rolpassword is only visible in pg_authid, which needs superuser; without a password to manage, pg_roles will do.
   const table = managesPassword(a) ? 'pg_authid' : 'pg_roles';
-  const cols = ['rolcanlogin', 'rolreplication', 'rolsuper', 'rolcreatedb', 'rolcreaterole', 'rolinherit', 'rolconnlimit'];
+  const cols = [
+    'rolcanlogin',
+    'rolreplication',
+    'rolsuper',
+    'rolcreatedb',
+    'rolcreaterole',
+    'rolinherit',
+    'rolconnlimit',
+  ];
   if (managesPassword(a)) cols.push('rolpassword');
   const obj = cols.map((c) => `'${c}', ${c}`).join(', ');
   return `SELECT coalesce((SELECT json_build_object(${obj}) FROM ${table} WHERE rolname = ${quoteLiteral(a.name)}), 'null'::json);\n`;
@@ -109,7 +120,8 @@ function checkSql(a: Args): string {
 /** Why the stored password is not the desired one, or null when it is. */
 function passwordProblem(a: Args, stored: string | null | undefined): string | null {
   if (!managesPassword(a)) return null;
-  if (a.password_verifier !== undefined) return stored === a.password_verifier ? null : 'password verifier differs';
+  if (a.password_verifier !== undefined)
+    return stored === a.password_verifier ? null : 'password verifier differs';
   if (!stored) return 'no password set';
   if (stored.startsWith('md5')) return 'password stored as md5; would store a SCRAM-SHA-256 verifier';
   if (!parseVerifier(stored)) return 'stored password is not a SCRAM-SHA-256 verifier';
@@ -138,7 +150,9 @@ function roleOptions(a: Args): string {
 
 /** SQL condition over a pg_authid/pg_roles row: some managed attribute differs. */
 function attrsDifferSql(a: Args): string {
-  const terms = ATTR_NAMES.filter((n) => a[n] !== undefined).map((n) => `${ATTRS[n][0]} IS DISTINCT FROM ${a[n]}`);
+  const terms = ATTR_NAMES.filter((n) => a[n] !== undefined).map(
+    (n) => `${ATTRS[n][0]} IS DISTINCT FROM ${a[n]}`,
+  );
   if (a.connection_limit !== undefined) terms.push(`rolconnlimit IS DISTINCT FROM ${a.connection_limit}`);
   return terms.length ? terms.join(' OR ') : 'false';
 }
@@ -153,7 +167,9 @@ function presentSql(a: Args, p: Prepared, plan: Plan | undefined): string {
   }
   const opts = roleOptions(a);
   const password = p.verifier !== undefined ? ` PASSWORD ${quoteLiteral(p.verifier)}` : '';
-  const alterAttrs = opts ? `\\if :orch_attrs\nALTER ROLE ${ident} WITH ${opts};\n${SQL_CHANGED}\n\\endif\n` : '';
+  const alterAttrs = opts
+    ? `\\if :orch_attrs\nALTER ROLE ${ident} WITH ${opts};\n${SQL_CHANGED}\n\\endif\n`
+    : '';
   const alterPw = password ? `\\if :orch_pw\nALTER ROLE ${ident}${password};\n${SQL_CHANGED}\n\\endif\n` : '';
   return `${SQL_QUIET_LOGS}
 SELECT count(*) = 0 AS orch_missing,
@@ -209,15 +225,25 @@ export const postgresRole: StateFunction<Args, Prepared> = {
     if (!row) {
       const opts = roleOptions(a);
       const pw = managesPassword(a) ? ' with a password' : '';
-      return { status: 'change', comment: `role ${a.name} would be created${opts ? ` (${opts})` : ''}${pw}`, diff: `+ role ${a.name}` };
+      return {
+        status: 'change',
+        comment: `role ${a.name} would be created${opts ? ` (${opts})` : ''}${pw}`,
+        diff: `+ role ${a.name}`,
+      };
     }
     const changes = attrChanges(a, row);
     const pwProblem = passwordProblem(a, row.rolpassword);
     if (pwProblem) changes.push(pwProblem);
     const plan: Plan = {};
     if (managesPassword(a) && !pwProblem && row.rolpassword) plan.verifiedPassword = row.rolpassword;
-    if (changes.length === 0) return { status: 'clean', comment: `role ${a.name} is in the desired state`, plan };
-    return { status: 'change', comment: `role ${a.name} would be altered: ${changes.join('; ')}`, diff: changes.join('\n'), plan };
+    if (changes.length === 0)
+      return { status: 'clean', comment: `role ${a.name} is in the desired state`, plan };
+    return {
+      status: 'change',
+      comment: `role ${a.name} would be altered: ${changes.join('; ')}`,
+      diff: changes.join('\n'),
+      plan,
+    };
   },
   apply(a, p, check) {
     const t = p.target;

@@ -19,7 +19,9 @@ import {
 import { resolveTarget, targetArgFields, type PgTarget } from './target.js';
 
 /** PostgreSQL's own rule for slot names. */
-export const slotName = z.string().regex(/^[a-z0-9_]{1,63}$/, 'slot names are 1-63 lower-case letters, digits and _');
+export const slotName = z
+  .string()
+  .regex(/^[a-z0-9_]{1,63}$/, 'slot names are 1-63 lower-case letters, digits and _');
 
 const args = z
   .object({
@@ -93,17 +95,37 @@ export const postgresSlot: StateFunction<Args, Prepared> = {
     const row = parseResult<SlotRow>(probe);
     if (a.ensure === 'absent') {
       if (!row) return { status: 'clean', comment: `replication slot ${a.name} is absent` };
-      if (row.active) return { status: 'error', comment: `replication slot ${a.name} is active; refusing to drop it` };
-      if (row.slot_type !== 'physical') return { status: 'error', comment: `replication slot ${a.name} is ${row.slot_type}; refusing to drop it` };
-      return { status: 'change', comment: `replication slot ${a.name} would be dropped`, diff: `- slot ${a.name}` };
+      if (row.active)
+        return { status: 'error', comment: `replication slot ${a.name} is active; refusing to drop it` };
+      if (row.slot_type !== 'physical')
+        return {
+          status: 'error',
+          comment: `replication slot ${a.name} is ${row.slot_type}; refusing to drop it`,
+        };
+      return {
+        status: 'change',
+        comment: `replication slot ${a.name} would be dropped`,
+        diff: `- slot ${a.name}`,
+      };
     }
-    if (!row) return { status: 'change', comment: `physical replication slot ${a.name} would be created`, diff: `+ slot ${a.name}` };
+    if (!row)
+      return {
+        status: 'change',
+        comment: `physical replication slot ${a.name} would be created`,
+        diff: `+ slot ${a.name}`,
+      };
     if (row.slot_type !== 'physical') {
-      return { status: 'error', comment: `replication slot ${a.name} exists as a ${row.slot_type} slot, not physical` };
+      return {
+        status: 'error',
+        comment: `replication slot ${a.name} exists as a ${row.slot_type} slot, not physical`,
+      };
     }
-    const notes: string[] = [row.active ? 'active' : 'inactive: it retains WAL until a standby streams from it'];
+    const notes: string[] = [
+      row.active ? 'active' : 'inactive: it retains WAL until a standby streams from it',
+    ];
     if (row.wal_status === 'lost') notes.push('wal_status lost: its standby needs a new base backup');
-    else if (row.wal_status === 'unreserved') notes.push('wal_status unreserved: WAL it needs is about to be removed');
+    else if (row.wal_status === 'unreserved')
+      notes.push('wal_status unreserved: WAL it needs is about to be removed');
     return { status: 'clean', comment: `replication slot ${a.name} exists (${notes.join('; ')})` };
   },
   apply(a, p) {

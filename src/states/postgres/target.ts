@@ -101,7 +101,10 @@ export function resolveTarget(a: PgTargetArgs, facts: Facts): PgTarget {
   };
   // The default comes from the host's facts: a host must not be able to hand psql an option-like user.
   if (!OS_ACCOUNT_NAME.test(t.osUser)) {
-    throw new OrchError('STATE_ERROR', `the PostgreSQL OS user ${JSON.stringify(t.osUser)} is not a valid user name`);
+    throw new OrchError(
+      'STATE_ERROR',
+      `the PostgreSQL OS user ${JSON.stringify(t.osUser)} is not a valid user name`,
+    );
   }
   if (version) t.version = version;
   if (cluster) t.cluster = cluster;

@@ -49,7 +49,9 @@ export function serviceFunctions(facts: Facts, name: string): string {
     active = `systemctl is-active --quiet ${n} || return 1
   for _part in $(systemctl show -p ConsistsOf --value ${n} 2>/dev/null); do systemctl is-active --quiet "$_part" || return 1; done`;
   } else {
-    exists = isFreeBSD(facts) ? `[ -x /etc/rc.d/${n} ] || [ -x /usr/local/etc/rc.d/${n} ]` : `[ -x /etc/init.d/${n} ]`;
+    exists = isFreeBSD(facts)
+      ? `[ -x /etc/rc.d/${n} ] || [ -x /usr/local/etc/rc.d/${n} ]`
+      : `[ -x /etc/init.d/${n} ]`;
     active = `${actionCommand(facts, name, 'status')} >/dev/null 2>&1`;
   }
   return [

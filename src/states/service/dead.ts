@@ -4,7 +4,15 @@ import { z } from 'zod';
 import { shQuote } from '../../shell/quote.js';
 import { defaultApplyOutcome } from '../common.js';
 import type { StateFunction } from '../types.js';
-import { enableBody, enableChange, inspectOutcome, serviceCheckBody, serviceFunctions, serviceName, waitFor } from './commands.js';
+import {
+  enableBody,
+  enableChange,
+  inspectOutcome,
+  serviceCheckBody,
+  serviceFunctions,
+  serviceName,
+  waitFor,
+} from './commands.js';
 
 const args = z.object({ name: serviceName, enable: z.boolean().optional() }).strict();
 type Args = z.infer<typeof args>;

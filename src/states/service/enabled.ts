@@ -18,7 +18,11 @@ export const serviceEnabled: StateFunction<Args> = {
     const early = inspectOutcome(a.name, out);
     if (early) return early;
     if (kv.enabled === '1') return { status: 'clean', comment: `${a.name} is enabled at boot` };
-    return { status: 'change', comment: `${a.name}: would enable at boot`, diff: `${a.name} at boot: disabled -> enabled` };
+    return {
+      status: 'change',
+      comment: `${a.name}: would enable at boot`,
+      diff: `${a.name} at boot: disabled -> enabled`,
+    };
   },
   apply(a, _p, _c, ctx) {
     return `${serviceFunctions(ctx.facts, a.name)}

@@ -5,7 +5,15 @@ import { z } from 'zod';
 import { shQuote } from '../../shell/quote.js';
 import { defaultApplyOutcome } from '../common.js';
 import type { CheckOutcome, StateFunction } from '../types.js';
-import { enableBody, enableChange, inspectOutcome, serviceCheckBody, serviceFunctions, serviceName, waitFor } from './commands.js';
+import {
+  enableBody,
+  enableChange,
+  inspectOutcome,
+  serviceCheckBody,
+  serviceFunctions,
+  serviceName,
+  waitFor,
+} from './commands.js';
 
 const args = z
   .object({ name: serviceName, enable: z.boolean().optional(), reload: z.boolean().default(false) })
@@ -35,9 +43,14 @@ export const serviceRunning: StateFunction<Args> = {
     }
     if (todo.length === 0 && watchWouldTrigger) {
       const verb = a.reload ? 'reload' : 'restart';
-      return { status: 'change', comment: `would ${verb} (watched state would change)`, diff: `${a.name}: ${verb}` };
+      return {
+        status: 'change',
+        comment: `would ${verb} (watched state would change)`,
+        diff: `${a.name}: ${verb}`,
+      };
     }
-    if (todo.length === 0) return { status: 'clean', comment: `${a.name} is running${a.enable ? ' and enabled' : ''}` };
+    if (todo.length === 0)
+      return { status: 'clean', comment: `${a.name} is running${a.enable ? ' and enabled' : ''}` };
     return { status: 'change', comment: `${a.name}: would ${todo.join(', ')}`, diff: diff.join('\n') };
   },
   apply(a, _p, _c, ctx, triggers) {

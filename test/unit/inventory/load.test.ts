@@ -85,8 +85,14 @@ describe('inventory/load', () => {
 
   it('explains what is wrong inside a become mapping', () => {
     const err = inventoryError([path.join(fixtures, 'bad/become.yaml')]);
-    assert.match(err.message, /^bad\/become\.yaml:3: hosts\.primary\.example\.com\.become\.user: is required$/m);
-    assert.match(err.message, /^bad\/become\.yaml:4: hosts\.primary\.example\.com\.become\.usr: unknown key$/m);
+    assert.match(
+      err.message,
+      /^bad\/become\.yaml:3: hosts\.primary\.example\.com\.become\.user: is required$/m,
+    );
+    assert.match(
+      err.message,
+      /^bad\/become\.yaml:4: hosts\.primary\.example\.com\.become\.usr: unknown key$/m,
+    );
   });
 
   it('refuses a host defined in two files, naming both', () => {
@@ -97,7 +103,10 @@ describe('inventory/load', () => {
 
   it('refuses a group listing an unknown host, on the line of that entry', () => {
     const err = inventoryError([path.join(fixtures, 'bad/group-unknown-host.yaml')]);
-    assert.equal(err.message, 'bad/group-unknown-host.yaml:7: groups.db.hosts: unknown host typo.example.com');
+    assert.equal(
+      err.message,
+      'bad/group-unknown-host.yaml:7: groups.db.hosts: unknown host typo.example.com',
+    );
   });
 
   it('refuses host names that would read as glob patterns', () => {

@@ -34,7 +34,12 @@ describe('inventory/target', () => {
   });
 
   it('resolves globs like fnmatch', () => {
-    assert.deepEqual(names('*'), ['primary.example.com', 'replica.example.com', 'web1.example.com', 'web2.example.com']);
+    assert.deepEqual(names('*'), [
+      'primary.example.com',
+      'replica.example.com',
+      'web1.example.com',
+      'web2.example.com',
+    ]);
     assert.deepEqual(names('web?.example.com'), ['web1.example.com', 'web2.example.com']);
     assert.deepEqual(names('web[2-9].*'), ['web2.example.com']);
     assert.deepEqual(names('web[!1]*'), ['web2.example.com']);
@@ -53,14 +58,23 @@ describe('inventory/target', () => {
 
   it('intersects with opts.group', () => {
     assert.deepEqual(names('*', { group: 'monitoring' }), ['primary.example.com', 'web2.example.com']);
-    assert.match(unknownTarget('web1.example.com', { group: 'db' }).message, /no host of 'web1\.example\.com' is in group 'db'/);
+    assert.match(
+      unknownTarget('web1.example.com', { group: 'db' }).message,
+      /no host of 'web1\.example\.com' is in group 'db'/,
+    );
     assert.match(unknownTarget('*', { group: 'nope' }).message, /no group named 'nope'/);
   });
 
   it('names the term that matched nothing', () => {
-    assert.match(unknownTarget('primary.example.com,typo.example.com').message, /no host named 'typo\.example\.com'/);
+    assert.match(
+      unknownTarget('primary.example.com,typo.example.com').message,
+      /no host named 'typo\.example\.com'/,
+    );
     assert.match(unknownTarget('db*').message, /no host matches 'db\*'/);
-    assert.match(unknownTarget('group:dbs').message, /no group named 'dbs' \(groups: db, pg_primary, web, monitoring, empty\)/);
+    assert.match(
+      unknownTarget('group:dbs').message,
+      /no group named 'dbs' \(groups: db, pg_primary, web, monitoring, empty\)/,
+    );
     assert.match(unknownTarget('group:empty').message, /group 'empty' has no hosts/);
     assert.match(unknownTarget('a,,b').message, /empty target term/);
   });
@@ -112,18 +126,28 @@ describe('inventory/target: exclusion, intersection, vars and facts', () => {
     assert.deepEqual(names('group:db&!rep*'), ['primary.example.com']);
     assert.deepEqual(names('group:db & group:monitoring'), ['primary.example.com']);
     // a,b&c is a ∪ (b ∩ c)
-    assert.deepEqual(names('web1.example.com,group:db&!primary.example.com'), ['replica.example.com', 'web1.example.com']);
+    assert.deepEqual(names('web1.example.com,group:db&!primary.example.com'), [
+      'replica.example.com',
+      'web1.example.com',
+    ]);
     assert.deepEqual(names('!group:web'), ['primary.example.com', 'replica.example.com']);
     assert.deepEqual(names('*&!group:empty'), all);
   });
 
   it('keeps ! inside a glob class a glob, not an exclusion', () => {
     assert.deepEqual(names('web[!1]*'), ['web2.example.com']);
-    assert.deepEqual(names('*&!web[!1]*'), ['primary.example.com', 'replica.example.com', 'web1.example.com']);
+    assert.deepEqual(names('*&!web[!1]*'), [
+      'primary.example.com',
+      'replica.example.com',
+      'web1.example.com',
+    ]);
   });
 
   it('refuses names and groups that do not exist, even when excluded', () => {
-    assert.match(unknownTarget('group:db&!primary.example.cmo').message, /no host named 'primary\.example\.cmo'/);
+    assert.match(
+      unknownTarget('group:db&!primary.example.cmo').message,
+      /no host named 'primary\.example\.cmo'/,
+    );
     assert.match(unknownTarget('*&!group:dbs').message, /no group named 'dbs'/);
   });
 
@@ -168,8 +192,14 @@ describe('inventory/target: exclusion, intersection, vars and facts', () => {
     assert.deepEqual(cand('group:db&os=FreeBSD'), ['primary.example.com', 'replica.example.com']);
     // web1 and web2 are in by their group already; the others need facts.
     assert.deepEqual(cand('group:web,os=FreeBSD'), ['primary.example.com', 'replica.example.com']);
-    assert.deepEqual(cand('os=FreeBSD', { group: 'monitoring' }), ['primary.example.com', 'web2.example.com']);
-    assert.deepEqual(cand('*', { limit: 'group:db&os=Debian' }), ['primary.example.com', 'replica.example.com']);
+    assert.deepEqual(cand('os=FreeBSD', { group: 'monitoring' }), [
+      'primary.example.com',
+      'web2.example.com',
+    ]);
+    assert.deepEqual(cand('*', { limit: 'group:db&os=Debian' }), [
+      'primary.example.com',
+      'replica.example.com',
+    ]);
   });
 
   it('refuses to guess when facts are needed but not given', () => {
@@ -179,7 +209,10 @@ describe('inventory/target: exclusion, intersection, vars and facts', () => {
     } catch (err) {
       assert.ok(err instanceof OrchError);
       assert.equal(err.code, 'BAD_INPUT');
-      assert.match(err.message, /matches on facts \(os\) but the facts of primary\.example\.com are not known/);
+      assert.match(
+        err.message,
+        /matches on facts \(os\) but the facts of primary\.example\.com are not known/,
+      );
     }
     // hosts excluded by the inventory never need facts
     const webOnly = (h: string) => (h.startsWith('web') ? fleetFacts[h] : undefined);
@@ -192,8 +225,14 @@ describe('inventory/target: exclusion, intersection, vars and facts', () => {
       'primary.example.com',
       'web1.example.com',
     ]);
-    assert.match(unknownTarget('group:web', { limit: 'group:db' }).message, /no host of 'group:web' is in --limit 'group:db'/);
-    assert.match(unknownTarget('*', { limit: 'typo.example.com' }).message, /no host named 'typo\.example\.com'/);
+    assert.match(
+      unknownTarget('group:web', { limit: 'group:db' }).message,
+      /no host of 'group:web' is in --limit 'group:db'/,
+    );
+    assert.match(
+      unknownTarget('*', { limit: 'typo.example.com' }).message,
+      /no host named 'typo\.example\.com'/,
+    );
   });
 
   it('matches single hosts for top files with the whole grammar', () => {
@@ -205,6 +244,9 @@ describe('inventory/target: exclusion, intersection, vars and facts', () => {
     assert.equal(targetMatchesHost('os=FreeBSD', replica, fleetFacts['primary.example.com']), false);
     // decided without facts when the inventory part already excludes the host
     assert.equal(targetMatchesHost('group:web&os=FreeBSD', replica), false);
-    assert.throws(() => targetMatchesHost('os=FreeBSD', replica), /matches on facts \(os\), which are not gathered here/);
+    assert.throws(
+      () => targetMatchesHost('os=FreeBSD', replica),
+      /matches on facts \(os\), which are not gathered here/,
+    );
   });
 });

@@ -12,12 +12,22 @@ const demoKey = readFileSync(path.join(repo, 'test/fixtures/secrets/demo-identit
   .find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
 
 function orch(args: string[], env: Record<string, string> = {}) {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '-r', fixtureRoot, ...args], {
-    cwd: repo,
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: { ...process.env, ORCH_AGE_IDENTITY: '', ORCH_AGE_IDENTITY_FILE: '', XDG_CONFIG_HOME: '/nonexistent', ...env },
-  });
+  const res = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', '-r', fixtureRoot, ...args],
+    {
+      cwd: repo,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: {
+        ...process.env,
+        ORCH_AGE_IDENTITY: '',
+        ORCH_AGE_IDENTITY_FILE: '',
+        XDG_CONFIG_HOME: '/nonexistent',
+        ...env,
+      },
+    },
+  );
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
@@ -43,7 +53,10 @@ describe('orch pillar show', () => {
     const r = orch(['pillar', 'show', 'replica.example.com']);
     assert.equal(r.code, 4);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /cannot decrypt pillar key 'postgres\.(replication|app)\.password' for host replica\.example\.com/);
+    assert.match(
+      r.stderr,
+      /cannot decrypt pillar key 'postgres\.(replication|app)\.password' for host replica\.example\.com/,
+    );
   });
 
   it('an unknown host exits 4 naming it', () => {

@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import type { ProjectConfig } from '../../../src/config/project.js';
 import type { SecretRef, SecretResolver } from '../../../src/secrets/ref.js';
 
-export const fixtureRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/pillar/project');
+export const fixtureRoot = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../fixtures/pillar/project',
+);
 
 export function projectAt(root: string): ProjectConfig {
   return {

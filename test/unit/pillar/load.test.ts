@@ -42,7 +42,10 @@ describe('pillar/load', () => {
     assert.equal(pg.role, 'primary');
     assert.deepEqual(pg.listen, ['localhost', '10.213.0.11'], 'a later list replaces the earlier one');
     assert.deepEqual(pg.standbys, ['replica.example.com']);
-    assert.ok((pg.replication as Record<string, unknown>).password instanceof SecretRef, 'no resolver: left encrypted');
+    assert.ok(
+      (pg.replication as Record<string, unknown>).password instanceof SecretRef,
+      'no resolver: left encrypted',
+    );
     assert.equal(findSecrets(pillar).length, 2);
   });
 
@@ -55,15 +58,23 @@ describe('pillar/load', () => {
   });
 
   it('decrypts every secret through the resolver with key path, host and file', async () => {
-    const resolver = fakeResolver((ref) => (ref.ciphertext.length % 2 ? 'odd-length-plaintext' : 'even-length-plaintext'));
+    const resolver = fakeResolver((ref) =>
+      ref.ciphertext.length % 2 ? 'odd-length-plaintext' : 'even-length-plaintext',
+    );
     const pillar = await compilePillar(project, host('replica.example.com'), { resolver });
     const pg = pillar.postgres as { replication: { password: unknown }; app: { password: unknown } };
     assert.equal(typeof pg.replication.password, 'string');
     assert.match(String(pg.replication.password), /length-plaintext$/);
-    const calls = resolver.calls.map(({ keyPath, host: h, file }) => ({ keyPath, host: h, file })).sort((a, b) => a.keyPath.localeCompare(b.keyPath));
+    const calls = resolver.calls
+      .map(({ keyPath, host: h, file }) => ({ keyPath, host: h, file }))
+      .sort((a, b) => a.keyPath.localeCompare(b.keyPath));
     assert.deepEqual(calls, [
       { keyPath: 'postgres.app.password', host: 'replica.example.com', file: 'pillar/postgres/common.yaml' },
-      { keyPath: 'postgres.replication.password', host: 'replica.example.com', file: 'pillar/postgres/common.yaml' },
+      {
+        keyPath: 'postgres.replication.password',
+        host: 'replica.example.com',
+        file: 'pillar/postgres/common.yaml',
+      },
     ]);
   });
 
@@ -88,21 +99,36 @@ describe('pillar/load', () => {
       const a = loadInventory(p).hosts.get('a.example.com')!;
       const missing = await rejection(compilePillar(p, a));
       assert.ok(missing instanceof InputError);
-      assert.equal(missing.message, 'pillar/top.yaml:3: pillar file not.there not found (looked for pillar/not/there.yaml)');
+      assert.equal(
+        missing.message,
+        'pillar/top.yaml:3: pillar file not.there not found (looked for pillar/not/there.yaml)',
+      );
 
       const bad = tempProject({ 'pillar/top.yaml': "'*': [../etc/passwd]\n" });
       const badTop = await rejection(compilePillar(projectAt(bad), a));
-      assert.match(badTop.message, /^pillar\/top\.yaml:1: \*\[0\]: expected a pillar name like postgres\.common/);
+      assert.match(
+        badTop.message,
+        /^pillar\/top\.yaml:1: \*\[0\]: expected a pillar name like postgres\.common/,
+      );
       rmSync(bad, { recursive: true, force: true });
 
-      const tmpl = tempProject({ 'pillar/top.yaml': "'*': [t]\n", 'pillar/t.yaml': 'a: 1\nb: {{ vars.zone }}\n' });
+      const tmpl = tempProject({
+        'pillar/top.yaml': "'*': [t]\n",
+        'pillar/t.yaml': 'a: 1\nb: {{ vars.zone }}\n',
+      });
       const undefVar = await rejection(compilePillar(projectAt(tmpl), a));
       assert.equal(undefVar.code, 'PILLAR_MISSING_KEY');
-      assert.equal(undefVar.message, "pillar/t.yaml:2: vars key 'zone' is not defined for host a.example.com");
+      assert.equal(
+        undefVar.message,
+        "pillar/t.yaml:2: vars key 'zone' is not defined for host a.example.com",
+      );
       rmSync(tmpl, { recursive: true, force: true });
 
       const list = tempProject({ 'pillar/top.yaml': "'*': [l]\n", 'pillar/l.yaml': '- a\n- b\n' });
-      assert.match((await rejection(compilePillar(projectAt(list), a))).message, /pillar\/l\.yaml: a pillar file must be a mapping/);
+      assert.match(
+        (await rejection(compilePillar(projectAt(list), a))).message,
+        /pillar\/l\.yaml: a pillar file must be a mapping/,
+      );
       rmSync(list, { recursive: true, force: true });
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -110,8 +136,13 @@ describe('pillar/load', () => {
   });
 
   it('refuses a decrypted secret too short to mask', async () => {
-    const err = await rejection(compilePillar(project, host('primary.example.com'), { resolver: fakeResolver(() => 'abc') }));
+    const err = await rejection(
+      compilePillar(project, host('primary.example.com'), { resolver: fakeResolver(() => 'abc') }),
+    );
     assert.equal(err.code, 'SECRET_ERROR');
-    assert.match(err.message, /pillar key 'postgres\.(replication|app)\.password' for host primary\.example\.com: secret too short/);
+    assert.match(
+      err.message,
+      /pillar key 'postgres\.(replication|app)\.password' for host primary\.example\.com: secret too short/,
+    );
   });
 });

@@ -7,7 +7,10 @@ describe('pillar/merge', () => {
     const a = { pg: { port: 5432, listen: ['a', 'b'], opts: { x: 1 } }, keep: true };
     const b = { pg: { listen: ['c'], opts: { y: 2 } }, keep: false };
     const c = { pg: { port: 6000 } };
-    assert.deepEqual(deepMerge(a, b, c), { pg: { port: 6000, listen: ['c'], opts: { x: 1, y: 2 } }, keep: false });
+    assert.deepEqual(deepMerge(a, b, c), {
+      pg: { port: 6000, listen: ['c'], opts: { x: 1, y: 2 } },
+      keep: false,
+    });
   });
 
   it('a scalar replaces a mapping and the other way round', () => {

@@ -14,7 +14,11 @@ const REPO = path.resolve(import.meta.dirname, '../../..');
 const bookworm = parseFacts(fixture('debian12-pg15-running.txt'));
 const sysv = parseFacts(fixture('bare-debian12.txt'));
 const freebsd = parseFacts(fixture('freebsd14-pg15.txt'));
-const release = (osVersion: string, init: Facts['init'] = 'systemd'): Facts => ({ ...bookworm, osVersion, init });
+const release = (osVersion: string, init: Facts['init'] = 'systemd'): Facts => ({
+  ...bookworm,
+  osVersion,
+  init,
+});
 
 function host(vars: Record<string, unknown> = {}): HostSpec {
   return {

@@ -25,7 +25,8 @@ describe('pillar/show', () => {
     assert.equal(mpg.replication.user, 'replicator');
     assert.equal(mpg.port, 5433);
     assert.equal(pg.replication.password, secret, 'maskSecrets returns a copy');
-    for (const format of ['yaml', 'json'] as const) assert.doesNotMatch(formatPillar(pillar, format), new RegExp(secret));
+    for (const format of ['yaml', 'json'] as const)
+      assert.doesNotMatch(formatPillar(pillar, format), new RegExp(secret));
   });
 
   it('shows undecrypted SecretRefs as <secret>, never the ciphertext', async () => {

@@ -40,11 +40,17 @@ describe('states: cmd.run and cmd.script (real runs on the local shell)', () => 
           state('o2', 'cmd.run', { name: run('o2'), onlyif: ['true', 'false'] }),
       );
       const { checks } = await p.check();
-      assert.deepEqual(checks.map((c) => c.status), ['clean', 'change', 'change', 'clean']);
+      assert.deepEqual(
+        checks.map((c) => c.status),
+        ['clean', 'change', 'change', 'clean'],
+      );
       assert.match(checks[0]!.comment, /unless `true` succeeded/);
       assert.match(checks[3]!.comment, /onlyif `true` && `false` failed/);
       const results = await p.apply();
-      assert.deepEqual(results.map((r) => r.status), ['clean', 'changed', 'changed', 'clean']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['clean', 'changed', 'changed', 'clean'],
+      );
       assert.equal(readFileSync(log, 'utf8'), 'u2\no1\n');
     });
 
@@ -53,10 +59,20 @@ describe('states: cmd.run and cmd.script (real runs on the local shell)', () => 
       const log = p.path('log');
       p.states(
         state('first', 'cmd.run', { name: `touch ${flag}` }) +
-          state('second', 'cmd.run', { name: `echo ran >> ${log}`, unless: `test -e ${flag}`, require: ['first'] }),
+          state('second', 'cmd.run', {
+            name: `echo ran >> ${log}`,
+            unless: `test -e ${flag}`,
+            require: ['first'],
+          }),
       );
-      assert.deepEqual((await p.check()).checks.map((c) => c.status), ['change', 'change']);
-      assert.deepEqual((await p.apply()).map((r) => r.status), ['changed', 'clean']);
+      assert.deepEqual(
+        (await p.check()).checks.map((c) => c.status),
+        ['change', 'change'],
+      );
+      assert.deepEqual(
+        (await p.apply()).map((r) => r.status),
+        ['changed', 'clean'],
+      );
       assert.equal(existsSync(log), false);
     });
 
@@ -87,11 +103,15 @@ describe('states: cmd.run and cmd.script (real runs on the local shell)', () => 
 
     it('a failing command fails with its last output lines; exit status 100 is not "changed"', async () => {
       p.states(
-        state('f', 'cmd.run', { name: 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line$i; done; exit 100' }) +
-          state('after', 'cmd.run', { name: 'true', require: ['f'] }),
+        state('f', 'cmd.run', {
+          name: 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line$i; done; exit 100',
+        }) + state('after', 'cmd.run', { name: 'true', require: ['f'] }),
       );
       const results = await p.apply();
-      assert.deepEqual(results.map((r) => r.status), ['failed', 'not_run']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['failed', 'not_run'],
+      );
       assert.equal(results[0]!.changed, false);
       assert.match(results[0]!.comment, /command failed \(exit status 100\):\nline3\n[\s\S]*line12$/);
       assert.doesNotMatch(results[0]!.comment, /line2\n/);
@@ -99,9 +119,15 @@ describe('states: cmd.run and cmd.script (real runs on the local shell)', () => 
 
     it('a syntax error in the command stays inside its own shell', async () => {
       const out = p.path('ok');
-      p.states(state('bad', 'cmd.run', { name: "echo 'unclosed" }) + state('good', 'cmd.run', { name: `touch ${out}` }));
+      p.states(
+        state('bad', 'cmd.run', { name: "echo 'unclosed" }) +
+          state('good', 'cmd.run', { name: `touch ${out}` }),
+      );
       const results = await p.apply();
-      assert.deepEqual(results.map((r) => r.status), ['failed', 'changed']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['failed', 'changed'],
+      );
       assert.ok(existsSync(out));
     });
 
@@ -124,16 +150,32 @@ describe('states: cmd.run and cmd.script (real runs on the local shell)', () => 
         state('conf', 'file.managed', { name: p.path('app.conf'), contents: content }) +
         state('reload', 'cmd.run', { name: `echo reload >> ${log}`, onchanges: ['conf'] });
       p.states(yaml('v1\n'));
-      assert.deepEqual((await p.apply()).map((r) => r.status), ['changed', 'changed']);
-      assert.deepEqual((await p.apply()).map((r) => r.status), ['clean', 'clean']);
+      assert.deepEqual(
+        (await p.apply()).map((r) => r.status),
+        ['changed', 'changed'],
+      );
+      assert.deepEqual(
+        (await p.apply()).map((r) => r.status),
+        ['clean', 'clean'],
+      );
       p.states(yaml('v2\n'));
-      assert.deepEqual((await p.check()).checks.map((c) => c.status), ['change', 'change']);
-      assert.deepEqual((await p.apply()).map((r) => r.status), ['changed', 'changed']);
+      assert.deepEqual(
+        (await p.check()).checks.map((c) => c.status),
+        ['change', 'change'],
+      );
+      assert.deepEqual(
+        (await p.apply()).map((r) => r.status),
+        ['changed', 'changed'],
+      );
       assert.equal(readFileSync(log, 'utf8'), 'reload\nreload\n');
     });
 
     it('rejects unknown arguments and bad env names at compile time', () => {
-      for (const args of [{ name: 'true', shell: '/bin/bash' }, { name: 'true', env: { 'A-B': 'x' } }, { name: 'true', creates: 'rel' }]) {
+      for (const args of [
+        { name: 'true', shell: '/bin/bash' },
+        { name: 'true', env: { 'A-B': 'x' } },
+        { name: 'true', creates: 'rel' },
+      ]) {
         p.states(state('c', 'cmd.run', args));
         assert.throws(() => p.compile(), InputError, JSON.stringify(args));
       }
@@ -144,7 +186,12 @@ describe('states: cmd.run and cmd.script (real runs on the local shell)', () => 
     it('renders the template, passes args, runs it from the batch (stdin cannot swallow it)', async () => {
       const out = p.path('out');
       p.states(
-        state('s', 'cmd.script', { name: 'setup', source: 'setup.sh.njk', context: { who: 'db' }, args: ['a b', 'c'] }),
+        state('s', 'cmd.script', {
+          name: 'setup',
+          source: 'setup.sh.njk',
+          context: { who: 'db' },
+          args: ['a b', 'c'],
+        }),
         {
           'setup.sh.njk':
             '#!/bin/sh\nset -e\n# a command reading stdin must not eat the script\ncat > /dev/null\n' +
@@ -159,25 +206,35 @@ describe('states: cmd.run and cmd.script (real runs on the local shell)', () => 
       assert.equal(r.status, 'changed', r.comment);
       assert.equal(readFileSync(out, 'utf8'), 'db|a b|c|done\n');
       const batch = p.conn.scripts.at(-1)!;
-      assert.match(printedText(batch), /^# a command reading stdin must not eat the script$/m, 'the script travels in the batch');
+      assert.match(
+        printedText(batch),
+        /^# a command reading stdin must not eat the script$/m,
+        'the script travels in the batch',
+      );
       assert.doesNotMatch(batch, /mktemp/, 'never as a temp file');
     });
 
     it('reports a syntax error in check, and guards like cmd.run', async () => {
       writeFileSync(p.path('exists'), '');
       p.states(
-        state('bad', 'cmd.script', { name: 'bad.sh' }) + state('guarded', 'cmd.script', { name: 'ok.sh', creates: p.path('exists') }),
+        state('bad', 'cmd.script', { name: 'bad.sh' }) +
+          state('guarded', 'cmd.script', { name: 'ok.sh', creates: p.path('exists') }),
         { 'bad.sh': 'if true; then\necho x\n', 'ok.sh': 'exit 1\n' },
       );
       const { checks } = await p.check();
       assert.equal(checks[0]!.status, 'error');
       assert.match(checks[0]!.comment, /syntax error/);
       assert.equal(checks[1]!.status, 'clean');
-      assert.deepEqual((await p.apply()).map((r) => r.status), ['failed', 'clean']);
+      assert.deepEqual(
+        (await p.apply()).map((r) => r.status),
+        ['failed', 'clean'],
+      );
     });
 
     it('fails with the script output and status', async () => {
-      p.states(state('s', 'cmd.script', { name: 'fail.sh' }), { 'fail.sh': 'echo "about to fail" >&2\nexit 7\n' });
+      p.states(state('s', 'cmd.script', { name: 'fail.sh' }), {
+        'fail.sh': 'echo "about to fail" >&2\nexit 7\n',
+      });
       const r = (await p.apply())[0]!;
       assert.equal(r.status, 'failed');
       assert.match(r.comment, /script fail.sh failed \(exit status 7\):\nabout to fail/);

@@ -1,5 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { InputError } from '../../../src/errors.js';
 import { Project, state } from './helpers.js';
 
@@ -20,7 +29,10 @@ describe('states: file.directory, file.absent, file.line (real runs on the local
       assert.equal(results[0]!.status, 'changed');
       assert.match(results[0]!.comment, /created/);
       assert.equal(statSync(p.path('a/b')).mode & 0o7777, 0o750);
-      assert.deepEqual((await p.check()).checks.map((c) => c.status), ['clean']);
+      assert.deepEqual(
+        (await p.check()).checks.map((c) => c.status),
+        ['clean'],
+      );
     });
 
     it('fixes a drifted mode and nothing else', async () => {
@@ -53,12 +65,21 @@ describe('states: file.directory, file.absent, file.line (real runs on the local
     it('refuses to replace a file or a symlink', async () => {
       writeFileSync(p.path('f'), 'data');
       symlinkSync(p.root, p.path('l'));
-      p.states(state('f', 'file.directory', { name: p.path('f') }) + state('l', 'file.directory', { name: p.path('l') }));
+      p.states(
+        state('f', 'file.directory', { name: p.path('f') }) +
+          state('l', 'file.directory', { name: p.path('l') }),
+      );
       const { checks } = await p.check();
-      assert.deepEqual(checks.map((c) => c.status), ['error', 'error']);
+      assert.deepEqual(
+        checks.map((c) => c.status),
+        ['error', 'error'],
+      );
       assert.match(checks[1]!.comment, /symbolic link/);
       const results = await p.apply();
-      assert.deepEqual(results.map((r) => r.status), ['failed', 'failed']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['failed', 'failed'],
+      );
       assert.equal(readFileSync(p.path('f'), 'utf8'), 'data');
     });
   });
@@ -68,18 +89,30 @@ describe('states: file.directory, file.absent, file.line (real runs on the local
       mkdirSync(p.path('tree/sub'), { recursive: true });
       writeFileSync(p.path('tree/sub/x'), 'x');
       writeFileSync(p.path('file'), '12345');
-      p.states(state('t', 'file.absent', { name: p.path('tree') }) + state('f', 'file.absent', { name: p.path('file') }));
+      p.states(
+        state('t', 'file.absent', { name: p.path('tree') }) +
+          state('f', 'file.absent', { name: p.path('file') }),
+      );
       const { checks } = await p.check();
-      assert.deepEqual(checks.map((c) => c.status), ['change', 'change']);
+      assert.deepEqual(
+        checks.map((c) => c.status),
+        ['change', 'change'],
+      );
       assert.match(checks[0]!.diff!, /- directory .*tree \(and 2 entries inside\)/);
       assert.match(checks[1]!.diff!, /- file .*file \(5 bytes\)/);
       assert.ok(existsSync(p.path('tree/sub/x')), 'check must not remove');
 
       const results = await p.apply();
-      assert.deepEqual(results.map((r) => r.status), ['changed', 'changed']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['changed', 'changed'],
+      );
       assert.equal(existsSync(p.path('tree')), false);
       assert.equal(existsSync(p.path('file')), false);
-      assert.deepEqual((await p.check()).checks.map((c) => c.status), ['clean', 'clean']);
+      assert.deepEqual(
+        (await p.check()).checks.map((c) => c.status),
+        ['clean', 'clean'],
+      );
     });
 
     it('removes a symlink, never its target', async () => {
@@ -92,7 +125,15 @@ describe('states: file.directory, file.absent, file.line (real runs on the local
       assert.equal(readFileSync(p.path('real/x'), 'utf8'), 'x');
     });
 
-    for (const bad of ['/', '/etc', '/usr/local', '/var/lib', `/tmp/x/../../etc`, '/srv/data/', 'relative/path']) {
+    for (const bad of [
+      '/',
+      '/etc',
+      '/usr/local',
+      '/var/lib',
+      `/tmp/x/../../etc`,
+      '/srv/data/',
+      'relative/path',
+    ]) {
       it(`refuses ${bad} at compile time`, () => {
         p.states(state('x', 'file.absent', { name: bad }));
         assert.throws(() => p.compile(), InputError);
@@ -118,7 +159,10 @@ describe('states: file.directory, file.absent, file.line (real runs on the local
         'a = 1\r\nport = 6543\n1.0\nweird \\ & $x \nport = 6543\nlast line without newline',
       );
       assert.equal(statSync(p.path('conf')).mode & 0o777, 0o600);
-      assert.deepEqual((await p.check()).checks.map((c) => c.status), ['clean']);
+      assert.deepEqual(
+        (await p.check()).checks.map((c) => c.status),
+        ['clean'],
+      );
       assert.deepEqual(readdirSync(p.target), ['conf'], 'no temp file left');
     });
 
@@ -128,7 +172,10 @@ describe('states: file.directory, file.absent, file.line (real runs on the local
         state('one', 'file.line', { name: p.path('f'), line: '1' }) +
           state('dot', 'file.line', { name: p.path('f'), ensure: 'absent', match: '^host 10\\.0\\.0\\.1 ' }),
       );
-      assert.deepEqual((await p.apply()).map((r) => r.status), ['changed', 'changed']);
+      assert.deepEqual(
+        (await p.apply()).map((r) => r.status),
+        ['changed', 'changed'],
+      );
       assert.equal(readFileSync(p.path('f'), 'utf8'), '1.0\nhost 10x0x0x1 md5\n1\n');
     });
 
@@ -141,11 +188,17 @@ describe('states: file.directory, file.absent, file.line (real runs on the local
           state('before', 'file.line', { name: p.path('g'), line: 'y=2', before: '^\\[other' }) +
           state('end', 'file.line', { name: p.path('h'), line: 'only' }),
       );
-      assert.deepEqual((await p.apply()).map((r) => r.status), ['changed', 'changed', 'changed']);
+      assert.deepEqual(
+        (await p.apply()).map((r) => r.status),
+        ['changed', 'changed', 'changed'],
+      );
       assert.equal(readFileSync(p.path('f'), 'utf8'), '[main]\ny=2\nx=1\n[other]\n');
       assert.equal(readFileSync(p.path('g'), 'utf8'), '[main]\nx=1\ny=2\n[other]\n');
       assert.equal(readFileSync(p.path('h'), 'utf8'), 'only\n');
-      assert.deepEqual((await p.apply()).map((r) => r.status), ['clean', 'clean', 'clean']);
+      assert.deepEqual(
+        (await p.apply()).map((r) => r.status),
+        ['clean', 'clean', 'clean'],
+      );
     });
 
     it('removes lines with ensure absent', async () => {
@@ -168,10 +221,21 @@ describe('states: file.directory, file.absent, file.line (real runs on the local
     it('edits a file that file.managed creates earlier in the same run', async () => {
       p.states(
         state('conf', 'file.managed', { name: p.path('app.conf'), contents: 'listen = 127.0.0.1\n' }) +
-          state('line', 'file.line', { name: p.path('app.conf'), line: 'listen = *', match: '^listen', require: ['conf'] }),
+          state('line', 'file.line', {
+            name: p.path('app.conf'),
+            line: 'listen = *',
+            match: '^listen',
+            require: ['conf'],
+          }),
       );
-      assert.deepEqual((await p.check()).checks.map((c) => c.status), ['change', 'unknown']);
-      assert.deepEqual((await p.apply()).map((r) => r.status), ['changed', 'changed']);
+      assert.deepEqual(
+        (await p.check()).checks.map((c) => c.status),
+        ['change', 'unknown'],
+      );
+      assert.deepEqual(
+        (await p.apply()).map((r) => r.status),
+        ['changed', 'changed'],
+      );
       assert.equal(readFileSync(p.path('app.conf'), 'utf8'), 'listen = *\n');
     });
 

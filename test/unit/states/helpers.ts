@@ -39,12 +39,19 @@ export class Project {
   states(yaml: string, templates: Record<string, string> = {}): this {
     writeFileSync(path.join(this.root, 'states', 'top.yaml'), "'*': [site]\n");
     writeFileSync(path.join(this.root, 'states', 'site.yaml'), yaml);
-    for (const [name, text] of Object.entries(templates)) writeFileSync(path.join(this.root, 'templates', name), text);
+    for (const [name, text] of Object.entries(templates))
+      writeFileSync(path.join(this.root, 'templates', name), text);
     return this;
   }
 
   compile(pillar: Record<string, unknown> = {}): CompiledHost {
-    return compileHost({ root: this.root, env: createRenderEnv(this.root), host: testHost(), facts: this.facts, pillar });
+    return compileHost({
+      root: this.root,
+      env: createRenderEnv(this.root),
+      host: testHost(),
+      facts: this.facts,
+      pillar,
+    });
   }
 
   /** Check only (like apply --test): the raw outcomes and the results. */

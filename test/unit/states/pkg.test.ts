@@ -25,8 +25,18 @@ const families: [string, Facts][] = [
   ['FreeBSD', freebsd],
 ];
 
-const ctx = (facts: Facts): StateContext => ({ host: testHost(), facts, pillar: {}, renderTemplate: () => '' });
-const out = (kv: Record<string, string>, status: number | null = 0, text = ''): StepOutput => ({ index: 0, status, kv, text });
+const ctx = (facts: Facts): StateContext => ({
+  host: testHost(),
+  facts,
+  pillar: {},
+  renderTemplate: () => '',
+});
+const out = (kv: Record<string, string>, status: number | null = 0, text = ''): StepOutput => ({
+  index: 0,
+  status,
+  kv,
+  text,
+});
 const inst = (a: Record<string, unknown>) => pkgInstalled.args.parse(a);
 const rem = (a: Record<string, unknown>) => pkgRemoved.args.parse(a);
 const change = { status: 'change' as const, comment: '' };
@@ -40,18 +50,38 @@ describe('states: pkg.* generated commands per OS family', () => {
     const apply = pkgInstalled.apply(a, undefined, change, ctx(debian), { watchChanged: null });
     assert.match(apply, /^DEBIAN_FRONTEND=noninteractive\nexport DEBIAN_FRONTEND$/m);
     assert.match(apply, /apt-get -o DPkg::Lock::Timeout=120 update \|\|/);
-    assert.match(apply, /apt-get -y -o Dpkg::Options::=--force-confold -o DPkg::Lock::Timeout=120 install "\$@" \|\|/);
-    const removal = pkgRemoved.apply(rem({ name: 'nginx' }), undefined, change, ctx(debian), { watchChanged: null });
-    assert.match(removal, /apt-get -y -o Dpkg::Options::=--force-confold -o DPkg::Lock::Timeout=120 remove "\$@"/);
+    assert.match(
+      apply,
+      /apt-get -y -o Dpkg::Options::=--force-confold -o DPkg::Lock::Timeout=120 install "\$@" \|\|/,
+    );
+    const removal = pkgRemoved.apply(rem({ name: 'nginx' }), undefined, change, ctx(debian), {
+      watchChanged: null,
+    });
+    assert.match(
+      removal,
+      /apt-get -y -o Dpkg::Options::=--force-confold -o DPkg::Lock::Timeout=120 remove "\$@"/,
+    );
   });
 
   it('RHEL: rpm -q to check; dnf or yum to install and remove', () => {
     const a = inst({ name: 'postgresql16-server' });
-    assert.match(pkgInstalled.check(a, undefined, ctx(rocky)), /rpm -q --qf '%\{VERSION\}-%\{RELEASE\}' postgresql16-server/);
-    assert.match(pkgInstalled.apply(a, undefined, change, ctx(rocky), { watchChanged: null }), /dnf -y install "\$@"/);
+    assert.match(
+      pkgInstalled.check(a, undefined, ctx(rocky)),
+      /rpm -q --qf '%\{VERSION\}-%\{RELEASE\}' postgresql16-server/,
+    );
+    assert.match(
+      pkgInstalled.apply(a, undefined, change, ctx(rocky), { watchChanged: null }),
+      /dnf -y install "\$@"/,
+    );
     const yum = { ...rocky, pkgTool: 'yum' as const };
-    assert.match(pkgInstalled.apply(a, undefined, change, ctx(yum), { watchChanged: null }), /yum -y install "\$@"/);
-    assert.match(pkgRemoved.apply(rem({ name: 'x' }), undefined, change, ctx(rocky), { watchChanged: null }), /dnf -y remove "\$@"/);
+    assert.match(
+      pkgInstalled.apply(a, undefined, change, ctx(yum), { watchChanged: null }),
+      /yum -y install "\$@"/,
+    );
+    assert.match(
+      pkgRemoved.apply(rem({ name: 'x' }), undefined, change, ctx(rocky), { watchChanged: null }),
+      /dnf -y remove "\$@"/,
+    );
   });
 
   it('FreeBSD: pkg info -e to check; pkg install -y / pkg delete -y', () => {
@@ -60,7 +90,10 @@ describe('states: pkg.* generated commands per OS family', () => {
     const apply = pkgInstalled.apply(a, undefined, change, ctx(freebsd), { watchChanged: null });
     assert.match(apply, /pkg update \|\|/);
     assert.match(apply, /pkg install -y "\$@"/);
-    assert.match(pkgRemoved.apply(rem({ name: 'x' }), undefined, change, ctx(freebsd), { watchChanged: null }), /pkg delete -y "\$@"/);
+    assert.match(
+      pkgRemoved.apply(rem({ name: 'x' }), undefined, change, ctx(freebsd), { watchChanged: null }),
+      /pkg delete -y "\$@"/,
+    );
   });
 
   it('every generated body is valid /bin/sh', () => {
@@ -82,15 +115,27 @@ describe('states: pkg.* generated commands per OS family', () => {
     const a = inst({ name: 'x' });
     assert.equal(pkgInstalled.check(a, undefined, ctx(none)), 'orch_kv tool unknown');
     const c = pkgInstalled.interpretCheck(a, undefined, out({ tool: 'unknown' }), ctx(none), false);
-    assert.deepEqual([c.status, c.comment], ['error', 'no known package tool on this host (apt, dnf, yum or pkg)']);
+    assert.deepEqual(
+      [c.status, c.comment],
+      ['error', 'no known package tool on this host (apt, dnf, yum or pkg)'],
+    );
     assert.match(pkgInstalled.apply(a, undefined, change, ctx(none), { watchChanged: null }), /exit 1$/);
   });
 
   it('rejects names that could read as options, and unknown args', () => {
-    for (const args of [{ name: '-y' }, { name: 'a b' }, { name: 'x', names: ['ok', '--purge'] }, { name: 'x', version: '1' }]) {
+    for (const args of [
+      { name: '-y' },
+      { name: 'a b' },
+      { name: 'x', names: ['ok', '--purge'] },
+      { name: 'x', version: '1' },
+    ]) {
       assert.equal(pkgInstalled.args.safeParse(args).success, false, JSON.stringify(args));
     }
-    assert.equal(pkgRemoved.args.safeParse({ name: 'x', refresh: true }).success, false, 'removed has no refresh');
+    assert.equal(
+      pkgRemoved.args.safeParse({ name: 'x', refresh: true }).success,
+      false,
+      'removed has no refresh',
+    );
   });
 });
 
@@ -99,23 +144,61 @@ describe('states: pkg.* interpretation of check and apply output', () => {
   const query = 'ok\tpostgresql-15\t15.4-1\nmissing\tpostgresql-contrib\n';
   it('installed: lists the missing packages as the diff', () => {
     const c = pkgInstalled.interpretCheck(a, undefined, out({ query }), ctx(debian), false);
-    assert.deepEqual([c.status, c.comment, c.diff], ['change', 'would install: postgresql-contrib', '+ postgresql-contrib']);
-    const clean = pkgInstalled.interpretCheck(inst({ name: 'postgresql-15' }), undefined, out({ query }), ctx(debian), false);
+    assert.deepEqual(
+      [c.status, c.comment, c.diff],
+      ['change', 'would install: postgresql-contrib', '+ postgresql-contrib'],
+    );
+    const clean = pkgInstalled.interpretCheck(
+      inst({ name: 'postgresql-15' }),
+      undefined,
+      out({ query }),
+      ctx(debian),
+      false,
+    );
     assert.deepEqual([clean.status, clean.comment], ['clean', 'installed: postgresql-15 15.4-1']);
   });
   it('removed: lists the present packages with versions', () => {
-    const c = pkgRemoved.interpretCheck(rem({ name: 'x', names: ['postgresql-15', 'postgresql-contrib'] }), undefined, out({ query }), ctx(debian), false);
+    const c = pkgRemoved.interpretCheck(
+      rem({ name: 'x', names: ['postgresql-15', 'postgresql-contrib'] }),
+      undefined,
+      out({ query }),
+      ctx(debian),
+      false,
+    );
     assert.deepEqual([c.status, c.diff], ['change', '- postgresql-15 15.4-1']);
   });
   it('a failed or incomplete query is an error, never clean', () => {
-    assert.equal(pkgInstalled.interpretCheck(a, undefined, out({}, 2, 'sh: dpkg-query: not found'), ctx(debian), false).status, 'error');
-    const partial = pkgInstalled.interpretCheck(a, undefined, out({ query: 'ok\tpostgresql-15\t15\n' }), ctx(debian), false);
-    assert.deepEqual([partial.status, partial.comment], ['error', 'package query gave no answer for: postgresql-contrib']);
+    assert.equal(
+      pkgInstalled.interpretCheck(a, undefined, out({}, 2, 'sh: dpkg-query: not found'), ctx(debian), false)
+        .status,
+      'error',
+    );
+    const partial = pkgInstalled.interpretCheck(
+      a,
+      undefined,
+      out({ query: 'ok\tpostgresql-15\t15\n' }),
+      ctx(debian),
+      false,
+    );
+    assert.deepEqual(
+      [partial.status, partial.comment],
+      ['error', 'package query gave no answer for: postgresql-contrib'],
+    );
   });
   it('apply outcomes', () => {
-    const ok = pkgInstalled.interpretApply!(a, undefined, out({ comment: 'installed: postgresql-contrib' }, 100), ctx(debian));
+    const ok = pkgInstalled.interpretApply!(
+      a,
+      undefined,
+      out({ comment: 'installed: postgresql-contrib' }, 100),
+      ctx(debian),
+    );
     assert.deepEqual(ok, { result: true, changed: true, comment: 'installed: postgresql-contrib' });
-    const bad = pkgInstalled.interpretApply!(a, undefined, out({}, 1, 'E: Unable to locate package postgresql-contrib\npackage install failed (exit status 100)'), ctx(debian));
+    const bad = pkgInstalled.interpretApply!(
+      a,
+      undefined,
+      out({}, 1, 'E: Unable to locate package postgresql-contrib\npackage install failed (exit status 100)'),
+      ctx(debian),
+    );
     assert.equal(bad.result, false);
     assert.match(bad.comment, /Unable to locate package[\s\S]*exit status 100/);
   });
@@ -148,7 +231,10 @@ for (const [family, facts] of [
   describe(`states: pkg.* against fake package tools (${family}, real engine runs)`, () => {
     let p: Project;
     let fake: string;
-    const log = () => (existsSync(path.join(fake, 'log')) ? readFileSync(path.join(fake, 'log'), 'utf8').trim().split('\n') : []);
+    const log = () =>
+      existsSync(path.join(fake, 'log'))
+        ? readFileSync(path.join(fake, 'log'), 'utf8').trim().split('\n')
+        : [];
     beforeEach(() => {
       fake = mkdtempSync(path.join(tmpdir(), 'orch-fake-pkg-'));
       mkdirSync(path.join(fake, 'db'));
@@ -168,14 +254,23 @@ for (const [family, facts] of [
       const r = (await p.apply())[0]!;
       assert.deepEqual([r.status, r.comment], ['changed', 'installed: want1 want2']);
       assert.equal(log().length, 1);
-      assert.match(log()[0]!, family === 'RHEL' ? /^dnf -y install want1 want2$/ : /^pkg install -y want1 want2$/);
-      assert.deepEqual((await p.apply()).map((x) => x.status), ['clean']);
+      assert.match(
+        log()[0]!,
+        family === 'RHEL' ? /^dnf -y install want1 want2$/ : /^pkg install -y want1 want2$/,
+      );
+      assert.deepEqual(
+        (await p.apply()).map((x) => x.status),
+        ['clean'],
+      );
       assert.equal(log().length, 1);
 
       p.states(state('gone', 'pkg.removed', { names: ['want2', 'never'] }));
       const c = (await p.check()).checks[0]!;
       assert.deepEqual([c.status, c.diff], ['change', '- want2 1.0-1']);
-      assert.deepEqual((await p.apply()).map((x) => [x.status, x.comment]), [['changed', 'removed: want2']]);
+      assert.deepEqual(
+        (await p.apply()).map((x) => [x.status, x.comment]),
+        [['changed', 'removed: want2']],
+      );
       assert.equal(existsSync(path.join(fake, 'db', 'want2')), false);
       assert.equal(existsSync(path.join(fake, 'db', 'want1')), true);
     });
@@ -208,7 +303,10 @@ describe('states: pkg.installed with the real dpkg-query of this machine (read-o
   afterEach(() => p.cleanup());
 
   it('reports an installed package clean with its version and a missing one as a change', async () => {
-    p.states(state('have', 'pkg.installed', { name: 'dash' }) + state('want', 'pkg.installed', { name: 'orch-no-such-package' }));
+    p.states(
+      state('have', 'pkg.installed', { name: 'dash' }) +
+        state('want', 'pkg.installed', { name: 'orch-no-such-package' }),
+    );
     const { checks } = await p.check();
     assert.equal(checks[0]!.status, 'clean');
     assert.match(checks[0]!.comment, /^installed: dash \d/);

@@ -11,8 +11,9 @@ import { REPO_ROOT } from '../../../helpers/cli.js';
 function formulaSettings(): Record<string, string | number> {
   const text = readFileSync(path.join(REPO_ROOT, 'pillar/postgres.yaml'), 'utf8').replace(/!secret \S+/, 'x');
   const rendered = new nunjucks.Environment().renderString(text, { facts_get: () => 'Debian' });
-  return (parseYaml(rendered, 'pillar/postgres.yaml') as { postgres: { settings: Record<string, string | number> } })
-    .postgres.settings;
+  return (
+    parseYaml(rendered, 'pillar/postgres.yaml') as { postgres: { settings: Record<string, string | number> } }
+  ).postgres.settings;
 }
 
 function render(version: number): string {

@@ -2,7 +2,13 @@ import { strict as assert } from 'node:assert';
 import { appendFileSync, chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { confValue, editConf, parseConfLine, postgresConf, versionSettings } from '../../../../src/states/postgres/conf.js';
+import {
+  confValue,
+  editConf,
+  parseConfLine,
+  postgresConf,
+  versionSettings,
+} from '../../../../src/states/postgres/conf.js';
 import { startTempPostgres, type TempPostgres } from '../../../helpers/temp-postgres.js';
 import { at, compileOne, runState } from './helpers.js';
 
@@ -20,8 +26,13 @@ describe('postgres.conf', () => {
     });
 
     it('edits only the named settings, keeps order and comments, and is idempotent', () => {
-      const old = "# top\nwal_level = minimal   # comment\n#max_wal_senders = 10\nwal_level = logical\nwal_keep_segments = 8\nport = 5432\n";
-      const settings: [string, string | number | boolean][] = [['wal_level', 'replica'], ['max_wal_senders', 5], ['hot_standby', true]];
+      const old =
+        '# top\nwal_level = minimal   # comment\n#max_wal_senders = 10\nwal_level = logical\nwal_keep_segments = 8\nport = 5432\n';
+      const settings: [string, string | number | boolean][] = [
+        ['wal_level', 'replica'],
+        ['max_wal_senders', 5],
+        ['hot_standby', true],
+      ];
       const once = editConf(old, settings, ['wal_keep_segments']);
       assert.equal(
         once,
@@ -29,19 +40,35 @@ describe('postgres.conf', () => {
           '# orch: removed, not valid for this PostgreSQL version: wal_keep_segments = 8\nport = 5432\n\n# Managed by orch (postgres.conf)\nmax_wal_senders = 5\nhot_standby = on\n',
       );
       assert.equal(editConf(once, settings, ['wal_keep_segments']), once);
-      assert.equal(editConf('hot_standby = true\n', [['hot_standby', true]], []), 'hot_standby = true\n', 'equal values are left as written');
+      assert.equal(
+        editConf('hot_standby = true\n', [['hot_standby', true]], []),
+        'hot_standby = true\n',
+        'equal values are left as written',
+      );
     });
 
     it('translates wal_keep_segments on 13+, refuses what cannot work', () => {
       const r = versionSettings({ wal_keep_segments: 8, wal_level: 'replica' }, 15);
-      assert.deepEqual(r.settings, [['wal_keep_size', '128MB'], ['wal_level', 'replica']]);
+      assert.deepEqual(r.settings, [
+        ['wal_keep_size', '128MB'],
+        ['wal_level', 'replica'],
+      ]);
       assert.match(r.notes[0]!, /translated to wal_keep_size = '128MB'/);
       assert.deepEqual(r.remove, ['wal_keep_segments']);
-      assert.throws(() => versionSettings({ wal_keep_segments: 8, wal_keep_size: '1GB' }, 13), /remove wal_keep_segments/);
+      assert.throws(
+        () => versionSettings({ wal_keep_segments: 8, wal_keep_size: '1GB' }, 13),
+        /remove wal_keep_segments/,
+      );
       assert.throws(() => versionSettings({ wal_keep_segments: '1GB' }, 14), /cannot be translated/);
       assert.deepEqual(versionSettings({ wal_keep_size: '1GB' }, 12).settings, [['wal_keep_segments', 64]]);
       assert.deepEqual(versionSettings({ wal_keep_segments: 8 }, 12).settings, [['wal_keep_segments', 8]]);
-      assert.throws(() => compileOne('postgres.conf', postgresConf, { name: '/etc/x.conf', settings: { wal_keep_segments: 8, wal_keep_size: '1GB' }, version: 15 }));
+      assert.throws(() =>
+        compileOne('postgres.conf', postgresConf, {
+          name: '/etc/x.conf',
+          settings: { wal_keep_segments: 8, wal_keep_size: '1GB' },
+          version: 15,
+        }),
+      );
     });
   });
 
@@ -69,11 +96,16 @@ describe('postgres.conf', () => {
       await server?.stop();
     });
 
-    const setting = async (name: string) => (await admin.query('SELECT current_setting($1) AS v', [name])).rows[0].v as string;
-    const conf = (a: Record<string, unknown>) => compileOne('postgres.conf', postgresConf, { ...at(server), ...a });
+    const setting = async (name: string) =>
+      (await admin.query('SELECT current_setting($1) AS v', [name])).rows[0].v as string;
+    const conf = (a: Record<string, unknown>) =>
+      compileOne('postgres.conf', postgresConf, { ...at(server), ...a });
 
     it('writes an include file, reloads, reports pending_restart, and re-checks clean', async () => {
-      const want = { name: path.join(confD, 'orch.conf'), settings: { work_mem: '8MB', wal_keep_segments: 8, wal_level: 'logical' } };
+      const want = {
+        name: path.join(confD, 'orch.conf'),
+        settings: { work_mem: '8MB', wal_keep_segments: 8, wal_level: 'logical' },
+      };
       const r = await runState(conf(want), true);
       assert.equal(r.check.status, 'change');
       assert.match(r.check.comment, /translated to wal_keep_size/);
@@ -94,7 +126,11 @@ describe('postgres.conf', () => {
       assert.equal(await setting('maintenance_work_mem'), '99MB');
       const edited = readFileSync(mainConf, 'utf8');
       assert.ok(edited.startsWith(before.replace(/\n$/, '')), 'existing lines kept');
-      assert.equal((await runState(conf({ name: mainConf, settings: { maintenance_work_mem: '99MB' } }), false)).check.status, 'clean');
+      assert.equal(
+        (await runState(conf({ name: mainConf, settings: { maintenance_work_mem: '99MB' } }), false)).check
+          .status,
+        'clean',
+      );
 
       const bad = await runState(conf({ name: mainConf, settings: { maintenance_work_mem: 'lots' } }), true);
       assert.equal(bad.result!.status, 'failed');

@@ -12,9 +12,17 @@ import { printedText } from '../../../helpers/print-content.js';
 describe('postgres.database and postgres.slot', () => {
   describe('argument rules', () => {
     it('refuses ensure absent on a database without force', () => {
-      assert.throws(() => compileOne('postgres.database', postgresDatabase, { name: 'x', ensure: 'absent' }), /force: true/);
       assert.throws(
-        () => compileOne('postgres.database', postgresDatabase, { name: 'postgres', ensure: 'absent', force: true }),
+        () => compileOne('postgres.database', postgresDatabase, { name: 'x', ensure: 'absent' }),
+        /force: true/,
+      );
+      assert.throws(
+        () =>
+          compileOne('postgres.database', postgresDatabase, {
+            name: 'postgres',
+            ensure: 'absent',
+            force: true,
+          }),
         /it is the database orch connects to/,
       );
     });
@@ -24,9 +32,16 @@ describe('postgres.database and postgres.slot', () => {
     });
     it('quotes a hostile database name in the generated SQL', () => {
       const ctx = testCtx();
-      const c = compileOne('postgres.database', postgresDatabase, { name: `d"; DROP DATABASE postgres; --`, owner: "o'x" }, ctx);
+      const c = compileOne(
+        'postgres.database',
+        postgresDatabase,
+        { name: `d"; DROP DATABASE postgres; --`, owner: "o'x" },
+        ctx,
+      );
       const s = c.states[0]!;
-      const apply = printedText(s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, ctx, { watchChanged: null }));
+      const apply = printedText(
+        s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, ctx, { watchChanged: null }),
+      );
       assert.ok(apply.includes(`CREATE DATABASE "d""; DROP DATABASE postgres; --" WITH OWNER "o'x";`));
       assert.ok(apply.includes(`WHERE datname = 'd"; DROP DATABASE postgres; --'`));
     });
@@ -49,8 +64,10 @@ describe('postgres.database and postgres.slot', () => {
       await server?.stop();
     });
 
-    const db = (a: Record<string, unknown>) => compileOne('postgres.database', postgresDatabase, { ...at(server), ...a });
-    const slot = (a: Record<string, unknown>) => compileOne('postgres.slot', postgresSlot, { ...at(server), ...a });
+    const db = (a: Record<string, unknown>) =>
+      compileOne('postgres.database', postgresDatabase, { ...at(server), ...a });
+    const slot = (a: Record<string, unknown>) =>
+      compileOne('postgres.slot', postgresSlot, { ...at(server), ...a });
 
     it('creates a database with owner and encoding, re-checks clean, fixes a drifted owner, drops with force', async () => {
       await admin.query('CREATE ROLE app_owner');
@@ -59,7 +76,9 @@ describe('postgres.database and postgres.slot', () => {
       const r = await runState(db(want), true);
       assert.equal(r.check.status, 'change');
       assert.equal(r.result!.status, 'changed', r.result!.comment);
-      const row = await admin.query(`SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = 'app db'`);
+      const row = await admin.query(
+        `SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = 'app db'`,
+      );
       assert.equal(row.rows[0].o, 'app_owner');
       assert.equal((await runState(db(want), false)).check.status, 'clean');
 
@@ -75,14 +94,19 @@ describe('postgres.database and postgres.slot', () => {
       const drop = await runState(db({ name: 'app db', ensure: 'absent', force: true }), true);
       assert.equal(drop.result!.status, 'changed');
       assert.equal((await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'app db'`)).rowCount, 0);
-      assert.equal((await runState(db({ name: 'app db', ensure: 'absent', force: true }), false)).check.status, 'clean');
+      assert.equal(
+        (await runState(db({ name: 'app db', ensure: 'absent', force: true }), false)).check.status,
+        'clean',
+      );
     });
 
     it('creates a physical slot once and reuses it', async () => {
       const first = await runState(slot({ name: 'node_b_slot' }), true);
       assert.equal(first.check.status, 'change');
       assert.equal(first.result!.status, 'changed', first.result!.comment);
-      const r = await admin.query(`SELECT slot_type, restart_lsn FROM pg_replication_slots WHERE slot_name = 'node_b_slot'`);
+      const r = await admin.query(
+        `SELECT slot_type, restart_lsn FROM pg_replication_slots WHERE slot_name = 'node_b_slot'`,
+      );
       assert.equal(r.rows[0].slot_type, 'physical');
       assert.ok(r.rows[0].restart_lsn, 'WAL reserved immediately');
       const again = await runState(slot({ name: 'node_b_slot' }), true);
@@ -96,15 +120,35 @@ describe('postgres.database and postgres.slot', () => {
       const walDir = path.join(server.dir, 'wal');
       mkdirSync(walDir);
       if (process.getuid?.() === 0) {
-        const ids = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))!.split(':');
+        const ids = readFileSync('/etc/passwd', 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('postgres:'))!
+          .split(':');
         chownSync(walDir, Number(ids[2]), Number(ids[3]));
       }
-      const argv = [path.join(PG_BIN, 'pg_receivewal'), '-D', walDir, '-S', 'busy_slot', '-h', server.socketDir, '-p', String(server.port), '-U', 'postgres', '-n'];
-      receiver = process.getuid?.() === 0 ? spawn('runuser', ['-u', 'postgres', '--', ...argv], { stdio: 'ignore' }) : spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+      const argv = [
+        path.join(PG_BIN, 'pg_receivewal'),
+        '-D',
+        walDir,
+        '-S',
+        'busy_slot',
+        '-h',
+        server.socketDir,
+        '-p',
+        String(server.port),
+        '-U',
+        'postgres',
+        '-n',
+      ];
+      receiver =
+        process.getuid?.() === 0
+          ? spawn('runuser', ['-u', 'postgres', '--', ...argv], { stdio: 'ignore' })
+          : spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
       let active = false;
       for (let i = 0; i < 50 && !active; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        active = (await admin.query(`SELECT active FROM pg_replication_slots WHERE slot_name = 'busy_slot'`)).rows[0].active;
+        active = (await admin.query(`SELECT active FROM pg_replication_slots WHERE slot_name = 'busy_slot'`))
+          .rows[0].active;
       }
       assert.ok(active, 'pg_receivewal made the slot active');
       const refused = await runState(slot({ name: 'busy_slot', ensure: 'absent' }), true);
@@ -113,14 +157,19 @@ describe('postgres.database and postgres.slot', () => {
 
       const drop = await runState(slot({ name: 'node_b_slot', ensure: 'absent' }), true);
       assert.equal(drop.result!.status, 'changed');
-      assert.equal((await admin.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'node_b_slot'`)).rowCount, 0);
+      assert.equal(
+        (await admin.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'node_b_slot'`)).rowCount,
+        0,
+      );
     });
 
     it('apply itself refuses an active slot even when the check did not see it', async () => {
       const c = slot({ name: 'busy_slot', ensure: 'absent' });
       const { LocalConnection, testHost } = await import('../../../helpers/local-connection.js');
       const { applyPhase } = await import('../../../../src/engine/phases.js');
-      const res = await applyPhase(new LocalConnection(testHost()), c, [{ status: 'unknown', comment: 'pretend' }]);
+      const res = await applyPhase(new LocalConnection(testHost()), c, [
+        { status: 'unknown', comment: 'pretend' },
+      ]);
       assert.equal(res[0]!.status, 'failed');
       assert.match(res[0]!.comment, /refusing to drop an active replication slot/);
     });

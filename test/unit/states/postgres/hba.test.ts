@@ -13,8 +13,21 @@ describe('postgres.hba', () => {
   describe('rendering', () => {
     it('keeps the given order and quotes only what needs it', () => {
       const text = renderHba([
-        { type: 'host', database: 'replication', user: 'replicator', address: '10.213.0.12/32', method: 'scram-sha-256', comment: 'standby b' },
-        { type: 'local', database: 'all', user: ['postgres', 'odd user'], method: 'peer', options: { map: 'admins' } },
+        {
+          type: 'host',
+          database: 'replication',
+          user: 'replicator',
+          address: '10.213.0.12/32',
+          method: 'scram-sha-256',
+          comment: 'standby b',
+        },
+        {
+          type: 'local',
+          database: 'all',
+          user: ['postgres', 'odd user'],
+          method: 'peer',
+          options: { map: 'admins' },
+        },
         { type: 'host', database: 'all', user: 'all', address: '0.0.0.0/0', method: 'reject' },
       ]);
       const lines = text.split('\n').filter((l) => l && !l.startsWith('#'));
@@ -27,8 +40,18 @@ describe('postgres.hba', () => {
     });
 
     it('refuses host entries without an address and local entries with one', () => {
-      assert.throws(() => compileOne('postgres.hba', postgresHba, { name: '/x/pg_hba.conf', entries: [{ type: 'host', database: 'all', user: 'all', method: 'trust' }] }));
-      assert.throws(() => compileOne('postgres.hba', postgresHba, { name: '/x/pg_hba.conf', entries: [{ ...LOCAL_TRUST, address: '127.0.0.1/32' }] }));
+      assert.throws(() =>
+        compileOne('postgres.hba', postgresHba, {
+          name: '/x/pg_hba.conf',
+          entries: [{ type: 'host', database: 'all', user: 'all', method: 'trust' }],
+        }),
+      );
+      assert.throws(() =>
+        compileOne('postgres.hba', postgresHba, {
+          name: '/x/pg_hba.conf',
+          entries: [{ ...LOCAL_TRUST, address: '127.0.0.1/32' }],
+        }),
+      );
     });
   });
 
@@ -49,11 +72,18 @@ describe('postgres.hba', () => {
       await server?.stop();
     });
 
-    const hba = (entries: unknown[]) => compileOne('postgres.hba', postgresHba, { ...at(server), name: hbaFile, entries });
+    const hba = (entries: unknown[]) =>
+      compileOne('postgres.hba', postgresHba, { ...at(server), name: hbaFile, entries });
     const good = [
       LOCAL_TRUST,
       { type: 'host', database: 'all', user: 'postgres', address: '127.0.0.1/32', method: 'trust' },
-      { type: 'host', database: 'replication', user: 'replicator', address: '10.213.0.0/24', method: 'scram-sha-256' },
+      {
+        type: 'host',
+        database: 'replication',
+        user: 'replicator',
+        address: '10.213.0.0/24',
+        method: 'scram-sha-256',
+      },
     ];
 
     it('writes, validates and reloads; a re-check is clean', async () => {
@@ -68,7 +98,9 @@ describe('postgres.hba', () => {
       assert.equal(st.uid, before.uid, 'owner kept');
       assert.equal(st.mode & 0o777, before.mode & 0o777, 'mode kept');
       // The server loaded it: pg_hba_file_rules shows the replication line.
-      const rules = await admin.query(`SELECT count(*)::int AS n FROM pg_hba_file_rules WHERE 'replicator' = ANY(user_name)`);
+      const rules = await admin.query(
+        `SELECT count(*)::int AS n FROM pg_hba_file_rules WHERE 'replicator' = ANY(user_name)`,
+      );
       assert.equal(rules.rows[0].n, 1);
       assert.equal((await runState(hba(good), false)).check.status, 'clean');
       assert.equal(existsSync(`${hbaFile}.orch-new`), false);
@@ -79,7 +111,10 @@ describe('postgres.hba', () => {
       // A bad address or an unknown method is a compile error now; the server still judges what only it knows.
       assert.throws(() => hba([...good, { ...good[1], address: '300.1.2.3/40' }]), /address/);
       assert.throws(() => hba([...good, { ...good[1], method: 'bogus-method' }]), /method/);
-      const bad = [...good, { type: 'host', database: 'all', user: 'all', address: '10.0.0.0/8', method: 'cert' }];
+      const bad = [
+        ...good,
+        { type: 'host', database: 'all', user: 'all', address: '10.0.0.0/8', method: 'cert' },
+      ];
       const r = await runState(hba(bad), true);
       assert.equal(r.check.status, 'change');
       assert.equal(r.result!.status, 'failed');
@@ -91,12 +126,15 @@ describe('postgres.hba', () => {
       assert.equal((await runState(hba(good), false)).check.status, 'clean');
     });
 
-    it('refuses to write a file that is not the server\'s hba_file while it runs', async () => {
+    it("refuses to write a file that is not the server's hba_file while it runs", async () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'orch-hba-'));
       try {
         const other = path.join(dir, 'pg_hba.conf');
         writeFileSync(other, '# old\n');
-        const r = await runState(compileOne('postgres.hba', postgresHba, { ...at(server), name: other, entries: good }), true);
+        const r = await runState(
+          compileOne('postgres.hba', postgresHba, { ...at(server), name: other, entries: good }),
+          true,
+        );
         assert.equal(r.result!.status, 'failed');
         assert.match(r.result!.comment, /not the server's hba_file/);
         assert.equal(readFileSync(other, 'utf8'), '# old\n');
@@ -109,7 +147,13 @@ describe('postgres.hba', () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'orch-hba-'));
       try {
         const other = path.join(dir, 'pg_hba.conf');
-        const c = compileOne('postgres.hba', postgresHba, { ...at(server), port: server.port + 1, name: other, entries: good, mode: '0640' });
+        const c = compileOne('postgres.hba', postgresHba, {
+          ...at(server),
+          port: server.port + 1,
+          name: other,
+          entries: good,
+          mode: '0640',
+        });
         const r = await runState(c, true);
         assert.equal(r.result!.status, 'changed', r.result!.comment);
         assert.match(r.result!.comment, /not validated/);

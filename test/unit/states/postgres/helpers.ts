@@ -21,7 +21,11 @@ export function pgFacts(): Facts {
 
 /** Module args that point a state at the temp cluster. */
 export function at(server: TempPostgres): Record<string, unknown> {
-  return { socket_dir: server.socketDir, port: server.port, os_user: process.getuid?.() === 0 ? 'postgres' : undefined };
+  return {
+    socket_dir: server.socketDir,
+    port: server.port,
+    os_user: process.getuid?.() === 0 ? 'postgres' : undefined,
+  };
 }
 
 export function testCtx(facts: Facts = pgFacts(), render?: StateContext['renderTemplate']): StateContext {
@@ -29,12 +33,21 @@ export function testCtx(facts: Facts = pgFacts(), render?: StateContext['renderT
     host: testHost(),
     facts,
     pillar: {},
-    renderTemplate: render ?? (() => { throw new Error('no templates in this test'); }),
+    renderTemplate:
+      render ??
+      (() => {
+        throw new Error('no templates in this test');
+      }),
   };
 }
 
 /** Compile one state by hand (the engine's compileHost needs state files; this is the same shape). */
-export function compileOne(fnName: string, impl: AnyStateFunction, rawArgs: Record<string, unknown>, ctx = testCtx()): CompiledHost {
+export function compileOne(
+  fnName: string,
+  impl: AnyStateFunction,
+  rawArgs: Record<string, unknown>,
+  ctx = testCtx(),
+): CompiledHost {
   const clean = Object.fromEntries(Object.entries(rawArgs).filter(([, v]) => v !== undefined));
   const args = impl.args.parse(clean) as Record<string, unknown>;
   const none = { require: [], watch: [], onchanges: [] };
@@ -46,7 +59,15 @@ export function compileOne(fnName: string, impl: AnyStateFunction, rawArgs: Reco
     ctx,
     states: [
       {
-        decl: { id: String(args.name), fn: fnName, module: fnName.split('.')[0]!, args: clean, requisites: none, requisitesIn: none, file: 'test' },
+        decl: {
+          id: String(args.name),
+          fn: fnName,
+          module: fnName.split('.')[0]!,
+          args: clean,
+          requisites: none,
+          requisitesIn: none,
+          file: 'test',
+        },
         index: 0,
         deps: none,
         impl,

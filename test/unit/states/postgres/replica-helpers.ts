@@ -82,17 +82,32 @@ export const REPL_PASSWORD = "s3cr:et'\\pw";
 /** A temp primary with a scram-authenticated `replicator` role, a table t, and a .pgpass (0600, postgres) for it. */
 export async function startReplicationPrimary(): Promise<{ primary: TempPostgres; pgpass: string }> {
   const primary = await startTempPostgres({
-    conf: ['wal_level = replica', 'max_wal_senders = 5', 'max_replication_slots = 5', "password_encryption = 'scram-sha-256'"],
-    hbaFirst: ['host replication replicator 127.0.0.1/32 scram-sha-256', 'host postgres replicator 127.0.0.1/32 scram-sha-256'],
+    conf: [
+      'wal_level = replica',
+      'max_wal_senders = 5',
+      'max_replication_slots = 5',
+      "password_encryption = 'scram-sha-256'",
+    ],
+    hbaFirst: [
+      'host replication replicator 127.0.0.1/32 scram-sha-256',
+      'host postgres replicator 127.0.0.1/32 scram-sha-256',
+    ],
   });
-  await query(primary.url(), `CREATE ROLE replicator LOGIN REPLICATION PASSWORD '${REPL_PASSWORD.replace(/'/g, "''")}'`);
+  await query(
+    primary.url(),
+    `CREATE ROLE replicator LOGIN REPLICATION PASSWORD '${REPL_PASSWORD.replace(/'/g, "''")}'`,
+  );
   await query(primary.url(), 'CREATE TABLE t (v text)');
   const { uid, gid } = pgOwner();
   const dir = path.join(primary.dir, 'pass dir');
   mkdirSync(dir, { mode: 0o700 });
   chownSync(dir, uid, gid);
   const pgpass = path.join(dir, 'pgpass');
-  writeFileSync(pgpass, `127.0.0.1:${primary.port}:*:replicator:${REPL_PASSWORD.replace(/[\\:]/g, '\\$&')}\n`, { mode: 0o600 });
+  writeFileSync(
+    pgpass,
+    `127.0.0.1:${primary.port}:*:replicator:${REPL_PASSWORD.replace(/[\\:]/g, '\\$&')}\n`,
+    { mode: 0o600 },
+  );
   chownSync(pgpass, uid, gid);
   return { primary, pgpass };
 }
@@ -102,7 +117,15 @@ export async function neverStartedCluster(dataDir: string, socketDir: string): P
   const { uid, gid } = pgOwner();
   mkdirSync(dataDir, { mode: 0o700 });
   chownSync(dataDir, uid, gid);
-  const init = asPg([path.join(PG_BIN, 'initdb'), '-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync']);
+  const init = asPg([
+    path.join(PG_BIN, 'initdb'),
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '--no-sync',
+  ]);
   if (init.status !== 0) throw new Error(`initdb failed: ${init.out}`);
   const port = await freePort();
   appendFileSync(
@@ -114,5 +137,6 @@ export async function neverStartedCluster(dataDir: string, socketDir: string): P
 
 /** Stop a server on a data directory if one runs there (test cleanup). */
 export function stopIfRunning(dataDir: string): void {
-  if (existsSync(path.join(dataDir, 'postmaster.pid'))) asPg(pgCtl(dataDir, '-m', 'immediate', '-w', 'stop').slice(4));
+  if (existsSync(path.join(dataDir, 'postmaster.pid')))
+    asPg(pgCtl(dataDir, '-m', 'immediate', '-w', 'stop').slice(4));
 }

@@ -67,11 +67,22 @@ esac`,
     tool(bin, 'pg_controldata', 'exit 0');
     tool(bin, 'postgres', `echo "postgres (PostgreSQL) ${local} (Debian ${local}-1)"`);
     tool(bin, 'pg_basebackup', `touch ${shQuote(path.join(dir, 'basebackup-ran'))}; exit 1`);
-    tool(bin, 'df', `printf 'Filesystem 1024-blocks Used Available Capacity Mounted on\\n/dev/x 1 1 %s 1%% /\\n' ${shQuote(freeKb)}`);
+    tool(
+      bin,
+      'df',
+      `printf 'Filesystem 1024-blocks Used Available Capacity Mounted on\\n/dev/x 1 1 %s 1%% /\\n' ${shQuote(freeKb)}`,
+    );
     const pgpass = path.join(dir, 'pgpass');
     writeFileSync(pgpass, '*:*:*:*:x\n', { mode: 0o600 });
     const script = renderReplicaScript(
-      sampleInput({ dataDir: path.join(dir, 'data'), binDir: bin, pgUser: 'root', pgGroup: 'root', pgpass, serviceStatus: ['false'] }),
+      sampleInput({
+        dataDir: path.join(dir, 'data'),
+        binDir: bin,
+        pgUser: 'root',
+        pgGroup: 'root',
+        pgpass,
+        serviceStatus: ['false'],
+      }),
     );
     const r = spawnSync('/bin/sh', ['-s', '--', '--check'], {
       input: script,
@@ -93,7 +104,10 @@ esac`,
   it('refuses a major version mismatch between the primary and the local binaries', () => {
     const r = run({ version: '160002' });
     assert.equal(r.status, 3, r.out);
-    assert.match(r.out, /refused: major version mismatch: the primary runs PostgreSQL 16 \(server_version_num 160002\), this host's binaries in .* are 15/);
+    assert.match(
+      r.out,
+      /refused: major version mismatch: the primary runs PostgreSQL 16 \(server_version_num 160002\), this host's binaries in .* are 15/,
+    );
     const l = run({}, '14.9');
     assert.equal(l.status, 3, l.out);
     assert.match(l.out, /refused: .*\/postgres is PostgreSQL 14, this host is meant to run 15/);
@@ -111,7 +125,10 @@ esac`,
     assert.match(r.out, /refused: the primary has 1 free walsenders \(max_wal_senders 3, 2 in use\)/);
     const s = run({ slots: [2, 2] });
     assert.equal(s.status, 3, s.out);
-    assert.match(s.out, /refused: no free replication slot on the primary \(max_replication_slots 2, 2 in use\)/);
+    assert.match(
+      s.out,
+      /refused: no free replication slot on the primary \(max_replication_slots 2, 2 in use\)/,
+    );
     // An existing inactive slot of ours needs no free one.
     assert.equal(run({ slots: [2, 2], slot: 'physical|inactive|reserved|0/2000000' }).status, 10);
   });
@@ -125,7 +142,10 @@ esac`,
   it('counts WAL (the larger of max_wal_size and wal_keep_size) in the disk needed', () => {
     const r = run({ keepMb: 4096 }, '15.5', String(2000 * 1024));
     assert.equal(r.status, 3, r.out);
-    assert.match(r.out, /refused: not enough disk .*: 2000 MB free, need 4197 MB \(primary's databases \+ WAL 4096 MB \+ min_free_mb 100\)/);
+    assert.match(
+      r.out,
+      /refused: not enough disk .*: 2000 MB free, need 4197 MB \(primary's databases \+ WAL 4096 MB \+ min_free_mb 100\)/,
+    );
   });
 
   it('refuses a settings answer that is not numbers, before any arithmetic', () => {

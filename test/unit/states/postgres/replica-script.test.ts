@@ -105,7 +105,11 @@ describe('pg_make_replica on real PostgreSQL', function () {
   }
 
   function run(text: string, ...flags: string[]): { status: number | null; out: string } {
-    const r = spawnSync('/bin/sh', ['-s', '--', ...flags], { input: text, encoding: 'utf8', timeout: 200_000 });
+    const r = spawnSync('/bin/sh', ['-s', '--', ...flags], {
+      input: text,
+      encoding: 'utf8',
+      timeout: 200_000,
+    });
     return { status: r.status, out: `${r.stdout}${r.stderr}` };
   }
 
@@ -114,11 +118,18 @@ describe('pg_make_replica on real PostgreSQL', function () {
     for (const flags of [['--check'], []]) {
       const r = run(script(other.dataDir), ...flags);
       assert.equal(r.status, 3, r.out);
-      assert.match(r.out, /refused: a PRIMARY is running on .* \(system identifier \d+\) and it is not pristine: database postgres holds \d+ user objects/);
+      assert.match(
+        r.out,
+        /refused: a PRIMARY is running on .* \(system identifier \d+\) and it is not pristine: database postgres holds \d+ user objects/,
+      );
     }
     assert.equal(sysid(other.dataDir), before);
     assert.equal(asPg(pgCtl(other.dataDir, 'status').slice(4)).status, 0, 'still running');
-    assert.equal(readdirSync(other.dir).some((f) => f.includes('orch-')), false, 'nothing renamed');
+    assert.equal(
+      readdirSync(other.dir).some((f) => f.includes('orch-')),
+      false,
+      'nothing renamed',
+    );
   });
 
   it('refuses a used foreign cluster without postmaster.opts (a cold copy), naming both identifiers; data intact', () => {
@@ -137,7 +148,11 @@ describe('pg_make_replica on real PostgreSQL', function () {
     assert.equal(run(script(other.dataDir)).status, 3);
     assert.equal(sysid(other.dataDir), ids[1], 'data untouched');
     assert.deepEqual(fileSnapshot(other.dataDir), files, 'no file of it changed');
-    assert.equal(readdirSync(other.dir).some((f) => f.includes('orch-')), false, 'nothing renamed');
+    assert.equal(
+      readdirSync(other.dir).some((f) => f.includes('orch-')),
+      false,
+      'nothing renamed',
+    );
   });
 
   it('rebuilds a pristine RUNNING cluster (as Debian leaves one) without force; one with a user table is refused', async () => {
@@ -158,9 +173,16 @@ describe('pg_make_replica on real PostgreSQL', function () {
       for (const flags of [['--check'], []]) {
         const r = run(script(dir, { slot: 'fresh_1' }), ...flags);
         assert.equal(r.status, 3, r.out);
-        assert.match(r.out, /refused: a PRIMARY is running .* not pristine: database postgres holds \d+ user objects/);
+        assert.match(
+          r.out,
+          /refused: a PRIMARY is running .* not pristine: database postgres holds \d+ user objects/,
+        );
       }
-      assert.deepEqual(await query(url, 'SELECT count(*)::int AS n FROM mine'), [{ n: 0 }], 'still running, table there');
+      assert.deepEqual(
+        await query(url, 'SELECT count(*)::int AS n FROM mine'),
+        [{ n: 0 }],
+        'still running, table there',
+      );
       assert.equal(statSync(dir).ino, inode);
       await query(url, 'DROP TABLE mine');
 
@@ -171,7 +193,10 @@ describe('pg_make_replica on real PostgreSQL', function () {
       assert.deepEqual(await query(url, 'SELECT pg_is_in_recovery() AS r'), [{ r: true }]);
     } finally {
       stopIfRunning(dir);
-      await query(primary.url(), "SELECT pg_drop_replication_slot('fresh_1') FROM pg_replication_slots WHERE slot_name = 'fresh_1'");
+      await query(
+        primary.url(),
+        "SELECT pg_drop_replication_slot('fresh_1') FROM pg_replication_slots WHERE slot_name = 'fresh_1'",
+      );
     }
   });
 
@@ -193,8 +218,15 @@ describe('pg_make_replica on real PostgreSQL', function () {
     assert.match(r.out, /\nchanged: replica built from 127\.0\.0\.1:\d+\n?$/);
     assert.doesNotMatch(r.out, /s3cr/, 'the password never shows');
     assert.equal(sysid(standbyDir), primaryId);
-    assert.equal(readdirSync(path.dirname(standbyDir)).some((f) => f.includes('.orch-old-')), false, 'old copy removed');
-    assert.match(readFileSync(path.join(standbyDir, 'postgresql.conf'), 'utf8'), new RegExp(`port = ${standbyPort}`));
+    assert.equal(
+      readdirSync(path.dirname(standbyDir)).some((f) => f.includes('.orch-old-')),
+      false,
+      'old copy removed',
+    );
+    assert.match(
+      readFileSync(path.join(standbyDir, 'postgresql.conf'), 'utf8'),
+      new RegExp(`port = ${standbyPort}`),
+    );
 
     await query(primary.url(), 'INSERT INTO t VALUES ($1)', ['hello from primary']);
     const standbyUrl = `postgres://postgres@127.0.0.1:${standbyPort}/postgres`;
@@ -217,7 +249,11 @@ describe('pg_make_replica on real PostgreSQL', function () {
     const r = run(script(standbyDir));
     assert.equal(r.status, 0, r.out);
     assert.doesNotMatch(r.out, /changed:/);
-    assert.equal(readFileSync(path.join(standbyDir, 'postmaster.pid'), 'utf8').split('\n')[0], pidBefore, 'not restarted');
+    assert.equal(
+      readFileSync(path.join(standbyDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+      pidBefore,
+      'not restarted',
+    );
   });
 
   it('starts a standby stopped by hand instead of re-cloning it (no base backup taken)', async () => {
@@ -232,8 +268,15 @@ describe('pg_make_replica on real PostgreSQL', function () {
     assert.match(r.out, /changed: started the stopped standby of 127\.0\.0\.1:\d+ streams \(slot standby_1/);
     assert.doesNotMatch(r.out, /step (basebackup|move|slot)/);
     assert.deepEqual(identity(standbyDir), before, 'same data directory and files: nothing was copied');
-    assert.equal(readdirSync(path.dirname(standbyDir)).some((f) => f.includes('.orch-')), false, 'no orch-old copy');
-    assert.equal((await query(primary.url(), 'SELECT count(*)::int AS n FROM pg_replication_slots'))[0]!.n, 1);
+    assert.equal(
+      readdirSync(path.dirname(standbyDir)).some((f) => f.includes('.orch-')),
+      false,
+      'no orch-old copy',
+    );
+    assert.equal(
+      (await query(primary.url(), 'SELECT count(*)::int AS n FROM pg_replication_slots'))[0]!.n,
+      1,
+    );
     assert.equal(run(script(standbyDir), '--check').status, 0);
   });
 
@@ -262,7 +305,14 @@ describe('pg_make_replica on real PostgreSQL', function () {
       const flags = i % 2 ? ['--check'] : [];
       const job = runAsync(script(standbyDir), ...flags);
       await new Promise((res) => setTimeout(res, (i % 10) * 150));
-      const restart = asPg(['/bin/sh', '-c', `exec ${PG_BIN}/pg_ctl -D "$1" -l "$2" -m fast -w -t 60 restart >/dev/null`, 'r', primary.dataDir, log]);
+      const restart = asPg([
+        '/bin/sh',
+        '-c',
+        `exec ${PG_BIN}/pg_ctl -D "$1" -l "$2" -m fast -w -t 60 restart >/dev/null`,
+        'r',
+        primary.dataDir,
+        log,
+      ]);
       assert.equal(restart.status, 0, restart.out);
       const r = await job;
       if (/step basebackup|plan: .*rename/.test(r.out)) rebuilds++;
@@ -271,7 +321,9 @@ describe('pg_make_replica on real PostgreSQL', function () {
       assert.equal(r.status, 0, r.out);
       assert.match(r.out, /no change: /);
     }
-    console.log(`      ${outcomes.length} runs with a primary restart (${outcomes.join(' ')}); waited: ${waited}, rebuilds: ${rebuilds}`);
+    console.log(
+      `      ${outcomes.length} runs with a primary restart (${outcomes.join(' ')}); waited: ${waited}, rebuilds: ${rebuilds}`,
+    );
     assert.equal(rebuilds, 0);
     assert.ok(waited > 0, 'some run met the primary or the receiver down');
     assert.deepEqual(identity(standbyDir), before);
@@ -294,17 +346,26 @@ describe('pg_make_replica on real PostgreSQL', function () {
       for (const flags of [['--check'], []]) {
         const r = run(script(dir, { slot: 'tl_1' }), ...flags);
         assert.equal(r.status, 3, r.out);
-        assert.match(r.out, /refused: .* is on timeline 2 at .*, newer than the primary's timeline 1 at .*: it follows a node promoted elsewhere/);
+        assert.match(
+          r.out,
+          /refused: .* is on timeline 2 at .*, newer than the primary's timeline 1 at .*: it follows a node promoted elsewhere/,
+        );
       }
       assert.equal(asPg(pgCtl(dir, '-m', 'fast', '-w', 'stop').slice(4)).status, 0);
       const r = run(script(dir, { slot: 'tl_1' }));
       assert.equal(r.status, 3, r.out);
       assert.match(r.out, /refused: .* is on timeline 2 /);
       assert.deepEqual(identity(dir), before);
-      assert.equal(readdirSync(other.dir).some((f) => f.startsWith('tl2.orch-')), false);
+      assert.equal(
+        readdirSync(other.dir).some((f) => f.startsWith('tl2.orch-')),
+        false,
+      );
     } finally {
       stopIfRunning(dir);
-      await query(primary.url(), "SELECT pg_drop_replication_slot('tl_1') FROM pg_replication_slots WHERE slot_name = 'tl_1'");
+      await query(
+        primary.url(),
+        "SELECT pg_drop_replication_slot('tl_1') FROM pg_replication_slots WHERE slot_name = 'tl_1'",
+      );
     }
   });
 

@@ -1,7 +1,17 @@
 // postgres.replica through the engine on a local shell: check (plan, nothing touched) -> apply (standby built,
 // script installed) -> check clean -> re-apply unchanged; refusals as errors. Real temp PostgreSQL clusters.
 import { strict as assert } from 'node:assert';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { forcedHosts } from '../../../../src/cli/verbs/apply.js';
@@ -18,7 +28,15 @@ import {
 } from '../../../../src/states/postgres/replica.js';
 import { LocalConnection, testHost } from '../../../helpers/local-connection.js';
 import { PG_BIN, type TempPostgres } from '../../../helpers/temp-postgres.js';
-import { neverStartedCluster, pgCtl, pgOwner, query, repoRoot, startReplicationPrimary, stopIfRunning } from './replica-helpers.js';
+import {
+  neverStartedCluster,
+  pgCtl,
+  pgOwner,
+  query,
+  repoRoot,
+  startReplicationPrimary,
+  stopIfRunning,
+} from './replica-helpers.js';
 
 const out = (over: Partial<StepOutput>): StepOutput => ({ index: 0, status: 0, kv: {}, text: '', ...over });
 const baseArgs = postgresReplica.args.parse({
@@ -31,32 +49,52 @@ const baseArgs = postgresReplica.args.parse({
 
 describe('postgres.replica: interpreting the script', () => {
   it('maps --check exit codes: 0 clean, 10 change with the plan, 3 error with the refusal, else unknown', () => {
-    const clean = interpretReplicaCheck(baseArgs, out({ kv: { rc: '0' }, text: 'step preflight: x\nno change: healthy standby of db1:5432' }));
+    const clean = interpretReplicaCheck(
+      baseArgs,
+      out({ kv: { rc: '0' }, text: 'step preflight: x\nno change: healthy standby of db1:5432' }),
+    );
     assert.deepEqual(clean, { status: 'clean', comment: 'no change: healthy standby of db1:5432' });
-    const change = interpretReplicaCheck(baseArgs, out({ kv: { rc: '10' }, text: 'step preflight: x\nplan: a\nplan: b' }));
+    const change = interpretReplicaCheck(
+      baseArgs,
+      out({ kv: { rc: '10' }, text: 'step preflight: x\nplan: a\nplan: b' }),
+    );
     assert.equal(change.status, 'change');
     assert.equal(change.diff, 'a\nb');
-    const refused = interpretReplicaCheck(baseArgs, out({ kv: { rc: '3' }, text: 'step preflight: x\nrefused: a PRIMARY is running' }));
+    const refused = interpretReplicaCheck(
+      baseArgs,
+      out({ kv: { rc: '3' }, text: 'step preflight: x\nrefused: a PRIMARY is running' }),
+    );
     assert.deepEqual(refused, { status: 'error', comment: 'refused: a PRIMARY is running' });
-    assert.equal(interpretReplicaCheck(baseArgs, out({ kv: { rc: '127' }, text: 'sh: not found' })).status, 'unknown');
+    assert.equal(
+      interpretReplicaCheck(baseArgs, out({ kv: { rc: '127' }, text: 'sh: not found' })).status,
+      'unknown',
+    );
     assert.equal(interpretReplicaCheck(baseArgs, out({ status: null })).status, 'unknown');
   });
 
   it('a healthy standby still changes when the installed copy of the script differs', () => {
     const a = { ...baseArgs, script_path: '/usr/local/sbin/pg_make_replica' };
-    const r = interpretReplicaCheck(a, out({ kv: { rc: '0', installed: 'differs' }, text: 'no change: healthy' }));
+    const r = interpretReplicaCheck(
+      a,
+      out({ kv: { rc: '0', installed: 'differs' }, text: 'no change: healthy' }),
+    );
     assert.equal(r.status, 'change');
     assert.match(r.comment, /would be updated/);
   });
 
   it('apply: changed on a `changed:` line, failure comment from the last lines', () => {
-    assert.deepEqual(interpretReplicaApply(out({ status: 100, text: 'step x\nchanged: replica built from db1:5432' })), {
-      result: true,
-      changed: true,
-      comment: 'changed: replica built from db1:5432',
-    });
+    assert.deepEqual(
+      interpretReplicaApply(out({ status: 100, text: 'step x\nchanged: replica built from db1:5432' })),
+      {
+        result: true,
+        changed: true,
+        comment: 'changed: replica built from db1:5432',
+      },
+    );
     assert.equal(interpretReplicaApply(out({ status: 0, text: 'no change: healthy' })).changed, false);
-    const failed = interpretReplicaApply(out({ status: 1, kv: { rc: '1' }, text: 'step rollback: ...\nfailed: pg_basebackup' }));
+    const failed = interpretReplicaApply(
+      out({ status: 1, kv: { rc: '1' }, text: 'step rollback: ...\nfailed: pg_basebackup' }),
+    );
     assert.equal(failed.result, false);
     assert.match(failed.comment, /exit status 1.*failed: pg_basebackup/s);
   });
@@ -136,7 +174,10 @@ describe('postgres.replica through the engine (real PostgreSQL)', function () {
 
   it('the old `force` state argument is a compile error naming the command-line option', () => {
     writeState(testHost().name);
-    assert.throws(() => compile(), /force: the 'force' argument was removed .*orch apply <host> --force-rebuild <host>/);
+    assert.throws(
+      () => compile(),
+      /force: the 'force' argument was removed .*orch apply <host> --force-rebuild <host>/,
+    );
   });
 
   it('forcing is one-shot: only a compile for a run with --force-rebuild for this host renders FORCE=1', () => {
@@ -172,8 +213,14 @@ describe('postgres.replica through the engine (real PostgreSQL)', function () {
     assert.match(results[0]!.comment, /^changed: replica built from 127\.0\.0\.1:\d+$/);
     const installed = path.join(root, 'pg_make_replica');
     assert.equal(statSync(installed).mode & 0o777, 0o750);
-    assert.equal(readFileSync(installed, 'utf8'), (compiled.states[0]!.prepared as { script: string }).script);
-    const rows = await query(`postgres://postgres@127.0.0.1:${port}/postgres`, 'SELECT pg_is_in_recovery() AS r');
+    assert.equal(
+      readFileSync(installed, 'utf8'),
+      (compiled.states[0]!.prepared as { script: string }).script,
+    );
+    const rows = await query(
+      `postgres://postgres@127.0.0.1:${port}/postgres`,
+      'SELECT pg_is_in_recovery() AS r',
+    );
     assert.deepEqual(rows, [{ r: true }]);
 
     const again = await checkPhase(conn, compile());

@@ -87,7 +87,13 @@ describe('pg_make_replica template', () => {
   });
 
   it('recovery.conf quotes conninfo values and then the conf string (no password in it)', () => {
-    const conf = recoveryConf({ host: 'db1', port: 5433, user: "o'neil", slot: 's1', passfile: '/p a/pgpass' });
+    const conf = recoveryConf({
+      host: 'db1',
+      port: 5433,
+      user: "o'neil",
+      slot: 's1',
+      passfile: '/p a/pgpass',
+    });
     assert.equal(
       conf,
       [
@@ -117,9 +123,15 @@ describe('pg_make_replica template', () => {
   it('quotes hostile values: the shell sees each as one literal word', () => {
     const text = renderReplicaScript(sampleInput(hostile));
     // Evaluate only the assignments and print the values back.
-    const assigns = text.split('\nSTREAM_WAIT=')[0]!.split('\n').filter((l) => !l.startsWith('#'));
+    const assigns = text
+      .split('\nSTREAM_WAIT=')[0]!
+      .split('\n')
+      .filter((l) => !l.startsWith('#'));
     const probe = `${assigns.join('\n')}\nprintf '%s\\n' "$SLOT" "$SLOT_SQL" "$DATA_DIR" "$PGPASS" "$PRIMARY_HOST" "$REPL_USER" "$FORCE"\n`;
-    const r = spawnSync('dash', ['-c', probe], { encoding: 'utf8', env: { HOME: '/nonexistent', PATH: '/usr/bin:/bin' } });
+    const r = spawnSync('dash', ['-c', probe], {
+      encoding: 'utf8',
+      env: { HOME: '/nonexistent', PATH: '/usr/bin:/bin' },
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.stdout.split('\n').slice(0, 7), [
       'db2_slot',
@@ -139,13 +151,25 @@ describe('pg_make_replica template', () => {
 
   it('refuses inputs the script could not use', () => {
     assert.throws(() => replicaTemplateContext(sampleInput({ version: '9.6' })), /10 and later/);
-    assert.throws(() => replicaTemplateContext(sampleInput({ version: 'latest' })), /not a PostgreSQL version/);
+    assert.throws(
+      () => replicaTemplateContext(sampleInput({ version: 'latest' })),
+      /not a PostgreSQL version/,
+    );
     assert.throws(() => replicaTemplateContext(sampleInput({ dataDir: 'relative' })), /absolute/);
     assert.throws(() => replicaTemplateContext(sampleInput({ pgpass: '/a\nb' })), /line break/);
     assert.throws(() => replicaTemplateContext(sampleInput({ serviceStart: [] })), /empty service start/);
-    assert.throws(() => replicaTemplateContext(sampleInput({ slot: `it's "a" $(slot)` })), /slot is not a slot name/);
-    assert.throws(() => replicaTemplateContext(sampleInput({ primaryHost: 'db1;rm -rf /' })), /primary is not a host/);
-    assert.throws(() => replicaTemplateContext(sampleInput({ primaryHost: 'evil.example,db1' })), /primary is not a host/);
+    assert.throws(
+      () => replicaTemplateContext(sampleInput({ slot: `it's "a" $(slot)` })),
+      /slot is not a slot name/,
+    );
+    assert.throws(
+      () => replicaTemplateContext(sampleInput({ primaryHost: 'db1;rm -rf /' })),
+      /primary is not a host/,
+    );
+    assert.throws(
+      () => replicaTemplateContext(sampleInput({ primaryHost: 'evil.example,db1' })),
+      /primary is not a host/,
+    );
   });
 
   it('never reads stdin while piped into sh -s: everything runs inside main with stdin closed', () => {

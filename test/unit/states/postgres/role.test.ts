@@ -11,7 +11,13 @@ import { LocalConnection, testHost } from '../../../helpers/local-connection.js'
 import { at, compileOne, runState, testCtx } from './helpers.js';
 import { printedText } from '../../../helpers/print-content.js';
 
-const HOSTILE = ['a"b', "x'; DROP ROLE postgres; --", '$(touch /tmp/orch-pwned)', 'back\\slash `id`', 'ünï cödé :var'];
+const HOSTILE = [
+  'a"b',
+  "x'; DROP ROLE postgres; --",
+  '$(touch /tmp/orch-pwned)',
+  'back\\slash `id`',
+  'ünï cödé :var',
+];
 const PASSWORD = 'plain-Secret-4711';
 
 function out(kv: Record<string, string>, status = 0): StepOutput {
@@ -21,14 +27,18 @@ function out(kv: Record<string, string>, status = 0): StepOutput {
 describe('postgres.role', () => {
   describe('generated scripts and check interpretation', () => {
     const ctx = testCtx();
-    const compile = (a: Record<string, unknown>) => compileOne('postgres.role', postgresRole, { socket_dir: '/run/pg', port: 5433, ...a }, ctx);
+    const compile = (a: Record<string, unknown>) =>
+      compileOne('postgres.role', postgresRole, { socket_dir: '/run/pg', port: 5433, ...a }, ctx);
 
     it('never puts the plaintext password in check or apply scripts', () => {
       const c = compile({ name: 'app', login: true, password: PASSWORD });
       const s = c.states[0]!;
       const check = s.impl.check(s.args, s.prepared, ctx);
-      const apply = s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, ctx, { watchChanged: null });
-      for (const script of [check, apply]) assert.ok(!script.includes(PASSWORD), 'plaintext leaked into a script');
+      const apply = s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, ctx, {
+        watchChanged: null,
+      });
+      for (const script of [check, apply])
+        assert.ok(!script.includes(PASSWORD), 'plaintext leaked into a script');
       assert.match(printedText(apply), /PASSWORD 'SCRAM-SHA-256\$4096:/);
       assert.match(printedText(apply), /SET log_statement = 'none'/);
       assert.match(apply, /(printf '[^']*'|\}) \| orch_psql /m, 'SQL is piped into psql by printContent');
@@ -39,7 +49,9 @@ describe('postgres.role', () => {
       for (const name of HOSTILE) {
         const c = compile({ name, login: true });
         const s = c.states[0]!;
-        const apply = printedText(s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, ctx, { watchChanged: null }));
+        const apply = printedText(
+          s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, ctx, { watchChanged: null }),
+        );
         const ident = `"${name.replace(/"/g, '""')}"`;
         assert.ok(apply.includes(`CREATE ROLE ${ident} WITH LOGIN`), `identifier for ${name}`);
       }
@@ -48,20 +60,47 @@ describe('postgres.role', () => {
     it('reports unknown when PostgreSQL is not running or not installed, never clean', () => {
       const c = compile({ name: 'app', password: PASSWORD });
       const s = c.states[0]!;
-      const interp = (kv: Record<string, string>) => postgresRole.interpretCheck(s.args as never, s.prepared as never, out(kv), ctx, false);
+      const interp = (kv: Record<string, string>) =>
+        postgresRole.interpretCheck(s.args as never, s.prepared as never, out(kv), ctx, false);
       assert.equal(interp({ pg: 'down' }).status, 'unknown');
       assert.match(interp({ pg: 'down' }).comment, /not running; .* cannot be checked before it is started/);
       assert.equal(interp({ pg: 'missing' }).status, 'unknown');
-      assert.equal(interp({ pg: 'failed', rc: '2', error: 'psql: error: connection to server on socket "/x" failed: Connection refused' }).status, 'unknown');
-      assert.equal(interp({ pg: 'failed', rc: '3', error: 'ERROR:  permission denied for table pg_authid' }).status, 'error');
+      assert.equal(
+        interp({
+          pg: 'failed',
+          rc: '2',
+          error: 'psql: error: connection to server on socket "/x" failed: Connection refused',
+        }).status,
+        'unknown',
+      );
+      assert.equal(
+        interp({ pg: 'failed', rc: '3', error: 'ERROR:  permission denied for table pg_authid' }).status,
+        'error',
+      );
     });
 
     it('compares passwords by recomputing the stored verifier', () => {
       const c = compile({ name: 'app', login: true, password: PASSWORD });
       const s = c.states[0]!;
       const row = (pw: string | null, login = true) =>
-        JSON.stringify({ rolcanlogin: login, rolreplication: false, rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolinherit: true, rolconnlimit: -1, rolpassword: pw });
-      const interp = (result: string) => postgresRole.interpretCheck(s.args as never, s.prepared as never, out({ pg: 'up', result }), ctx, false);
+        JSON.stringify({
+          rolcanlogin: login,
+          rolreplication: false,
+          rolsuper: false,
+          rolcreatedb: false,
+          rolcreaterole: false,
+          rolinherit: true,
+          rolconnlimit: -1,
+          rolpassword: pw,
+        });
+      const interp = (result: string) =>
+        postgresRole.interpretCheck(
+          s.args as never,
+          s.prepared as never,
+          out({ pg: 'up', result }),
+          ctx,
+          false,
+        );
       const same = scramVerifier(PASSWORD);
       assert.equal(interp(row(same)).status, 'clean');
       assert.deepEqual(interp(row(same)).plan, { verifiedPassword: same });
@@ -92,14 +131,20 @@ describe('postgres.role', () => {
     });
 
     const stored = async (name: string) =>
-      (await admin.query<{ rolpassword: string | null; rolcanlogin: boolean; rolreplication: boolean }>(
-        'SELECT rolpassword, rolcanlogin, rolreplication FROM pg_authid WHERE rolname = $1',
-        [name],
-      )).rows[0];
-    const role = (a: Record<string, unknown>) => compileOne('postgres.role', postgresRole, { ...at(server), ...a });
+      (
+        await admin.query<{ rolpassword: string | null; rolcanlogin: boolean; rolreplication: boolean }>(
+          'SELECT rolpassword, rolcanlogin, rolreplication FROM pg_authid WHERE rolname = $1',
+          [name],
+        )
+      ).rows[0];
+    const role = (a: Record<string, unknown>) =>
+      compileOne('postgres.role', postgresRole, { ...at(server), ...a });
 
     it('creates a role, then re-checks clean; a new password is detected, applied, and re-checks clean', async () => {
-      const first = await runState(role({ name: 'replicator', login: true, replication: true, password: PASSWORD }), true);
+      const first = await runState(
+        role({ name: 'replicator', login: true, replication: true, password: PASSWORD }),
+        true,
+      );
       assert.equal(first.check.status, 'change');
       assert.equal(first.result!.status, 'changed', first.result!.comment);
       for (const s of first.scripts) assert.ok(!s.includes(PASSWORD));
@@ -108,13 +153,23 @@ describe('postgres.role', () => {
       assert.equal(row1.rolreplication, true);
       assert.ok(verifierMatches(row1.rolpassword, PASSWORD));
 
-      const again = await runState(role({ name: 'replicator', login: true, replication: true, password: PASSWORD }), true);
+      const again = await runState(
+        role({ name: 'replicator', login: true, replication: true, password: PASSWORD }),
+        true,
+      );
       assert.equal(again.check.status, 'clean', again.check.comment);
       assert.equal(again.result!.status, 'clean');
-      assert.equal((await stored('replicator'))!.rolpassword, row1.rolpassword, 'verifier untouched on a clean run');
+      assert.equal(
+        (await stored('replicator'))!.rolpassword,
+        row1.rolpassword,
+        'verifier untouched on a clean run',
+      );
 
       const next = 'next-Secret-0815';
-      const change = await runState(role({ name: 'replicator', login: true, replication: true, password: next }), true);
+      const change = await runState(
+        role({ name: 'replicator', login: true, replication: true, password: next }),
+        true,
+      );
       assert.equal(change.check.status, 'change');
       assert.match(change.check.comment, /password differs/);
       assert.equal(change.result!.status, 'changed');
@@ -122,7 +177,10 @@ describe('postgres.role', () => {
       assert.notEqual(row2.rolpassword, row1.rolpassword);
       assert.ok(verifierMatches(row2.rolpassword, next));
       assert.equal(parseVerifier(row2.rolpassword)!.iterations, 4096);
-      assert.equal((await runState(role({ name: 'replicator', password: next }), false)).check.status, 'clean');
+      assert.equal(
+        (await runState(role({ name: 'replicator', password: next }), false)).check.status,
+        'clean',
+      );
     });
 
     it('changes only an attribute and keeps a matching password as it is', async () => {
@@ -141,7 +199,10 @@ describe('postgres.role', () => {
         const r = await runState(role({ name, login: true, password: PASSWORD }), true);
         assert.equal(r.result!.status, 'changed', `${name}: ${r.result!.comment}`);
         assert.ok(await stored(name), `role ${name} exists`);
-        assert.equal((await runState(role({ name, login: true, password: PASSWORD }), false)).check.status, 'clean');
+        assert.equal(
+          (await runState(role({ name, login: true, password: PASSWORD }), false)).check.status,
+          'clean',
+        );
       }
       assert.equal(existsSync('/tmp/orch-pwned'), false);
       assert.ok(await stored('postgres'), 'postgres survived');
@@ -168,7 +229,11 @@ describe('postgres.role', () => {
         const r = await runState(role({ name: 'logged', login: true, password: PASSWORD }), true);
         assert.equal(r.result!.status, 'changed');
         const log = readFileSync(path.join(server.dir, 'server.log'), 'utf8');
-        assert.match(log, /statement: SELECT rolsuper AS orch_su/, 'statements before the SET are logged, so logging is on');
+        assert.match(
+          log,
+          /statement: SELECT rolsuper AS orch_su/,
+          'statements before the SET are logged, so logging is on',
+        );
         assert.ok(!log.includes('SCRAM-SHA-256$'), 'no verifier in the server log');
         assert.ok(!log.includes(PASSWORD));
       } finally {
@@ -189,7 +254,10 @@ describe('postgres.role', () => {
         assert.equal(checks[0]!.status, 'change', checks[0]!.comment);
         const res = await applyPhase(conn, c, checks);
         assert.equal(res[0]!.status, 'changed', res[0]!.comment);
-        assert.equal((await checkPhase(conn, role({ name, login: true, password: PASSWORD })))[0]!.status, 'clean');
+        assert.equal(
+          (await checkPhase(conn, role({ name, login: true, password: PASSWORD })))[0]!.status,
+          'clean',
+        );
       });
     }
 
