@@ -18,6 +18,10 @@ export const EXIT = {
   ERROR: 5,
   /** A host is locked by another job. */
   LOCKED: 6,
+  /** Interrupted by SIGINT (Ctrl-C): hosts' current steps finished, the job recorded as interrupted, locks freed. */
+  INTERRUPTED: 130,
+  /** Interrupted by SIGTERM, wound down as for SIGINT. */
+  TERMINATED: 143,
 } as const;
 
 /**

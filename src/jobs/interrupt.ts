@@ -2,10 +2,11 @@
 // current remote step finishes, the job is recorded as interrupted with what the hosts confirmed, its locks are
 // released, and the process exits 130 / 143. A second signal exits at once, after the quick synchronous
 // bookkeeping the running jobs registered (mark interrupted, free locks). One process-wide state: signals are.
+import { EXIT } from '../errors/codes.js';
 
 export type InterruptSignal = 'SIGINT' | 'SIGTERM';
 
-const CODES: Record<InterruptSignal, number> = { SIGINT: 130, SIGTERM: 143 };
+const CODES: Record<InterruptSignal, number> = { SIGINT: EXIT.INTERRUPTED, SIGTERM: EXIT.TERMINATED };
 
 /** Longest the second signal waits for bookkeeping that is not synchronous (a PostgreSQL store). */
 const HARD_EXIT_GRACE_MS = 500;

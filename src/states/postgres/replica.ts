@@ -39,10 +39,25 @@ const args = z
         message:
           "the 'force' argument was removed (it stayed armed in the state tree): remove it and force one run from the command line instead: orch apply <host> --force-rebuild <host>",
       })
-      .optional(),
-    min_free_mb: z.number().int().min(0).default(100),
-    stream_wait_seconds: z.number().int().min(1).max(604800).optional(),
-    stream_stall_seconds: z.number().int().min(1).max(604800).optional(),
+      .optional()
+      .describe(
+        'removed: force one run from the command line with `orch apply <host> --force-rebuild <host>`',
+      ),
+    min_free_mb: z.number().int().min(0).default(100).describe('free MB to keep on top of the copy'),
+    stream_wait_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(604800)
+      .optional()
+      .describe('longest wait for a new or restarted standby to stream, while it makes progress'),
+    stream_stall_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(604800)
+      .optional()
+      .describe('give up when a standby makes no progress for this long'),
     script_path: absolutePath.optional(),
     // Overrides for layouts the facts do not describe (and for tests); normally taken from the host's facts.
     data_dir: absolutePath.optional(),
