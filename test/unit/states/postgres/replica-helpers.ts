@@ -112,7 +112,7 @@ export async function startReplicationPrimary(): Promise<{ primary: TempPostgres
   return { primary, pgpass };
 }
 
-/** initdb a cluster that is never started (as a fresh Debian install leaves it), set up to listen on a free port. */
+/** initdb a cluster that is never started (Debian's package would start it: see the booted suites), on a free port. */
 export async function neverStartedCluster(dataDir: string, socketDir: string): Promise<number> {
   const { uid, gid } = pgOwner();
   mkdirSync(dataDir, { mode: 0o700 });
