@@ -126,7 +126,45 @@ export function inContainer(leader: number, argv: readonly string[]): string[] {
  */
 export async function waitSystemRunning(leader: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let state = '';
+  let state = await bootState(leader, deadline, timeoutMs);
+  if (state.text === 'running') return;
+  // A unit that fails once at boot under load (seen: bullseye's systemd-user-sessions while the machine was busy)
+  // gets one restart; a unit that fails again is reported with its last journal lines.
+  const failedUnits = await listFailed(leader);
+  if (state.text === 'degraded' && failedUnits.length) {
+    await run(inContainer(leader, ['systemctl', 'restart', ...failedUnits]), {
+      env: HOST_ENV,
+      timeoutMs: 30_000,
+    }).catch(() => undefined);
+    await run(inContainer(leader, ['systemctl', 'reset-failed']), { env: HOST_ENV }).catch(() => undefined);
+    state = await bootState(leader, Math.max(deadline, Date.now() + 5000), timeoutMs);
+    if (state.text === 'running') return;
+  }
+  const still = await listFailed(leader);
+  const journal = still.length
+    ? await run(
+        inContainer(leader, ['journalctl', '--no-pager', '-n', '20', ...still.flatMap((u) => ['-u', u])]),
+        {
+          env: HOST_ENV,
+        },
+      ).then(
+        (r) => r.stdout.trim(),
+        () => '',
+      )
+    : '';
+  throw new OrchError(
+    'LAB_ERROR',
+    `the host booted to '${state.text || state.stderr}', not 'running'; failed units:\n${still.join('\n') || '(none)'}${journal ? `\n${journal}` : ''}`,
+  );
+}
+
+/** `systemctl is-system-running --wait`, asked again while systemd is not up yet (`offline`), until the deadline. */
+async function bootState(
+  leader: number,
+  deadline: number,
+  timeoutMs: number,
+): Promise<{ text: string; stderr: string }> {
+  let text = '';
   let stderr = '';
   while (Date.now() < deadline) {
     const r = await run(inContainer(leader, ['systemctl', 'is-system-running', '--wait']), {
@@ -137,19 +175,23 @@ export async function waitSystemRunning(leader: number, timeoutMs: number): Prom
         cause: err,
       });
     });
-    state = r.stdout.trim();
+    text = r.stdout.trim();
     stderr = r.stderr.trim();
-    if (state === 'running') return;
-    if (state !== 'offline' && state !== '') break;
+    if (text !== 'offline' && text !== '') break;
     await sleep(100);
   }
-  const failed = await run(inContainer(leader, ['systemctl', '--failed', '--no-legend', '--plain']), {
+  return { text, stderr };
+}
+
+/** Names of the failed units in the container. */
+async function listFailed(leader: number): Promise<string[]> {
+  const r = await run(inContainer(leader, ['systemctl', '--failed', '--no-legend', '--plain']), {
     env: HOST_ENV,
   });
-  throw new OrchError(
-    'LAB_ERROR',
-    `the host booted to '${state || stderr}', not 'running'; failed units:\n${failed.stdout.trim() || '(none)'}`,
-  );
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter((u) => /^[A-Za-z0-9@._:-]+$/.test(u));
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
