@@ -236,8 +236,12 @@ export function includeContent(settings: [string, Value][]): string {
   return `${HEADER}: local edits are overwritten.\n${lines.join('\n')}\n`;
 }
 
-const VALIDATE_SQL = `SELECT 'orch:fail:' || coalesce(f.sourcefile, '?') || ' line ' || coalesce(f.sourceline::text, '?') || ': '
-    || coalesce(f.name || ': ', '') || replace(f.error, chr(10), ' ')
+// Every value printed on a marker line is made one line: a file name in a postgres-writable conf.d could hold a
+// newline and forge the next marker (orch_pg_markers reads line by line).
+const ONE_LINE = (expr: string): string => `translate(${expr}, chr(10) || chr(13), '  ')`;
+
+const VALIDATE_SQL = `SELECT 'orch:fail:' || coalesce(${ONE_LINE('f.sourcefile')}, '?') || ' line ' || coalesce(f.sourceline::text, '?') || ': '
+    || coalesce(${ONE_LINE('f.name')} || ': ', '') || ${ONE_LINE('f.error')}
   FROM pg_file_settings f LEFT JOIN pg_settings s ON s.name = f.name
   WHERE f.error IS NOT NULL AND NOT (f.error = 'setting could not be applied' AND s.context = 'postmaster');
 `;
@@ -248,7 +252,7 @@ function afterSql(file: string, names: string[]): string {
   return `SELECT 'orch:say:configuration reloaded' FROM pg_reload_conf();
 SELECT pg_sleep(0.5);
 SELECT 'orch:kv:pending_restart=' || coalesce(string_agg(name, ',' ORDER BY name), '') FROM pg_settings WHERE pending_restart;
-SELECT 'orch:say:note: ' || name || ' comes from ' || sourcefile || ', which overrides this file'
+SELECT 'orch:say:note: ' || name || ' comes from ' || ${ONE_LINE('sourcefile')} || ', which overrides this file'
   FROM pg_settings WHERE name IN (${list}) AND sourcefile IS NOT NULL AND sourcefile <> ${quoteLiteral(file)};
 `;
 }

@@ -143,7 +143,7 @@ export function renderHba(entries: Entry[]): string {
 }
 
 // PostgreSQL parses the file on disk when the view is read, so this sees exactly what a reload would load.
-const VALIDATE_SQL = `SELECT 'orch:fail:pg_hba.conf line ' || line_number || ': ' || replace(error, chr(10), ' ')
+const VALIDATE_SQL = `SELECT 'orch:fail:pg_hba.conf line ' || line_number || ': ' || translate(error, chr(10) || chr(13), '  ')
   FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number;
 `;
 const RELOAD_SQL = `SELECT 'orch:say:configuration reloaded' FROM pg_reload_conf();\n`;
