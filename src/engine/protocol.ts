@@ -17,20 +17,24 @@ export function parseBatchOutput(stdout: string, nonce: string): Map<number, Ste
   const steps = new Map<number, StepOutput>();
   let current: StepOutput | null = null;
   let text: string[] = [];
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith(prefix)) {
-      if (current) text.push(line);
+  for (const raw of stdout.split('\n')) {
+    // A step whose last output has no final newline glues orch_kv's marker to it: the text before the marker is the
+    // step's, the rest is protocol (the nonce cannot be guessed, so no host text can start a marker).
+    const at = raw.indexOf(prefix);
+    if (at < 0) {
+      if (current) text.push(raw);
       continue;
     }
-    const rest = line.slice(prefix.length);
+    if (at > 0 && current) text.push(raw.slice(0, at));
+    const rest = raw.slice(at + prefix.length);
     const [kind, ...fields] = rest.split(':');
     if (kind === 'begin') {
       current = { index: Number(fields[0]), status: null, kv: {}, text: '' };
       text = [];
       steps.set(current.index, current);
     } else if (kind === 'end' && current) {
-      const raw = fields[1];
-      current.status = raw === 'skip' ? 'skip' : Number(raw);
+      const status = fields[1];
+      current.status = status === 'skip' ? 'skip' : Number(status);
       current.text = text.join('\n').trim();
       current = null;
     } else if (kind === 'kv' && current) {
