@@ -36,6 +36,7 @@ export function loadInventory(project: ProjectConfig): Inventory {
     const raw = loadYamlFile(file, { display });
     const doc = validateDoc(inventoryFileSchema, raw, display, 'INVENTORY_ERROR');
     if (!doc) continue;
+    const labFile = isLabExport(project, file);
     const rawHosts = (raw as { hosts?: object }).hosts;
     for (const [name, entry] of Object.entries(doc.hosts ?? {})) {
       const line = rawHosts ? lineOf(rawHosts, name) : undefined;
@@ -49,6 +50,7 @@ export function loadInventory(project: ProjectConfig): Inventory {
         );
       }
       const spec = hostSpec(project.root, name, entry ?? {}, doc.defaults ?? {}, { file: display, line });
+      if (entry?.lab === true || labFile) spec.lab = true;
       hosts.set(name, spec);
       ownGroups.set(name, unique(entry?.groups ?? []));
       hostVars.set(name, entry?.vars ?? {});
@@ -137,6 +139,14 @@ export function inventoryFiles(project: ProjectConfig): string[] {
     }
   }
   return files;
+}
+
+/**
+ * Whether a file is the inventory `orch lab` exports (<stateDir>/lab/inventory.yaml, see src/lab/export.ts): its hosts
+ * are lab hosts even when the file predates the `lab: true` mark (it is rewritten only on the next lab change).
+ */
+function isLabExport(project: ProjectConfig, file: string): boolean {
+  return path.resolve(file) === path.resolve(project.stateDir, 'lab', 'inventory.yaml');
 }
 
 /** A file path as shown to users: relative to the project root when inside it. */
