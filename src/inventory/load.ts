@@ -36,7 +36,6 @@ export function loadInventory(project: ProjectConfig): Inventory {
     const raw = loadYamlFile(file, { display });
     const doc = validateDoc(inventoryFileSchema, raw, display, 'INVENTORY_ERROR');
     if (!doc) continue;
-    const labFile = isLabExport(project, file);
     const rawHosts = (raw as { hosts?: object }).hosts;
     for (const [name, entry] of Object.entries(doc.hosts ?? {})) {
       const line = rawHosts ? lineOf(rawHosts, name) : undefined;
@@ -50,7 +49,7 @@ export function loadInventory(project: ProjectConfig): Inventory {
         );
       }
       const spec = hostSpec(project.root, name, entry ?? {}, doc.defaults ?? {}, { file: display, line });
-      if (entry?.lab === true || labFile) spec.lab = true;
+      if (entry?.lab === true || usesLabKey(project, spec)) spec.lab = true;
       hosts.set(name, spec);
       ownGroups.set(name, unique(entry?.groups ?? []));
       hostVars.set(name, entry?.vars ?? {});
@@ -142,11 +141,12 @@ export function inventoryFiles(project: ProjectConfig): string[] {
 }
 
 /**
- * Whether a file is the inventory `orch lab` exports (<stateDir>/lab/inventory.yaml, see src/lab/export.ts): its hosts
- * are lab hosts even when the file predates the `lab: true` mark (it is rewritten only on the next lab change).
+ * Whether a host logs in with the key `orch lab` exports (<stateDir>/lab/id_ed25519, see src/lab/export.ts): such a
+ * host is a lab host even without `lab: true` (this repository's inventory/hosts.yaml, or a lab export written
+ * before the mark existed).
  */
-function isLabExport(project: ProjectConfig, file: string): boolean {
-  return path.resolve(file) === path.resolve(project.stateDir, 'lab', 'inventory.yaml');
+function usesLabKey(project: ProjectConfig, spec: HostSpec): boolean {
+  return spec.identity === path.resolve(project.stateDir, 'lab', 'id_ed25519');
 }
 
 /** A file path as shown to users: relative to the project root when inside it. */

@@ -56,7 +56,8 @@ export function abortError(host: HostSpec, signal: AbortSignal | undefined): Orc
 const LAB_BRIDGE = 'orchlab0';
 
 /**
- * Why a lab host must not be dialled now, or undefined. Only hosts marked as lab hosts (HostSpec.lab) are checked:
+ * Why a lab host must not be dialled now, or undefined. Only lab hosts (HostSpec.lab: marked `lab: true` or logging in
+ * with the lab's key) are checked:
  * without the lab's bridge their addresses would follow the default route off this machine. Any other host is dialled
  * normally whatever its address, so a site whose own network uses 10.213.0.0/24 is not refused.
  */
@@ -65,7 +66,8 @@ export function labRefusal(
   bridgeUp: () => boolean,
 ): string | undefined {
   if (host.lab !== true) return undefined;
-  if (!isLabAddress(host.address)) return 'a lab host, but its address is not in the lab range 10.213.0.0/24';
+  if (!isLabAddress(host.address))
+    return 'a lab host (lab: true, or the lab key), but its address is not in the lab range 10.213.0.0/24';
   if (!bridgeUp()) return 'a lab host, but the lab is down (orch lab up)';
   return undefined;
 }

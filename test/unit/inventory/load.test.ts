@@ -139,7 +139,7 @@ describe('inventory/load', () => {
     }
   });
 
-  it('marks lab hosts: `lab: true`, or any host of the lab export file; other 10.213.0.x hosts are not', () => {
+  it('marks lab hosts: `lab: true`, or logging in with the lab key; other 10.213.0.x hosts are not', () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'orch-inv-'));
     try {
       const site = path.join(root, 'inventory');
@@ -148,14 +148,22 @@ describe('inventory/load', () => {
       mkdirSync(labDir, { recursive: true });
       writeFileSync(
         path.join(site, 'hosts.yaml'),
-        'hosts:\n  db1: { address: 10.213.0.5 }\n  copied: { address: 10.213.0.12, lab: true }\n',
+        'hosts:\n  db1: { address: 10.213.0.5, identity: keys/db }\n  copied: { address: 10.213.0.12, lab: true }\n',
       );
-      // An export written before the mark existed: its hosts are still lab hosts.
-      writeFileSync(path.join(labDir, 'inventory.yaml'), 'hosts:\n  old: { address: 10.213.0.13 }\n');
+      // An export written before the mark existed (or inventory/hosts.yaml of this repository): the lab key marks it.
+      writeFileSync(
+        path.join(labDir, 'inventory.yaml'),
+        `defaults: { identity: ${path.join(labDir, 'id_ed25519')} }\nhosts:\n  old: { address: 10.213.0.13 }\n`,
+      );
+      writeFileSync(
+        path.join(site, 'repo.yaml'),
+        'defaults: { identity: .orch/lab/id_ed25519 }\nhosts:\n  r1:\n',
+      );
       const inv = loadInventory(projectAt(root, [site, path.join(labDir, 'inventory.yaml')]));
       assert.equal(inv.hosts.get('db1')!.lab, undefined);
       assert.equal(inv.hosts.get('copied')!.lab, true);
       assert.equal(inv.hosts.get('old')!.lab, true);
+      assert.equal(inv.hosts.get('r1')!.lab, true);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

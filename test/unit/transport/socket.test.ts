@@ -51,7 +51,7 @@ describe('transport/socket lab guard', () => {
       assert.ok(err instanceof HostUnreachableError);
       assert.match(
         err.message,
-        /h1 \(127\.0\.0\.1:22\): a lab host, but its address is not in the lab range/,
+        /h1 \(127\.0\.0\.1:22\): a lab host \(lab: true, or the lab key\), but its address is not in the lab range/,
       );
       return true;
     });
