@@ -21,6 +21,8 @@ export function precheckHost(
   env: nunjucks.Environment,
   host: HostSpec,
   only?: string[],
+  /** State file names already found clean for another host of the run (their checks do not depend on the host). */
+  clean: Set<string> = new Set(),
 ): InputError | undefined {
   const problems: InputError[] = [];
   const collect = (err: unknown): void => {
@@ -35,7 +37,7 @@ export function precheckHost(
   }
   const seen = new Set<string>();
   const check = (name: string): void => {
-    if (seen.has(name)) return;
+    if (seen.has(name) || clean.has(name)) return;
     seen.add(name);
     let file: string;
     try {
@@ -46,8 +48,9 @@ export function precheckHost(
     const display = path.relative(root, file) || file;
     const text = readFileSync(file, 'utf8');
     compileString(env, text, { file: display, host: host.name });
-    if (MARKUP.test(text)) return;
-    for (const inc of includesOf(parseYaml(text, display))) check(inc);
+    const includes = MARKUP.test(text) ? [] : includesOf(parseYaml(text, display));
+    clean.add(name);
+    for (const inc of includes) check(inc);
   };
   for (const name of names) {
     try {

@@ -160,8 +160,9 @@ function precheckRun(
   hosts: HostSpec[],
   opts: RunOptions,
 ): RunReport | undefined {
+  const clean = new Set<string>();
   for (const host of hosts) {
-    const err = precheckHost(project.root, env, host, opts.only);
+    const err = precheckHost(project.root, env, host, opts.only, clean);
     if (!err) continue;
     debugLog(`host ${host.name}`, err);
     const stats = { connections: 0, execs: 0 };

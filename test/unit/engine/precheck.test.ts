@@ -75,6 +75,18 @@ describe('engine/precheck: errors found before connecting', () => {
     assert.equal(check(), undefined);
   });
 
+  it('checks a file once per run: a file found clean for one host is not read again for the next', () => {
+    write('top.yaml', "'*': [site]\n");
+    write('site.yaml', 'motd:\n  cmd.run:\n    - name: "true"\n');
+    const clean = new Set<string>();
+    const env = createRenderEnv(root);
+    assert.equal(precheckHost(root, env, host, undefined, clean), undefined);
+    assert.deepEqual([...clean], ['site']);
+    write('site.yaml', '{% if %}\n'); // not read again within the run
+    assert.equal(precheckHost(root, env, { ...host, name: 'db2.example.com' }, undefined, clean), undefined);
+    assert.equal(precheckHost(root, env, host)?.code, 'TEMPLATE_ERROR');
+  });
+
   it('leaves a missing top file or state file to the compile (it names the including file)', () => {
     assert.equal(check(), undefined);
     write('top.yaml', "'*': [nosuch]\n");
