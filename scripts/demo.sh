@@ -6,10 +6,19 @@ cd "$(dirname "$0")/.."
 orch() { node dist/src/cli/main.js "$@"; }
 
 # The pillar's secrets are encrypted to the public demo key; use it unless an identity is configured.
+demo_key=""
 if [ -z "${ORCH_AGE_IDENTITY:-}" ] && [ -z "${ORCH_AGE_IDENTITY_FILE:-}" ] && [ ! -f "${XDG_CONFIG_HOME:-$HOME/.config}/orch/identity.txt" ]; then
   chmod 600 test/fixtures/secrets/demo-identity.txt
-  export ORCH_AGE_IDENTITY_FILE="$PWD/test/fixtures/secrets/demo-identity.txt"
+  demo_key="$PWD/test/fixtures/secrets/demo-identity.txt"
+  export ORCH_AGE_IDENTITY_FILE="$demo_key"
 fi
+# This script's environment ends with it: say what the README's commands need in the user's shell.
+next_steps() {
+  if [ -n "$demo_key" ]; then
+    echo "== the demo used the demo key; to run the README's commands in this shell, paste:"
+    echo "export ORCH_AGE_IDENTITY_FILE=\"$demo_key\""
+  fi
+}
 
 bash scripts/ci-deps.sh
 echo "== orch lab up   (fresh hosts: any earlier demo hosts are taken down first)"
@@ -33,7 +42,9 @@ orch run primary.example.com -- su postgres -s /bin/sh -c "psql -X -q -c 'CREATE
 for _ in $(seq 1 20); do
   seen=$(orch run replica.example.com -- su postgres -s /bin/sh -c "psql -X -At -c \"SELECT note FROM orch_demo WHERE note = '$stamp'\"" || true)
   if printf '%s' "$seen" | grep -q "$stamp"; then
-    echo "replica has $stamp"; exit 0
+    echo "replica has $stamp"
+    next_steps
+    exit 0
   fi
   sleep 0.5
 done

@@ -54,9 +54,14 @@ function rel(root: string, file: string): string {
   return path.relative(root, file) || file;
 }
 
+/** Where the top file is: states/top.yaml. */
+export function topStateFilesPath(root: string): string {
+  return path.join(statesDir(root), 'top.yaml');
+}
+
 /** The state file names the top file assigns to a host, in top-file order, without duplicates. */
 export function topStateFiles(root: string, host: HostSpec, facts?: Facts): string[] {
-  const file = path.join(statesDir(root), 'top.yaml');
+  const file = topStateFilesPath(root);
   if (!existsSync(file)) {
     throw new InputError(
       'STATE_ERROR',
@@ -210,7 +215,7 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
 }
 
 /** The error to throw for a host's compile problems: the one itself, or all of them. */
-function compileErrors(problems: InputError[]): InputError {
+export function compileErrors(problems: InputError[]): InputError {
   return problems.length === 1 ? problems[0]! : new InputErrors(problems);
 }
 
@@ -218,7 +223,7 @@ function compileErrors(problems: InputError[]): InputError {
  * Any error of compiling a host as an input error that names the host (orch's other errors keep their code; an
  * error that is not orch's is a bug and goes on as it is).
  */
-function forHost(err: unknown, host: HostSpec): InputError {
+export function forHost(err: unknown, host: HostSpec): InputError {
   if (!(err instanceof OrchError)) throw err;
   const file = err instanceof InputError ? err.file : undefined;
   const line = err instanceof InputError ? err.line : undefined;

@@ -14,6 +14,7 @@ import { redactor } from '../secrets/redactor.js';
 import { defaultResolver } from '../secrets/resolver.js';
 import { fleetOptionsFor, onEachHost, type HostClock, type HostOutcome } from '../transport/fleet.js';
 import { compileHost, type CompiledHost } from './compile.js';
+import { precheckHost } from './precheck.js';
 import { applyPhase, checkPhase, testResults } from './phases.js';
 import type { HostRunResult, StateResult } from './result.js';
 import type { Connection } from '../transport/types.js';
@@ -122,6 +123,8 @@ export async function runStates(
     return applyPhase(conn, compiled, checks, (line) => progress({ host: host.name, phase: 'output', line }));
   };
 
+  const early = precheckRun(project, env, hosts, opts);
+  if (early) return early;
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const outcomes = await onEachHost<StateResult[]>(
     hosts,
@@ -145,6 +148,53 @@ export async function runStates(
   const report: RunReport = { mode: opts.mode, hosts: outcomes.map(toHostResult) };
   if (aborted) report.aborted = aborted;
   return report;
+}
+
+/**
+ * The report of a run stopped before connecting: some host's states have an error that needs no facts (precheck.ts).
+ * It reads as a compile failure does, the host with the error failing and the others not run; no host is contacted.
+ */
+function precheckRun(
+  project: ProjectConfig,
+  env: ReturnType<typeof createRenderEnv>,
+  hosts: HostSpec[],
+  opts: RunOptions,
+): RunReport | undefined {
+  const clean = new Set<string>();
+  for (const host of hosts) {
+    const err = precheckHost(project.root, env, host, opts.only, clean);
+    if (!err) continue;
+    debugLog(`host ${host.name}`, err);
+    const stats = { connections: 0, execs: 0 };
+    const failed = (h: HostSpec, e: OrchError): HostRunResult => ({
+      host: h.name,
+      ok: false,
+      error: { code: e.code, message: redactor.redact(errorMessage(e)) },
+      states: [],
+      stats,
+      ms: 0,
+    });
+    const notRun = new OrchError(
+      'STATE_ERROR',
+      `not run: another host's states failed to compile (${host.name})`,
+    );
+    const results = hosts.map((h) => failed(h, h === host ? err : notRun));
+    for (const result of results) {
+      opts.onProgress?.({ host: result.host, phase: 'done', result });
+      void opts.onHostResult?.(result);
+    }
+    return {
+      mode: opts.mode,
+      aborted: {
+        host: host.name,
+        code: err.code,
+        message: redactor.redact(err.message),
+        errors: redactor.redactDeep(errorsJson(err)),
+      },
+      hosts: results,
+    };
+  }
+  return undefined;
 }
 
 function toHostResult(o: HostOutcome<StateResult[]>): HostRunResult {

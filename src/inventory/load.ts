@@ -49,6 +49,7 @@ export function loadInventory(project: ProjectConfig): Inventory {
         );
       }
       const spec = hostSpec(project.root, name, entry ?? {}, doc.defaults ?? {}, { file: display, line });
+      if (entry?.lab === true || usesLabKey(project, spec)) spec.lab = true;
       hosts.set(name, spec);
       ownGroups.set(name, unique(entry?.groups ?? []));
       hostVars.set(name, entry?.vars ?? {});
@@ -137,6 +138,15 @@ export function inventoryFiles(project: ProjectConfig): string[] {
     }
   }
   return files;
+}
+
+/**
+ * Whether a host logs in with the key `orch lab` exports (<stateDir>/lab/id_ed25519, see src/lab/export.ts): such a
+ * host is a lab host even without `lab: true` (this repository's inventory/hosts.yaml, or a lab export written
+ * before the mark existed).
+ */
+function usesLabKey(project: ProjectConfig, spec: HostSpec): boolean {
+  return spec.identity === path.resolve(project.stateDir, 'lab', 'id_ed25519');
 }
 
 /** A file path as shown to users: relative to the project root when inside it. */

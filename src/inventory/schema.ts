@@ -25,6 +25,8 @@ export const hostSchema = z
     become: become.optional(),
     groups: z.array(name).optional(),
     vars: vars.optional(),
+    // Written by `orch lab` on its own hosts: they are dialled only over the lab's bridge.
+    lab: z.boolean().optional(),
   })
   .nullable();
 

@@ -18,6 +18,8 @@ export interface HostSpec {
   become?: BecomeSpec;
   groups: string[];
   vars: Record<string, unknown>;
+  /** A host of `orch lab`: dialled only while the lab's bridge is up, never over another route. */
+  lab?: boolean;
   /** Where the host was declared, for error messages. */
   source: { file: string; line?: number };
 }

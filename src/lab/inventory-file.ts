@@ -13,7 +13,7 @@ function scalar(v: string): string {
   return JSON.stringify(v);
 }
 
-/** The inventory listing every lab host, logging in as root with the lab key. */
+/** The inventory listing every lab host, logging in as root with the lab key, each marked `lab: true`. */
 export function renderInventory(
   identity: string,
   hosts: ReadonlyArray<{ name: string; ip: string }>,
@@ -26,7 +26,8 @@ export function renderInventory(
   if (sorted.length === 0) lines.push('hosts: {}');
   else {
     lines.push('hosts:');
-    for (const h of sorted) lines.push(`  ${scalar(h.name)}: { address: ${scalar(h.ip)}, groups: [lab] }`);
+    for (const h of sorted)
+      lines.push(`  ${scalar(h.name)}: { address: ${scalar(h.ip)}, groups: [lab], lab: true }`);
   }
   return `${lines.join('\n')}\n`;
 }

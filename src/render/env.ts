@@ -50,6 +50,15 @@ export function renderString(
   }
 }
 
+/** Compile template text without rendering it: its syntax errors, which no facts or pillar could change. */
+export function compileString(env: nunjucks.Environment, text: string, where: RenderWhere): void {
+  try {
+    new nunjucks.Template(text, env, where.file, true);
+  } catch (err) {
+    throw templateError(err, where, roots.get(env));
+  }
+}
+
 /** Render a named template from templates/ (or states/) for one host. */
 export function renderTemplate(
   env: nunjucks.Environment,

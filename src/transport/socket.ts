@@ -7,12 +7,8 @@ import type { HostSpec } from '../inventory/types.js';
 /** A connected TCP socket to the host's sshd, or HostUnreachableError (refused, no route, DNS, timeout). */
 export function openSocket(host: HostSpec, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
   const where = `${host.name} (${host.address}:${host.port})`;
-  if (isLabAddress(host.address) && !existsSync(`/sys/class/net/${LAB_BRIDGE}`)) {
-    // Without the lab's bridge, its addresses would follow the default route off this machine.
-    return Promise.reject(
-      new HostUnreachableError(host.name, `${where}: a lab address, but the lab is down (orch lab up)`),
-    );
-  }
+  const refused = labRefusal(host, () => existsSync(`/sys/class/net/${LAB_BRIDGE}`));
+  if (refused) return Promise.reject(new HostUnreachableError(host.name, `${where}: ${refused}`));
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: host.address, port: host.port });
     const onAbort = (): void => {
@@ -58,6 +54,23 @@ export function abortError(host: HostSpec, signal: AbortSignal | undefined): Orc
 
 /** The lab's private bridge and address range (src/lab/paths.ts); kept here so transport does not load the lab. */
 const LAB_BRIDGE = 'orchlab0';
+
+/**
+ * Why a lab host must not be dialled now, or undefined. Only lab hosts (HostSpec.lab: marked `lab: true` or logging in
+ * with the lab's key) are checked:
+ * without the lab's bridge their addresses would follow the default route off this machine. Any other host is dialled
+ * normally whatever its address, so a site whose own network uses 10.213.0.0/24 is not refused.
+ */
+export function labRefusal(
+  host: Pick<HostSpec, 'lab' | 'address'>,
+  bridgeUp: () => boolean,
+): string | undefined {
+  if (host.lab !== true) return undefined;
+  if (!isLabAddress(host.address))
+    return 'a lab host (lab: true, or the lab key), but its address is not in the lab range 10.213.0.0/24';
+  if (!bridgeUp()) return 'a lab host, but the lab is down (orch lab up)';
+  return undefined;
+}
 
 /** Whether an address is in the lab's range 10.213.0.0/24. */
 export function isLabAddress(address: string): boolean {

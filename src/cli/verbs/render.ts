@@ -1,5 +1,6 @@
 // `orch render <host> [state...]`: the host's state files after templating, and the states in execution order,
-// with secrets masked. Gathers facts from the host (read-only) because templates may use them.
+// with secrets masked. Gathers facts from the host (read-only) because templates may use them; errors that need no
+// facts (YAML, template syntax) are reported before connecting.
 import type { Command } from 'commander';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 
@@ -26,12 +27,14 @@ export function register(program: Command): void {
         import('../../facts/gather.js'),
         import('../../pillar/load.js'),
       ]);
-      const [{ compileHost }, { createRenderEnv }, { defaultResolver }, { redactor }] = await Promise.all([
-        import('../../engine/compile.js'),
-        import('../../render/env.js'),
-        import('../../secrets/resolver.js'),
-        import('../../secrets/redactor.js'),
-      ]);
+      const [{ compileHost }, { precheckHost }, { createRenderEnv }, { defaultResolver }, { redactor }] =
+        await Promise.all([
+          import('../../engine/compile.js'),
+          import('../../engine/precheck.js'),
+          import('../../render/env.js'),
+          import('../../secrets/resolver.js'),
+          import('../../secrets/redactor.js'),
+        ]);
       const project = projectFor(cmd);
       const hosts = resolveTargets(loadInventory(project), hostName);
       if (hosts.length !== 1)
@@ -39,6 +42,14 @@ export function register(program: Command): void {
           'BAD_INPUT',
           `render takes one host; '${hostName}' matches ${hosts.length}`,
         );
+      // A YAML or template error that no facts could change is reported before connecting.
+      const early = precheckHost(
+        project.root,
+        createRenderEnv(project.root),
+        hosts[0]!,
+        states.length ? states : undefined,
+      );
+      if (early) throw early;
       const rendered: { file: string; text: string }[] = [];
       const [outcome] = await onEachHost(
         hosts,

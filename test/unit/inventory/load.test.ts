@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../../../src/errors.js';
@@ -134,6 +134,36 @@ describe('inventory/load', () => {
       assert.match(other.message, /inventory path not found/);
       const empty = mkdtempSync(path.join(root, 'empty-'));
       assert.match(inventoryError([empty], root).message, /no \*\.yaml or \*\.yml files/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('marks lab hosts: `lab: true`, or logging in with the lab key; other 10.213.0.x hosts are not', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'orch-inv-'));
+    try {
+      const site = path.join(root, 'inventory');
+      const labDir = path.join(root, '.orch', 'lab');
+      mkdirSync(site, { recursive: true });
+      mkdirSync(labDir, { recursive: true });
+      writeFileSync(
+        path.join(site, 'hosts.yaml'),
+        'hosts:\n  db1: { address: 10.213.0.5, identity: keys/db }\n  copied: { address: 10.213.0.12, lab: true }\n',
+      );
+      // An export written before the mark existed (or inventory/hosts.yaml of this repository): the lab key marks it.
+      writeFileSync(
+        path.join(labDir, 'inventory.yaml'),
+        `defaults: { identity: ${path.join(labDir, 'id_ed25519')} }\nhosts:\n  old: { address: 10.213.0.13 }\n`,
+      );
+      writeFileSync(
+        path.join(site, 'repo.yaml'),
+        'defaults: { identity: .orch/lab/id_ed25519 }\nhosts:\n  r1:\n',
+      );
+      const inv = loadInventory(projectAt(root, [site, path.join(labDir, 'inventory.yaml')]));
+      assert.equal(inv.hosts.get('db1')!.lab, undefined);
+      assert.equal(inv.hosts.get('copied')!.lab, true);
+      assert.equal(inv.hosts.get('old')!.lab, true);
+      assert.equal(inv.hosts.get('r1')!.lab, true);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

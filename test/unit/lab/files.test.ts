@@ -17,8 +17,8 @@ describe('lab/generated files', () => {
     assert.deepEqual(yaml.load(text, { schema: yaml.CORE_SCHEMA }), {
       defaults: { user: 'root', port: 22, identity: '/p/.orch/lab/id_ed25519' },
       hosts: {
-        'primary.example.com': { address: '10.213.0.11', groups: ['lab'] },
-        'replica.example.com': { address: '10.213.0.12', groups: ['lab'] },
+        'primary.example.com': { address: '10.213.0.11', groups: ['lab'], lab: true },
+        'replica.example.com': { address: '10.213.0.12', groups: ['lab'], lab: true },
       },
     });
     const odd = yaml.load(renderInventory('/my dir/key: x', []), { schema: yaml.CORE_SCHEMA }) as Record<
