@@ -102,7 +102,10 @@ describe('lab: namespace hosts on this machine', function () {
 
   it('answers plain ssh with the exported key, checked against the exported known_hosts', async () => {
     const inv = readFileSync(projectLabFiles(project).inventory, 'utf8');
-    assert.match(inv, /^ {2}primary\.example\.com: \{ address: 10\.213\.0\.11, groups: \[lab\] \}$/m);
+    assert.match(
+      inv,
+      /^ {2}primary\.example\.com: \{ address: 10\.213\.0\.11, groups: \[lab\], lab: true \}$/m,
+    );
     const root = await sh('ssh', ssh('root', '10.213.0.11', 'hostname'));
     assert.equal(root.code, 0, root.stderr);
     assert.equal(root.stdout.trim(), 'primary.example.com');
