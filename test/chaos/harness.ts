@@ -184,7 +184,14 @@ export async function runningJob(root: string, ms = 20_000): Promise<string> {
     'a running job',
     () => {
       if (!existsSync(path.join(root, '.orch', 'jobs.sqlite'))) return false;
-      const j = sqliteJobs(root)[0];
+      // The store file is created (0600) before its schema: until the CLI has made the tables, nothing runs yet.
+      let j: { jid: string; status: string } | undefined;
+      try {
+        j = sqliteJobs(root)[0];
+      } catch (err) {
+        if (/no such table/.test((err as Error).message)) return false;
+        throw err;
+      }
       if (j?.status !== 'running') return false;
       jid = j.jid;
       return true;
