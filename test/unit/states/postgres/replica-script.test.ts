@@ -369,7 +369,16 @@ describe('pg_make_replica on real PostgreSQL', function () {
     }
   });
 
-  it('refuses when another standby streams from the slot', () => {
+  it('refuses when another standby streams from the slot', async () => {
+    // The standby may still be reconnecting after the restarts above: wait (bounded) until it holds the slot.
+    for (let i = 0; i < 100; i++) {
+      const rows = await query(
+        primary.url(),
+        "SELECT 1 FROM pg_replication_slots WHERE slot_name = 'standby_1' AND active",
+      );
+      if (rows.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     const r = run(script(other.dataDir, { force: true }), '--check');
     assert.equal(r.status, 3, r.out);
     assert.match(r.out, /refused: slot standby_1 on the primary is active/);
