@@ -3,7 +3,7 @@
 // settings pending a restart as one JSON line. Builds and parses text; it changes nothing on the host or server.
 import type { Facts } from '../facts/types.js';
 import { buildBatch, newNonce } from '../shell/script.js';
-import { parseBatchOutput } from '../engine/protocol.js';
+import { parseBatchOutput } from '../shell/protocol.js';
 import { checkQuery, parseResult, readProbe, type PgProbe } from '../states/postgres/psql.js';
 import { resolveTarget, type PgTarget } from '../states/postgres/target.js';
 import type { Connection } from '../transport/types.js';

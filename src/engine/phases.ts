@@ -7,7 +7,7 @@ import type { Connection } from '../transport/types.js';
 import { defaultApplyOutcome } from '../states/common.js';
 import type { CheckOutcome } from '../states/types.js';
 import type { CompiledHost, CompiledState } from './compile.js';
-import { parseBatchOutput, type StepOutput } from './protocol.js';
+import { parseBatchOutput, type StepOutput } from '../shell/protocol.js';
 import type { StateResult, StateStatus } from './result.js';
 
 const missingOutput = (index: number): StepOutput => ({ index, status: null, kv: {}, text: '' });

@@ -1,5 +1,5 @@
 // Builds the batched remote /bin/sh scripts: a preamble of portable helper functions, then framed steps whose
-// output the controller splits apart again (src/engine/protocol.ts). Every step runs with stdin from /dev/null,
+// output the controller splits apart again (src/shell/protocol.ts). Every step runs with stdin from /dev/null,
 // because the script itself arrives on the shell's stdin and a step reading stdin would swallow the rest of it.
 import { randomBytes } from 'node:crypto';
 import { ACTOR_FUNCTIONS } from './actor.js';

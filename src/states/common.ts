@@ -1,7 +1,7 @@
 // Pieces shared by state modules: argument schemas, the default apply interpretation, small shell idioms.
 import { z } from 'zod';
 import { shQuote } from '../shell/quote.js';
-import type { StepOutput } from '../engine/protocol.js';
+import type { StepOutput } from '../shell/protocol.js';
 import type { ApplyOutcome } from './types.js';
 
 /** Octal file mode as a quoted string ('0644'); numbers are refused because YAML would read 0644 as 644. */

@@ -4,7 +4,7 @@
 import type { ZodType } from 'zod';
 import type { Facts } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
-import type { StepOutput } from '../engine/protocol.js';
+import type { StepOutput } from '../shell/protocol.js';
 
 export interface StateContext {
   host: HostSpec;

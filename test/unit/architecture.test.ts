@@ -93,6 +93,13 @@ describe('architecture: import rules of docs/ARCHITECTURE.md', () => {
     );
   });
 
+  it('states never import engine (the framing types live in shell)', () => {
+    assert.deepEqual(
+      breaking((e) => !(e.from === 'states' && e.to === 'engine')),
+      [],
+    );
+  });
+
   it('transport imports no engine, states or jobs; lab is imported only by cli', () => {
     assert.deepEqual(
       breaking((e) => !(e.from === 'transport' && ['engine', 'states', 'jobs'].includes(e.to))),

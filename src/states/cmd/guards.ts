@@ -6,7 +6,7 @@ import type { Facts } from '../../facts/types.js';
 import { shQuote } from '../../shell/quote.js';
 import { absolutePath, lastLines } from '../common.js';
 import type { ApplyOutcome } from '../types.js';
-import type { StepOutput } from '../../engine/protocol.js';
+import type { StepOutput } from '../../shell/protocol.js';
 
 const oneOrMore = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
 

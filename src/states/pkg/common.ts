@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { OrchError } from '../../errors.js';
 import { checkPkgNames } from '../../facts/os/common.js';
 import { osPaths, parsePkgQuery } from '../../facts/os/index.js';
-import type { StepOutput } from '../../engine/protocol.js';
+import type { StepOutput } from '../../shell/protocol.js';
 import type { StateContext } from '../types.js';
 import { isKnownTool, type KnownPkgTool } from './tools.js';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { asActor, decideActor } from '../../shell/actor.js';
 import { printContent, shQuote } from '../../shell/quote.js';
-import type { StepOutput } from '../../engine/protocol.js';
+import type { StepOutput } from '../../shell/protocol.js';
 import { normMode } from '../common.js';
 import { applySql, socketPresent } from './psql.js';
 import type { PgTarget } from './target.js';

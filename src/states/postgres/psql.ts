@@ -3,7 +3,7 @@
 // printContent (never on argv), `-X -q -A -t -v ON_ERROR_STOP=1`. Results come back as one JSON line per query;
 // apply scripts talk back through `orch:` marker lines (changed, fail, kv). Builds text only.
 import { printContent, shQuote } from '../../shell/quote.js';
-import type { StepOutput } from '../../engine/protocol.js';
+import type { StepOutput } from '../../shell/protocol.js';
 import type { CheckOutcome } from '../types.js';
 import { connstrProblem, type PgTarget } from './target.js';
 

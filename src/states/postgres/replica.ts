@@ -10,7 +10,7 @@ import { osPaths } from '../../facts/os/index.js';
 import { asDirOwner } from '../../shell/actor.js';
 import { printContent, shQuote } from '../../shell/quote.js';
 import { absolutePath, lastLines } from '../common.js';
-import type { StepOutput } from '../../engine/protocol.js';
+import type { StepOutput } from '../../shell/protocol.js';
 import type { ApplyOutcome, CheckOutcome, StateContext, StateFunction } from '../types.js';
 import { REPLICA_TEMPLATE, replicaTemplateContext } from './replica-context.js';
 

@@ -2,7 +2,7 @@
 // and the start/stop/restart/reload/enable/disable commands, per init system (systemd, sysvinit `service`,
 // FreeBSD rc.d). Argv comes from osPaths; this file only adds the existence probe and, on FreeBSD, the `one`
 // prefix that lets rc.d act on a service whether or not rc.conf enables it. Builds shell text only.
-import type { StepOutput } from '../../engine/protocol.js';
+import type { StepOutput } from '../../shell/protocol.js';
 import type { CheckOutcome } from '../types.js';
 import { z } from 'zod';
 import { OrchError } from '../../errors.js';

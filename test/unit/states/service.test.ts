@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { StepOutput } from '../../../src/engine/protocol.js';
+import type { StepOutput } from '../../../src/shell/protocol.js';
 import { InputError } from '../../../src/errors.js';
 import { parseFacts } from '../../../src/facts/parse.js';
 import type { Facts } from '../../../src/facts/types.js';

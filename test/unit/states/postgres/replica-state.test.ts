@@ -17,7 +17,7 @@ import path from 'node:path';
 import { forcedHosts } from '../../../../src/cli/verbs/apply.js';
 import { compileHost } from '../../../../src/engine/compile.js';
 import { applyPhase, checkPhase } from '../../../../src/engine/phases.js';
-import type { StepOutput } from '../../../../src/engine/protocol.js';
+import type { StepOutput } from '../../../../src/shell/protocol.js';
 import { parseFacts } from '../../../../src/facts/parse.js';
 import { createRenderEnv } from '../../../../src/render/env.js';
 import { registerStates } from '../../../../src/states/registry.js';

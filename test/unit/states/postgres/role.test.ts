@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { parseVerifier, scramVerifier, verifierMatches } from '../../../../src/sql/scram.js';
 import { postgresRole } from '../../../../src/states/postgres/role.js';
-import type { StepOutput } from '../../../../src/engine/protocol.js';
+import type { StepOutput } from '../../../../src/shell/protocol.js';
 import { startTempPostgres, type TempPostgres } from '../../../helpers/temp-postgres.js';
 import { applyPhase, checkPhase } from '../../../../src/engine/phases.js';
 import { LocalConnection, testHost } from '../../../helpers/local-connection.js';

@@ -1,6 +1,6 @@
 // Splits the output of a batched script (src/shell/script.ts) back into per-step results. Lines carrying the
 // run's nonce are protocol; everything else between a step's markers is that step's free text (stdout+stderr).
-import { MARK } from '../shell/script.js';
+import { MARK } from './script.js';
 
 export interface StepOutput {
   index: number;

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { parseBatchOutput } from '../../../src/engine/protocol.js';
+import { parseBatchOutput } from '../../../src/shell/protocol.js';
 import { buildBatch, newNonce } from '../../../src/shell/script.js';
 
 describe('batch protocol', () => {
