@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Facts } from '../../facts/types.js';
 import { shQuote } from '../../shell/quote.js';
 import { absolutePath, lastLines } from '../common.js';
+import { kvFlag, kvText, probeError, readKv } from '../probe.js';
 import type { ApplyOutcome } from '../types.js';
 import type { StepOutput } from '../../shell/protocol.js';
 
@@ -141,11 +142,16 @@ export function commandApplyOutcome(a: CommandArgs, out: StepOutput, what: strin
   return { result: false, changed: false, comment: `${what} could not run (${status})${tail}` };
 }
 
+/** What the check prints: why (the guard that held, empty when none), nocwd, and syntax from cmd.script. */
+const checkKv = z.object({ why: kvText.optional(), nocwd: kvFlag, syntax: kvText.optional() });
+
 /** Interpret a command step's check output (extra: kv syntax from cmd.script). */
 export function commandCheckOutcome(a: CommandArgs, out: StepOutput, wouldRun: string) {
-  const kv = out.kv;
   if (out.status !== 0)
     return { status: 'error' as const, comment: `could not evaluate the guards: ${out.text}` };
+  const read = readKv(checkKv, out);
+  if (!read.ok) return probeError(a.name, read.error);
+  const kv = read.kv;
   if (kv.syntax !== undefined)
     return { status: 'error' as const, comment: `script has a syntax error: ${kv.syntax.trim()}` };
   if (kv.nocwd === '1') {

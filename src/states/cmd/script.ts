@@ -16,7 +16,7 @@ import {
 
 const args = z
   .object({
-    name: z.string().min(1),
+    name: z.string().min(1).describe('the script: a template under templates/ unless source is given'),
     /** Template name under templates/; defaults to the name. */
     source: z.string().min(1).optional().describe('template under templates/ (default: the name)'),
     context: z.record(z.string(), z.unknown()).optional().describe('extra template variables'),

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { asDirOwner } from '../../shell/actor.js';
 import { shQuote } from '../../shell/quote.js';
 import { absolutePath, defaultApplyOutcome } from '../common.js';
+import { kvDigits, probeError, readKv } from '../probe.js';
 import type { StateFunction } from '../types.js';
 
 /** Paths whose removal would wreck a host; file.absent refuses them whatever the state file says. */
@@ -74,6 +75,13 @@ const args = z
   });
 type Args = z.infer<typeof args>;
 
+/** What the check prints: exists (its absence reads as "could not tell"); entries of a directory, size of a file. */
+const checkKv = z.object({
+  exists: z.enum(['link', 'dir', 'file', 'none']).optional(),
+  entries: kvDigits.optional(),
+  size: kvDigits.optional(),
+});
+
 export const fileAbsent: StateFunction<Args> = {
   args,
   check(a) {
@@ -85,8 +93,10 @@ else orch_kv exists none
 fi`;
   },
   interpretCheck(a, _p, out) {
-    const kv = out.kv;
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${a.name}: ${out.text}` };
+    const read = readKv(checkKv, out);
+    if (!read.ok) return probeError(a.name, read.error);
+    const kv = read.kv;
     switch (kv.exists) {
       case 'none':
         return { status: 'clean', comment: `${a.name} is absent` };

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { asDirOwner } from '../../shell/actor.js';
 import { shQuote } from '../../shell/quote.js';
 import { absolutePath, defaultApplyOutcome, modeSchema, normMode, osAccount } from '../common.js';
+import { kvFlag, kvStat, probeError, readKv } from '../probe.js';
 import type { StateFunction } from '../types.js';
 import { ownerSpec } from './atomic.js';
 
@@ -27,6 +28,13 @@ function statMode(mode: string): string {
   return mode.replace(/^0+/, '') || '0';
 }
 
+/** What the check prints: exists always; stat for a directory; parent when absent. */
+const checkKv = z.object({
+  exists: z.enum(['link', 'dir', 'other', 'none']),
+  stat: kvStat.optional(),
+  parent: kvFlag,
+});
+
 export const fileDirectory: StateFunction<Args> = {
   args,
   check(a) {
@@ -40,8 +48,10 @@ else
 fi`;
   },
   interpretCheck(a, _p, out) {
-    const kv = out.kv;
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${a.name}: ${out.text}` };
+    const read = readKv(checkKv, out);
+    if (!read.ok) return probeError(a.name, read.error);
+    const kv = read.kv;
     if (kv.exists === 'link' || kv.exists === 'other') {
       const what = kv.exists === 'link' ? 'a symbolic link' : 'not a directory';
       return { status: 'error', comment: `${a.name} exists and is ${what}; refusing to replace it` };

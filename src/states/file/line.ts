@@ -6,6 +6,7 @@ import { createTwoFilesPatch } from 'diff';
 import { z } from 'zod';
 import { shQuote } from '../../shell/quote.js';
 import { absolutePath, defaultApplyOutcome } from '../common.js';
+import { kvFlag, kvText, probeError, readKv } from '../probe.js';
 import type { StateFunction } from '../types.js';
 import { asDirOwner } from '../../shell/actor.js';
 import { atomicWriteBody } from './atomic.js';
@@ -41,6 +42,15 @@ type Args = z.infer<typeof args>;
 /** Diffs are only fetched for files up to this size; larger ones report a checksum change. */
 const MAX_DIFF_BYTES = 256 * 1024;
 
+/** What the check prints: exists always; awkerr when the edit fails; differs (content and new when small). */
+const checkKv = z.object({
+  exists: z.enum(['file', 'other', 'none']),
+  awkerr: kvText.optional(),
+  differs: kvFlag,
+  content: kvText.optional(),
+  new: kvText.optional(),
+});
+
 export const fileLine: StateFunction<Args> = {
   args,
   check(a) {
@@ -62,8 +72,10 @@ else orch_kv exists file; orch_kv awkerr "$err"
 fi`;
   },
   interpretCheck(a, _p, out) {
-    const kv = out.kv;
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${a.name}: ${out.text}` };
+    const read = readKv(checkKv, out);
+    if (!read.ok) return probeError(a.name, read.error);
+    const kv = read.kv;
     if (kv.exists === 'other')
       return { status: 'error', comment: `${a.name} is not a regular file; refusing to edit it` };
     if (kv.awkerr !== undefined)

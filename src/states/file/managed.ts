@@ -9,6 +9,7 @@ import { redactor } from '../../secrets/redactor.js';
 import { asDirOwner } from '../../shell/actor.js';
 import { atomicWriteBody } from './atomic.js';
 import { absolutePath, defaultApplyOutcome, modeSchema, normMode, osAccount } from '../common.js';
+import { kvFlag, kvStat, kvText, probeError, readKv } from '../probe.js';
 import type { StateFunction } from '../types.js';
 
 const args = z
@@ -47,6 +48,15 @@ interface Prepared {
   sensitive: boolean;
 }
 
+/** What the check prints: exists always; stat and differs (content when small) for a file; parent when absent. */
+const checkKv = z.object({
+  exists: z.enum(['file', 'other', 'none']),
+  stat: kvStat.optional(),
+  differs: kvFlag,
+  content: kvText.optional(),
+  parent: kvFlag,
+});
+
 /** Diffs are only fetched for files up to this size; larger ones report a checksum change. */
 const MAX_DIFF_BYTES = 256 * 1024;
 
@@ -77,8 +87,10 @@ else
 fi`;
   },
   interpretCheck(a, p, out) {
-    const kv = out.kv;
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${a.name}: ${out.text}` };
+    const read = readKv(checkKv, out);
+    if (!read.ok) return probeError(a.name, read.error);
+    const kv = read.kv;
     if (kv.exists === 'other') {
       return {
         status: 'error',

@@ -6,6 +6,7 @@ import { OrchError } from '../../errors.js';
 import { checkPkgNames } from '../../facts/os/common.js';
 import { osPaths, parsePkgQuery } from '../../facts/os/index.js';
 import type { StepOutput } from '../../shell/protocol.js';
+import { kvText, readKv } from '../probe.js';
 import type { StateContext } from '../types.js';
 import { isKnownTool, type KnownPkgTool } from './tools.js';
 
@@ -65,15 +66,20 @@ export function pkgCheckBody(a: PkgArgs, ctx: StateContext): string {
   return `orch_kv query "$(\n${osPaths(ctx.facts).pkgQueryScript(pkgNames(a))})"`;
 }
 
+/** What pkgCheckBody prints: tool=unknown, or the query's output. */
+const checkKv = z.object({ tool: z.literal('unknown').optional(), query: kvText.optional() });
+
 /** Read the check's query: name -> version (null when not installed), or an error comment. */
 export function readQuery(
   a: PkgArgs,
   out: StepOutput,
 ): { versions: Map<string, string | null> } | { error: string } {
-  if (out.kv.tool === 'unknown')
-    return { error: 'no known package tool on this host (apt, dnf, yum or pkg)' };
-  if (out.status !== 0 || out.kv.query === undefined) return { error: `package query failed: ${out.text}` };
-  const versions = parsePkgQuery(out.kv.query);
+  const read = readKv(checkKv, out);
+  if (!read.ok) return { error: read.error };
+  const kv = read.kv;
+  if (kv.tool === 'unknown') return { error: 'no known package tool on this host (apt, dnf, yum or pkg)' };
+  if (out.status !== 0 || kv.query === undefined) return { error: `package query failed: ${out.text}` };
+  const versions = parsePkgQuery(kv.query);
   const unanswered = pkgNames(a).filter((n) => !versions.has(n));
   if (unanswered.length) return { error: `package query gave no answer for: ${unanswered.join(', ')}` };
   return { versions };

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { quoteLiteral } from '../../sql/quote.js';
 import { GrammarViolation, requireOneLine } from '../../render/grammar.js';
 import { defaultApplyOutcome, modeSchema, osAccount } from '../common.js';
+import { probeError } from '../probe.js';
 import type { CheckOutcome, StateFunction } from '../types.js';
 import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
 import { psqlSetup } from './psql.js';
@@ -50,11 +51,18 @@ const SEGMENT_MB = 16;
 const args = z
   .object({
     /** Absolute path of an include file or of postgresql.conf; a bare name means <confDir>/conf.d/<name>.conf. */
-    name: z.string().min(1),
-    settings: z.record(settingName, settingValue),
-    user: osAccount.optional(),
-    group: osAccount.optional(),
-    mode: modeSchema.optional(),
+    name: z
+      .string()
+      .min(1)
+      .describe(
+        'an include file or postgresql.conf (absolute path); a bare name means <confDir>/conf.d/<name>.conf',
+      ),
+    settings: z.record(settingName, settingValue).describe('setting name -> value'),
+    user: osAccount.optional().describe('owner (default: left as it is; a new file: the PostgreSQL OS user)'),
+    group: osAccount.optional().describe('group (default: left as it is)'),
+    mode: modeSchema
+      .optional()
+      .describe("octal mode as a quoted string (default: left as it is; a new file: '0644')"),
     ...targetArgFields,
   })
   .strict();
@@ -288,7 +296,9 @@ export const postgresConf: StateFunction<Args, Prepared> = {
   },
   interpretCheck(a, p, out) {
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${p.file}: ${out.text}` };
-    const s = readFileState(out);
+    const read = readFileState(out);
+    if (!read.ok) return probeError(p.file, read.error);
+    const s = read.kv;
     if (s.exists === 'other')
       return { status: 'error', comment: `${p.file} exists and is not a regular file` };
     let content = p.content;

@@ -7,7 +7,9 @@ import { createTwoFilesPatch } from 'diff';
 import { asActor, decideActor } from '../../shell/actor.js';
 import { printContent, shQuote } from '../../shell/quote.js';
 import type { StepOutput } from '../../shell/protocol.js';
+import { z } from 'zod';
 import { normMode } from '../common.js';
+import { kvFlag, kvStat, kvText, readKv, type KvRead } from '../probe.js';
 import { applySql, socketPresent } from './psql.js';
 import type { PgTarget } from './target.js';
 
@@ -41,17 +43,32 @@ export interface FileState {
   parent: boolean;
 }
 
+/** What fileProbe prints. */
+const fileProbeKv = z.object({
+  exists: z.enum(['file', 'none', 'other']),
+  stat: kvStat.optional(),
+  // Empty when the file could not be read: it then differs.
+  sha256: z
+    .string()
+    .regex(/^([0-9a-f]{64})?$/, 'expected a SHA-256 in hex')
+    .optional(),
+  content: kvText.optional(),
+  parent: kvFlag,
+});
+
 /** What fileProbe reported. */
-export function readFileState(out: StepOutput): FileState {
-  const kv = out.kv;
+export function readFileState(out: StepOutput): KvRead<FileState> {
+  const read = readKv(fileProbeKv, out);
+  if (!read.ok) return read;
+  const kv = read.kv;
   const [user, group, mode] = (kv.stat ?? '').split(':');
-  const s: FileState = { exists: (kv.exists as FileState['exists']) ?? 'other', parent: kv.parent === '1' };
+  const s: FileState = { exists: kv.exists, parent: kv.parent === '1' };
   if (kv.content !== undefined) s.content = kv.content;
   if (kv.sha256) s.sha256 = kv.sha256;
   if (user) s.user = user;
   if (group) s.group = group;
   if (mode) s.mode = normMode(mode);
-  return s;
+  return { ok: true, kv: s };
 }
 
 export interface Ownership {

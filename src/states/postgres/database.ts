@@ -20,16 +20,22 @@ import { resolveTarget, targetArgFields, type PgTarget } from './target.js';
 
 const args = z
   .object({
-    name: pgName,
-    ensure: z.enum(['present', 'absent']).default('present'),
-    owner: pgName.optional(),
+    name: pgName.describe('database name'),
+    ensure: z.enum(['present', 'absent']).default('present').describe('whether the database exists'),
+    owner: pgName
+      .optional()
+      .describe('owning role (default: left as it is; a new one is owned by the connecting role)'),
     encoding: z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/, 'encoding names are letters, digits, _ and -')
-      .optional(),
-    template: pgName.optional(),
+      .optional()
+      .describe('encoding of a new database, e.g. UTF8 (an existing one with another is an error)'),
+    template: pgName.optional().describe('template database a new database is copied from'),
     /** Required for ensure: absent, which destroys the database and its data. */
-    force: z.boolean().default(false),
+    force: z
+      .boolean()
+      .default(false)
+      .describe('confirm ensure: absent, which drops the database and all its data'),
     ...targetArgFields,
   })
   .strict()

@@ -15,6 +15,7 @@ import {
   hbaUserWord,
 } from '../../render/hba-grammar.js';
 import { defaultApplyOutcome, modeSchema, osAccount } from '../common.js';
+import { probeError } from '../probe.js';
 import type { StateFunction } from '../types.js';
 import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
 import { psqlHeredoc, psqlSetup } from './psql.js';
@@ -72,13 +73,18 @@ type Entry = z.infer<typeof entry>;
 const args = z
   .object({
     /** Path of pg_hba.conf; a name that is not an absolute path means the cluster's own (from facts). */
-    name: z.string().min(1),
-    entries: z.array(entry).optional(),
-    source: z.string().optional(),
-    context: z.record(z.string(), z.unknown()).optional(),
-    user: osAccount.optional(),
-    group: osAccount.optional(),
-    mode: modeSchema.optional(),
+    name: z
+      .string()
+      .min(1)
+      .describe("path of pg_hba.conf; a name that is not an absolute path means the cluster's own"),
+    entries: z.array(entry).optional().describe('the rules as a list (or give source)'),
+    source: z.string().optional().describe('template under templates/ rendering the file (or give entries)'),
+    context: z.record(z.string(), z.unknown()).optional().describe('extra template variables for source'),
+    user: osAccount.optional().describe('owner (default: left as it is; a new file: the PostgreSQL OS user)'),
+    group: osAccount.optional().describe('group (default: left as it is)'),
+    mode: modeSchema
+      .optional()
+      .describe("octal mode as a quoted string (default: left as it is; a new file: '0640')"),
     ...targetArgFields,
   })
   .strict()
@@ -175,7 +181,9 @@ export const postgresHba: StateFunction<Args, Prepared> = {
   },
   interpretCheck(a, p, out) {
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${p.file}: ${out.text}` };
-    const s = readFileState(out);
+    const read = readFileState(out);
+    if (!read.ok) return probeError(p.file, read.error);
+    const s = read.kv;
     if (s.exists === 'other')
       return { status: 'error', comment: `${p.file} exists and is not a regular file` };
     if (s.exists === 'none' && !s.parent)

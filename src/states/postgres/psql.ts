@@ -4,6 +4,8 @@
 // apply scripts talk back through `orch:` marker lines (changed, fail, kv). Builds text only.
 import { printContent, shQuote } from '../../shell/quote.js';
 import type { StepOutput } from '../../shell/protocol.js';
+import { z } from 'zod';
+import { kvDigits, kvText, readKv } from '../probe.js';
 import type { CheckOutcome } from '../types.js';
 import { connstrProblem, type PgTarget } from './target.js';
 
@@ -129,9 +131,19 @@ export type PgProbe =
 const NOT_RUNNING =
   /No such file or directory|Connection refused|the database system is (starting up|shutting down)|not yet accepting connections/;
 
+/** What checkQuery prints: pg, then result when up, rc and error when psql failed. No pg: the step died first. */
+const checkQueryKv = z.object({
+  pg: z.enum(['missing', 'down', 'up', 'failed']).optional(),
+  result: kvText.optional(),
+  rc: kvDigits.optional(),
+  error: kvText.optional(),
+});
+
 /** Read what checkQuery reported. */
 export function readProbe(out: StepOutput): PgProbe {
-  const kv = out.kv;
+  const read = readKv(checkQueryKv, out);
+  if (!read.ok) return { kind: 'error', detail: read.error };
+  const kv = read.kv;
   if (kv.pg === 'missing') return { kind: 'missing' };
   if (kv.pg === 'down') return { kind: 'down', detail: 'no server socket' };
   if (kv.pg === 'up') return { kind: 'up', result: (kv.result ?? '').trim() };

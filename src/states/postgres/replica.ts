@@ -10,6 +10,7 @@ import { osPaths } from '../../facts/os/index.js';
 import { asDirOwner } from '../../shell/actor.js';
 import { printContent, shQuote } from '../../shell/quote.js';
 import { absolutePath, lastLines } from '../common.js';
+import { kvDigits, readKv } from '../probe.js';
 import type { StepOutput } from '../../shell/protocol.js';
 import type { ApplyOutcome, CheckOutcome, StateContext, StateFunction } from '../types.js';
 import { REPLICA_TEMPLATE, replicaTemplateContext } from './replica-context.js';
@@ -21,17 +22,21 @@ const argvSchema = z.array(z.string().min(1)).min(1);
 
 const args = z
   .object({
-    name: z.string().optional(),
-    primary: z.string().min(1),
-    primary_port: z.number().int().min(1).max(65535).default(5432),
-    replication_user: z.string().min(1),
+    name: z.string().optional().describe('a label for the state'),
+    primary: z.string().min(1).describe('host name or address of the primary to replicate from'),
+    primary_port: z.number().int().min(1).max(65535).default(5432).describe("the primary's port"),
+    replication_user: z.string().min(1).describe('role the standby connects to the primary as'),
     // PostgreSQL's own rule for slot names; anything else would fail on the primary after the preflight.
     slot: z
       .string()
-      .regex(/^[a-z0-9_]{1,63}$/, 'slot names are lower-case letters, digits and _, at most 63'),
-    version: z.union([z.string(), z.number()]).transform(String),
-    cluster: z.string().optional(),
-    pgpass: absolutePath,
+      .regex(/^[a-z0-9_]{1,63}$/, 'slot names are lower-case letters, digits and _, at most 63')
+      .describe('physical replication slot on the primary the standby streams from'),
+    version: z
+      .union([z.string(), z.number()])
+      .transform(String)
+      .describe("the standby's PostgreSQL version, e.g. 15"),
+    cluster: z.string().optional().describe('cluster name (Debian: main; elsewhere: data)'),
+    pgpass: absolutePath.describe("passfile holding the replication user's password"),
     // Forcing used to be a state argument and stayed armed in the tree; it is now a one-shot command-line choice.
     force: z
       .unknown()
@@ -58,13 +63,17 @@ const args = z
       .max(604800)
       .optional()
       .describe('give up when a standby makes no progress for this long'),
-    script_path: absolutePath.optional(),
+    script_path: absolutePath.optional().describe('also install pg_make_replica at this path (mode 0750)'),
     // Overrides for layouts the facts do not describe (and for tests); normally taken from the host's facts.
-    data_dir: absolutePath.optional(),
-    bin_dir: absolutePath.optional(),
-    pg_user: z.string().optional(),
-    pg_group: z.string().optional(),
-    service: z.object({ start: argvSchema, stop: argvSchema, status: argvSchema }).strict().optional(),
+    data_dir: absolutePath.optional().describe("the standby's data directory (default: from the facts)"),
+    bin_dir: absolutePath.optional().describe("directory of PostgreSQL's programs (default: from the facts)"),
+    pg_user: z.string().optional().describe('OS user of the server (default: from the facts)'),
+    pg_group: z.string().optional().describe("the server's OS group (default: from the facts)"),
+    service: z
+      .object({ start: argvSchema, stop: argvSchema, status: argvSchema })
+      .strict()
+      .optional()
+      .describe('commands (argv lists) to start, stop and query the server (default: the init system)'),
   })
   .strict();
 type Args = z.infer<typeof args>;
@@ -137,7 +146,13 @@ echo "step install: $f updated"`,
 fi`;
 }
 
-function scriptNote(a: Args, kv: Record<string, string>): string | null {
+/** What the check prints: the script's exit status, and how the installed copy compares when script_path is set. */
+const checkKv = z.object({
+  rc: kvDigits.optional(),
+  installed: z.enum(['same', 'absent', 'differs']).optional(),
+});
+
+function scriptNote(a: Args, kv: z.infer<typeof checkKv>): string | null {
   if (!a.script_path) return null;
   return kv.installed === 'same'
     ? null
@@ -146,15 +161,16 @@ function scriptNote(a: Args, kv: Record<string, string>): string | null {
 
 /** Interpret the `--check` run. */
 export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
-  if (out.status !== 0 || !/^\d+$/.test(out.kv.rc ?? '')) {
+  const read = readKv(checkKv, out);
+  if (out.status !== 0 || !read.ok || read.kv.rc === undefined) {
     return {
       status: 'unknown',
-      comment: `pg_make_replica --check did not complete: ${lastLines(out.text, 6)}`,
+      comment: `pg_make_replica --check did not complete: ${read.ok ? lastLines(out.text, 6) : read.error}`,
     };
   }
-  const rc = Number(out.kv.rc);
+  const rc = Number(read.kv.rc);
   const text = out.text.trim();
-  const note = scriptNote(a, out.kv);
+  const note = scriptNote(a, read.kv);
   // Copies of earlier rebuilds beside the data directory: reported whatever the outcome, never removed here.
   const leftovers = text.split('\n').filter((l) => l.startsWith('leftover:'));
   const withLeftovers = (c: string) => [c, ...leftovers].join('\n');

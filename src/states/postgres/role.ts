@@ -43,17 +43,26 @@ const ATTR_NAMES = Object.keys(ATTRS) as AttrName[];
 
 const args = z
   .object({
-    name: pgName,
-    ensure: z.enum(['present', 'absent']).default('present'),
-    login: z.boolean().optional(),
-    replication: z.boolean().optional(),
-    superuser: z.boolean().optional(),
-    createdb: z.boolean().optional(),
-    createrole: z.boolean().optional(),
-    inherit: z.boolean().optional(),
-    connection_limit: z.number().int().min(-1).optional(),
+    name: pgName.describe('role name'),
+    ensure: z.enum(['present', 'absent']).default('present').describe('whether the role exists'),
+    login: z.boolean().optional().describe('LOGIN attribute (default: left as it is)'),
+    replication: z.boolean().optional().describe('REPLICATION attribute (default: left as it is)'),
+    superuser: z.boolean().optional().describe('SUPERUSER attribute (default: left as it is)'),
+    createdb: z.boolean().optional().describe('CREATEDB attribute (default: left as it is)'),
+    createrole: z.boolean().optional().describe('CREATEROLE attribute (default: left as it is)'),
+    inherit: z.boolean().optional().describe('INHERIT attribute (default: left as it is)'),
+    connection_limit: z
+      .number()
+      .int()
+      .min(-1)
+      .optional()
+      .describe('CONNECTION LIMIT, -1 for none (default: left as it is)'),
     /** Plaintext (from pillar); used on the controller only. */
-    password: z.string().min(1).optional(),
+    password: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('plaintext password (from pillar), sent only as a SCRAM-SHA-256 verifier'),
     /** A ready SCRAM-SHA-256 verifier, sent as is. */
     password_verifier: z
       .string()
@@ -61,7 +70,8 @@ const args = z
         (v) => parseVerifier(v) !== null,
         'password_verifier must be a SCRAM-SHA-256 verifier (SCRAM-SHA-256$<iter>:<salt>$<key>:<key>)',
       )
-      .optional(),
+      .optional()
+      .describe('a ready SCRAM-SHA-256 verifier, sent as is (or give password)'),
     ...targetArgFields,
   })
   .strict()

@@ -25,11 +25,11 @@ export const slotName = z
 
 const args = z
   .object({
-    name: slotName,
-    ensure: z.enum(['present', 'absent']).default('present'),
-    type: z.literal('physical').default('physical'),
+    name: slotName.describe('replication slot name'),
+    ensure: z.enum(['present', 'absent']).default('present').describe('whether the slot exists'),
+    type: z.literal('physical').default('physical').describe('slot type (physical only)'),
     /** Reserve WAL from creation on (pg_create_physical_replication_slot's immediately_reserve). */
-    reserve_wal: z.boolean().default(true),
+    reserve_wal: z.boolean().default(true).describe('reserve WAL from creation on'),
     ...targetArgFields,
   })
   .strict();

@@ -40,21 +40,31 @@ export const targetArgFields = {
     .union([z.string(), z.number()])
     .transform(String)
     .pipe(z.string().regex(/^\d+(\.\d+)?$/, 'version must look like 15 or 9.6'))
-    .optional(),
+    .optional()
+    .describe('PostgreSQL version of the cluster, e.g. 15 (default: the first cluster in the facts)'),
   /** Debian cluster name (main); 'data' elsewhere. */
   cluster: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, 'cluster names are letters, digits, _ . -')
-    .optional(),
-  port: z.number().int().min(1).max(65535).optional(),
+    .optional()
+    .describe('cluster name (Debian: main; elsewhere: data)'),
+  port: z.number().int().min(1).max(65535).optional().describe("the server's port (default: from the facts)"),
   /** Directory of the server's unix socket. */
-  socket_dir: absolutePath.optional(),
+  socket_dir: absolutePath
+    .optional()
+    .describe("directory of the server's unix socket (default: from the facts)"),
   /** OS user psql runs as (peer authentication); default: the PostgreSQL user from the facts. */
-  os_user: z.string().regex(OS_ACCOUNT_NAME, 'not a valid unix user name').optional(),
+  os_user: z
+    .string()
+    .regex(OS_ACCOUNT_NAME, 'not a valid unix user name')
+    .optional()
+    .describe('OS user psql runs as, by peer authentication (default: the PostgreSQL user from the facts)'),
   /** Database role to connect as; default: psql's default (the OS user's name). */
-  db_user: roleName.optional(),
+  db_user: roleName.optional().describe("database role to connect as (default: psql's, the OS user's name)"),
   /** Database the session connects to (a name; a connection string is refused). */
-  maintenance_db: connectDbName.default('postgres'),
+  maintenance_db: connectDbName
+    .default('postgres')
+    .describe('database the session connects to (a name; a connection string is refused)'),
 };
 
 export interface PgTargetArgs {

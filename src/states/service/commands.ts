@@ -11,6 +11,7 @@ import { osPaths, type ServiceAction } from '../../facts/os/index.js';
 import type { Facts } from '../../facts/types.js';
 import { shJoin, shQuote } from '../../shell/quote.js';
 import { mustRun } from '../common.js';
+import { kvBit, probeError, readKv } from '../probe.js';
 
 /** A service name valid for every init system (checked at compile time). */
 export const serviceName = z.string().superRefine((n, ctx) => {
@@ -101,14 +102,26 @@ export function enableChange(enable: boolean | undefined, enabled: string | unde
   return null;
 }
 
+/** What serviceCheckBody prints: exists, and for an existing service active and enabled. */
+const serviceCheckKv = z.discriminatedUnion('exists', [
+  z.object({ exists: z.literal('0') }),
+  z.object({ exists: z.literal('1'), active: kvBit, enabled: kvBit }),
+]);
+
+/** An existing service's state as serviceCheckBody read it. */
+export type ServiceKv = Extract<z.infer<typeof serviceCheckKv>, { exists: '1' }>;
+
 /**
- * The outcome every service function shares before looking at the service's state: the check failed (error) or
- * the service is not there yet (unknown: an earlier state in the run may install it). Undefined when it can go on.
+ * What every service function reads first: the outcome when it cannot go on (the check failed or did not read:
+ * error; the service is not there yet: unknown, an earlier state in the run may install it), else the state read.
  */
-export function inspectOutcome(name: string, out: StepOutput): CheckOutcome | undefined {
-  if (out.status !== 0) return { status: 'error', comment: `could not inspect service ${name}: ${out.text}` };
-  if (out.kv.exists !== '1') return { status: 'unknown', comment: notInstalled(name) };
-  return undefined;
+export function inspectService(name: string, out: StepOutput): { early: CheckOutcome } | { kv: ServiceKv } {
+  if (out.status !== 0)
+    return { early: { status: 'error', comment: `could not inspect service ${name}: ${out.text}` } };
+  const read = readKv(serviceCheckKv, out);
+  if (!read.ok) return { early: probeError(`service ${name}`, read.error) };
+  if (read.kv.exists === '0') return { early: { status: 'unknown', comment: notInstalled(name) } };
+  return { kv: read.kv };
 }
 
 /** Comment for a service the host does not have (yet). */

@@ -7,14 +7,22 @@ import type { StateFunction } from '../types.js';
 import {
   enableBody,
   enableChange,
-  inspectOutcome,
+  inspectService,
   serviceCheckBody,
   serviceFunctions,
   serviceName,
   waitFor,
 } from './commands.js';
 
-const args = z.object({ name: serviceName, enable: z.boolean().optional() }).strict();
+const args = z
+  .object({
+    name: serviceName.describe('service name (systemd unit, init script or rc.d script)'),
+    enable: z
+      .boolean()
+      .optional()
+      .describe('also enable (true) or disable (false) at boot (default: left as it is)'),
+  })
+  .strict();
 type Args = z.infer<typeof args>;
 
 export const serviceDead: StateFunction<Args> = {
@@ -23,9 +31,9 @@ export const serviceDead: StateFunction<Args> = {
     return serviceCheckBody(ctx.facts, a.name);
   },
   interpretCheck(a, _p, out) {
-    const kv = out.kv;
-    const early = inspectOutcome(a.name, out);
-    if (early) return early;
+    const inspected = inspectService(a.name, out);
+    if ('early' in inspected) return inspected.early;
+    const kv = inspected.kv;
     const todo: string[] = [];
     const diff: string[] = [];
     if (kv.active === '1') {

@@ -3,9 +3,11 @@ import { z } from 'zod';
 import { shQuote } from '../../shell/quote.js';
 import { defaultApplyOutcome } from '../common.js';
 import type { StateFunction } from '../types.js';
-import { inspectOutcome, serviceCheckBody, serviceFunctions, serviceName } from './commands.js';
+import { inspectService, serviceCheckBody, serviceFunctions, serviceName } from './commands.js';
 
-const args = z.object({ name: serviceName }).strict();
+const args = z
+  .object({ name: serviceName.describe('service name (systemd unit, init script or rc.d script)') })
+  .strict();
 type Args = z.infer<typeof args>;
 
 export const serviceEnabled: StateFunction<Args> = {
@@ -14,9 +16,9 @@ export const serviceEnabled: StateFunction<Args> = {
     return serviceCheckBody(ctx.facts, a.name);
   },
   interpretCheck(a, _p, out) {
-    const kv = out.kv;
-    const early = inspectOutcome(a.name, out);
-    if (early) return early;
+    const inspected = inspectService(a.name, out);
+    if ('early' in inspected) return inspected.early;
+    const kv = inspected.kv;
     if (kv.enabled === '1') return { status: 'clean', comment: `${a.name} is enabled at boot` };
     return {
       status: 'change',

@@ -8,7 +8,7 @@ import type { CheckOutcome, StateFunction } from '../types.js';
 import {
   enableBody,
   enableChange,
-  inspectOutcome,
+  inspectService,
   serviceCheckBody,
   serviceFunctions,
   serviceName,
@@ -16,7 +16,14 @@ import {
 } from './commands.js';
 
 const args = z
-  .object({ name: serviceName, enable: z.boolean().optional(), reload: z.boolean().default(false) })
+  .object({
+    name: serviceName.describe('service name (systemd unit, init script or rc.d script)'),
+    enable: z
+      .boolean()
+      .optional()
+      .describe('also enable (true) or disable (false) at boot (default: left as it is)'),
+    reload: z.boolean().default(false).describe('when a watched state changes, reload instead of restart'),
+  })
   .strict();
 type Args = z.infer<typeof args>;
 
@@ -27,9 +34,9 @@ export const serviceRunning: StateFunction<Args> = {
     return serviceCheckBody(ctx.facts, a.name);
   },
   interpretCheck(a, _p, out, _ctx, watchWouldTrigger): CheckOutcome {
-    const kv = out.kv;
-    const early = inspectOutcome(a.name, out);
-    if (early) return early;
+    const inspected = inspectService(a.name, out);
+    if ('early' in inspected) return inspected.early;
+    const kv = inspected.kv;
     const todo: string[] = [];
     const diff: string[] = [];
     if (kv.active !== '1') {

@@ -40,6 +40,15 @@ describe('states/reference', () => {
     }
   });
 
+  it('every argument of every state function is described in its schema', () => {
+    const undescribed = stateNames().flatMap((fn) =>
+      stateDoc(fn)
+        .args.filter((a) => a.description.trim() === '')
+        .map((a) => `${fn}: ${a.name}`),
+    );
+    assert.deepEqual(undescribed, []);
+  });
+
   it('reads types, defaults, required and descriptions from the schema', () => {
     const schema = z.strictObject({
       name: z.string(),
