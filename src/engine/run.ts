@@ -17,7 +17,7 @@ import { compileHost, type CompiledHost } from './compile.js';
 import { precheckHost } from './precheck.js';
 import { applyPhase, checkPhase, testResults } from './phases.js';
 import type { HostRunResult, StateResult } from './result.js';
-import type { Connection } from '../transport/types.js';
+import type { Connection, Connector } from '../transport/types.js';
 import { Barrier } from './barrier.js';
 
 export type RunMode = 'apply' | 'test';
@@ -46,6 +46,8 @@ export interface RunOptions {
   stopReason?: () => string | undefined;
   /** Called on each host's connection right after its check phase; must only read (drift's extra probes). */
   afterCheck?: (conn: Connection, compiled: CompiledHost) => Promise<void>;
+  /** How hosts are reached; default SSH with the project's known_hosts (tests give the local shell). */
+  connector?: Connector;
 }
 
 export interface RunReport {
@@ -126,12 +128,13 @@ export async function runStates(
   const early = precheckRun(project, env, hosts, opts);
   if (early) return early;
   const byName = new Map(hosts.map((h) => [h.name, h]));
+  const fleet = fleetOptionsFor(project, {
+    acceptNewHostKeys: opts.acceptNewHostKeys,
+    hostTimeoutMs: opts.hostTimeoutMs,
+  });
   const outcomes = await onEachHost<StateResult[]>(
     hosts,
-    fleetOptionsFor(project, {
-      acceptNewHostKeys: opts.acceptNewHostKeys,
-      hostTimeoutMs: opts.hostTimeoutMs,
-    }),
+    opts.connector ? { ...fleet, connector: opts.connector } : fleet,
     (conn, clock) => work(byName.get(conn.host.name)!, conn, clock),
     {
       onStart: (h) => progress({ host: h.name, phase: 'connecting' }),

@@ -1,22 +1,42 @@
 // Running one piece of work on many hosts: one connection per host for the whole piece of work, hosts in
 // parallel up to a limit, each host's failure kept to that host. Results come back in input order.
-// What the work does on a host is the caller's business; this module only opens, counts and closes.
+// What the work does on a host is the caller's business; this module only opens (through a Connector: SSH unless
+// told otherwise), counts and closes.
 import { CommandTimeoutError, OrchError } from '../errors.js';
 import type { ProjectConfig } from '../config/project.js';
 import type { HostSpec } from '../inventory/types.js';
 import { KnownHosts } from './known-hosts.js';
 import { Limiter } from './limiter.js';
-import { openConnection } from './ssh.js';
-import type { Connection, ConnectionStats } from './types.js';
+import { sshConnector } from './ssh.js';
+import type { Connection, ConnectionStats, Connector } from './types.js';
 
-export interface FleetOptions {
-  knownHostsFile: string;
-  acceptNewHostKeys?: boolean;
+/** How the fleet works through hosts, whatever reaches them. */
+export interface FleetLimits {
   parallel: number;
-  connectTimeoutMs?: number;
-  commandTimeoutMs?: number;
   /** Longest a host's whole piece of work may take, connecting included (--timeout of apply and drift). */
   hostTimeoutMs?: number;
+}
+
+/** Reaching hosts over SSH. */
+export interface SshFleetOptions {
+  knownHostsFile: string;
+  acceptNewHostKeys?: boolean;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+}
+
+/** The fleet's limits, and either the SSH options or a Connector of the caller's (the local shell in tests). */
+export type FleetOptions = FleetLimits & (SshFleetOptions | { connector: Connector });
+
+/** The Connector the options name: theirs, or SSH with one known_hosts for the whole run. */
+export function connectorFor(opts: FleetOptions): Connector {
+  if ('connector' in opts) return opts.connector;
+  return sshConnector({
+    knownHosts: new KnownHosts(opts.knownHostsFile),
+    acceptNew: opts.acceptNewHostKeys === true,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    commandTimeoutMs: opts.commandTimeoutMs,
+  });
 }
 
 export type HostOutcome<T> =
@@ -44,17 +64,17 @@ export async function onEachHost<T>(
   work: (conn: Connection, clock: HostClock) => Promise<T>,
   events?: FleetEvents<T>,
 ): Promise<HostOutcome<T>[]> {
-  const knownHosts = new KnownHosts(opts.knownHostsFile);
+  const connector = connectorFor(opts);
   const limiter = new Limiter(Math.max(1, Math.floor(opts.parallel) || 1));
   return Promise.all(
-    hosts.map((host) => limiter.run(() => oneHost(host, knownHosts, opts, work, events, limiter))),
+    hosts.map((host) => limiter.run(() => oneHost(host, connector, opts, work, events, limiter))),
   );
 }
 
 async function oneHost<T>(
   host: HostSpec,
-  knownHosts: KnownHosts,
-  opts: FleetOptions,
+  connector: Connector,
+  opts: FleetLimits,
   work: (conn: Connection, clock: HostClock) => Promise<T>,
   events: FleetEvents<T> | undefined,
   limiter: Limiter,
@@ -87,17 +107,7 @@ async function oneHost<T>(
       : undefined;
     try {
       // Nothing runs on a host while it connects: a stopping run need not wait for a slow handshake.
-      conn = await openConnection(
-        host,
-        {
-          knownHosts,
-          acceptNew: opts.acceptNewHostKeys === true,
-          connectTimeoutMs: opts.connectTimeoutMs,
-          commandTimeoutMs: opts.commandTimeoutMs,
-          signal: abort.signal,
-        },
-        counters,
-      );
+      conn = await connector.open(host, counters, abort.signal);
     } finally {
       clearInterval(poll);
     }
@@ -167,8 +177,11 @@ async function oneHost<T>(
 export function fleetOptionsFor(
   project: ProjectConfig,
   o: { acceptNewHostKeys?: boolean; timeoutMs?: number; hostTimeoutMs?: number } = {},
-): FleetOptions {
-  const opts: FleetOptions = { knownHostsFile: project.knownHostsFile, parallel: project.parallel };
+): FleetLimits & SshFleetOptions {
+  const opts: FleetLimits & SshFleetOptions = {
+    knownHostsFile: project.knownHostsFile,
+    parallel: project.parallel,
+  };
   const accept = o.acceptNewHostKeys ?? project.settings.accept_new_hostkeys === true;
   if (accept) opts.acceptNewHostKeys = true;
   const connectTimeout = project.settings.connect_timeout;

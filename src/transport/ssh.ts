@@ -9,7 +9,7 @@ import { decideHostKey, hostKeyAlgorithmsFor } from './host-key-policy.js';
 import type { KnownHosts } from './known-hosts.js';
 import { SshConnection } from './ssh-connection.js';
 import { abortError, openSocket } from './socket.js';
-import type { Connection, ConnectionStats } from './types.js';
+import type { Connection, ConnectionStats, Connector } from './types.js';
 
 export interface ConnectOptions {
   knownHosts: KnownHosts;
@@ -28,6 +28,11 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Connect to a host and authenticate; the connection is ready for runScript/exec. */
 export function connect(host: HostSpec, opts: ConnectOptions): Promise<Connection> {
   return openConnection(host, opts, { connections: 0, execs: 0 });
+}
+
+/** The SSH Connector: every host reached with these options (the signal is the fleet's, per host). */
+export function sshConnector(opts: Omit<ConnectOptions, 'signal'>): Connector {
+  return { open: (host, counters, signal) => openConnection(host, { ...opts, signal }, counters) };
 }
 
 /** Like connect, counting into `counters` (shared with the connection) so a failed attempt still reports. */

@@ -1,4 +1,5 @@
-// The contract between orch and a connected host. Implemented over ssh2; faked in unit tests.
+// The contract between orch and a host: a Connection runs commands on a connected host, a Connector opens one.
+// Implemented over ssh2 (ssh.ts, ssh-connection.ts) and on the local /bin/sh (local.ts, for tests).
 import type { HostSpec } from '../inventory/types.js';
 
 export interface ExecResult {
@@ -38,4 +39,13 @@ export interface Connection {
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   stats(): ConnectionStats;
   close(): Promise<void>;
+}
+
+/** How the fleet reaches hosts: SSH (ssh.ts sshConnector) or this machine's shell (local.ts localConnector). */
+export interface Connector {
+  /**
+   * Connect to `host`, counting connections and execs into `counters` (shared with the connection, so a failed
+   * attempt still reports); gives up with CANCELLED when `signal` aborts. Failures are the transport errors.
+   */
+  open(host: HostSpec, counters: ConnectionStats, signal?: AbortSignal): Promise<Connection>;
 }
