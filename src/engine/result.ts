@@ -33,7 +33,7 @@ export interface HostRunResult {
   ms: number;
 }
 
-export interface RunSummary {
+export interface StateRunSummary {
   hosts: number;
   unreachable: number;
   failedHosts: number;
@@ -41,7 +41,7 @@ export interface RunSummary {
 }
 
 /** Count states by status and hosts by outcome. */
-export function summarize(results: HostRunResult[]): RunSummary {
+export function summarize(results: HostRunResult[]): StateRunSummary {
   const states: Record<StateStatus, number> = {
     clean: 0,
     changed: 0,

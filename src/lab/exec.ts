@@ -5,7 +5,7 @@ import { OrchError } from '../errors.js';
 import { bootedAlive } from './booted.js';
 import { inContainer, leaderPid } from './nspawn.js';
 import { findHost, readRegistry } from './registry.js';
-import { HOST_ENV, run, type RunResult } from './run.js';
+import { HOST_ENV, run, type CommandResult } from './run.js';
 import { processAlive } from './sshd.js';
 import type { RegistryHost } from './types.js';
 
@@ -29,7 +29,7 @@ export function execInRecord(
   h: RegistryHost,
   argv: readonly string[],
   opts: { input?: string; timeoutMs?: number } = {},
-): Promise<RunResult> {
+): Promise<CommandResult> {
   if (argv.length === 0) throw new OrchError('BAD_INPUT', 'execInHost: empty argv');
   let full: string[];
   if (h.kind === 'booted') {

@@ -3,13 +3,13 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { OrchError } from '../errors.js';
 
-export interface RunResult {
+export interface CommandResult {
   stdout: string;
   stderr: string;
   code: number;
 }
 
-export interface RunOptions {
+export interface CommandOptions {
   input?: string;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -23,7 +23,7 @@ export const HOST_ENV: NodeJS.ProcessEnv = {
 };
 
 /** Run argv and collect its output; never throws for a non-zero exit (code is returned), only for spawn errors. */
-export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+export function run(argv: readonly string[], opts: CommandOptions = {}): Promise<CommandResult> {
   const [cmd, ...args] = argv;
   if (!cmd) return Promise.reject(new OrchError('INTERNAL', 'run: empty argv'));
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -62,7 +62,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
 }
 
 /** Run argv and throw a LAB_ERROR naming the command and its stderr when it fails. */
-export async function runOk(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+export async function runOk(argv: readonly string[], opts: CommandOptions = {}): Promise<CommandResult> {
   const r = await run(argv, opts);
   if (r.code !== 0) {
     throw new OrchError(

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { shQuote } from '../shell/quote.js';
 import type { StepOutput } from '../shell/protocol.js';
-import type { ApplyOutcome } from './types.js';
+import type { ApplyStepOutcome } from './types.js';
 
 /** Octal file mode as a quoted string ('0644'); numbers are refused because YAML would read 0644 as 644. */
 export const modeSchema = z
@@ -60,7 +60,7 @@ export const noNul = z.string().refine((s) => !s.includes('\0'), 'must not conta
 export const absolutePath = noNul.pipe(z.string().regex(/^\//, 'must be an absolute path'));
 
 /** Default reading of an apply step: status 100 = changed, 0 = already right, anything else = failed. */
-export function defaultApplyOutcome(out: StepOutput, what: string): ApplyOutcome {
+export function defaultApplyOutcome(out: StepOutput, what: string): ApplyStepOutcome {
   if (out.status === 100)
     return { result: true, changed: true, comment: out.kv.comment ?? `${what} changed` };
   if (out.status === 0)

@@ -27,7 +27,7 @@ export interface CheckOutcome {
   plan?: unknown;
 }
 
-export interface ApplyOutcome {
+export interface ApplyStepOutcome {
   result: boolean;
   changed: boolean;
   comment: string;
@@ -61,7 +61,7 @@ export interface StateFunction<A = Record<string, unknown>, P = unknown> {
    */
   apply(args: A, prepared: P, check: CheckOutcome, ctx: StateContext, triggers: ApplyTriggers): string;
   /** Interpret the apply step; the default reads the exit status (0 ok, 100 changed, else failed). */
-  interpretApply?(args: A, prepared: P, out: StepOutput, ctx: StateContext): ApplyOutcome;
+  interpretApply?(args: A, prepared: P, out: StepOutput, ctx: StateContext): ApplyStepOutcome;
   /** True when `watch` means more than `require` for this function (services restart on change). */
   reactsToWatch?: boolean;
 }

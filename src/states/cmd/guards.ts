@@ -6,7 +6,7 @@ import type { Facts } from '../../facts/types.js';
 import { shQuote } from '../../shell/quote.js';
 import { absolutePath, lastLines } from '../common.js';
 import { kvFlag, kvText, probeError, readKv } from '../probe.js';
-import type { ApplyOutcome } from '../types.js';
+import type { ApplyStepOutcome } from '../types.js';
 import type { StepOutput } from '../../shell/protocol.js';
 
 const oneOrMore = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
@@ -132,7 +132,7 @@ fi`;
 }
 
 /** Interpret a command step's apply output. */
-export function commandApplyOutcome(a: CommandArgs, out: StepOutput, what: string): ApplyOutcome {
+export function commandApplyOutcome(a: CommandArgs, out: StepOutput, what: string): ApplyStepOutcome {
   if (out.status === 100) return { result: true, changed: true, comment: out.kv.comment ?? `${what} ran` };
   if (out.status === 0) return { result: true, changed: false, comment: guardComment(a, out.kv.why ?? '') };
   const tail = out.text ? `:\n${lastLines(out.text, 10)}` : '';

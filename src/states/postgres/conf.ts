@@ -16,7 +16,7 @@ import { probeError } from '../probe.js';
 import type { CheckOutcome, StateFunction } from '../types.js';
 import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
 import { psqlSetup } from './psql.js';
-import { majorVersion, resolveTarget, targetArgFields, type PgTarget } from './target.js';
+import { versionNumber, resolveTarget, targetArgFields, type PgTarget } from './target.js';
 
 type Value = string | number | boolean;
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
@@ -285,7 +285,7 @@ export const postgresConf: StateFunction<Args, Prepared> = {
     if (base === 'postgresql.auto.conf')
       throw new Error('postgresql.auto.conf belongs to ALTER SYSTEM; manage an include file instead');
     if (Object.keys(a.settings).length === 0) throw new Error('settings is empty');
-    const { settings, remove, notes } = versionSettings(a.settings, majorVersion(target));
+    const { settings, remove, notes } = versionSettings(a.settings, versionNumber(target));
     const edit = base === 'postgresql.conf';
     const p: Prepared = { target, file, edit, settings, remove, notes };
     if (!edit) p.content = includeContent(settings);

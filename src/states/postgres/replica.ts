@@ -12,7 +12,7 @@ import { printContent, shQuote } from '../../shell/quote.js';
 import { absolutePath, lastLines } from '../common.js';
 import { kvDigits, readKv } from '../probe.js';
 import type { StepOutput } from '../../shell/protocol.js';
-import type { ApplyOutcome, CheckOutcome, StateContext, StateFunction } from '../types.js';
+import type { ApplyStepOutcome, CheckOutcome, StateContext, StateFunction } from '../types.js';
 import { REPLICA_TEMPLATE, replicaTemplateContext } from './replica-context.js';
 
 /** Exit codes of the script's --check mode. */
@@ -199,7 +199,7 @@ export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
 }
 
 /** Interpret the real run: changed when the script said so (or the installed copy changed). */
-export function interpretReplicaApply(out: StepOutput): ApplyOutcome {
+export function interpretReplicaApply(out: StepOutput): ApplyStepOutcome {
   const lines = out.text.trim().split('\n');
   const changedLine = lines.find((l) => l.startsWith('changed:'));
   const noChange = lines.find((l) => l.startsWith('no change:'));

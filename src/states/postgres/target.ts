@@ -127,7 +127,7 @@ export function resolveTarget(a: PgTargetArgs, facts: Facts): PgTarget {
   return t;
 }
 
-/** Major version as a number (9.6 -> 9.6, 15 -> 15); undefined when unknown. */
-export function majorVersion(t: PgTarget): number | undefined {
+/** The version as a number, for comparing (9.6 -> 9.6, 15 -> 15); undefined when unknown. */
+export function versionNumber(t: PgTarget): number | undefined {
   return t.version === undefined ? undefined : Number(t.version);
 }
