@@ -4,6 +4,11 @@ import { OrchError } from '../../errors.js';
 import { shQuote } from '../../shell/quote.js';
 import type { PkgTool } from '../types.js';
 
+/** A user or group name in the POSIX portable character set (a trailing $ for Samba machine accounts). */
+export const OS_ACCOUNT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
+/** A numeric user or group id (below 2^32 - 1, which means "no change" to chown). */
+export const OS_ACCOUNT_ID = /^(0|[1-9][0-9]{0,9})$/;
+
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload' | 'status';
 
 export interface PostgresPaths {

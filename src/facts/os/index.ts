@@ -5,7 +5,14 @@ import type { OsPaths } from './common.js';
 import { freebsdPaths } from './freebsd.js';
 import { linuxPaths } from './linux.js';
 
-export { parsePkgQuery, type OsPaths, type PostgresPaths, type ServiceAction } from './common.js';
+export {
+  OS_ACCOUNT_ID,
+  OS_ACCOUNT_NAME,
+  parsePkgQuery,
+  type OsPaths,
+  type PostgresPaths,
+  type ServiceAction,
+} from './common.js';
 
 /** The paths and tools of the host described by these facts. */
 export function osPaths(facts: Facts): OsPaths {

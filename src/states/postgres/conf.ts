@@ -14,8 +14,9 @@ import { GrammarViolation, requireOneLine } from '../../render/grammar.js';
 import { defaultApplyOutcome, modeSchema, osAccount } from '../common.js';
 import type { CheckOutcome, StateFunction } from '../types.js';
 import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
-import { psqlSetup } from './psql.js';
-import { majorVersion, resolveTarget, targetArgFields, type PgTarget } from './target.js';
+import { psqlSetup } from '../../pg/connector.js';
+import { majorVersion, resolveTarget, type PgTarget } from '../../pg/target.js';
+import { targetArgFields } from './target.js';
 
 type Value = string | number | boolean;
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;

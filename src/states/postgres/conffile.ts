@@ -8,8 +8,8 @@ import { asActor, decideActor } from '../../shell/actor.js';
 import { printContent, shQuote } from '../../shell/quote.js';
 import type { StepOutput } from '../../engine/protocol.js';
 import { normMode } from '../common.js';
-import { applySql, socketPresent } from './psql.js';
-import type { PgTarget } from './target.js';
+import { applySql, socketPresent } from '../../pg/connector.js';
+import type { PgTarget } from '../../pg/target.js';
 
 /** Config files larger than this are not read back for diffs (they would not be PostgreSQL config files). */
 const MAX_READ = 1024 * 1024;

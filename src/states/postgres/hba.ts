@@ -17,8 +17,9 @@ import {
 import { defaultApplyOutcome, modeSchema, osAccount } from '../common.js';
 import type { StateFunction } from '../types.js';
 import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
-import { psqlHeredoc, psqlSetup } from './psql.js';
-import { resolveTarget, targetArgFields, type PgTarget } from './target.js';
+import { psqlHeredoc, psqlSetup } from '../../pg/connector.js';
+import { resolveTarget, type PgTarget } from '../../pg/target.js';
+import { targetArgFields } from './target.js';
 
 /** A string the given pg_hba.conf grammar function accepts (its reason is the schema's message). */
 const hbaText = (fn: (s: string) => string) =>
