@@ -99,7 +99,7 @@ export function replicaContextFor(a: Args, ctx: StateContext): Record<string, un
     minFreeMb: a.min_free_mb,
     streamWaitSeconds: a.stream_wait_seconds,
     streamStallSeconds: a.stream_stall_seconds,
-    freebsd: ctx.facts.osFamily === 'FreeBSD' || ctx.facts.kernel === 'FreeBSD',
+    freebsd: os.freebsd,
   });
 }
 
