@@ -7,7 +7,7 @@ import { asDirOwner } from '../../shell/actor.js';
 import { shQuote } from '../../shell/quote.js';
 import { absolutePath, defaultApplyOutcome, modeSchema, normMode, osAccount } from '../common.js';
 import type { StateFunction } from '../types.js';
-import { ownerSpec } from './atomic.js';
+import { ownerSpec } from '../../shell/file.js';
 
 const args = z
   .object({

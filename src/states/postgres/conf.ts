@@ -13,7 +13,7 @@ import { quoteLiteral } from '../../sql/quote.js';
 import { GrammarViolation, requireOneLine } from '../../render/grammar.js';
 import { defaultApplyOutcome, modeSchema, osAccount } from '../common.js';
 import type { CheckOutcome, StateFunction } from '../types.js';
-import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
+import { configFileProbe, fileChanges, readFileState, replaceFileScript } from './conffile.js';
 import { psqlSetup } from '../../pg/connector.js';
 import { majorVersion, resolveTarget, type PgTarget } from '../../pg/target.js';
 import { targetArgFields } from './target.js';
@@ -285,7 +285,7 @@ export const postgresConf: StateFunction<Args, Prepared> = {
     return p;
   },
   check(_a, p) {
-    return fileProbe(p.file);
+    return configFileProbe(p.file);
   },
   interpretCheck(a, p, out) {
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${p.file}: ${out.text}` };

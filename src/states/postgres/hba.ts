@@ -16,7 +16,7 @@ import {
 } from '../../render/hba-grammar.js';
 import { defaultApplyOutcome, modeSchema, osAccount } from '../common.js';
 import type { StateFunction } from '../types.js';
-import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
+import { configFileProbe, fileChanges, readFileState, replaceFileScript } from './conffile.js';
 import { psqlHeredoc, psqlSetup } from '../../pg/connector.js';
 import { resolveTarget, type PgTarget } from '../../pg/target.js';
 import { targetArgFields } from './target.js';
@@ -172,7 +172,7 @@ export const postgresHba: StateFunction<Args, Prepared> = {
     return { target, file, content };
   },
   check(_a, p) {
-    return fileProbe(p.file);
+    return configFileProbe(p.file);
   },
   interpretCheck(a, p, out) {
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${p.file}: ${out.text}` };
