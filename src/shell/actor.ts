@@ -8,7 +8,8 @@ import { printfWords } from './quote.js';
 /**
  * Shell function `orch_run_as USER CMD [ARG...]`: runs CMD with its arguments as USER (as ourselves when USER is ''
  * or is us): runuser where util-linux has it, else setpriv, else `su -m` (FreeBSD), with /bin/sh reading the
- * command so the arguments stay words. The one way orch starts a program as another account; it needs no facts,
+ * command so the arguments stay words. POSIXLY_CORRECT makes a GNU su stop reading options at the user name as
+ * BSD su does; without it an argument such as psql's `-c` would be taken as su's own. The one way orch starts a program as another account; it needs no facts,
  * so scripts that run before or without them (pg status) use it too.
  */
 export const RUN_AS_FUNCTION = `orch_run_as() {
@@ -16,7 +17,7 @@ export const RUN_AS_FUNCTION = `orch_run_as() {
   if [ -z "$orch_ra_u" ] || [ "$(id -u)" = "$(id -u -- "$orch_ra_u" 2>/dev/null)" ]; then "$@"
   elif command -v runuser >/dev/null 2>&1; then runuser -u "$orch_ra_u" -- "$@"
   elif command -v setpriv >/dev/null 2>&1; then setpriv --reuid="$orch_ra_u" --regid="$(id -g -- "$orch_ra_u")" --init-groups -- "$@"
-  else SHELL=/bin/sh su -m "$orch_ra_u" -c 'exec "$0" "$@"' "$@"; fi
+  else POSIXLY_CORRECT=1 SHELL=/bin/sh su -m "$orch_ra_u" -c 'unset POSIXLY_CORRECT; exec "$0" "$@"' "$@"; fi
 }`;
 
 /**
