@@ -1,7 +1,7 @@
 // Decides PostgreSQL drift from what the probe read and the host's postgres pillar: inactive or WAL-losing slots,
 // a standby not streaming, replay lag over the limits, settings waiting for a restart, a server in the wrong role.
 // Pure: no I/O.
-import type { PgProbe } from '../states/postgres/psql.js';
+import type { PgProbe } from '../pg/connector.js';
 import { parsePgStatus, type PgDriftStatus } from './pg-probe.js';
 import type { PgFinding } from './types.js';
 

@@ -4,8 +4,8 @@
 import type { Facts } from '../facts/types.js';
 import { buildBatch, newNonce } from '../shell/script.js';
 import { parseBatchOutput } from '../shell/protocol.js';
-import { checkQuery, parseResult, readProbe, type PgProbe } from '../states/postgres/psql.js';
-import { resolveTarget, type PgTarget } from '../states/postgres/target.js';
+import { checkQuery, parseResult, readProbe, type PgProbe } from '../pg/connector.js';
+import { resolveTarget, type PgTarget } from '../pg/target.js';
 import type { Connection } from '../transport/types.js';
 
 /** What the probe read from one server (the shape drift evaluates). */

@@ -1,7 +1,10 @@
 // The read-only /bin/sh script behind `orch pg status`: finds the running PostgreSQL servers on a host by their
 // unix sockets and asks each, as the PostgreSQL OS user, for its role, upstream, lag, slots and timeline.
-// One exec per host; it only runs SELECTs. Output lines are parsed by status-parse.ts.
+// One exec per host; it only runs SELECTs. psql is the connector's orch_psql (connector.ts); the rows come back
+// with unit-separated fields between @@ lines, parsed by status-parse.ts.
+import { RUN_AS_FUNCTION } from '../shell/actor.js';
 import { shQuote } from '../shell/quote.js';
+import { ORCH_PSQL_FUNCTION } from './connector.js';
 
 export interface StatusScriptOptions {
   /** PostgreSQL OS user (default: postgres, else pgsql when only that exists). */
@@ -48,13 +51,10 @@ psql_bin=
 for p in $(command -v psql 2>/dev/null) /usr/lib/postgresql/*/bin/psql /usr/pgsql-*/bin/psql /usr/local/bin/psql /usr/bin/psql; do
   if [ -x "$p" ]; then psql_bin=$p; fi
 done
-as_pg() {
-  if [ "$(id -un)" = "$pg_user" ]; then "$@"; return; fi
-  if command -v runuser >/dev/null 2>&1; then runuser -u "$pg_user" -- "$@"; return; fi
-  c=; for a in "$@"; do c="$c '$(printf '%s' "$a" | sed "s/'/'\\\\\\\\''/g")'"; done
-  SHELL=/bin/sh su -m "$pg_user" -c "$c"
-}
-q() { as_pg "$psql_bin" -X -A -t -q -v ON_ERROR_STOP=1 -F "$FS" -h "$dir" -p "$port" -d postgres -c "$1" 2>&1; }
+${RUN_AS_FUNCTION}
+${ORCH_PSQL_FUNCTION}
+orch_pg_psql=$psql_bin
+q() { printf '%s\\n' "$1" | orch_psql "$pg_user" "$dir" "$port" postgres '' -F "$FS" 2>&1; }
 echo "@@begin"
 [ -n "$psql_bin" ] || { echo "@@error\${FS}psql not found"; exit 0; }
 seen=

@@ -6,10 +6,26 @@
 import { printfWords } from './quote.js';
 
 /**
+ * Shell function `orch_run_as USER CMD [ARG...]`: runs CMD with its arguments as USER (as ourselves when USER is ''
+ * or is us): runuser where util-linux has it, else setpriv, else `su -m` (FreeBSD), with /bin/sh reading the
+ * command so the arguments stay words. POSIXLY_CORRECT makes a GNU su stop reading options at the user name as
+ * BSD su does; without it an argument such as psql's `-c` would be taken as su's own. The one way orch starts a program as another account; it needs no facts,
+ * so scripts that run before or without them (pg status) use it too.
+ */
+export const RUN_AS_FUNCTION = `orch_run_as() {
+  orch_ra_u=$1; shift
+  if [ -z "$orch_ra_u" ] || [ "$(id -u)" = "$(id -u -- "$orch_ra_u" 2>/dev/null)" ]; then "$@"
+  elif command -v runuser >/dev/null 2>&1; then runuser -u "$orch_ra_u" -- "$@"
+  elif command -v setpriv >/dev/null 2>&1; then setpriv --reuid="$orch_ra_u" --regid="$(id -g -- "$orch_ra_u")" --init-groups -- "$@"
+  else POSIXLY_CORRECT=1 SHELL=/bin/sh su -m "$orch_ra_u" -c 'unset POSIXLY_CORRECT; exec "$0" "$@"' "$@"; fi
+}`;
+
+/**
  * Shell functions (POSIX sh, GNU and FreeBSD stat):
  * - `orch_actor DIR`: sets orch_as to '' (act as ourselves) or to the one non-root account that can change what DIR
  *   resolves to; prints why and returns 1 when several accounts, or group/other-writable directories, are involved.
  *   When we are not root there is nobody to drop to: orch_as stays ''.
+ * - `orch_run_as USER CMD...`: see RUN_AS_FUNCTION.
  * - `orch_as_run CHUNK...`: runs the printf-format chunks (octal escapes) as a step body, as $orch_as in a fresh sh
  *   with the preamble, or in a subshell when orch_as is ''; exit status 100 there becomes orch_changed=1 here.
  * - `orch_own_ok SPEC FILE DIR`: whether this account may give FILE the owner SPEC (user[:group]); refuses with a
@@ -86,12 +102,8 @@ orch_actor() {
   orch_a_ph=$(cd -P -- "$orch_a_d" && pwd -P) || return 1
   orch_a_chain "$orch_a_ph"
 }
-orch_as_sh() {
-  if [ -z "$orch_as" ]; then /bin/sh -s
-  elif command -v runuser >/dev/null 2>&1; then runuser -u "$orch_as" -- /bin/sh -s
-  elif command -v setpriv >/dev/null 2>&1; then setpriv --reuid="$orch_as" --regid="$(id -g "$orch_as")" --init-groups -- /bin/sh -s
-  else SHELL=/bin/sh su -m "$orch_as" -c '/bin/sh -s'; fi
-}
+${RUN_AS_FUNCTION}
+orch_as_sh() { orch_run_as "$orch_as" /bin/sh -s; }
 orch_as_run() {
   if [ -z "$orch_as" ]; then
     # Ourselves: no new shell, the body runs in a subshell of this one (as a step body does).

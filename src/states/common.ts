@@ -1,5 +1,6 @@
 // Pieces shared by state modules: argument schemas, the default apply interpretation, small shell idioms.
 import { z } from 'zod';
+import { OS_ACCOUNT_ID, OS_ACCOUNT_NAME } from '../facts/os/index.js';
 import { shQuote } from '../shell/quote.js';
 import type { StepOutput } from '../shell/protocol.js';
 import type { ApplyStepOutcome } from './types.js';
@@ -10,10 +11,7 @@ export const modeSchema = z
   .regex(/^0?[0-7]{3,4}$/, "mode must be a quoted octal string such as '0644'")
   .transform((m) => m.replace(/^0(?=[0-7]{4})/, '').padStart(4, '0'));
 
-/** A user or group name in the POSIX portable character set (a trailing $ for Samba machine accounts). */
-export const OS_ACCOUNT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
-/** A numeric user or group id (below 2^32 - 1, which means "no change" to chown). */
-export const OS_ACCOUNT_ID = /^(0|[1-9][0-9]{0,9})$/;
+export { OS_ACCOUNT_ID, OS_ACCOUNT_NAME };
 
 /** True for an owner or group operand: a portable name or a numeric id; never anything that reads as an option. */
 export function isOsAccount(v: string): boolean {

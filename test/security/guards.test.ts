@@ -5,10 +5,10 @@
 import { strict as assert } from 'node:assert';
 import { InputError } from '../../src/errors.js';
 import { confValue, postgresConf } from '../../src/states/postgres/conf.js';
-import { psqlCall } from '../../src/states/postgres/psql.js';
+import { psqlCall } from '../../src/pg/connector.js';
 import { hostProblem, recoveryConf, SLOT_NAME } from '../../src/states/postgres/replica-conninfo.js';
 import { pgpassField } from '../../src/render/filters.js';
-import { connstrProblem, resolveTarget } from '../../src/states/postgres/target.js';
+import { connstrProblem, resolveTarget } from '../../src/pg/target.js';
 import { parseFacts } from '../../src/facts/parse.js';
 import { Project, state } from '../unit/states/helpers.js';
 import { compileError, compileFormula, PRIMARY, preparedContent, REPLICA } from './formula.js';

@@ -111,6 +111,41 @@ describe('architecture: import rules of docs/ARCHITECTURE.md', () => {
     );
   });
 
+  it('the PostgreSQL connector (pg) imports no states, engine, jobs or drift; the OS layer only errors and shell', () => {
+    assert.deepEqual(
+      breaking((e) => !(e.from === 'pg' && ['states', 'engine', 'jobs', 'drift'].includes(e.to))),
+      [],
+    );
+    assert.deepEqual(
+      breaking(
+        (e) => !e.file.startsWith(`facts${path.sep}os${path.sep}`) || ['errors', 'shell'].includes(e.to),
+      ),
+      [],
+    );
+  });
+
+  it('psql options, switching users and su are each written in one place', () => {
+    const only: Array<[RegExp, string[]]> = [
+      [/ON_ERROR_STOP/, ['pg/connector.ts']],
+      [/\b(runuser|setpriv)\b/, ['shell/actor.ts']],
+      [/\bsu -[ms]\b/, ['shell/actor.ts', 'facts/os/freebsd.ts', 'facts/os/linux.ts']],
+      [/\bmktemp "\$/, ['shell/file.ts']],
+    ];
+    const found: string[] = [];
+    for (const file of tsFiles(SRC)) {
+      const rel = path.relative(SRC, file).split(path.sep).join('/');
+      if (rel.startsWith('lab/')) continue; // the lab sets up machines, it does not act on managed hosts
+      // Code only: comments may name the tools.
+      const code = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l))
+        .join('\n');
+      for (const [re, allowed] of only)
+        if (re.test(code) && !allowed.includes(rel)) found.push(`${rel}: ${re}`);
+    }
+    assert.deepEqual(found, []);
+  });
+
   it('error codes are sorted only in src/errors/codes.ts (no second list of codes)', () => {
     const codes = new Set(Object.keys(ERROR_CODES));
     const lists: string[] = [];

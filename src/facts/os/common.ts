@@ -1,8 +1,13 @@
-// Shapes and helpers shared by the per-OS path builders: the OsPaths interface, name checks, package queries.
-// Builds text only; runs nothing.
+// Shapes and helpers shared by the per-OS builders: the OsPaths interface, account/package/service name checks,
+// package queries. Builds text only; runs nothing.
 import { OrchError } from '../../errors.js';
 import { shQuote } from '../../shell/quote.js';
 import type { PkgTool } from '../types.js';
+
+/** A user or group name in the POSIX portable character set (a trailing $ for Samba machine accounts). */
+export const OS_ACCOUNT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
+/** A numeric user or group id (below 2^32 - 1, which means "no change" to chown). */
+export const OS_ACCOUNT_ID = /^(0|[1-9][0-9]{0,9})$/;
 
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload' | 'status';
 
@@ -19,20 +24,26 @@ export interface PostgresPaths {
 }
 
 export interface OsPaths {
+  /** FreeBSD userland (rc.d, BSD stat, su without -s) rather than Linux. */
+  freebsd: boolean;
   /** Start/stop/... a service: systemctl, service (sysvinit), or FreeBSD service. */
   serviceCmd(name: string, action: ServiceAction): string[];
+  /** serviceCmd for a service state: on FreeBSD `one<action>`, which acts whether or not rc.conf enables it. */
+  serviceActionCmd(name: string, action: ServiceAction): string[];
+  /** Shell condition: the service is installed (a masked systemd unit counts, so starting it fails loudly). */
+  serviceExists(name: string): string;
+  /** Shell condition: the service runs (quiet; read-only). */
+  serviceActive(name: string): string;
+  /** Shell running the /bin/sh command string `command` as `user` (su, keeping the environment on FreeBSD). */
+  suCommand(user: string, command: string): string;
   /** Enable a service at boot: systemctl enable, update-rc.d, chkconfig, or sysrc <name>_enable=YES. */
   enableCmd(name: string): string[];
   /** Disable a service at boot: systemctl disable, update-rc.d disable, chkconfig off, or sysrc <name>_enable=NO. */
   disableCmd(name: string): string[];
   /** Exits 0 when the service is enabled at boot. */
   isEnabledCmd(name: string): string[];
-  /** Install packages non-interactively. */
-  pkgInstallCmd(names: string[]): string[];
   /** A /bin/sh script printing one line per package: `ok\t<name>\t<version>` or `missing\t<name>` (see parsePkgQuery). */
   pkgQueryScript(names: string[]): string;
-  /** Prints `<user>:<group>:<octal mode>` of a path (mode without leading zero, e.g. 600). */
-  statOwnerCmd(path: string): string[];
   /** PostgreSQL's paths for a version and cluster (Debian default 'main', elsewhere 'data'); discovered facts win. */
   postgresPaths(version: string, cluster?: string): PostgresPaths;
 }

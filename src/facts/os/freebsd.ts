@@ -1,14 +1,31 @@
-// FreeBSD paths and tools: rc.d services (service, sysrc), pkg, BSD stat, the ports' PostgreSQL layout.
-// Builds argv only; never touches a host.
+// FreeBSD paths and tools: rc.d services (service, sysrc), su -m, pkg, the ports' PostgreSQL layout.
+// Builds argv and shell text only; never touches a host.
 import type { Facts } from '../types.js';
-import { checkPkgNames, checkServiceName, pkgQueryLines, type OsPaths } from './common.js';
+import { shJoin, shQuote } from '../../shell/quote.js';
+import { checkServiceName, pkgQueryLines, type OsPaths } from './common.js';
 
 /** OsPaths for a FreeBSD host. */
 export function freebsdPaths(facts: Facts): OsPaths {
-  return {
+  const self: OsPaths = {
+    freebsd: true,
     serviceCmd(name, action) {
       checkServiceName(name);
       return ['service', name, action];
+    },
+    serviceActionCmd(name, action) {
+      checkServiceName(name);
+      return ['service', name, `one${action}`];
+    },
+    serviceExists(name) {
+      const n = shQuote(name);
+      return `[ -x /etc/rc.d/${n} ] || [ -x /usr/local/etc/rc.d/${n} ]`;
+    },
+    serviceActive(name) {
+      return `${shJoin(self.serviceActionCmd(name, 'status'))} >/dev/null 2>&1`;
+    },
+    suCommand(user, command) {
+      // FreeBSD's su has no -s; -m keeps the environment (and the exported env values) like Linux su without -l.
+      return `su -m ${shQuote(user)} -c ${shQuote(command)}`;
     },
     enableCmd(name) {
       checkServiceName(name);
@@ -23,15 +40,8 @@ export function freebsdPaths(facts: Facts): OsPaths {
       checkServiceName(name);
       return ['service', name, 'enabled'];
     },
-    pkgInstallCmd(names) {
-      checkPkgNames(names);
-      return ['pkg', 'install', '-y', ...names];
-    },
     pkgQueryScript(names) {
       return pkgQueryLines('pkg', names);
-    },
-    statOwnerCmd(path) {
-      return ['stat', '-f', '%Su:%Sg:%Lp', path];
     },
     postgresPaths(version, cluster = 'data') {
       const found = facts.postgres.clusters.find((c) => c.version === version && c.name === cluster);
@@ -46,4 +56,5 @@ export function freebsdPaths(facts: Facts): OsPaths {
       };
     },
   };
+  return self;
 }

@@ -1,14 +1,8 @@
 // Linux paths and tools: Debian/Ubuntu (apt, postgresql-common layout) and RHEL-likes (dnf/yum, PGDG or
-// distro layout), with systemd or sysvinit. Builds argv only; never touches a host.
-import { OrchError } from '../../errors.js';
+// distro layout), with systemd or sysvinit. Builds argv and shell text only; never touches a host.
+import { shJoin, shQuote } from '../../shell/quote.js';
 import type { Facts, PkgTool } from '../types.js';
-import {
-  checkPkgNames,
-  checkServiceName,
-  pkgQueryLines,
-  type OsPaths,
-  type PostgresPaths,
-} from './common.js';
+import { checkServiceName, pkgQueryLines, type OsPaths, type PostgresPaths } from './common.js';
 
 /** The tool that installs packages here: the probed one, else the family's usual one. */
 function pkgToolFor(facts: Facts): PkgTool {
@@ -27,10 +21,30 @@ function isDebianLike(facts: Facts): boolean {
 export function linuxPaths(facts: Facts): OsPaths {
   const systemd = facts.init === 'systemd';
   const debian = isDebianLike(facts);
-  return {
+  const self: OsPaths = {
+    freebsd: false,
     serviceCmd(name, action) {
       checkServiceName(name);
       return systemd ? ['systemctl', action, name] : ['service', name, action];
+    },
+    serviceActionCmd(name, action) {
+      return self.serviceCmd(name, action);
+    },
+    serviceExists(name) {
+      const n = shQuote(name);
+      if (!systemd) return `[ -x /etc/init.d/${n} ]`;
+      return `case "$(systemctl show -p LoadState ${n} 2>/dev/null)" in LoadState=loaded | LoadState=masked) return 0 ;; *) return 1 ;; esac`;
+    },
+    serviceActive(name) {
+      const n = shQuote(name);
+      if (!systemd) return `${shJoin(self.serviceCmd(name, 'status'))} >/dev/null 2>&1`;
+      // A unit that other units are PartOf (Debian's oneshot `postgresql` over its `postgresql@<v>-<cluster>` units)
+      // stays active whatever its parts do: it counts as running only when each of its parts runs too.
+      return `systemctl is-active --quiet ${n} || return 1
+  for _part in $(systemctl show -p ConsistsOf --value ${n} 2>/dev/null); do systemctl is-active --quiet "$_part" || return 1; done`;
+    },
+    suCommand(user, command) {
+      return `su -s /bin/sh ${shQuote(user)} -c ${shQuote(command)}`;
     },
     enableCmd(name) {
       checkServiceName(name);
@@ -49,24 +63,8 @@ export function linuxPaths(facts: Facts): OsPaths {
       if (debian) return ['sh', '-c', 'set -- /etc/rc2.d/S??"$1"; [ -e "$1" ]', 'sh', name];
       return ['chkconfig', name];
     },
-    pkgInstallCmd(names) {
-      checkPkgNames(names);
-      switch (pkgToolFor(facts)) {
-        case 'apt':
-          return ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-y', 'install', ...names];
-        case 'dnf':
-          return ['dnf', '-y', 'install', ...names];
-        case 'yum':
-          return ['yum', '-y', 'install', ...names];
-        default:
-          throw new OrchError('STATE_ERROR', `no known package tool on this ${facts.distro} host`);
-      }
-    },
     pkgQueryScript(names) {
       return pkgQueryLines(pkgToolFor(facts), names);
-    },
-    statOwnerCmd(path) {
-      return ['stat', '-c', '%U:%G:%a', path];
     },
     postgresPaths(version, cluster) {
       return debian
@@ -74,6 +72,7 @@ export function linuxPaths(facts: Facts): OsPaths {
         : redhatPostgres(facts, version, cluster ?? 'data');
     },
   };
+  return self;
 }
 
 function debianPostgres(facts: Facts, version: string, cluster: string): PostgresPaths {

@@ -2,6 +2,7 @@
 // how a command is started (as another user with su), and the shell evaluating the guards. Guard commands run in
 // the check phase too, so they must be read-only: that is the state file author's promise, orch cannot enforce it.
 import { z } from 'zod';
+import { osPaths } from '../../facts/os/index.js';
 import type { Facts } from '../../facts/types.js';
 import { shQuote } from '../../shell/quote.js';
 import { absolutePath, lastLines } from '../common.js';
@@ -49,20 +50,13 @@ export interface CommandArgs {
 const list = (v: string | string[] | undefined): string[] =>
   v === undefined ? [] : Array.isArray(v) ? v : [v];
 
-function isFreeBSD(facts: Facts): boolean {
-  return facts.osFamily === 'FreeBSD' || facts.kernel === 'FreeBSD';
-}
-
 /**
  * Shell that runs `command` (a /bin/sh command string) as `runas`, or as the login user. The command is one quoted
  * word, so a syntax error in it stays inside that shell instead of breaking the whole batch.
  */
 export function runCommand(facts: Facts, command: string, runas: string | undefined): string {
   if (runas === undefined) return `/bin/sh -c ${shQuote(command)}`;
-  // FreeBSD's su has no -s; -m keeps the environment (and the exported env values) like Linux su without -l.
-  return isFreeBSD(facts)
-    ? `su -m ${shQuote(runas)} -c ${shQuote(command)}`
-    : `su -s /bin/sh ${shQuote(runas)} -c ${shQuote(command)}`;
+  return osPaths(facts).suCommand(runas, command);
 }
 
 /** `export K='v'` lines for the env map (inside the script, so values never reach a command line). */

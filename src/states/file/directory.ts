@@ -8,7 +8,7 @@ import { shQuote } from '../../shell/quote.js';
 import { absolutePath, defaultApplyOutcome, modeSchema, normMode, osAccount } from '../common.js';
 import { kvFlag, kvStat, probeError, readKv } from '../probe.js';
 import type { StateFunction } from '../types.js';
-import { ownerSpec } from './atomic.js';
+import { ownerSpec } from '../../shell/file.js';
 
 const args = z
   .object({

@@ -9,7 +9,7 @@ import { absolutePath, defaultApplyOutcome } from '../common.js';
 import { kvFlag, kvText, probeError, readKv } from '../probe.js';
 import type { StateFunction } from '../types.js';
 import { asDirOwner } from '../../shell/actor.js';
-import { atomicWriteBody } from './atomic.js';
+import { atomicWrite } from '../../shell/file.js';
 import { lineEditCommand } from './line-edit.js';
 
 const oneLine = z.string().refine((s) => !/[\n\0]/.test(s), 'must be a single line (no newline or NUL)');
@@ -114,7 +114,7 @@ if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then echo "$f is not a regu
 elif [ ! -e "$f" ]; then
   ${a.ensure === 'absent' ? ':' : 'echo "$f does not exist; file.line edits existing files only"; exit 1'}
 else
-${atomicWriteBody(lineEditCommand(a, '> "$tmp"'))}
+${atomicWrite({ fileVar: 'f', dirVar: 'd', tmpVar: 'tmp', produce: lineEditCommand(a, '> "$tmp"') })}
   if [ "$orch_changed" = 1 ]; then orch_kv comment ${shQuote(`${a.name}: line ${a.ensure === 'present' ? 'set' : 'removed'}`)}; fi
 fi`,
     );

@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { printContent, shQuote } from '../../shell/quote.js';
 import { redactor } from '../../secrets/redactor.js';
 import { asDirOwner } from '../../shell/actor.js';
-import { atomicWriteBody } from './atomic.js';
+import { atomicWrite, fileProbe, readFileProbe } from '../../shell/file.js';
 import { absolutePath, defaultApplyOutcome, modeSchema, normMode, osAccount } from '../common.js';
-import { kvFlag, kvStat, kvText, probeError, readKv } from '../probe.js';
+import { probeError } from '../probe.js';
 import type { StateFunction } from '../types.js';
 
 const args = z
@@ -48,15 +48,6 @@ interface Prepared {
   sensitive: boolean;
 }
 
-/** What the check prints: exists always; stat and differs (content when small) for a file; parent when absent. */
-const checkKv = z.object({
-  exists: z.enum(['file', 'other', 'none']),
-  stat: kvStat.optional(),
-  differs: kvFlag,
-  content: kvText.optional(),
-  parent: kvFlag,
-});
-
 /** Diffs are only fetched for files up to this size; larger ones report a checksum change. */
 const MAX_DIFF_BYTES = 256 * 1024;
 
@@ -71,34 +62,25 @@ export const fileManaged: StateFunction<Args, Prepared> = {
     };
   },
   check(a, p) {
-    const f = shQuote(a.name);
-    return `f=${f}
-if [ -f "$f" ] && [ ! -L "$f" ]; then
-  orch_kv exists file
-  orch_kv stat "$(orch_stat "$f")"
-  if [ "$(orch_sha256 "$f")" != ${p.sha256} ]; then
-    orch_kv differs 1
-    ${p.sensitive || !a.show_diff ? ':' : `if [ "$(wc -c < "$f")" -le ${MAX_DIFF_BYTES} ]; then orch_kvsafe content "$f"; fi`}
-  fi
-elif [ -e "$f" ] || [ -L "$f" ]; then orch_kv exists other
-else
-  orch_kv exists none
-  if [ -d ${shQuote(path.posix.dirname(a.name))} ]; then orch_kv parent 1; fi
-fi`;
+    return fileProbe(a.name, {
+      expectSha: p.sha256,
+      content: p.sensitive || !a.show_diff ? 'never' : 'if-differs',
+      maxBytes: MAX_DIFF_BYTES,
+    });
   },
   interpretCheck(a, p, out) {
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${a.name}: ${out.text}` };
-    const read = readKv(checkKv, out);
+    const read = readFileProbe(out);
     if (!read.ok) return probeError(a.name, read.error);
-    const kv = read.kv;
-    if (kv.exists === 'other') {
+    const s = read.kv;
+    if (s.exists === 'other') {
       return {
         status: 'error',
         comment: `${a.name} exists and is not a regular file; refusing to replace it`,
       };
     }
-    if (kv.exists === 'none') {
-      const parentNote = kv.parent === '1' || a.makedirs ? '' : ' (its directory does not exist yet)';
+    if (s.exists === 'none') {
+      const parentNote = s.parent || a.makedirs ? '' : ' (its directory does not exist yet)';
       return {
         status: 'change',
         comment: `${a.name} would be created${parentNote}`,
@@ -107,12 +89,12 @@ fi`;
           : 'new file',
       };
     }
-    const [user, group, mode] = (kv.stat ?? '::').split(':');
+    const { user, group, mode } = s;
     const changes: string[] = [];
     let diff: string | undefined;
-    if (kv.differs === '1') {
-      if (kv.content !== undefined && a.show_diff) {
-        diff = createTwoFilesPatch(a.name, a.name, kv.content, p.content, '(on host)', '(orch)');
+    if (s.differs) {
+      if (s.content !== undefined && a.show_diff) {
+        diff = createTwoFilesPatch(a.name, a.name, s.content, p.content, '(on host)', '(orch)');
       } else
         changes.push(p.sensitive ? 'content differs (it holds secrets: no diff shown)' : 'content differs');
     }
@@ -132,7 +114,11 @@ fi`;
   apply(a, p) {
     const f = shQuote(a.name);
     const dir = shQuote(path.posix.dirname(a.name));
-    const write = atomicWriteBody(printContent(p.content, '> "$tmp"'), {
+    const write = atomicWrite({
+      fileVar: 'f',
+      dirVar: 'd',
+      tmpVar: 'tmp',
+      produce: printContent(p.content, '> "$tmp"'),
       user: a.user,
       group: a.group,
       mode: a.mode,

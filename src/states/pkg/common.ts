@@ -3,12 +3,11 @@
 // tool may pull in or drop dependencies).
 import { z } from 'zod';
 import { OrchError } from '../../errors.js';
-import { checkPkgNames } from '../../facts/os/common.js';
-import { osPaths, parsePkgQuery } from '../../facts/os/index.js';
+import { checkPkgNames, osPaths, parsePkgQuery } from '../../facts/os/index.js';
 import type { StepOutput } from '../../shell/protocol.js';
 import { kvText, readKv } from '../probe.js';
 import type { StateContext } from '../types.js';
-import { isKnownTool, type KnownPkgTool } from './tools.js';
+import { isKnownTool, type KnownPkgTool } from '../../facts/os/pkg.js';
 
 /** Validate package names with the same rule the command builders apply. */
 function validNames(names: string[], ctx: z.RefinementCtx): void {

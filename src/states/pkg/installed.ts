@@ -12,7 +12,7 @@ import {
   toolOf,
   type PkgArgs,
 } from './common.js';
-import { installLine, refreshLine, toolEnv } from './tools.js';
+import { installLine, refreshLine, toolEnv } from '../../facts/os/pkg.js';
 
 type Args = PkgArgs & { refresh: boolean };
 

@@ -11,7 +11,7 @@ import {
   toolOf,
   type PkgArgs,
 } from './common.js';
-import { removeLine, toolEnv } from './tools.js';
+import { removeLine, toolEnv } from '../../facts/os/pkg.js';
 
 export const pkgRemoved: StateFunction<PkgArgs> = {
   args: removedArgs,

@@ -14,9 +14,10 @@ import { GrammarViolation, requireOneLine } from '../../render/grammar.js';
 import { defaultApplyOutcome, modeSchema, osAccount } from '../common.js';
 import { probeError } from '../probe.js';
 import type { CheckOutcome, StateFunction } from '../types.js';
-import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
-import { psqlSetup } from './psql.js';
-import { versionNumber, resolveTarget, targetArgFields, type PgTarget } from './target.js';
+import { configFileProbe, fileChanges, readFileState, replaceFileScript } from './conffile.js';
+import { psqlSetup } from '../../pg/connector.js';
+import { versionNumber, resolveTarget, type PgTarget } from '../../pg/target.js';
+import { targetArgFields } from './target.js';
 
 type Value = string | number | boolean;
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
@@ -292,7 +293,7 @@ export const postgresConf: StateFunction<Args, Prepared> = {
     return p;
   },
   check(_a, p) {
-    return fileProbe(p.file);
+    return configFileProbe(p.file);
   },
   interpretCheck(a, p, out) {
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${p.file}: ${out.text}` };

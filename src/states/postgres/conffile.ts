@@ -5,32 +5,22 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { asActor, decideActor } from '../../shell/actor.js';
+import { atomicWrite, fileProbe, readFileProbe } from '../../shell/file.js';
 import { printContent, shQuote } from '../../shell/quote.js';
 import type { StepOutput } from '../../shell/protocol.js';
-import { z } from 'zod';
 import { normMode } from '../common.js';
-import { kvFlag, kvStat, kvText, readKv, type KvRead } from '../probe.js';
-import { applySql, socketPresent } from './psql.js';
-import type { PgTarget } from './target.js';
+import { type KvRead } from '../probe.js';
+import { applySql, socketPresent } from '../../pg/connector.js';
+import type { PgTarget } from '../../pg/target.js';
 
 /** Config files larger than this are not read back for diffs (they would not be PostgreSQL config files). */
 const MAX_READ = 1024 * 1024;
 
 export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** Check-step shell: kv exists (file | none | other), stat, sha256, content (when small), parent. Read-only. */
-export function fileProbe(file: string): string {
-  return `orch_cf=${shQuote(file)}
-if [ -f "$orch_cf" ] && [ ! -L "$orch_cf" ]; then
-  orch_kv exists file
-  orch_kv stat "$(orch_stat "$orch_cf")"
-  orch_kv sha256 "$(orch_sha256 "$orch_cf")"
-  if [ "$(wc -c < "$orch_cf")" -le ${MAX_READ} ]; then orch_kvsafe content "$orch_cf"; fi
-elif [ -e "$orch_cf" ] || [ -L "$orch_cf" ]; then orch_kv exists other
-else
-  orch_kv exists none
-  if [ -d ${shQuote(path.posix.dirname(file))} ]; then orch_kv parent 1; fi
-fi`;
+/** Check-step shell: the one file probe (src/shell/file.ts) with the hash and, when small, the content. Read-only. */
+export function configFileProbe(file: string): string {
+  return fileProbe(file, { content: 'always', maxBytes: MAX_READ });
 }
 
 export interface FileState {
@@ -43,31 +33,17 @@ export interface FileState {
   parent: boolean;
 }
 
-/** What fileProbe prints. */
-const fileProbeKv = z.object({
-  exists: z.enum(['file', 'none', 'other']),
-  stat: kvStat.optional(),
-  // Empty when the file could not be read: it then differs.
-  sha256: z
-    .string()
-    .regex(/^([0-9a-f]{64})?$/, 'expected a SHA-256 in hex')
-    .optional(),
-  content: kvText.optional(),
-  parent: kvFlag,
-});
-
-/** What fileProbe reported. */
+/** What configFileProbe reported. */
 export function readFileState(out: StepOutput): KvRead<FileState> {
-  const read = readKv(fileProbeKv, out);
+  const read = readFileProbe(out);
   if (!read.ok) return read;
-  const kv = read.kv;
-  const [user, group, mode] = (kv.stat ?? '').split(':');
-  const s: FileState = { exists: kv.exists, parent: kv.parent === '1' };
-  if (kv.content !== undefined) s.content = kv.content;
-  if (kv.sha256) s.sha256 = kv.sha256;
-  if (user) s.user = user;
-  if (group) s.group = group;
-  if (mode) s.mode = normMode(mode);
+  const p = read.kv;
+  const s: FileState = { exists: p.exists, parent: p.parent };
+  if (p.content !== undefined) s.content = p.content;
+  if (p.sha256) s.sha256 = p.sha256;
+  if (p.user) s.user = p.user;
+  if (p.group) s.group = p.group;
+  if (p.mode) s.mode = normMode(p.mode);
   return { ok: true, kv: s };
 }
 
@@ -139,27 +115,22 @@ export function replaceFileScript(o: ReplaceOptions): string {
         : `if [ ! -f "$orch_cf" ] || [ "$(orch_sha256 "$orch_cf")" != ${o.expectSha} ]; then echo "$orch_cf changed since the check; run again"; exit 1; fi\n`;
   const running = `[ -n "$orch_pg_psql" ] && ${socketPresent(o.target)}`;
   const names = `orch_cf=${shQuote(o.file)}; orch_dir=${shQuote(path.posix.dirname(o.file))}; orch_old="$orch_cf.orch-old"`;
-  const set = (v: string, value: string | undefined): string =>
-    value !== undefined ? `${v}=${shQuote(value)}\n` : '';
   const write = asActor(`${names}
 if [ -e "$orch_cf" ] && { [ ! -f "$orch_cf" ] || [ -L "$orch_cf" ]; }; then echo "$orch_cf exists and is not a regular file"; exit 1; fi
-${guard}orch_u=${shQuote(o.newOwner)}; orch_g=; orch_m=${o.newMode}
-if [ -f "$orch_cf" ]; then orch_cur=$(orch_stat "$orch_cf"); orch_u=\${orch_cur%%:*}; orch_g=\${orch_cur#*:}; orch_g=\${orch_g%%:*}; orch_m=\${orch_cur##*:}; fi
-${set('orch_u', own.user)}${set('orch_g', own.group)}${set('orch_m', own.mode)}orch_own=$orch_u\${orch_g:+:$orch_g}
-orch_own_ok "$orch_own" "$orch_cf" "$orch_dir" || exit 1
-orch_new=$(mktemp "$orch_cf.orch-new.XXXXXX")
-trap 'rm -f -- "$orch_new"' EXIT
-${printContent(o.content, '> "$orch_new"')}
-chown -- "$orch_own" "$orch_new"
-chmod -- "$orch_m" "$orch_new"
-if [ -f "$orch_cf" ] && cmp -s "$orch_new" "$orch_cf" && [ "$(orch_stat "$orch_new")" = "$(orch_stat "$orch_cf")" ]; then
-  echo "$orch_cf is already in the desired state"
-else
-  rm -f -- "$orch_old"
-  if [ -f "$orch_cf" ]; then ln -- "$orch_cf" "$orch_old" 2>/dev/null || cp -p -- "$orch_cf" "$orch_old"; fi
-  mv -f -- "$orch_new" "$orch_cf"
-  orch_changed=1
-fi`);
+${guard}${atomicWrite({
+    fileVar: 'orch_cf',
+    dirVar: 'orch_dir',
+    tmpVar: 'orch_new',
+    temp: 'beside',
+    produce: printContent(o.content, '> "$orch_new"'),
+    newOwner: o.newOwner,
+    newMode: o.newMode,
+    user: own.user,
+    group: own.group,
+    mode: own.mode,
+    backupVar: 'orch_old',
+    same: 'echo "$orch_cf is already in the desired state"',
+  })}`);
   // After a rejection: the old file back (a hard link or copy made by the write above), or no file as before.
   const restore = asActor(`${names}
 if [ -f "$orch_old" ]; then mv -f -- "$orch_old" "$orch_cf"; else rm -f -- "$orch_cf"; fi`);

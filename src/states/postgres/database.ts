@@ -9,14 +9,15 @@ import {
   applySql,
   checkQuery,
   parseResult,
-  probeOutcome,
   psqlSetup,
   readProbe,
   requireRunning,
   SQL_CHANGED,
-} from './psql.js';
+} from '../../pg/connector.js';
+import { resolveTarget, type PgTarget } from '../../pg/target.js';
+import { probeOutcome } from './probe-outcome.js';
 import { pgName } from './role.js';
-import { resolveTarget, targetArgFields, type PgTarget } from './target.js';
+import { targetArgFields } from './target.js';
 
 const args = z
   .object({

@@ -17,9 +17,10 @@ import {
 import { defaultApplyOutcome, modeSchema, osAccount } from '../common.js';
 import { probeError } from '../probe.js';
 import type { StateFunction } from '../types.js';
-import { fileChanges, fileProbe, readFileState, replaceFileScript } from './conffile.js';
-import { psqlHeredoc, psqlSetup } from './psql.js';
-import { resolveTarget, targetArgFields, type PgTarget } from './target.js';
+import { configFileProbe, fileChanges, readFileState, replaceFileScript } from './conffile.js';
+import { psqlHeredoc, psqlSetup } from '../../pg/connector.js';
+import { resolveTarget, type PgTarget } from '../../pg/target.js';
+import { targetArgFields } from './target.js';
 
 /** A string the given pg_hba.conf grammar function accepts (its reason is the schema's message). */
 const hbaText = (fn: (s: string) => string) =>
@@ -177,7 +178,7 @@ export const postgresHba: StateFunction<Args, Prepared> = {
     return { target, file, content };
   },
   check(_a, p) {
-    return fileProbe(p.file);
+    return configFileProbe(p.file);
   },
   interpretCheck(a, p, out) {
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${p.file}: ${out.text}` };

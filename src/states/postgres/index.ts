@@ -1,6 +1,6 @@
-// The postgres.* state functions, by registry name. Shared pieces for other PostgreSQL work (the replica formula)
-// are in ./psql.ts (running SQL from a step), ./target.ts (which cluster), ./conffile.ts (validated config files)
-// and ./slot.ts (slotQuery).
+// The postgres.* state functions, by registry name. They reach PostgreSQL through the connector (src/pg/:
+// connector.ts runs SQL from a step, target.ts picks the cluster); shared pieces here are ./target.ts (the target
+// arguments), ./conffile.ts (validated config files) and ./slot.ts (slotQuery).
 import type { AnyStateFunction } from '../types.js';
 import { postgresConf } from './conf.js';
 import { postgresDatabase } from './database.js';

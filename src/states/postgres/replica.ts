@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { osPaths } from '../../facts/os/index.js';
 import { asDirOwner } from '../../shell/actor.js';
+import { atomicWrite } from '../../shell/file.js';
 import { printContent, shQuote } from '../../shell/quote.js';
 import { absolutePath, lastLines } from '../common.js';
 import { kvDigits, readKv } from '../probe.js';
@@ -108,7 +109,7 @@ export function replicaContextFor(a: Args, ctx: StateContext): Record<string, un
     minFreeMb: a.min_free_mb,
     streamWaitSeconds: a.stream_wait_seconds,
     streamStallSeconds: a.stream_stall_seconds,
-    freebsd: ctx.facts.osFamily === 'FreeBSD' || ctx.facts.kernel === 'FreeBSD',
+    freebsd: os.freebsd,
   });
 }
 
@@ -134,14 +135,16 @@ function installScript(script: string, sha256: string, dest: string): string {
 if [ ! -f "$f" ] || [ "$(orch_sha256 "$f")" != ${sha256} ] || [ "$(orch_stat "$f" | cut -d: -f3)" != 750 ]; then
   ${asDirOwner(
     d,
-    `f=${f}
-tmp=$(mktemp ${d}/.orch.XXXXXX)
-trap 'rm -f -- "$tmp"' EXIT
-${printContent(script, '> "$tmp"')}
-chmod 0750 "$tmp"
-mv -f -- "$tmp" "$f"
-orch_changed=1
-echo "step install: $f updated"`,
+    `f=${f}; d=${d}
+${atomicWrite({
+  fileVar: 'f',
+  dirVar: 'd',
+  tmpVar: 'tmp',
+  produce: printContent(script, '> "$tmp"'),
+  owner: 'writer',
+  mode: '0750',
+  replaced: 'echo "step install: $f updated"',
+})}`,
   )}
 fi`;
 }

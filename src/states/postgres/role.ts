@@ -13,15 +13,16 @@ import {
   applySql,
   checkQuery,
   parseResult,
-  probeOutcome,
   psqlSetup,
   readProbe,
   requireRunning,
   SQL_CHANGED,
   SQL_QUIET_LOGS,
   sqlFail,
-} from './psql.js';
-import { resolveTarget, targetArgFields, type PgTarget } from './target.js';
+} from '../../pg/connector.js';
+import { resolveTarget, type PgTarget } from '../../pg/target.js';
+import { probeOutcome } from './probe-outcome.js';
+import { targetArgFields } from './target.js';
 
 /** PostgreSQL truncates identifiers to NAMEDATALEN-1 bytes; a longer name would never match on re-check. */
 export const pgName = z

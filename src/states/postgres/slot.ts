@@ -9,14 +9,15 @@ import {
   applySql,
   checkQuery,
   parseResult,
-  probeOutcome,
   psqlSetup,
   readProbe,
   requireRunning,
   SQL_CHANGED,
   sqlFail,
-} from './psql.js';
-import { resolveTarget, targetArgFields, type PgTarget } from './target.js';
+} from '../../pg/connector.js';
+import { resolveTarget, type PgTarget } from '../../pg/target.js';
+import { probeOutcome } from './probe-outcome.js';
+import { targetArgFields } from './target.js';
 
 /** PostgreSQL's own rule for slot names. */
 export const slotName = z

@@ -1,13 +1,12 @@
 // Shell functions a service state's step defines for itself: does the service exist, is it running, is it enabled,
 // and the start/stop/restart/reload/enable/disable commands, per init system (systemd, sysvinit `service`,
-// FreeBSD rc.d). Argv comes from osPaths; this file only adds the existence probe and, on FreeBSD, the `one`
-// prefix that lets rc.d act on a service whether or not rc.conf enables it. Builds shell text only.
+// FreeBSD rc.d). Commands and conditions come from the OS layer (src/facts/os); this file names them as shell
+// functions. Builds shell text only.
 import type { StepOutput } from '../../shell/protocol.js';
 import type { CheckOutcome } from '../types.js';
 import { z } from 'zod';
 import { OrchError } from '../../errors.js';
-import { checkServiceName } from '../../facts/os/common.js';
-import { osPaths, type ServiceAction } from '../../facts/os/index.js';
+import { checkServiceName, osPaths, type ServiceAction } from '../../facts/os/index.js';
 import type { Facts } from '../../facts/types.js';
 import { shJoin, shQuote } from '../../shell/quote.js';
 import { mustRun } from '../common.js';
@@ -22,15 +21,9 @@ export const serviceName = z.string().superRefine((n, ctx) => {
   }
 });
 
-function isFreeBSD(facts: Facts): boolean {
-  return facts.osFamily === 'FreeBSD' || facts.kernel === 'FreeBSD';
-}
-
-/** The command for an action: osPaths' argv, with rc.d's `one` prefix on FreeBSD. */
+/** The command for an action: the OS layer's argv (rc.d's `one` prefix on FreeBSD). */
 export function actionCommand(facts: Facts, name: string, action: ServiceAction): string {
-  const argv = osPaths(facts).serviceCmd(name, action);
-  if (isFreeBSD(facts) && argv[0] === 'service' && argv[2] === action) argv[2] = `one${action}`;
-  return shJoin(argv);
+  return shJoin(osPaths(facts).serviceActionCmd(name, action));
 }
 
 /**
@@ -39,22 +32,8 @@ export function actionCommand(facts: Facts, name: string, action: ServiceAction)
  */
 export function serviceFunctions(facts: Facts, name: string): string {
   const p = osPaths(facts);
-  const n = shQuote(name);
-  let exists: string;
-  let active: string;
-  if (facts.init === 'systemd' && !isFreeBSD(facts)) {
-    // A masked unit counts as existing, so starting it fails loudly instead of being reported as "not installed".
-    exists = `case "$(systemctl show -p LoadState ${n} 2>/dev/null)" in LoadState=loaded | LoadState=masked) return 0 ;; *) return 1 ;; esac`;
-    // A unit that other units are PartOf (Debian's oneshot `postgresql` over its `postgresql@<v>-<cluster>` units)
-    // stays active whatever its parts do: it counts as running only when each of its parts runs too.
-    active = `systemctl is-active --quiet ${n} || return 1
-  for _part in $(systemctl show -p ConsistsOf --value ${n} 2>/dev/null); do systemctl is-active --quiet "$_part" || return 1; done`;
-  } else {
-    exists = isFreeBSD(facts)
-      ? `[ -x /etc/rc.d/${n} ] || [ -x /usr/local/etc/rc.d/${n} ]`
-      : `[ -x /etc/init.d/${n} ]`;
-    active = `${actionCommand(facts, name, 'status')} >/dev/null 2>&1`;
-  }
+  const exists = p.serviceExists(name);
+  const active = p.serviceActive(name);
   return [
     `svc_exists() { ${exists}; }`,
     `svc_active() { ${active}; }`,

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { parseFacts } from '../../../src/facts/parse.js';
 import { osPaths, parsePkgQuery } from '../../../src/facts/os/index.js';
+import { installLine } from '../../../src/facts/os/pkg.js';
 import { OrchError } from '../../../src/errors.js';
 import { fixture } from './fixtures.js';
 
@@ -21,21 +22,10 @@ describe('facts/os: Debian (systemd)', () => {
     ]);
     assert.deepEqual(p.enableCmd('postgresql'), ['systemctl', 'enable', 'postgresql']);
     assert.deepEqual(p.isEnabledCmd('postgresql'), ['systemctl', 'is-enabled', '--quiet', 'postgresql']);
-    assert.deepEqual(p.pkgInstallCmd(['postgresql-15', 'postgresql-client-15']), [
-      'env',
-      'DEBIAN_FRONTEND=noninteractive',
-      'apt-get',
-      '-y',
-      'install',
-      'postgresql-15',
-      'postgresql-client-15',
-    ]);
-    assert.deepEqual(p.statOwnerCmd('/var/lib/postgresql/.pgpass'), [
-      'stat',
-      '-c',
-      '%U:%G:%a',
-      '/var/lib/postgresql/.pgpass',
-    ]);
+    assert.equal(p.freebsd, false);
+    assert.deepEqual(p.serviceActionCmd('postgresql', 'start'), ['systemctl', 'start', 'postgresql']);
+    assert.match(p.serviceExists('postgresql'), /systemctl show -p LoadState postgresql/);
+    assert.equal(p.suCommand('postgres', "echo 'x'"), `su -s /bin/sh postgres -c 'echo '\\''x'\\'''`);
   });
   it('gives PostgreSQL paths from the discovered cluster and defaults for a new one', () => {
     assert.deepEqual(p.postgresPaths('15'), {
@@ -73,18 +63,6 @@ describe('facts/os: RHEL (Rocky 9, PGDG)', () => {
   it('builds service, enable and package commands', () => {
     assert.deepEqual(p.serviceCmd('postgresql-16', 'start'), ['systemctl', 'start', 'postgresql-16']);
     assert.deepEqual(p.enableCmd('postgresql-16'), ['systemctl', 'enable', 'postgresql-16']);
-    assert.deepEqual(p.pkgInstallCmd(['postgresql16-server']), [
-      'dnf',
-      '-y',
-      'install',
-      'postgresql16-server',
-    ]);
-    assert.deepEqual(p.statOwnerCmd('/var/lib/pgsql/.pgpass'), [
-      'stat',
-      '-c',
-      '%U:%G:%a',
-      '/var/lib/pgsql/.pgpass',
-    ]);
   });
   it('gives PGDG paths', () => {
     assert.deepEqual(p.postgresPaths('16'), {
@@ -101,12 +79,8 @@ describe('facts/os: RHEL (Rocky 9, PGDG)', () => {
     assert.match(script, /rpm -q --qf '%\{VERSION\}-%\{RELEASE\}' postgresql16-server/);
   });
   it('uses yum where dnf is missing', () => {
-    assert.deepEqual(osPaths({ ...rocky, pkgTool: 'yum' }).pkgInstallCmd(['x']), [
-      'yum',
-      '-y',
-      'install',
-      'x',
-    ]);
+    assert.match(osPaths({ ...rocky, pkgTool: 'yum' }).pkgQueryScript(['x']), /rpm -q/);
+    assert.equal(installLine('yum'), 'yum -y install "$@"');
   });
 });
 
@@ -116,19 +90,10 @@ describe('facts/os: FreeBSD 14', () => {
     assert.deepEqual(p.serviceCmd('postgresql', 'status'), ['service', 'postgresql', 'status']);
     assert.deepEqual(p.enableCmd('postgresql'), ['sysrc', 'postgresql_enable=YES']);
     assert.deepEqual(p.isEnabledCmd('postgresql'), ['service', 'postgresql', 'enabled']);
-    assert.deepEqual(p.pkgInstallCmd(['postgresql15-server', 'postgresql15-client']), [
-      'pkg',
-      'install',
-      '-y',
-      'postgresql15-server',
-      'postgresql15-client',
-    ]);
-    assert.deepEqual(p.statOwnerCmd('/var/db/postgres/.pgpass'), [
-      'stat',
-      '-f',
-      '%Su:%Sg:%Lp',
-      '/var/db/postgres/.pgpass',
-    ]);
+    assert.equal(p.freebsd, true);
+    assert.deepEqual(p.serviceActionCmd('postgresql', 'stop'), ['service', 'postgresql', 'onestop']);
+    assert.equal(p.serviceActive('postgresql'), 'service postgresql onestatus >/dev/null 2>&1');
+    assert.equal(installLine('pkg'), 'pkg install -y "$@"');
   });
   it('gives the ports layout', () => {
     assert.deepEqual(p.postgresPaths('15'), {
@@ -151,15 +116,15 @@ describe('facts/os: names and package queries', () => {
   it('refuses names that could read as options or hold shell text', () => {
     const p = osPaths(debian);
     for (const bad of ['-y', '--purge', 'a b', '$(id)', 'x;y', '', "it's"]) {
-      assert.throws(() => p.pkgInstallCmd([bad]), OrchError, bad);
+      assert.throws(() => p.pkgQueryScript([bad]), OrchError, bad);
       assert.throws(() => p.serviceCmd(bad, 'start'), OrchError, bad);
     }
-    assert.throws(() => p.pkgInstallCmd([]), OrchError);
+    assert.throws(() => p.pkgQueryScript([]), OrchError);
   });
 
   it('refuses package commands on a host with no known package tool', () => {
     const unknown = parseFacts('');
-    assert.throws(() => osPaths(unknown).pkgInstallCmd(['x']), /no known package tool/);
+    assert.throws(() => osPaths(unknown).pkgQueryScript(['x']), /no known package tool/);
   });
 
   it('queries dpkg for real on this Debian machine', () => {

@@ -1,10 +1,13 @@
 // The shell orch generates passes shellcheck (POSIX sh, severity warning and above): the batch preamble and its
 // helpers (script.ts, actor.ts), pg_make_replica for the PostgreSQL 15 and 11 layouts (and FreeBSD's), the pg
-// status script and the facts script. What shellcheck cannot see is annotated in the scripts with a reason.
+// status script, the connector's steps, the atomic write and file probe, and the facts script. What shellcheck cannot see is annotated in the scripts with a reason.
 import { strict as assert } from 'node:assert';
 import { pgStatusScript } from '../../../src/pg/status-script.js';
 import { factsScript } from '../../../src/facts/script.js';
 import { buildBatch, helpers } from '../../../src/shell/script.js';
+import { atomicWrite, fileProbe } from '../../../src/shell/file.js';
+import { applySql, checkQuery, psqlSetup } from '../../../src/pg/connector.js';
+import type { PgTarget } from '../../../src/pg/target.js';
 import { requireShellcheck, shellcheckFindings } from '../../helpers/shellcheck.js';
 import { renderReplicaScript, sampleInput } from '../states/postgres/replica-helpers.js';
 
@@ -26,6 +29,15 @@ const freebsd15 = {
   freebsd: true,
 };
 
+const target: PgTarget = {
+  port: 5432,
+  socketDir: '/var/run/postgresql',
+  osUser: 'postgres',
+  db: 'postgres',
+  binDir: '/usr/lib/postgresql/15/bin',
+};
+const step = (body: string) => buildBatch('0123abcd', [{ index: 0, body }]);
+
 const scripts: [string, () => string][] = [
   ['the batch (preamble and a framed step)', () => buildBatch('0123abcd', [{ index: 0, body: 'echo hi' }])],
   ['the batch helpers (script.ts and actor.ts)', () => helpers()],
@@ -33,6 +45,26 @@ const scripts: [string, () => string][] = [
   ['pg_make_replica for PostgreSQL 11', () => renderReplicaScript(sampleInput(pg11))],
   ['pg_make_replica on FreeBSD', () => renderReplicaScript(sampleInput(freebsd15))],
   ['the pg status script', () => pgStatusScript()],
+  ['a connector check step (checkQuery)', () => step(checkQuery(target, 'SELECT 1;'))],
+  [
+    'a connector apply step (applySql)',
+    () => step(`${psqlSetup({ ...target, dbUser: 'app' })}\n${applySql(target, 'SELECT 1;')}`),
+  ],
+  [
+    'the atomic write and the file probe (shell/file.ts)',
+    () =>
+      step(
+        `${fileProbe('/etc/x.conf', { expectSha: 'ab', content: 'if-differs' })}\nf=/etc/x.conf; d=/etc; o=/etc/x.old\n` +
+          atomicWrite({
+            fileVar: 'f',
+            dirVar: 'd',
+            tmpVar: 't',
+            produce: 'echo x > "$t"',
+            backupVar: 'o',
+            temp: 'beside',
+          }),
+      ),
+  ],
   ['the facts script', () => factsScript()],
 ];
 

@@ -6,7 +6,7 @@ import type { StepOutput } from '../../../src/shell/protocol.js';
 import { fileAbsent } from '../../../src/states/file/absent.js';
 import { fileManaged } from '../../../src/states/file/managed.js';
 import { readFileState } from '../../../src/states/postgres/conffile.js';
-import { readProbe } from '../../../src/states/postgres/psql.js';
+import { readProbe } from '../../../src/pg/connector.js';
 import { kvBit, kvDigits, kvFlag, readKv } from '../../../src/states/probe.js';
 import { serviceRunning } from '../../../src/states/service/running.js';
 import type { StateContext } from '../../../src/states/types.js';

@@ -1,8 +1,8 @@
-// Package tool commands for pkg.* states: install, remove and metadata refresh per tool (apt, dnf, yum, FreeBSD
-// pkg), each taking the package names from the shell's "$@" so only the ones found missing (or present) at run
-// time are passed. The read-only query comes from osPaths (src/facts/os). Builds shell text only.
+// Package tool commands: install, remove and metadata refresh per tool (apt, dnf, yum, FreeBSD pkg), each taking
+// the package names from the shell's "$@" so only the ones found missing (or present) at run time are passed. The
+// read-only query is pkgQueryLines (common.ts). Builds shell text only.
 import { shJoin } from '../../shell/quote.js';
-import type { PkgTool } from '../../facts/types.js';
+import type { PkgTool } from '../types.js';
 
 export type KnownPkgTool = Exclude<PkgTool, 'unknown'>;
 

@@ -1,26 +1,34 @@
-// Shell pieces that run SQL on a host through psql, for postgres.* state steps (and the replica formula):
-// psql as the PostgreSQL OS user (runuser on Linux, su -m on FreeBSD) over the unix socket, SQL piped in from
-// printContent (never on argv), `-X -q -A -t -v ON_ERROR_STOP=1`. Results come back as one JSON line per query;
-// apply scripts talk back through `orch:` marker lines (changed, fail, kv). Builds text only.
-import { printContent, shQuote } from '../../shell/quote.js';
-import type { StepOutput } from '../../shell/protocol.js';
+// The PostgreSQL connector: the one place that writes how orch talks to a host's PostgreSQL from the shell, for the
+// postgres.* states, drift's probe and `orch pg status`. psql runs as the PostgreSQL OS user through orch_run_as
+// (src/shell/actor.ts) over the unix socket (directory, port, database from the target resolved on the controller),
+// always `-X -q -A -t -v ON_ERROR_STOP=1`, SQL piped in from printContent (never on argv). A check reports through
+// kv (pg = missing | down | up | failed, result = one JSON line, error = psql's messages) and readProbe reads that
+// on the controller through its schema; apply SQL talks back through `orch:` marker lines (changed, fail, say, kv).
+// SQL text is quoted only by src/sql/. Builds text only.
 import { z } from 'zod';
-import { kvDigits, kvText, readKv } from '../probe.js';
-import type { CheckOutcome } from '../types.js';
+import { kvDigits, kvText, readKv } from '../shell/kv.js';
+import type { StepOutput } from '../shell/protocol.js';
+import { printContent, shQuote } from '../shell/quote.js';
 import { connstrProblem, type PgTarget } from './target.js';
 
+/** The psql options of every call: no psqlrc, quiet, unaligned, tuples only, stop at the first error. */
+export const PSQL_OPTIONS = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1'] as const;
+
 /**
- * Shell functions: `orch_psql <os_user> <socket_dir> <port> <db> [db_user]` runs `$orch_pg_psql` with the SQL on
- * its stdin, from / so the OS user needs no access to the caller's working directory.
+ * Shell function `orch_psql <os_user> <socket_dir> <port> <db> [db_user [psql option...]]`: runs `$orch_pg_psql`
+ * as the OS user (orch_run_as, which the caller defines: the batch preamble does), from / so that user needs no
+ * access to the caller's working directory, with the SQL on its stdin. An empty db_user means psql's default.
  */
-export const PSQL_FUNCTIONS = `orch_psql() {
+export const ORCH_PSQL_FUNCTION = `orch_psql() {
   orch_pg_u=$1; orch_pg_s=$2; orch_pg_p=$3; orch_pg_d=$4; orch_pg_r=\${5:-}
-  set -- "$orch_pg_psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$orch_pg_s" -p "$orch_pg_p" -d "$orch_pg_d"
-  if [ -n "$orch_pg_r" ]; then set -- "$@" -U "$orch_pg_r"; fi
-  if [ "$(id -u)" = "$(id -u -- "$orch_pg_u" 2>/dev/null)" ]; then (cd / && exec "$@")
-  elif [ "$(uname -s)" = FreeBSD ]; then (cd / && exec su -m "$orch_pg_u" -c 'exec "$0" "$@"' "$@")
-  else (cd / && exec runuser -u "$orch_pg_u" -- "$@"); fi
-}
+  if [ "$#" -gt 5 ]; then shift 5; else set --; fi
+  if [ -n "$orch_pg_r" ]; then set -- -U "$orch_pg_r" "$@"; fi
+  set -- "$orch_pg_psql" ${PSQL_OPTIONS.join(' ')} -h "$orch_pg_s" -p "$orch_pg_p" -d "$orch_pg_d" "$@"
+  (cd / && orch_run_as "$orch_pg_u" "$@")
+}`;
+
+/** Shell functions of a step that runs SQL: orch_psql, and orch_pg_markers reading apply output's marker lines. */
+export const PSQL_FUNCTIONS = `${ORCH_PSQL_FUNCTION}
 orch_pg_markers() {
   orch_pg_failed=
   while IFS= read -r orch_pg_line; do
@@ -140,7 +148,7 @@ const checkQueryKv = z.object({
 });
 
 /** Read what checkQuery reported. */
-export function readProbe(out: StepOutput): PgProbe {
+export function readProbe(out: Pick<StepOutput, 'kv' | 'status' | 'text'>): PgProbe {
   const read = readKv(checkQueryKv, out);
   if (!read.ok) return { kind: 'error', detail: read.error };
   const kv = read.kv;
@@ -152,27 +160,6 @@ export function readProbe(out: StepOutput): PgProbe {
     return kv.rc === '2' && NOT_RUNNING.test(detail) ? { kind: 'down', detail } : { kind: 'error', detail };
   }
   return { kind: 'error', detail: out.text || `check step ended with status ${String(out.status)}` };
-}
-
-/**
- * The outcome when the probe did not reach a running server: 'unknown' for not installed / not running (never
- * "no change"), 'error' for anything else. Returns null when the server answered.
- */
-export function probeOutcome(p: PgProbe, what: string): CheckOutcome | null {
-  if (p.kind === 'missing') {
-    return {
-      status: 'unknown',
-      comment: `PostgreSQL is not installed (no psql); ${what} cannot be checked before it is`,
-    };
-  }
-  if (p.kind === 'down')
-    return {
-      status: 'unknown',
-      comment: `PostgreSQL is not running; ${what} cannot be checked before it is started`,
-    };
-  if (p.kind === 'error')
-    return { status: 'error', comment: `could not query PostgreSQL for ${what}: ${p.detail}` };
-  return null;
 }
 
 /** Parse the JSON line a check query printed (null when the object does not exist). */
