@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { leftoverScript, parseLeftovers } from '../../../../src/pg/rebuild-leftovers.js';
 import { interpretReplicaCheck, postgresReplica } from '../../../../src/states/postgres/replica.js';
 import type { ReplicaScriptInput } from '../../../../src/states/postgres/replica-context.js';
 import { PG_BIN, type TempPostgres } from '../../../helpers/temp-postgres.js';
@@ -268,6 +269,15 @@ describe('pg_make_replica killed outright (real PostgreSQL)', function () {
     assert.equal(sysid(path.join(path.dirname(dir), kept[0]!)), id, 'the used cluster is kept whole');
     assert.equal(sysid(dir), sysid(primary.dataDir));
 
+    // `orch pg status` lists it with its size, from the record of this data directory.
+    const listed = parseLeftovers(
+      spawnSync('/bin/sh', ['-s'], { input: leftoverScript([stateDir]), encoding: 'utf8' }).stdout,
+    );
+    assert.deepEqual(
+      listed.copies.filter((c) => c.dataDir === dir).map((c) => [c.kind, path.basename(c.path)]),
+      [['old', kept[0]]],
+    );
+    assert.ok(listed.copies.find((c) => c.dataDir === dir)!.bytes! > 1048576);
     // The kept copy is drift until it is gone.
     const c = await run(script(dir, slot, { keepOldCount: 1 }), ['--check']);
     assert.equal(c.status, 0, c.out);
