@@ -322,6 +322,35 @@ describe('pg_make_replica killed outright (real PostgreSQL)', function () {
     stopIfRunning(dir);
   });
 
+  it('a failed build puts a slot made ahead back without reserved WAL (it keeps no WAL for nobody)', async () => {
+    const { dir, port, id } = await oldCluster('premade-slot');
+    const slot = 'premade_unreserved';
+    await query(primary.url(), `SELECT pg_create_physical_replication_slot('${slot}', false)`);
+    // The new copy (it has standby.signal) does not start; the old one does.
+    const failNew = [
+      'sh',
+      '-c',
+      `test -f "$1/standby.signal" && exit 1; exec ${ctl(dir, '-l', `${dir}.log`, '-w', 'start')}`,
+      'start',
+      dir,
+    ];
+    const r = await run(script(dir, slot, { serviceStart: failNew, streamWaitSeconds: 5 }));
+    assert.equal(r.status, 1, r.out);
+    assert.match(r.out, /step slot: reusing existing slot premade_unreserved/);
+    assert.match(r.out, /step rollback: slot premade_unreserved made again without reserved WAL/);
+    assert.deepEqual(
+      await query(primary.url(), 'SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]),
+      [{ restart_lsn: null }],
+    );
+    assert.equal(sysid(dir), id);
+    assert.deepEqual(
+      await query(`postgres://postgres@127.0.0.1:${port}/postgres`, 'SELECT pg_is_in_recovery() AS r'),
+      [{ r: false }],
+    );
+    assert.equal(stateFile(), undefined, 'a rollback that worked leaves no record');
+    stopIfRunning(dir);
+  });
+
   it('killed after the new copy started: the next run resumes it (no second copy) and applies the retention', async () => {
     const { dir } = await oldCluster('after-start');
     const slot = 'kill_after_start';
