@@ -67,6 +67,18 @@ describe('the replication formula compiles', () => {
     assert.equal(orphans.args.drop, true);
   });
 
+  it('postgres.hold_restarts: the service no longer restarts on a settings change, on either role', async () => {
+    const watches = (c: Awaited<ReturnType<typeof compileFor>>) =>
+      c.states.find((s) => s.decl.id === 'postgres_service')!.decl.requisites.watch.length;
+    const hold = (p: Record<string, unknown>) => {
+      (p.postgres as Record<string, unknown>).hold_restarts = true;
+    };
+    for (const host of ['primary.example.com', 'replica.example.com']) {
+      assert.equal(watches(await compileFor(host, 'debian12-pg15-running.txt')), 1, host);
+      assert.equal(watches(await compileFor(host, 'debian12-pg15-running.txt', hold)), 0, host);
+    }
+  });
+
   it('for the Debian replica: the guarded replica build before the service', async () => {
     const c = await compileFor('replica.example.com', 'debian12-pg15-running.txt');
     const order = c.states.map((s) => s.decl.id);
