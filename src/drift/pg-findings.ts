@@ -12,6 +12,8 @@ export interface PgDriftLimits {
   maxLagBytes?: number;
   /** The role the pillar expects (postgres.primary names the primary host); undefined when it does not say. */
   expectedRole?: 'primary' | 'standby';
+  /** On the pillar's primary: the slots its replicas own (postgres.slots); any other physical slot is an orphan. */
+  ownedSlots?: string[];
 }
 
 export const DEFAULT_MAX_LAG_SECONDS = 300;
@@ -31,6 +33,12 @@ export function pgLimits(pillarPg: Record<string, unknown>, host: string): PgDri
   if (bytes !== undefined) limits.maxLagBytes = bytes;
   if (typeof pillarPg.primary === 'string' && pillarPg.primary !== '') {
     limits.expectedRole = pillarPg.primary === host ? 'primary' : 'standby';
+  }
+  const slots = pillarPg.slots;
+  if (limits.expectedRole === 'primary' && slots && typeof slots === 'object' && !Array.isArray(slots)) {
+    limits.ownedSlots = Object.values(slots as Record<string, unknown>).filter(
+      (v): v is string => typeof v === 'string',
+    );
   }
   return limits;
 }
@@ -69,6 +77,44 @@ export function pgFindings(probe: PgProbe, limits: PgDriftLimits): PgFinding[] {
 
 const fmtBytes = (n: number) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MiB` : `${n} bytes`);
 
+/** On a primary: physical slots no replica in the pillar owns (with the WAL they keep), and WAL retention of
+ * slots that is not bounded (PostgreSQL 12 and older cannot bound it; 13+ with max_slot_wal_keep_size -1). */
+export function slotRetentionFindings(s: PgDriftStatus, limits: PgDriftLimits): PgFinding[] {
+  const out: PgFinding[] = [];
+  const physical = s.slots.filter((sl) => sl.type === 'physical');
+  if (limits.ownedSlots) {
+    for (const sl of physical) {
+      if (limits.ownedSlots.includes(sl.name)) continue;
+      const kept =
+        sl.retainedBytes === null || sl.retainedBytes === undefined
+          ? 'no WAL reserved yet'
+          : `keeps ${fmtBytes(sl.retainedBytes)} of WAL`;
+      out.push({
+        check: 'slot',
+        severity: 'drift',
+        subject: sl.name,
+        message: `replication slot ${sl.name} belongs to no replica in the pillar (postgres.slots); ${kept}${sl.active ? '; a client streams from it' : ''}; drop it with postgres.drop_orphan_slots: true`,
+      });
+    }
+  }
+  if (physical.length > 0) {
+    if (s.version > 0 && s.version < 130000) {
+      out.push({
+        check: 'slot',
+        severity: 'warning',
+        message: `PostgreSQL ${Math.floor(s.version / 10000)} cannot bound the WAL its ${physical.length} slot(s) keep (max_slot_wal_keep_size is 13+): a slot whose standby is gone keeps WAL until the disk is full`,
+      });
+    } else if (s.maxSlotWalKeepMb === -1) {
+      out.push({
+        check: 'slot',
+        severity: 'warning',
+        message: `max_slot_wal_keep_size is -1: the WAL its ${physical.length} slot(s) keep is unbounded (set postgres.settings.max_slot_wal_keep_size)`,
+      });
+    }
+  }
+  return out;
+}
+
 /** Findings from a server's status. */
 export function statusFindings(s: PgDriftStatus, limits: PgDriftLimits): PgFinding[] {
   const out: PgFinding[] = [];
@@ -98,6 +144,7 @@ export function statusFindings(s: PgDriftStatus, limits: PgDriftLimits): PgFindi
       });
     }
   }
+  if (!s.inRecovery) out.push(...slotRetentionFindings(s, limits));
   if (s.inRecovery) {
     if (!s.receiver || s.receiver.status !== 'streaming') {
       out.push({

@@ -18,7 +18,16 @@ export interface PgDriftStatus {
   lagSeconds: number | null;
   /** Standby: bytes received but not yet replayed; null on a primary or unknown. */
   lagBytes: number | null;
-  slots: { name: string; type: string; active: boolean; walStatus: string | null }[];
+  slots: {
+    name: string;
+    type: string;
+    active: boolean;
+    walStatus: string | null;
+    /** On a primary: WAL bytes the slot keeps (from its restart_lsn); null when it reserves none or unknown. */
+    retainedBytes?: number | null;
+  }[];
+  /** max_slot_wal_keep_size in MB (-1: unbounded); null before PostgreSQL 13, which has no such bound. */
+  maxSlotWalKeepMb?: number | null;
   /** pg_stat_replication rows (on a primary: its standbys). */
   replicas: {
     name: string;
@@ -42,13 +51,16 @@ export const PG_DRIFT_SQL = `SELECT jsonb_build_object(
            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END END,
   'lag_bytes', CASE WHEN pg_is_in_recovery() THEN pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) END,
   'slots', (SELECT coalesce(jsonb_agg(jsonb_build_object('name', s.slot_name, 'type', s.slot_type, 'active', s.active,
-                                                         'wal_status', to_jsonb(s)->>'wal_status') ORDER BY s.slot_name), '[]'::jsonb)
+                                                         'wal_status', to_jsonb(s)->>'wal_status',
+                                                         'retained_bytes', CASE WHEN NOT pg_is_in_recovery()
+                                                           THEN pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn) END) ORDER BY s.slot_name), '[]'::jsonb)
             FROM pg_replication_slots s),
   'replicas', (SELECT coalesce(jsonb_agg(jsonb_build_object('name', r.application_name, 'client', r.client_addr::text,
                  'state', r.state,
                  'lag_bytes', CASE WHEN NOT pg_is_in_recovery() THEN pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn) END,
                  'replay_lag_seconds', extract(epoch FROM r.replay_lag)) ORDER BY r.application_name), '[]'::jsonb)
                FROM pg_stat_replication r),
+  'max_slot_wal_keep_size', (SELECT setting FROM pg_settings WHERE name = 'max_slot_wal_keep_size'),
   'pending_restart', (SELECT coalesce(jsonb_agg(name ORDER BY name), '[]'::jsonb) FROM pg_settings WHERE pending_restart)
 );`;
 
@@ -106,7 +118,9 @@ export function parsePgStatus(result: string): PgDriftStatus {
       type: String(s.type),
       active: s.active === true,
       walStatus: (s.wal_status as string | null) ?? null,
+      retainedBytes: num(s.retained_bytes),
     })),
+    maxSlotWalKeepMb: num(raw.max_slot_wal_keep_size),
     replicas: ((raw.replicas as Raw[] | null) ?? []).map((r) => ({
       name: String(r.name ?? ''),
       client: (r.client as string | null) ?? null,

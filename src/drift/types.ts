@@ -24,10 +24,12 @@ export interface DriftError {
   message: string;
 }
 
-/** A PostgreSQL finding beyond files: drift (the cluster is not as it should be) or error (could not be read). */
+/** A PostgreSQL finding beyond files: drift (the cluster is not as it should be), error (could not be read), or
+ * warning (a risk orch cannot converge away, such as slot WAL retention that PostgreSQL 12 cannot bound; it does
+ * not make the host drifted). */
 export interface PgFinding {
   check: 'server' | 'role' | 'slot' | 'streaming' | 'lag' | 'replica_lag' | 'pending_restart' | 'query';
-  severity: 'drift' | 'error';
+  severity: 'drift' | 'error' | 'warning';
   /** What the finding is about: a slot, a setting, a standby name. */
   subject?: string;
   message: string;

@@ -30,7 +30,8 @@ export function register(program: Command): void {
     .command('status')
     .description(
       'role, upstream, streaming state, lag, slots and timeline of every PostgreSQL server on the targeted hosts ' +
-        '(read-only; exit 0 ok, 1 warnings such as inactive slots or standbys not streaming, 3 unreachable)',
+        '(read-only; exit 0 ok, 1 warnings such as inactive slots, standbys not streaming, copies left by a ' +
+        'replica rebuild or a rebuild interrupted without rollback, 3 unreachable)',
     )
     .argument('[target]', "host names, globs ('*.example.com', '*') or group:<name>, comma-separated", '*')
     .option('-g, --group <name>', 'only hosts of this group')
@@ -41,9 +42,10 @@ export function register(program: Command): void {
     .option('--port <n>', 'only the server on this port', positive('--port'))
     .option('--socket-dir <dir>', 'look for server sockets here first (default /var/run/postgresql, /tmp)')
     .action(async (target: string, opts: StatusOptions, cmd: Command) => {
-      const [{ onEachHost, fleetOptionsFor }, status] = await Promise.all([
+      const [{ onEachHost, fleetOptionsFor }, status, left] = await Promise.all([
         import('../../transport/fleet.js'),
         import('../../pg/status.js'),
+        import('../../pg/rebuild-leftovers.js'),
       ]);
       const project = projectFor(cmd);
       const timeoutMs = opts.timeout === undefined ? undefined : Math.round(opts.timeout * 1000);
@@ -52,16 +54,26 @@ export function register(program: Command): void {
         timeoutMs,
       });
       const fleet = fleetOptionsFor(project, { acceptNewHostKeys: opts.acceptNewHostkeys, timeoutMs });
-      const outcomes = await onEachHost(hosts, fleet, (conn) =>
-        status.collectPgStatus(conn, {
+      const both = await onEachHost(hosts, fleet, async (conn) => ({
+        status: await status.collectPgStatus(conn, {
           pgUser: opts.pgUser,
           port: opts.port,
           socketDir: opts.socketDir,
           timeoutMs,
         }),
-      );
-      const report = status.analyzeStatus(outcomes);
-      if (globalOptions(cmd).output === 'json') printJson(status.statusJson(report));
+        // Copies a replica rebuild left beside a data directory, and rebuilds interrupted without rollback.
+        leftovers: await left.collectLeftovers(conn, timeoutMs),
+      }));
+      const report = status.analyzeStatus(both.map((o) => (o.ok ? { ...o, value: o.value.status } : o)));
+      const found = both.flatMap((o) => (o.ok ? [{ host: o.host.name, ...o.value.leftovers }] : []));
+      const leftovers = found.flatMap((h) => h.copies.map((c) => ({ host: h.host, ...c })));
+      const interrupted = found.flatMap((h) => h.pending.map((p) => ({ host: h.host, ...p })));
+      for (const o of both)
+        if (o.ok) report.warnings.push(...left.leftoverWarnings(o.host.name, o.value.leftovers));
+      if (report.exitCode === status.STATUS_EXIT.OK && report.warnings.length)
+        report.exitCode = status.STATUS_EXIT.WARNING;
+      if (globalOptions(cmd).output === 'json')
+        printJson({ ...(status.statusJson(report) as object), leftovers, interrupted });
       else process.stdout.write(status.formatStatus(report));
       if (report.exitCode !== 0) process.exitCode = report.exitCode;
     });

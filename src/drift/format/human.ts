@@ -9,8 +9,11 @@ export function hostLine(h: HostDrift): string {
   switch (h.status) {
     case 'unreachable':
       return `unreachable: ${h.errors[0]?.message ?? 'could not connect'}`;
-    case 'clean':
-      return `clean (${h.clean} state${h.clean === 1 ? '' : 's'}${h.pgChecked ? ', postgres ok' : ''})`;
+    case 'clean': {
+      const w = h.pg.filter((f) => f.severity === 'warning').length;
+      const pg = h.pgChecked ? `, postgres ok${w ? `, ${w} warning(s)` : ''}` : '';
+      return `clean (${h.clean} state${h.clean === 1 ? '' : 's'}${pg})`;
+    }
     default:
       if (h.errors.length || h.pg.some((f) => f.severity === 'error')) {
         parts.push(`error (${h.errors.length + h.pg.filter((f) => f.severity === 'error').length})`);
@@ -41,7 +44,7 @@ export function formatDriftHuman(report: DriftReport): string {
   const width = Math.max(0, ...report.hosts.map((h) => h.host.length));
   for (const h of report.hosts) lines.push(`${h.host.padEnd(width)}  ${hostLine(h)}`);
   for (const h of report.hosts) {
-    if (h.status === 'clean' || h.status === 'unreachable') continue;
+    if ((h.status === 'clean' && h.pg.length === 0) || h.status === 'unreachable') continue;
     lines.push('', `${h.host}:`);
     for (const e of h.errors)
       lines.push(`  ERROR        ${e.state ? `${e.state}: ` : e.code ? `${e.code}: ` : ''}${e.message}`);
@@ -54,7 +57,7 @@ export function formatDriftHuman(report: DriftReport): string {
     }
     for (const f of h.pg)
       lines.push(
-        `  ${f.severity === 'error' ? 'ERROR   ' : 'DRIFTED '}     postgres ${f.check}: ${f.message}`,
+        `  ${f.severity === 'error' ? 'ERROR   ' : f.severity === 'warning' ? 'WARNING ' : 'DRIFTED '}     postgres ${f.check}: ${f.message}`,
       );
     for (const u of h.unknown) {
       lines.push(`  UNKNOWN      ${u.fn} ${u.id}`);

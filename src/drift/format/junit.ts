@@ -49,6 +49,11 @@ function casesOf(h: HostDrift): Case[] {
   for (const u of h.unknown) cases.push(stateCase(u, 'skipped'));
   for (const name of h.cleanStates) cases.push({ name });
   for (const f of h.pg) {
+    // A warning is no failure: it is listed as a passing case with its message.
+    if (f.severity === 'warning') {
+      cases.push({ name: `postgres ${f.check}${f.subject ? ` ${f.subject}` : ''} (warning: ${f.message})` });
+      continue;
+    }
     cases.push({
       name: `postgres ${f.check}${f.subject ? ` ${f.subject}` : ''}`,
       kind: f.severity === 'error' ? 'error' : 'failure',

@@ -7,6 +7,7 @@ import { postgresDatabase } from './database.js';
 import { postgresHba } from './hba.js';
 import { postgresRole } from './role.js';
 import { postgresSlot } from './slot.js';
+import { postgresOrphanSlots } from './orphan-slots.js';
 import { postgresReplica } from './replica.js';
 
 export const postgresStates: Record<string, AnyStateFunction> = {
@@ -15,5 +16,6 @@ export const postgresStates: Record<string, AnyStateFunction> = {
   'postgres.hba': postgresHba,
   'postgres.conf': postgresConf,
   'postgres.slot': postgresSlot,
+  'postgres.orphan_slots': postgresOrphanSlots,
   'postgres.replica': postgresReplica,
 };

@@ -11,6 +11,11 @@ export const REPLICA_TEMPLATE = 'postgres/pg_make_replica.sh.njk';
 export const DEFAULT_STREAM_WAIT_SECONDS = 6 * 3600;
 export const DEFAULT_STREAM_STALL_SECONDS = 300;
 
+/** Where rebuilds record their steps: root's, persistent across reboots, never writable by the PostgreSQL user. */
+export function defaultStateDir(freebsd: boolean): string {
+  return freebsd ? '/var/db/orch/pg_make_replica' : '/var/lib/orch/pg_make_replica';
+}
+
 export interface ReplicaScriptInput {
   primaryHost: string;
   primaryPort: number;
@@ -36,6 +41,12 @@ export interface ReplicaScriptInput {
   streamStallSeconds?: number;
   /** FreeBSD userland (stat -f) instead of GNU (stat -c). */
   freebsd: boolean;
+  /** Root's directory for the rebuild records (default: defaultStateDir). */
+  stateDir?: string;
+  /** After a successful build keep only this many copies beside the data directory (default: all). */
+  keepOldCount?: number;
+  /** After a successful build remove copies older than this many days (default: none). */
+  keepOldDays?: number;
 }
 
 /** The major version as a number (9.6 -> 9, 15 -> 15); refuses what is not a version. */
@@ -50,7 +61,9 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
   const major = majorVersion(i.version);
   if (major < 10)
     throw new OrchError('STATE_ERROR', `postgres.replica supports PostgreSQL 10 and later, not ${i.version}`);
+  const stateDir = i.stateDir ?? defaultStateDir(i.freebsd);
   for (const [what, p] of [
+    ['state_dir', stateDir],
     ['data_dir', i.dataDir],
     ['bin_dir', i.binDir],
     ['pgpass', i.pgpass],
@@ -87,6 +100,13 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
         `postgres.replica: ${what} must be a whole number of seconds, 1 to 604800`,
       );
   }
+  for (const [what, n] of [
+    ['keep_old_count', i.keepOldCount],
+    ['keep_old_days', i.keepOldDays],
+  ] as const) {
+    if (n !== undefined && (!Number.isInteger(n) || n < 0 || n > 100000))
+      throw new OrchError('STATE_ERROR', `postgres.replica: ${what} must be a whole number, 0 to 100000`);
+  }
   for (const [what, argv] of [
     ['start', i.serviceStart],
     ['stop', i.serviceStop],
@@ -115,6 +135,9 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
     stream_wait_seconds: streamWait,
     stream_stall_seconds: streamStall,
     freebsd: i.freebsd,
+    state_dir: stateDir.replace(/(.)\/+$/, '$1'),
+    keep_old_count: i.keepOldCount === undefined ? '' : String(i.keepOldCount),
+    keep_old_days: i.keepOldDays === undefined ? '' : String(i.keepOldDays),
     // Only PostgreSQL <= 11 reads recovery.conf; 12+ gets standby.signal and primary_conninfo from pg_basebackup -R.
     recovery_conf:
       major <= 11

@@ -64,6 +64,23 @@ const args = z
       .max(604800)
       .optional()
       .describe('give up when a standby makes no progress for this long'),
+    keep_old_count: z
+      .number()
+      .int()
+      .min(0)
+      .max(100000)
+      .optional()
+      .describe('after a successful run keep only this many copies beside the data directory (default: all)'),
+    keep_old_days: z
+      .number()
+      .int()
+      .min(0)
+      .max(100000)
+      .optional()
+      .describe('after a successful run remove copies beside the data directory older than this many days'),
+    state_dir: absolutePath
+      .optional()
+      .describe("root's directory where a rebuild records its steps (default /var/lib/orch/pg_make_replica)"),
     script_path: absolutePath.optional().describe('also install pg_make_replica at this path (mode 0750)'),
     // Overrides for layouts the facts do not describe (and for tests); normally taken from the host's facts.
     data_dir: absolutePath.optional().describe("the standby's data directory (default: from the facts)"),
@@ -110,6 +127,9 @@ export function replicaContextFor(a: Args, ctx: StateContext): Record<string, un
     streamWaitSeconds: a.stream_wait_seconds,
     streamStallSeconds: a.stream_stall_seconds,
     freebsd: os.freebsd,
+    stateDir: a.state_dir,
+    keepOldCount: a.keep_old_count,
+    keepOldDays: a.keep_old_days,
   });
 }
 
@@ -174,14 +194,16 @@ export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
   const rc = Number(read.kv.rc);
   const text = out.text.trim();
   const note = scriptNote(a, read.kv);
-  // Copies of earlier rebuilds beside the data directory: reported whatever the outcome, never removed here.
+  // Copies of earlier rebuilds beside the data directory, with their size: drift until they are gone (the
+  // apply removes those the retention does not keep; the others are the admin's to remove).
   const leftovers = text.split('\n').filter((l) => l.startsWith('leftover:'));
   const withLeftovers = (c: string) => [c, ...leftovers].join('\n');
   if (rc === CHECK_EXIT.CLEAN) {
     const line = text.split('\n').find((l) => l.startsWith('no change:')) ?? 'no change';
-    return note
-      ? { status: 'change', comment: withLeftovers(`${line}; ${note}`), diff: note }
-      : { status: 'clean', comment: withLeftovers(line) };
+    const diff = [...(note ? [note] : []), ...leftovers].join('\n');
+    return diff
+      ? { status: 'change', comment: withLeftovers(note ? `${line}; ${note}` : line), diff }
+      : { status: 'clean', comment: line };
   }
   if (rc === CHECK_EXIT.REBUILD) {
     const plan = text
@@ -191,7 +213,12 @@ export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
     const diff = [...plan, ...(note ? [note] : [])].join('\n');
     // Not every plan is a copy: a stopped standby is started, a lagging one waited for.
     const rebuild = plan.some((l) => /pg_basebackup/.test(l));
-    const what = rebuild ? 'would be rebuilt' : 'would be started or waited for (no rebuild)';
+    const interrupted = plan.some((l) => /was interrupted at step/.test(l));
+    const what = interrupted
+      ? 'has an interrupted rebuild that the next run resumes or rolls back'
+      : rebuild
+        ? 'would be rebuilt'
+        : 'would be started or waited for (no rebuild)';
     return { status: 'change', comment: withLeftovers(`replica of ${a.primary} ${what}`), diff, plan };
   }
   if (rc === CHECK_EXIT.REFUSED) {

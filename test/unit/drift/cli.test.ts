@@ -136,8 +136,13 @@ describe('orch drift: end to end over a real sshd on loopback', function () {
     );
     assert.match(h.drifted[0]!.diff!, /-port = 6543\n\+port = 5432/);
     assert.deepEqual(
-      h.pg.map((f) => `${f.check}:${f.subject}`),
+      h.pg.filter((f) => f.severity === 'drift').map((f) => `${f.check}:${f.subject}`),
       ['slot:forgotten_replica'],
+    );
+    // The temp server leaves max_slot_wal_keep_size at -1: a warning, not drift.
+    assert.deepEqual(
+      h.pg.filter((f) => f.severity === 'warning').map((f) => f.message.slice(0, 30)),
+      ['max_slot_wal_keep_size is -1: '],
     );
     assert.match(rep.jid!, /^\d{20}$/);
     const hook = JSON.parse(readFileSync(hookOut, 'utf8')) as DriftReport;
@@ -160,7 +165,7 @@ describe('orch drift: end to end over a real sshd on loopback', function () {
     const md = orch('drift', 'show', rep.jid!, '--format', 'markdown');
     assert.match(
       md.stdout,
-      /^\| here\.example\.com \| drifted \(1 state\), postgres drift \(1\) \| 1 \| 0 \| 0 \| 1 finding\(s\) \|$/m,
+      /^\| here\.example\.com \| drifted \(1 state\), postgres drift \(1\) \| 1 \| 0 \| 0 \| 2 finding\(s\) \|$/m,
     );
   });
 

@@ -74,6 +74,47 @@ describe('drift: PostgreSQL findings', () => {
     assert.match(f[1]!.message, /wal_status 'lost'/);
   });
 
+  it('on the primary: slots no replica owns, with the WAL they keep; unbounded retention is a warning', () => {
+    const primary = (over: Partial<PgDriftStatus>) =>
+      standby({ inRecovery: false, receiver: null, lagSeconds: null, lagBytes: null, ...over });
+    const slots = [
+      { name: 'db2_slot', type: 'physical', active: true, walStatus: 'reserved', retainedBytes: 100 },
+      { name: 'old_db3', type: 'physical', active: false, walStatus: 'extended', retainedBytes: 5 * 1048576 },
+      { name: 'fresh', type: 'physical', active: false, walStatus: null, retainedBytes: null },
+      { name: 'cdc', type: 'logical', active: false, walStatus: 'reserved', retainedBytes: 10 },
+    ];
+    const owned = { ...limits, expectedRole: 'primary' as const, ownedSlots: ['db2_slot'] };
+    const f = statusFindings(primary({ slots, maxSlotWalKeepMb: 1024 }), owned);
+    const orphans = f.filter((x) => /belongs to no replica/.test(x.message));
+    assert.deepEqual(
+      orphans.map((x) => x.subject),
+      ['old_db3', 'fresh'],
+      'logical slots are not replicas’',
+    );
+    assert.match(
+      orphans[0]!.message,
+      /keeps 5\.0 MiB of WAL; drop it with postgres\.drop_orphan_slots: true/,
+    );
+    assert.match(orphans[1]!.message, /no WAL reserved yet/);
+    assert.equal(f.filter((x) => x.severity === 'warning').length, 0, 'bounded on 13+');
+    const pg12 = statusFindings(primary({ version: 120010, slots: slots.slice(0, 1) }), owned);
+    assert.deepEqual(
+      pg12.map((x) => [x.severity, x.message.slice(0, 40)]),
+      [['warning', 'PostgreSQL 12 cannot bound the WAL its 1']],
+    );
+    const unbounded = statusFindings(primary({ slots: slots.slice(0, 1), maxSlotWalKeepMb: -1 }), owned);
+    assert.match(unbounded[0]!.message, /max_slot_wal_keep_size is -1/);
+    // Standbys have no orphan check, and a pillar without slots names no owner.
+    assert.equal(
+      statusFindings(standby({ slots }), owned).filter((x) => x.check === 'slot' && /belongs/.test(x.message))
+        .length,
+      0,
+    );
+    const p = postgresPillar({ postgres: { primary: 'db1', slots: { db2: 'db2_slot' } } })!;
+    assert.deepEqual(pgLimits(p, 'db1').ownedSlots, ['db2_slot']);
+    assert.equal(pgLimits(p, 'db2').ownedSlots, undefined);
+  });
+
   it('probe outcomes: not installed / not running are drift, a failed query is an error', () => {
     assert.equal(pgFindings({ kind: 'missing' }, limits)[0]!.severity, 'drift');
     assert.match(pgFindings({ kind: 'down', detail: 'no server socket' }, limits)[0]!.message, /not running/);
@@ -132,14 +173,24 @@ describe('drift: PostgreSQL probe on a real server', function () {
     assert.equal(status.inRecovery, false);
     assert.ok(status.version >= 100000);
     assert.deepEqual(status.slots, [
-      { name: 'drift_idle', type: 'physical', active: false, walStatus: status.slots[0]!.walStatus },
+      {
+        name: 'drift_idle',
+        type: 'physical',
+        active: false,
+        walStatus: status.slots[0]!.walStatus,
+        retainedBytes: status.slots[0]!.retainedBytes,
+      },
     ]);
+    // Made with reserved WAL: it keeps some from the start.
+    assert.ok(status.slots[0]!.retainedBytes! >= 0, String(status.slots[0]!.retainedBytes));
+    assert.equal(status.maxSlotWalKeepMb, status.version >= 130000 ? -1 : null);
     assert.deepEqual(status.pendingRestart, ['max_connections']);
     const findings = pgFindings(probe, { maxLagSeconds: 300, expectedRole: 'standby' });
     assert.deepEqual(
       findings.map((f) => `${f.check}:${f.subject ?? ''}`),
-      ['role:', 'slot:drift_idle', 'pending_restart:max_connections'],
+      ['role:', 'slot:drift_idle', 'slot:', 'pending_restart:max_connections'],
     );
+    assert.equal(findings[2]!.severity, 'warning');
   });
 
   it('a stopped server is reported as not running', async () => {

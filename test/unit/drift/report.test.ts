@@ -164,6 +164,23 @@ describe('drift: report formats', () => {
     assert.equal(hostLine(hostDrift(host('x', [st('a', 'clean')]))), 'clean (1 state)');
   });
 
+  it('a PostgreSQL warning keeps a host clean, is shown, and is no JUnit failure', () => {
+    const warn = {
+      check: 'slot' as const,
+      severity: 'warning' as const,
+      message: 'PostgreSQL 12 cannot bound the WAL its 1 slot(s) keep',
+    };
+    const h = hostDrift(host('db9.example.com', [st('a', 'clean')]), [warn]);
+    assert.equal(h.status, 'clean');
+    assert.equal(driftExitCode(report([h])), 0);
+    const out = formatDriftHuman(report([h]));
+    assert.match(out, /^db9\.example\.com {2}clean \(1 state, postgres ok, 1 warning\(s\)\)$/m);
+    assert.match(out, /WARNING {6}postgres slot: PostgreSQL 12 cannot bound/);
+    const xml = formatDriftJunit(report([h]));
+    assert.doesNotMatch(xml, /<failure/);
+    assert.match(xml, /name="postgres slot \(warning: PostgreSQL 12 cannot bound/);
+  });
+
   it('json: the stable schema', () => {
     const parsed = JSON.parse(renderDriftReport(r, 'json')) as DriftReport;
     assert.equal(parsed.jid, r.jid);

@@ -16,11 +16,16 @@ const fakeResolver: SecretResolver = { decrypt: async () => 'formula-test-passwo
 const facts = (name: string) =>
   parseFacts(readFileSync(path.join(REPO_ROOT, 'test/fixtures/facts', name), 'utf8'));
 
-async function compileFor(hostName: string, factsFile: string) {
+async function compileFor(
+  hostName: string,
+  factsFile: string,
+  editPillar: (p: Record<string, unknown>) => void = () => {},
+) {
   const project = loadProject({ root: REPO_ROOT });
   const host = loadInventory(project).hosts.get(hostName)!;
   const f = facts(factsFile);
   const pillar = await compilePillar(project, host, { resolver: fakeResolver, facts: f });
+  editPillar(pillar);
   return compileHost({ root: REPO_ROOT, env: createRenderEnv(REPO_ROOT), host, facts: f, pillar });
 }
 
@@ -47,6 +52,33 @@ describe('the replication formula compiles', () => {
     );
   });
 
+  it('slots are made without reserved WAL; postgres.drop_orphan_slots adds the orphan drop', async () => {
+    const plain = await compileFor('primary.example.com', 'debian12-pg15-running.txt');
+    assert.equal(plain.states.find((s) => s.decl.id === 'slot_replica_example_com')!.args.reserve_wal, false);
+    assert.equal(
+      plain.states.some((s) => s.decl.id === 'orphan_slots'),
+      false,
+    );
+    const c = await compileFor('primary.example.com', 'debian12-pg15-running.txt', (p) => {
+      (p.postgres as Record<string, unknown>).drop_orphan_slots = true;
+    });
+    const orphans = c.states.find((s) => s.decl.id === 'orphan_slots')!;
+    assert.deepEqual(orphans.args.keep, ['replica_example_com']);
+    assert.equal(orphans.args.drop, true);
+  });
+
+  it('postgres.hold_restarts: the service no longer restarts on a settings change, on either role', async () => {
+    const watches = (c: Awaited<ReturnType<typeof compileFor>>) =>
+      c.states.find((s) => s.decl.id === 'postgres_service')!.decl.requisites.watch.length;
+    const hold = (p: Record<string, unknown>) => {
+      (p.postgres as Record<string, unknown>).hold_restarts = true;
+    };
+    for (const host of ['primary.example.com', 'replica.example.com']) {
+      assert.equal(watches(await compileFor(host, 'debian12-pg15-running.txt')), 1, host);
+      assert.equal(watches(await compileFor(host, 'debian12-pg15-running.txt', hold)), 0, host);
+    }
+  });
+
   it('for the Debian replica: the guarded replica build before the service', async () => {
     const c = await compileFor('replica.example.com', 'debian12-pg15-running.txt');
     const order = c.states.map((s) => s.decl.id);
@@ -55,6 +87,8 @@ describe('the replication formula compiles', () => {
     const replica = c.states.find((s) => s.decl.id === 'replica_built')!;
     assert.equal(replica.args.slot, 'replica_example_com');
     assert.equal(replica.args.primary, 'primary.example.com');
+    assert.equal(replica.args.keep_old_count, 1);
+    assert.equal(replica.args.keep_old_days, 14);
   });
 
   it('for FreeBSD: its package and paths, conf.d included, and initdb on the primary only', async () => {

@@ -1,8 +1,10 @@
 // The shell orch generates passes shellcheck (POSIX sh, severity warning and above): the batch preamble and its
 // helpers (script.ts, actor.ts), pg_make_replica for the PostgreSQL 15 and 11 layouts (and FreeBSD's), the pg
-// status script, the connector's steps, the atomic write and file probe, and the facts script. What shellcheck cannot see is annotated in the scripts with a reason.
+// status scripts (and the leftovers script), the connector's steps, the atomic write and file probe, and the facts
+// script. What shellcheck cannot see is annotated in the scripts with a reason.
 import { strict as assert } from 'node:assert';
 import { pgStatusScript } from '../../../src/pg/status-script.js';
+import { leftoverScript } from '../../../src/pg/rebuild-leftovers.js';
 import { factsScript } from '../../../src/facts/script.js';
 import { buildBatch, helpers } from '../../../src/shell/script.js';
 import { atomicWrite, fileProbe } from '../../../src/shell/file.js';
@@ -65,6 +67,7 @@ const scripts: [string, () => string][] = [
           }),
       ),
   ],
+  ['the pg status leftovers script', () => leftoverScript()],
   ['the facts script', () => factsScript()],
 ];
 

@@ -170,6 +170,23 @@ describe('pg_make_replica template', () => {
       () => replicaTemplateContext(sampleInput({ primaryHost: 'evil.example,db1' })),
       /primary is not a host/,
     );
+    assert.throws(
+      () => replicaTemplateContext(sampleInput({ stateDir: 'var/lib' })),
+      /state_dir must be an absolute/,
+    );
+    assert.throws(() => replicaTemplateContext(sampleInput({ keepOldCount: -1 })), /keep_old_count must be/);
+    assert.throws(() => replicaTemplateContext(sampleInput({ keepOldDays: 1.5 })), /keep_old_days must be/);
+  });
+
+  it("retention and the state directory: unset keeps every copy; the default directory is root's own", () => {
+    const none = renderReplicaScript(sampleInput());
+    assert.match(none, /^KEEP_OLD_COUNT=''$/m);
+    assert.match(none, /^KEEP_OLD_DAYS=''$/m);
+    assert.match(none, /^STATE_DIR=\/var\/lib\/orch\/pg_make_replica$/m);
+    const set = renderReplicaScript(sampleInput({ keepOldCount: 2, keepOldDays: 0, freebsd: true }));
+    assert.match(set, /^KEEP_OLD_COUNT=2$/m);
+    assert.match(set, /^KEEP_OLD_DAYS=0$/m);
+    assert.match(set, /^STATE_DIR=\/var\/db\/orch\/pg_make_replica$/m);
   });
 
   it('never reads stdin while piped into sh -s: everything runs inside main with stdin closed', () => {
