@@ -32,6 +32,8 @@ export interface RunOptions {
   /** State files to run instead of the top file's. */
   only?: string[];
   acceptNewHostKeys?: boolean;
+  /** Extra attempts at opening a connection that failed to open (--retries). */
+  retries?: number;
   /** Hosts whose replica data directory may be replaced in this run (`apply --force-rebuild`). */
   forceRebuild?: string[];
   /** Longest each host's work may take (connect, facts, check, apply); a host past it fails with TIMEOUT. */
@@ -131,6 +133,7 @@ export async function runStates(
     fleetOptionsFor(project, {
       acceptNewHostKeys: opts.acceptNewHostKeys,
       hostTimeoutMs: opts.hostTimeoutMs,
+      retries: opts.retries,
     }),
     (conn, clock) => work(byName.get(conn.host.name)!, conn, clock),
     {

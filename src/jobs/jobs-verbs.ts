@@ -1,5 +1,6 @@
 // What `orch jobs list|lookup|wait` show: the job table, one job's per-host results in the same format as the
-// synchronous command (formatRunReport for applies, the `orch run` blocks for runs), and job-id checks.
+// synchronous command (formatRunReport for applies, the `orch run` blocks for runs, a kind's own view when it
+// has one, e.g. drift's report), and job-id checks.
 // Pure formatting and argument checks over stored records; it never opens a store or runs a job.
 import { OrchError, type OrchErrorCode } from '../errors.js';
 import { formatRunReport } from '../engine/report-text.js';
@@ -10,6 +11,7 @@ import type { HostSpec } from '../inventory/types.js';
 import type { HostOutcome } from '../transport/fleet.js';
 import type { ExecResult } from '../transport/types.js';
 import { isJid } from './jid.js';
+import { jobKind } from './kinds.js';
 import type { StoredRunHost } from './run-verb.js';
 import { FINAL_STATUSES, type JobRecord } from './store.js';
 
@@ -58,6 +60,8 @@ export function countsText(job: JobRecord): string {
     return job.status === 'queued' ? '' : `${done}${planned !== undefined ? `/${planned}` : ''} hosts done`;
   const s = job.summary ?? {};
   if (typeof s.error === 'string') return `error: ${oneLine(s.error, 60)}`;
+  const own = jobKind(job.verb)?.countsText?.(job);
+  if (own !== undefined) return own;
   const hosts = typeof s.hosts === 'number' ? s.hosts : done;
   const bits: string[] = [];
   if (s.states && typeof s.states === 'object') {
@@ -73,6 +77,11 @@ export function countsText(job: JobRecord): string {
   return `${hosts} host(s)${bits.length ? `: ${bits.join(', ')}` : ''}`;
 }
 
+/** The STATUS column: the kind's word for a finished job when it has one (drift: clean, drifted), else the status. */
+export function statusText(job: JobRecord): string {
+  return (isFinal(job) ? jobKind(job.verb)?.statusLabel?.(job) : undefined) ?? job.status;
+}
+
 /** The `orch jobs list` table, newest first as given. */
 export function jobsTable(jobs: JobRecord[], now: Date = new Date()): string {
   if (jobs.length === 0) return 'no jobs\n';
@@ -83,7 +92,7 @@ export function jobsTable(jobs: JobRecord[], now: Date = new Date()): string {
     j.user,
     j.startedAt ? shortTime(j.startedAt) : '-',
     duration(j, now),
-    j.status,
+    statusText(j),
     countsText(j),
   ]);
   const head = ['JID', 'VERB', 'TARGET', 'USER', 'STARTED', 'DURATION', 'STATUS', 'COUNTS'];
@@ -115,7 +124,7 @@ export function jobHeader(job: JobRecord, now: Date = new Date()): string {
     }
     default:
       lines.push(
-        `  ${job.status}${job.exitCode !== undefined ? ` (exit ${job.exitCode})` : ''}${worker}, ` +
+        `  ${statusText(job)}${job.exitCode !== undefined ? ` (exit ${job.exitCode})` : ''}${worker}, ` +
           `started ${job.startedAt ? shortTime(job.startedAt) : '-'}, took ${duration(job, now)}`,
       );
   }
@@ -136,6 +145,8 @@ export function jobText(job: JobRecord, opts: { verbose?: boolean; now?: Date } 
     return `${head}\n${blocks.join('')}${summary}`;
   }
   if (job.status === 'queued') return head;
+  const own = jobKind(job.verb)?.lookupText?.(job, { verbose: opts.verbose });
+  if (own !== undefined) return `${head}\n${own}`;
   const results = order.map((h) => job.hosts[h]!.result);
   if (!results.every(isHostRunResult)) {
     // A verb with its own result shape (e.g. drift records): show each host's status and stored result.
