@@ -79,6 +79,17 @@ export function testResults(compiled: CompiledHost, checks: CheckOutcome[]): Sta
   });
 }
 
+/** Comment of a state a stop request left alone (followed by the reason). */
+export const STOPPED_PREFIX = 'not run: stopped before this state';
+
+/** A running apply batch told to stop: `requested` is polled, `reason` says why in the states left alone. */
+export interface BatchStop {
+  requested(): boolean;
+  reason(): string;
+}
+
+const STOP_POLL_MS = 200;
+
 /**
  * Apply the states that need it in one exec. A state runs when its check said change/unknown, or when it reacts
  * to a watched state that may change; requisites are shell guards so a failure stops its dependents on the host.
@@ -88,7 +99,12 @@ export async function applyPhase(
   compiled: CompiledHost,
   checks: CheckOutcome[],
   onStepText?: (line: string) => void,
+  stop?: BatchStop,
 ): Promise<StateResult[]> {
+  const nonce = newNonce();
+  // The safe points: before each state the batch looks for this file, which the controller creates (over a second
+  // channel of the same connection) when told to stop. The nonce makes the name unguessable to other accounts.
+  const stopFile = `/tmp/orch-stop-${nonce}`;
   const inBatch = new Set<number>();
   const presets: string[] = [];
   const steps: ScriptStep[] = [];
@@ -108,7 +124,7 @@ export async function applyPhase(
       continue;
     }
     inBatch.add(s.index);
-    const guards: StepGuard[] = [];
+    const guards: StepGuard[] = stop ? [{ cond: `[ ! -e ${stopFile} ]`, reason: 'stopped' }] : [];
     const required = [...s.deps.require, ...s.deps.watch, ...s.deps.onchanges];
     if (required.length)
       guards.push({ cond: required.map((j) => `orch_ok ${j}`).join(' && '), reason: 'requisite_failed' });
@@ -127,13 +143,28 @@ export async function applyPhase(
   let outputs = new Map<number, StepOutput>();
   let stderr = '';
   if (steps.length > 0) {
-    const nonce = newNonce();
     const script = buildBatch(nonce, steps, presets.join('\n'));
     // Live lines: whole lines only (a secret may straddle two SSH data chunks), protocol text never shown (its
     // kv values are hex, which a plain-text mask would miss), then redacted.
     const live = onStepText ? lineRedactor(onStepText, { visible: protocolFree(nonce) }) : undefined;
-    const res = await conn.runScript(script, { onStdout: live ? (chunk) => live.push(chunk) : undefined });
+    let asked: Promise<unknown> | undefined;
+    const poll = stop
+      ? setInterval(() => {
+          if (asked || !stop.requested()) return;
+          asked = conn.exec(`: > ${stopFile}`, { become: false }).catch(() => undefined);
+        }, STOP_POLL_MS)
+      : undefined;
+    let res: Awaited<ReturnType<Connection['runScript']>>;
+    try {
+      res = await conn.runScript(script, { onStdout: live ? (chunk) => live.push(chunk) : undefined });
+    } finally {
+      clearInterval(poll);
+    }
     live?.end();
+    if (asked) {
+      await asked;
+      await conn.exec(`rm -f ${stopFile}`, { become: false }).catch(() => undefined);
+    }
     outputs = parseBatchOutput(res.stdout, nonce);
     stderr = res.stderr.trim();
   }
@@ -146,6 +177,15 @@ export async function applyPhase(
     }
     const out = outputs.get(s.index) ?? missingOutput(s.index);
     if (out.status === 'skip') {
+      if (out.kv.skipped === 'stopped')
+        return stateResult(
+          s,
+          'not_run',
+          false,
+          false,
+          `${STOPPED_PREFIX}: ${stop?.reason() ?? 'cancelled'}`,
+          undefined,
+        );
       const noChanges = out.kv.skipped === 'no_changes';
       return noChanges
         ? stateResult(s, 'clean', true, false, 'onchanges: no watched state changed', undefined)

@@ -46,6 +46,9 @@ export interface RunOptions {
   cancelled?: () => boolean;
   /** Why the run stops, for the "not run" message of the hosts left alone. */
   stopReason?: () => string | undefined;
+  /** Polled while a host's apply batch runs: when true the batch stops at its next safe point, before its next
+   * state (a cancel). `cancelled` alone lets a running batch finish (a signal). */
+  stopBatch?: () => boolean;
   /** Called on each host's connection right after its check phase; must only read (drift's extra probes). */
   afterCheck?: (conn: Connection, compiled: CompiledHost) => Promise<void>;
 }
@@ -122,7 +125,13 @@ export async function runStates(
     if (!checks.some((c) => c.status !== 'clean')) return testResults(compiled, checks);
     if (opts.cancelled?.()) throw notRun('before this host was changed');
     progress({ host: host.name, phase: 'applying' });
-    return applyPhase(conn, compiled, checks, (line) => progress({ host: host.name, phase: 'output', line }));
+    return applyPhase(
+      conn,
+      compiled,
+      checks,
+      (line) => progress({ host: host.name, phase: 'output', line }),
+      opts.stopBatch ? { requested: opts.stopBatch, reason } : undefined,
+    );
   };
 
   const early = precheckRun(project, env, hosts, opts);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ProjectConfig } from '../config/project.js';
 import { runExitCode } from '../engine/exit.js';
 import { isTransportCode, summarize, type HostRunResult } from '../engine/result.js';
+import { STOPPED_PREFIX } from '../engine/phases.js';
 import { runStates, type ProgressEvent, type RunReport } from '../engine/run.js';
 import type { HostSpec } from '../inventory/types.js';
 import { commonJobArgs, type JobKind } from './kind.js';
@@ -40,13 +41,15 @@ export interface ApplyOutcome extends JobOutcome {
 }
 
 /** One word for a host's result, stored beside it: ok, changed, would_change, failed, unreachable, not_run (left
- * alone by a cancel or an interrupt), timeout, error. */
+ * alone by a cancel or an interrupt), cancelled (stopped between states by a cancel), timeout, error. */
 export function applyHostStatus(h: HostRunResult): string {
   if (h.error) {
     if (h.error.code === 'CANCELLED') return 'not_run';
     if (h.error.code === 'TIMEOUT') return 'timeout';
     return isTransportCode(h.error.code) ? 'unreachable' : 'error';
   }
+  if (h.states.some((s) => s.status === 'not_run' && s.comment.startsWith(STOPPED_PREFIX)))
+    return 'cancelled';
   if (!h.ok) return 'failed';
   if (h.states.some((s) => s.status === 'changed')) return 'changed';
   if (h.states.some((s) => s.status === 'would_change' || s.status === 'unknown')) return 'would_change';
@@ -72,6 +75,7 @@ export async function executeApply(
     onHostResult: (r) => ctx.hostResult(r.host, applyHostStatus(r), r),
     cancelled: () => ctx.cancelled(),
     stopReason: () => ctx.stopReason(),
+    stopBatch: () => ctx.stopRequested(),
   });
   const summary: Record<string, unknown> = { mode: report.mode, ...summarize(report.hosts) };
   if (report.aborted) summary.aborted = report.aborted;

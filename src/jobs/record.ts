@@ -51,6 +51,9 @@ export interface JobContext {
   cancelled(): boolean;
   /** Why the job stops early, for the "not run" message of hosts left alone (undefined while it goes on). */
   stopReason(): string | undefined;
+  /** True once `orch jobs cancel` asked or the job lost its lease (not on a signal): a host's running batch then
+   * stops at its next safe point, between states, instead of running to its end. */
+  stopRequested(): boolean;
 }
 
 /** What the work returns: the exit code decides succeeded/failed unless status says otherwise. */
@@ -328,6 +331,7 @@ class LiveJob {
         );
       },
       cancelled: () => this.cancelRequested || this.lost || interruptedBy() !== undefined,
+      stopRequested: () => this.cancelRequested || this.lost,
       stopReason: () => {
         const signal = interruptedBy();
         if (signal) return `interrupted by ${signal}`;

@@ -78,6 +78,46 @@ describe('engine phases on a local shell', () => {
     assert.equal(readFileSync(path.join(target, 'f'), 'utf8'), 'a\nB\n');
   });
 
+  it('a stop request ends the apply batch at its next safe point: between states, the running one finishes', async () => {
+    const step = (i: number) =>
+      `s${i}:\n  cmd.run:\n    - name: "touch ${target}/started${i}; sleep 0.4; touch ${target}/done${i}"\n    - creates: ${target}/done${i}\n`;
+    writeStates("'*': [seq]\n", { 'states/seq.yaml': [1, 2, 3, 4].map(step).join('') });
+    const conn = new LocalConnection(testHost());
+    const compiled = compile();
+    const checks = await checkPhase(conn, compiled);
+    const results = await applyPhase(conn, compiled, checks, undefined, {
+      requested: () => existsSync(path.join(target, 'started1')),
+      reason: () => 'cancelled',
+    });
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['changed', 'not_run', 'not_run', 'not_run'],
+    );
+    assert.match(results[1]!.comment, /^not run: stopped before this state: cancelled$/);
+    assert.ok(existsSync(path.join(target, 'done1')), 'the state running when asked finished');
+    assert.ok(!existsSync(path.join(target, 'started2')), 'no state started after the request');
+    assert.deepEqual(conn.scripts.length, 2, 'the stop travels over a second exec, not a new script');
+    const stopFile = /\[ ! -e (\/tmp\/orch-stop-[0-9a-f]+) \]/.exec(conn.scripts[1]!)?.[1];
+    assert.ok(stopFile && !existsSync(stopFile), 'the stop file is removed afterwards');
+  });
+
+  it('a stop that is never requested costs no exec and the batch runs to its end', async () => {
+    writeStates("'*': [one]\n", {
+      'states/one.yaml': `s1:\n  cmd.run:\n    - name: "touch ${target}/x"\n    - creates: ${target}/x\n`,
+    });
+    const conn = new LocalConnection(testHost());
+    const compiled = compile();
+    const results = await applyPhase(conn, compiled, await checkPhase(conn, compiled), undefined, {
+      requested: () => false,
+      reason: () => 'cancelled',
+    });
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['changed'],
+    );
+    assert.equal(conn.stats().execs, 2, 'check and apply only: nothing was sent to stop it');
+  });
+
   it('does not run a state whose requisite failed', async () => {
     writeStates("'*': [site]\n", {
       'states/site.yaml':
