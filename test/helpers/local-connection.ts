@@ -26,6 +26,8 @@ export class LocalConnection implements Connection {
       });
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('error', reject);
+      // A command that exits before reading its (empty) stdin must not fail the test with EPIPE.
+      child.stdin.on('error', () => undefined);
       child.on('close', (code, signal) => resolve({ stdout, stderr, code, ...(signal ? { signal } : {}) }));
       child.stdin.end(opts.stdin ?? '');
     });
