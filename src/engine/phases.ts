@@ -192,7 +192,10 @@ export async function applyPhase(
       : undefined;
     let res: Awaited<ReturnType<Connection['runScript']>>;
     try {
-      res = await conn.runScript(script, { onStdout: live ? (chunk) => live.push(chunk) : undefined });
+      // A progress meter redraws its line with \r (pg_basebackup -P): each redraw is a line of its own here.
+      res = await conn.runScript(script, {
+        onStdout: live ? (chunk) => live.push(chunk.replace(/\r(?!\n)/g, '\n')) : undefined,
+      });
     } finally {
       clearInterval(poll);
     }

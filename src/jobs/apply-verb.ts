@@ -9,6 +9,7 @@ import { STOPPED_PREFIX } from '../engine/phases.js';
 import { runStates, type ProgressEvent, type RunReport } from '../engine/run.js';
 import type { HostSpec } from '../inventory/types.js';
 import { commonJobArgs, type JobKind } from './kind.js';
+import { progressToJob } from './progress.js';
 import type { JobContext, JobOutcome } from './record.js';
 
 /** The stored arguments of an apply job (never secrets). */
@@ -71,7 +72,7 @@ export async function executeApply(
     retries: args.retries,
     forceRebuild: args.forceRebuild,
     hostTimeoutMs: typeof args.timeout === 'number' && args.timeout > 0 ? args.timeout * 1000 : undefined,
-    onProgress,
+    onProgress: progressToJob(ctx, onProgress),
     onHostResult: (r) => ctx.hostResult(r.host, applyHostStatus(r), r),
     cancelled: () => ctx.cancelled(),
     stopReason: () => ctx.stopReason(),

@@ -13,6 +13,7 @@ import type { ProgressEvent } from '../engine/run.js';
 import type { HostSpec } from '../inventory/types.js';
 import { reportFromJob, storedHostDrift } from './drift-history.js';
 import { commonJobArgs, type JobKind } from './kind.js';
+import { progressToJob } from './progress.js';
 import type { JobContext, JobOutcome } from './record.js';
 import type { JobRecord } from './store.js';
 
@@ -48,7 +49,7 @@ export async function executeDrift(
     acceptNewHostKeys: args.acceptNewHostkeys,
     retries: args.retries,
     hostTimeoutMs: args.timeout ? args.timeout * 1000 : undefined,
-    onProgress,
+    onProgress: progressToJob(ctx, onProgress),
     onHost: (h) => ctx.hostResult(h.host, h.status, h),
     cancelled: ctx.cancelled,
     stopReason: ctx.stopReason,

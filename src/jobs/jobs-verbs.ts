@@ -12,6 +12,7 @@ import type { HostOutcome } from '../transport/fleet.js';
 import type { ExecResult } from '../transport/types.js';
 import { isJid } from './jid.js';
 import { jobKind } from './kinds.js';
+import { progressOf } from './record.js';
 import type { StoredRunHost } from './run-verb.js';
 import { FINAL_STATUSES, type JobRecord } from './store.js';
 
@@ -52,9 +53,30 @@ export function hostOrder(job: JobRecord): string[] {
   return [...planned, ...extra];
 }
 
+/** Hosts with a result (not only progress). */
+function doneHosts(job: JobRecord): string[] {
+  return Object.values(job.hosts)
+    .filter((h) => !progressOf(h.status, h.result))
+    .map((h) => h.host);
+}
+
+/** Lines for hosts still running (or, in a job that ended, left without a result): phase and last line. */
+function progressLines(job: JobRecord): string[] {
+  const lines: string[] = [];
+  for (const h of hostOrder(job)) {
+    const rec = job.hosts[h];
+    const p = rec && progressOf(rec.status, rec.result);
+    if (!p) continue;
+    const what = `${p.phase}${p.line ? `: ${oneLine(p.line, 100)}` : ''}`;
+    const when = p.at ? ` (at ${shortTime(p.at)})` : '';
+    lines.push(isFinal(job) ? `  ${h}: no result; last seen ${what}${when}` : `  ${h}: ${what}${when}`);
+  }
+  return lines;
+}
+
 /** Short counts for the table: from the summary when finished, progress while running. */
 export function countsText(job: JobRecord): string {
-  const done = Object.keys(job.hosts).length;
+  const done = doneHosts(job).length;
   const planned = Array.isArray(job.args.hosts) ? job.args.hosts.length : undefined;
   if (!isFinal(job))
     return job.status === 'queued' ? '' : `${done}${planned !== undefined ? `/${planned}` : ''} hosts done`;
@@ -117,9 +139,10 @@ export function jobHeader(job: JobRecord, now: Date = new Date()): string {
       const planned = Array.isArray(job.args.hosts) ? ` of ${job.args.hosts.length}` : '';
       lines.push(
         `  RUNNING${worker} since ${shortTime(job.startedAt ?? job.createdAt)} (${duration(job, now)}): ` +
-          `${Object.keys(job.hosts).length}${planned} host(s) done so far; the results below are partial` +
+          `${doneHosts(job).length}${planned} host(s) done so far; the results below are partial` +
           (job.cancelRequested ? '; cancel requested' : ''),
       );
+      lines.push(...progressLines(job));
       break;
     }
     default:
@@ -128,6 +151,7 @@ export function jobHeader(job: JobRecord, now: Date = new Date()): string {
           `started ${job.startedAt ? shortTime(job.startedAt) : '-'}, took ${duration(job, now)}`,
       );
   }
+  if (isFinal(job)) lines.push(...progressLines(job));
   if (typeof job.summary?.error === 'string') lines.push(`  error: ${job.summary.error}`);
   return `${lines.join('\n')}\n`;
 }
@@ -135,7 +159,11 @@ export function jobHeader(job: JobRecord, now: Date = new Date()): string {
 /** `orch jobs lookup` in the human format of the command that made the job. */
 export function jobText(job: JobRecord, opts: { verbose?: boolean; now?: Date } = {}): string {
   const head = jobHeader(job, opts.now);
-  const order = hostOrder(job).filter((h) => job.hosts[h]);
+  // Hosts with only progress are in the header; the body is results.
+  const order = hostOrder(job).filter(
+    (h) => job.hosts[h] && !progressOf(job.hosts[h].status, job.hosts[h].result),
+  );
+  const view: JobRecord = { ...job, hosts: Object.fromEntries(order.map((h) => [h, job.hosts[h]!])) };
   if (job.verb === 'run') {
     const blocks = order.map((h) => runHostText(asOutcome(job.hosts[h]!.result as StoredRunHost)));
     const summary =
@@ -145,7 +173,7 @@ export function jobText(job: JobRecord, opts: { verbose?: boolean; now?: Date } 
     return `${head}\n${blocks.join('')}${summary}`;
   }
   if (job.status === 'queued') return head;
-  const own = jobKind(job.verb)?.lookupText?.(job, { verbose: opts.verbose });
+  const own = jobKind(job.verb)?.lookupText?.(view, { verbose: opts.verbose });
   if (own !== undefined) return `${head}\n${own}`;
   const results = order.map((h) => job.hosts[h]!.result);
   if (!results.every(isHostRunResult)) {

@@ -13,6 +13,7 @@ import { fleetOptionsFor, onEachHost, type HostOutcome } from '../transport/flee
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../transport/ssh.js';
 import type { ExecResult } from '../transport/types.js';
 import { commonJobArgs, type JobKind } from './kind.js';
+import { lastLineOf } from './progress.js';
 import type { JobContext, JobOutcome } from './record.js';
 
 /** The stored arguments of a run job (never secrets). */
@@ -67,7 +68,15 @@ export async function executeRun(
           'CANCELLED',
           `${conn.host.name}: not run: ${ctx.stopReason() ?? 'cancelled'} before the command ran`,
         );
-      return conn.exec(command, { become: args.become === true, timeoutMs });
+      ctx.hostProgress(conn.host.name, { phase: 'running' });
+      // A long command's last line is its progress (masked when stored).
+      const toJob = (line: string) => ctx.hostProgress(conn.host.name, { phase: 'running', line });
+      return conn.exec(command, {
+        become: args.become === true,
+        timeoutMs,
+        onStdout: lastLineOf(toJob),
+        onStderr: lastLineOf(toJob),
+      });
     },
     {
       onDone: (o) => {

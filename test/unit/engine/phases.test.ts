@@ -120,6 +120,20 @@ describe('engine phases on a local shell', () => {
     assert.equal(conn.stats().execs, 2, 'check and apply only: nothing was sent to stop it');
   });
 
+  it('a progress meter redrawn with \\r reaches the live display one line per redraw', async () => {
+    writeStates("'*': [m]\n", {
+      'states/m.yaml': `meter:\n  cmd.run:\n    - name: "printf '10%%\\\\r50%%\\\\r100%%\\\\n'"\n`,
+    });
+    const conn = new LocalConnection(testHost());
+    const compiled = compile();
+    const lines: string[] = [];
+    await applyPhase(conn, compiled, await checkPhase(conn, compiled), (l) => lines.push(l));
+    assert.deepEqual(
+      lines.filter((l) => l.trim() !== ''),
+      ['10%', '50%', '100%'],
+    );
+  });
+
   describe('per-state timeout:', () => {
     const lingering = (marker: string): boolean => {
       try {
