@@ -66,7 +66,8 @@ postgres pillar (inactive or lost slots, a standby not streaming, replay lag ove
 (default 300) / max_lag_bytes, settings pending a restart, a server in the wrong role).
 Exit codes: 0 no drift; 2 drift or unknown states; 3 some host could not be checked (unreachable, or a check
 failed, or timed out) - this wins over 2; 4 bad input (nothing checked); 5 internal error (job store);
-130/143 interrupted by SIGINT/SIGTERM.
+130/143 interrupted by SIGINT/SIGTERM. With --async: 0 once queued (or 4/5 when it cannot be);
+'orch jobs wait <jid>' then exits with the drift's own code, and 'orch jobs list' shows it clean or drifted.
 Every run is recorded as a job (verb drift): see 'orch drift history' and 'orch drift show <jid>'.
 The --on-drift command gets the report (secrets masked) on stdin and ORCH_DRIFT_EXIT / ORCH_DRIFT_JID, in a
 scrubbed environment: no ORCH_* variable of yours (identity, job store URL), no PGPASSWORD, and no variable whose
