@@ -16,3 +16,10 @@ export function positiveSeconds(v: string): number {
     throw new InvalidArgumentError(`expected a positive number of seconds, got '${v}'`);
   return n;
 }
+
+/** A whole number >= 0 (`--retries 0`). */
+export function nonNegativeInt(v: string): number {
+  if (!/^\s*\d+\s*$/.test(v))
+    throw new InvalidArgumentError(`expected a whole number of at least 0, got '${v}'`);
+  return Number(v);
+}

@@ -18,6 +18,8 @@ export interface DriftRunOptions {
   target: string;
   jid?: string | null;
   acceptNewHostKeys?: boolean;
+  /** Extra attempts at opening a connection that failed to open (--retries). */
+  retries?: number;
   /** Longest each host's check may take (--timeout). */
   hostTimeoutMs?: number;
   onProgress?: (e: ProgressEvent) => void;
@@ -57,6 +59,7 @@ export async function runDrift(
   const run = await runStates(project, hosts, {
     mode: 'test',
     acceptNewHostKeys: opts.acceptNewHostKeys,
+    retries: opts.retries,
     hostTimeoutMs: opts.hostTimeoutMs,
     onProgress: opts.onProgress,
     cancelled: opts.cancelled,

@@ -1,5 +1,5 @@
 // Turns a parsed state file into state declarations: `id: { module.function: [ {arg: v}, ... ] | {arg: v} }`,
-// with requisites split out of the arguments. Knows the YAML shape only; modules validate their own args.
+// with requisites and the generic `timeout` split out of the arguments. Knows the YAML shape only; modules validate their own args.
 import { InputError } from '../errors.js';
 
 export const REQUISITES = ['require', 'watch', 'onchanges'] as const;
@@ -20,6 +20,8 @@ export interface StateDecl {
   requisites: Record<RequisiteKind, StateRef[]>;
   /** `_in` forms, resolved onto their targets by the planner. */
   requisitesIn: Record<RequisiteKind, StateRef[]>;
+  /** `timeout:` of any state, in seconds: its check and its apply each end there, as an error. */
+  timeout?: number;
   file: string;
   line?: number;
 }
@@ -133,8 +135,28 @@ function makeDecl(
       delete args[key];
     }
   }
+  let timeout: number | undefined;
+  if ('timeout' in args) {
+    timeout = parseTimeout(args.timeout, `state '${id}' ${fn}`, file, line);
+    delete args.timeout;
+  }
   if (!('name' in args)) args.name = id;
-  return { id, fn, module: fn.split('.')[0]!, args, requisites, requisitesIn, file, line };
+  const decl: StateDecl = { id, fn, module: fn.split('.')[0]!, args, requisites, requisitesIn, file, line };
+  if (timeout !== undefined) decl.timeout = timeout;
+  return decl;
+}
+
+/** A positive number of seconds (at most a day: a longer step is a job for a detached run, not a state). */
+function parseTimeout(value: unknown, where: string, file: string, line?: number): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > 86_400) {
+    throw new InputError(
+      'STATE_ERROR',
+      `${where}: timeout must be a number of seconds between 0 and 86400, got ${JSON.stringify(value)}`,
+      { file, line },
+    );
+  }
+  return n;
 }
 
 function parseRefs(value: unknown, where: string, file: string, line?: number): StateRef[] {

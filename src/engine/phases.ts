@@ -8,25 +8,32 @@ import { defaultApplyOutcome } from '../states/common.js';
 import type { CheckOutcome } from '../states/types.js';
 import type { CompiledHost, CompiledState } from './compile.js';
 import { parseBatchOutput, type StepOutput } from '../shell/protocol.js';
+import { AFTER_TIMEOUT_GUARD, TIMEOUT_PRELUDE, withTimeout } from './step-timeout.js';
 import type { StateResult, StateStatus } from './result.js';
 
 const missingOutput = (index: number): StepOutput => ({ index, status: null, kv: {}, text: '' });
 
 /** Run every state's check in one exec and interpret the results. Never changes the host. */
 export async function checkPhase(conn: Connection, compiled: CompiledHost): Promise<CheckOutcome[]> {
+  const timed = hasTimeouts(compiled);
   const steps: ScriptStep[] = compiled.states.map((s) => ({
     index: s.index,
-    body: s.impl.check(s.args, s.prepared, compiled.ctx),
+    body: timedBody(s, s.impl.check(s.args, s.prepared, compiled.ctx)),
+    guards: timed ? [AFTER_TIMEOUT_GUARD] : undefined,
   }));
   const nonce = newNonce();
-  const res = await conn.runScript(buildBatch(nonce, steps));
+  const res = await conn.runScript(buildBatch(nonce, steps, timed ? TIMEOUT_PRELUDE : ''));
   const outputs = parseBatchOutput(res.stdout, nonce);
   const outcomes: CheckOutcome[] = [];
   for (const s of compiled.states) {
     const out = outputs.get(s.index) ?? missingOutput(s.index);
     const watchWouldTrigger = s.deps.watch.some((j) => wouldChange(outcomes[j]!));
     let outcome: CheckOutcome;
-    if (out.status === null) {
+    const timedOut = timeoutComment(out, 'check');
+    if (timedOut) {
+      outcome = { status: 'error', comment: timedOut };
+      timedOutChecks.add(outcome);
+    } else if (out.status === null) {
       outcome = {
         status: 'error',
         comment: `check did not complete${res.stderr ? `: ${res.stderr.trim()}` : ''}`,
@@ -41,7 +48,7 @@ export async function checkPhase(conn: Connection, compiled: CompiledHost): Prom
     // A check that fails while something it requires is still to change cannot be judged yet: the host will
     // look different by the time this state runs (its apply re-checks). Reporting a failure would be a lie.
     const pendingDeps = [...s.deps.require, ...s.deps.watch].filter((j) => wouldChange(outcomes[j]!));
-    if (outcome.status === 'error' && pendingDeps.length > 0) {
+    if (outcome.status === 'error' && pendingDeps.length > 0 && !timedOutChecks.has(outcome)) {
       const names = pendingDeps.map((j) => compiled.states[j]!.decl.id).join(', ');
       outcome = {
         status: 'unknown',
@@ -54,6 +61,27 @@ export async function checkPhase(conn: Connection, compiled: CompiledHost): Prom
     outcomes.push(outcome);
   }
   return outcomes;
+}
+
+/** Checks that timed out (or were skipped after one that did): nothing from there on is applied on the host. */
+const timedOutChecks = new WeakSet<CheckOutcome>();
+
+/** True when some state of the host has `timeout:` (its batch then gets the watchdog prelude and guards). */
+function hasTimeouts(compiled: CompiledHost): boolean {
+  return compiled.states.some((s) => s.decl.timeout !== undefined);
+}
+
+function timedBody(s: CompiledState, body: string): string {
+  return s.decl.timeout === undefined ? body : withTimeout(body, s.decl.timeout);
+}
+
+/** The comment of a step that timed out or was skipped because an earlier one did; undefined otherwise. */
+function timeoutComment(out: StepOutput, what: 'check' | 'apply'): string | undefined {
+  if (out.kv.timed_out !== undefined)
+    return `${what} timed out after ${out.kv.timed_out}s (timeout:); its processes were ended and nothing after it ran on this host`;
+  if (out.status === 'skip' && out.kv.skipped === 'timed_out')
+    return `not run: an earlier state timed out on this host`;
+  return undefined;
 }
 
 function wouldChange(o: CheckOutcome): boolean {
@@ -79,6 +107,17 @@ export function testResults(compiled: CompiledHost, checks: CheckOutcome[]): Sta
   });
 }
 
+/** Comment of a state a stop request left alone (followed by the reason). */
+export const STOPPED_PREFIX = 'not run: stopped before this state';
+
+/** A running apply batch told to stop: `requested` is polled, `reason` says why in the states left alone. */
+export interface BatchStop {
+  requested(): boolean;
+  reason(): string;
+}
+
+const STOP_POLL_MS = 200;
+
 /**
  * Apply the states that need it in one exec. A state runs when its check said change/unknown, or when it reacts
  * to a watched state that may change; requisites are shell guards so a failure stops its dependents on the host.
@@ -88,12 +127,24 @@ export async function applyPhase(
   compiled: CompiledHost,
   checks: CheckOutcome[],
   onStepText?: (line: string) => void,
+  stop?: BatchStop,
 ): Promise<StateResult[]> {
+  const nonce = newNonce();
+  // The safe points: before each state the batch looks for this file, which the controller creates (over a second
+  // channel of the same connection) when told to stop. The nonce makes the name unguessable to other accounts.
+  const stopFile = `/tmp/orch-stop-${nonce}`;
+  const timed = hasTimeouts(compiled);
   const inBatch = new Set<number>();
   const presets: string[] = [];
   const steps: ScriptStep[] = [];
+  const afterTimeout = new Set<number>();
   for (const s of compiled.states) {
     const c = checks[s.index]!;
+    if (afterTimeout.size > 0 || timedOutChecks.has(c)) {
+      afterTimeout.add(s.index);
+      presets.push(`orch_rc_${s.index}=1`);
+      continue;
+    }
     const watchMayTrigger = s.deps.watch.some((j) => inBatch.has(j));
     const onchangesMayTrigger = s.deps.onchanges.some((j) => inBatch.has(j));
     const needed =
@@ -108,7 +159,8 @@ export async function applyPhase(
       continue;
     }
     inBatch.add(s.index);
-    const guards: StepGuard[] = [];
+    const guards: StepGuard[] = stop ? [{ cond: `[ ! -e ${stopFile} ]`, reason: 'stopped' }] : [];
+    if (timed) guards.push(AFTER_TIMEOUT_GUARD);
     const required = [...s.deps.require, ...s.deps.watch, ...s.deps.onchanges];
     if (required.length)
       guards.push({ cond: required.map((j) => `orch_ok ${j}`).join(' && '), reason: 'requisite_failed' });
@@ -120,32 +172,76 @@ export async function applyPhase(
     steps.push({
       index: s.index,
       guards,
-      body: s.impl.apply(s.args, s.prepared, c, compiled.ctx, { watchChanged }),
+      body: timedBody(s, s.impl.apply(s.args, s.prepared, c, compiled.ctx, { watchChanged })),
     });
   }
 
   let outputs = new Map<number, StepOutput>();
   let stderr = '';
   if (steps.length > 0) {
-    const nonce = newNonce();
-    const script = buildBatch(nonce, steps, presets.join('\n'));
+    const script = buildBatch(nonce, steps, (timed ? TIMEOUT_PRELUDE : '') + presets.join('\n'));
     // Live lines: whole lines only (a secret may straddle two SSH data chunks), protocol text never shown (its
     // kv values are hex, which a plain-text mask would miss), then redacted.
     const live = onStepText ? lineRedactor(onStepText, { visible: protocolFree(nonce) }) : undefined;
-    const res = await conn.runScript(script, { onStdout: live ? (chunk) => live.push(chunk) : undefined });
+    let asked: Promise<unknown> | undefined;
+    const poll = stop
+      ? setInterval(() => {
+          if (asked || !stop.requested()) return;
+          asked = conn.exec(`: > ${stopFile}`, { become: false }).catch(() => undefined);
+        }, STOP_POLL_MS)
+      : undefined;
+    let res: Awaited<ReturnType<Connection['runScript']>>;
+    try {
+      // A progress meter redraws its line with \r (pg_basebackup -P): each redraw is a line of its own here.
+      res = await conn.runScript(script, {
+        onStdout: live ? (chunk) => live.push(chunk.replace(/\r(?!\n)/g, '\n')) : undefined,
+      });
+    } finally {
+      clearInterval(poll);
+    }
     live?.end();
+    if (asked) {
+      await asked;
+      await conn.exec(`rm -f ${stopFile}`, { become: false }).catch(() => undefined);
+    }
     outputs = parseBatchOutput(res.stdout, nonce);
     stderr = res.stderr.trim();
   }
 
   return compiled.states.map((s) => {
     const c = checks[s.index]!;
+    if (afterTimeout.has(s.index)) {
+      if (c.comment.startsWith('check timed out'))
+        return stateResult(s, 'failed', false, false, c.comment, undefined);
+      return stateResult(
+        s,
+        'not_run',
+        false,
+        false,
+        'not run: an earlier state timed out on this host',
+        undefined,
+      );
+    }
     if (!inBatch.has(s.index)) {
       if (c.status === 'error') return stateResult(s, 'failed', false, false, c.comment, c.diff);
       return stateResult(s, 'clean', true, false, c.comment, undefined);
     }
     const out = outputs.get(s.index) ?? missingOutput(s.index);
+    const timedOut = timeoutComment(out, 'apply');
+    if (timedOut) {
+      const status = out.status === 'skip' ? 'not_run' : 'failed';
+      return stateResult(s, status, false, false, timedOut, undefined);
+    }
     if (out.status === 'skip') {
+      if (out.kv.skipped === 'stopped')
+        return stateResult(
+          s,
+          'not_run',
+          false,
+          false,
+          `${STOPPED_PREFIX}: ${stop?.reason() ?? 'cancelled'}`,
+          undefined,
+        );
       const noChanges = out.kv.skipped === 'no_changes';
       return noChanges
         ? stateResult(s, 'clean', true, false, 'onchanges: no watched state changed', undefined)

@@ -32,6 +32,8 @@ export interface RunOptions {
   /** State files to run instead of the top file's. */
   only?: string[];
   acceptNewHostKeys?: boolean;
+  /** Extra attempts at opening a connection that failed to open (--retries). */
+  retries?: number;
   /** Hosts whose replica data directory may be replaced in this run (`apply --force-rebuild`). */
   forceRebuild?: string[];
   /** Longest each host's work may take (connect, facts, check, apply); a host past it fails with TIMEOUT. */
@@ -44,6 +46,9 @@ export interface RunOptions {
   cancelled?: () => boolean;
   /** Why the run stops, for the "not run" message of the hosts left alone. */
   stopReason?: () => string | undefined;
+  /** Polled while a host's apply batch runs: when true the batch stops at its next safe point, before its next
+   * state (a cancel). `cancelled` alone lets a running batch finish (a signal). */
+  stopBatch?: () => boolean;
   /** Called on each host's connection right after its check phase; must only read (drift's extra probes). */
   afterCheck?: (conn: Connection, compiled: CompiledHost) => Promise<void>;
   /** How hosts are reached; default SSH with the project's known_hosts (tests give the local shell). */
@@ -122,7 +127,13 @@ export async function runStates(
     if (!checks.some((c) => c.status !== 'clean')) return testResults(compiled, checks);
     if (opts.cancelled?.()) throw notRun('before this host was changed');
     progress({ host: host.name, phase: 'applying' });
-    return applyPhase(conn, compiled, checks, (line) => progress({ host: host.name, phase: 'output', line }));
+    return applyPhase(
+      conn,
+      compiled,
+      checks,
+      (line) => progress({ host: host.name, phase: 'output', line }),
+      opts.stopBatch ? { requested: opts.stopBatch, reason } : undefined,
+    );
   };
 
   const early = precheckRun(project, env, hosts, opts);
@@ -131,6 +142,7 @@ export async function runStates(
   const fleet = fleetOptionsFor(project, {
     acceptNewHostKeys: opts.acceptNewHostKeys,
     hostTimeoutMs: opts.hostTimeoutMs,
+    retries: opts.retries,
   });
   const outcomes = await onEachHost<StateResult[]>(
     hosts,

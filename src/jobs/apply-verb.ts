@@ -1,46 +1,56 @@
 // The apply job: what `orch apply` (and `--test`) runs, whether the CLI runs it or a worker does. It runs the
 // engine over resolved hosts, hands each host's result to the job record as it arrives and returns the report
 // with its exit code. It neither prints nor opens the job store.
+import { z } from 'zod';
 import type { ProjectConfig } from '../config/project.js';
 import { runExitCode } from '../engine/exit.js';
 import { isTransportCode, summarize, type HostRunResult } from '../engine/result.js';
+import { STOPPED_PREFIX } from '../engine/phases.js';
 import { runStates, type ProgressEvent, type RunReport } from '../engine/run.js';
 import type { HostSpec } from '../inventory/types.js';
+import { commonJobArgs, type JobKind } from './kind.js';
+import { progressToJob } from './progress.js';
 import type { JobContext, JobOutcome } from './record.js';
 
 /** The stored arguments of an apply job (never secrets). */
-export interface ApplyJobArgs {
-  /** State files to run instead of the top file's. */
-  states?: string[];
-  group?: string;
-  test?: boolean;
-  acceptNewHostkeys?: boolean;
-  /** The hosts the target resolved to when the job was made (for listing; workers resolve again). */
-  hosts?: string[];
-  /** Global options given on the command line, so a worker sees the same project. */
-  inventory?: string[];
-  parallel?: number;
-  /** Wait for host locks instead of failing (async jobs default to waiting). */
-  wait?: boolean;
-  waitTimeoutMs?: number;
-  /** One-shot: hosts whose replica may be rebuilt over data pg_make_replica would otherwise refuse. */
-  forceRebuild?: string[];
-  /** Seconds each host's run may take (--timeout); past it the host fails with TIMEOUT, the others go on. */
-  timeout?: number;
-}
+export const applyJobArgs = z.object({
+  ...commonJobArgs,
+  states: z.array(z.string()).optional().describe("state files to run instead of the top file's"),
+  test: z.boolean().optional().describe('check only (apply --test)'),
+  wait: z
+    .boolean()
+    .optional()
+    .describe('wait for host locks instead of failing (async jobs default to waiting)'),
+  waitTimeoutMs: z.number().positive().optional().describe('bound of that wait'),
+  forceRebuild: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'one-shot: hosts whose replica may be rebuilt over data pg_make_replica would otherwise refuse',
+    ),
+  timeout: z
+    .number()
+    .positive()
+    .optional()
+    .describe("seconds each host's run may take (--timeout); past it the host fails, the others go on"),
+});
+
+export type ApplyJobArgs = z.infer<typeof applyJobArgs>;
 
 export interface ApplyOutcome extends JobOutcome {
   report: RunReport;
 }
 
 /** One word for a host's result, stored beside it: ok, changed, would_change, failed, unreachable, not_run (left
- * alone by a cancel or an interrupt), timeout, error. */
+ * alone by a cancel or an interrupt), cancelled (stopped between states by a cancel), timeout, error. */
 export function applyHostStatus(h: HostRunResult): string {
   if (h.error) {
     if (h.error.code === 'CANCELLED') return 'not_run';
     if (h.error.code === 'TIMEOUT') return 'timeout';
     return isTransportCode(h.error.code) ? 'unreachable' : 'error';
   }
+  if (h.states.some((s) => s.status === 'not_run' && s.comment.startsWith(STOPPED_PREFIX)))
+    return 'cancelled';
   if (!h.ok) return 'failed';
   if (h.states.some((s) => s.status === 'changed')) return 'changed';
   if (h.states.some((s) => s.status === 'would_change' || s.status === 'unknown')) return 'would_change';
@@ -59,14 +69,29 @@ export async function executeApply(
     mode: args.test ? 'test' : 'apply',
     only: args.states?.length ? args.states : undefined,
     acceptNewHostKeys: args.acceptNewHostkeys,
+    retries: args.retries,
     forceRebuild: args.forceRebuild,
     hostTimeoutMs: typeof args.timeout === 'number' && args.timeout > 0 ? args.timeout * 1000 : undefined,
-    onProgress,
+    onProgress: progressToJob(ctx, onProgress),
     onHostResult: (r) => ctx.hostResult(r.host, applyHostStatus(r), r),
     cancelled: () => ctx.cancelled(),
     stopReason: () => ctx.stopReason(),
+    stopBatch: () => ctx.stopRequested(),
   });
   const summary: Record<string, unknown> = { mode: report.mode, ...summarize(report.hosts) };
   if (report.aborted) summary.aborted = report.aborted;
   return { exitCode: runExitCode(report), summary, report };
 }
+
+/** The apply kind: locks its hosts unless it only checks; a queued apply waits for busy hosts unless told not to. */
+export const applyKind: JobKind<ApplyJobArgs> = {
+  verb: 'apply',
+  args: applyJobArgs,
+  recordOptions: (args, hosts) => ({
+    lockHosts: args.test ? undefined : hosts.map((h) => h.name),
+    // Nobody is at a terminal to retry a queued apply.
+    wait: args.wait !== false,
+    waitTimeoutMs: args.waitTimeoutMs,
+  }),
+  run: (project, hosts, args, ctx) => executeApply(project, hosts, args, ctx),
+};

@@ -1,5 +1,6 @@
 // What `orch jobs list|lookup|wait` show: the job table, one job's per-host results in the same format as the
-// synchronous command (formatRunReport for applies, the `orch run` blocks for runs), and job-id checks.
+// synchronous command (formatRunReport for applies, the `orch run` blocks for runs, a kind's own view when it
+// has one, e.g. drift's report), and job-id checks.
 // Pure formatting and argument checks over stored records; it never opens a store or runs a job.
 import { OrchError, type OrchErrorCode } from '../errors.js';
 import { formatRunReport } from '../engine/report-text.js';
@@ -10,6 +11,8 @@ import type { HostSpec } from '../inventory/types.js';
 import type { HostOutcome } from '../transport/fleet.js';
 import type { ExecResult } from '../transport/types.js';
 import { isJid } from './jid.js';
+import { jobKind } from './kinds.js';
+import { progressOf } from './record.js';
 import type { StoredRunHost } from './run-verb.js';
 import { FINAL_STATUSES, type JobRecord } from './store.js';
 
@@ -50,14 +53,37 @@ export function hostOrder(job: JobRecord): string[] {
   return [...planned, ...extra];
 }
 
+/** Hosts with a result (not only progress). */
+function doneHosts(job: JobRecord): string[] {
+  return Object.values(job.hosts)
+    .filter((h) => !progressOf(h.status, h.result))
+    .map((h) => h.host);
+}
+
+/** Lines for hosts still running (or, in a job that ended, left without a result): phase and last line. */
+function progressLines(job: JobRecord): string[] {
+  const lines: string[] = [];
+  for (const h of hostOrder(job)) {
+    const rec = job.hosts[h];
+    const p = rec && progressOf(rec.status, rec.result);
+    if (!p) continue;
+    const what = `${p.phase}${p.line ? `: ${oneLine(p.line, 100)}` : ''}`;
+    const when = p.at ? ` (at ${shortTime(p.at)})` : '';
+    lines.push(isFinal(job) ? `  ${h}: no result; last seen ${what}${when}` : `  ${h}: ${what}${when}`);
+  }
+  return lines;
+}
+
 /** Short counts for the table: from the summary when finished, progress while running. */
 export function countsText(job: JobRecord): string {
-  const done = Object.keys(job.hosts).length;
+  const done = doneHosts(job).length;
   const planned = Array.isArray(job.args.hosts) ? job.args.hosts.length : undefined;
   if (!isFinal(job))
     return job.status === 'queued' ? '' : `${done}${planned !== undefined ? `/${planned}` : ''} hosts done`;
   const s = job.summary ?? {};
   if (typeof s.error === 'string') return `error: ${oneLine(s.error, 60)}`;
+  const own = jobKind(job.verb)?.countsText?.(job);
+  if (own !== undefined) return own;
   const hosts = typeof s.hosts === 'number' ? s.hosts : done;
   const bits: string[] = [];
   if (s.states && typeof s.states === 'object') {
@@ -73,6 +99,11 @@ export function countsText(job: JobRecord): string {
   return `${hosts} host(s)${bits.length ? `: ${bits.join(', ')}` : ''}`;
 }
 
+/** The STATUS column: the kind's word for a finished job when it has one (drift: clean, drifted), else the status. */
+export function statusText(job: JobRecord): string {
+  return (isFinal(job) ? jobKind(job.verb)?.statusLabel?.(job) : undefined) ?? job.status;
+}
+
 /** The `orch jobs list` table, newest first as given. */
 export function jobsTable(jobs: JobRecord[], now: Date = new Date()): string {
   if (jobs.length === 0) return 'no jobs\n';
@@ -83,7 +114,7 @@ export function jobsTable(jobs: JobRecord[], now: Date = new Date()): string {
     j.user,
     j.startedAt ? shortTime(j.startedAt) : '-',
     duration(j, now),
-    j.status,
+    statusText(j),
     countsText(j),
   ]);
   const head = ['JID', 'VERB', 'TARGET', 'USER', 'STARTED', 'DURATION', 'STATUS', 'COUNTS'];
@@ -108,17 +139,19 @@ export function jobHeader(job: JobRecord, now: Date = new Date()): string {
       const planned = Array.isArray(job.args.hosts) ? ` of ${job.args.hosts.length}` : '';
       lines.push(
         `  RUNNING${worker} since ${shortTime(job.startedAt ?? job.createdAt)} (${duration(job, now)}): ` +
-          `${Object.keys(job.hosts).length}${planned} host(s) done so far; the results below are partial` +
+          `${doneHosts(job).length}${planned} host(s) done so far; the results below are partial` +
           (job.cancelRequested ? '; cancel requested' : ''),
       );
+      lines.push(...progressLines(job));
       break;
     }
     default:
       lines.push(
-        `  ${job.status}${job.exitCode !== undefined ? ` (exit ${job.exitCode})` : ''}${worker}, ` +
+        `  ${statusText(job)}${job.exitCode !== undefined ? ` (exit ${job.exitCode})` : ''}${worker}, ` +
           `started ${job.startedAt ? shortTime(job.startedAt) : '-'}, took ${duration(job, now)}`,
       );
   }
+  if (isFinal(job)) lines.push(...progressLines(job));
   if (typeof job.summary?.error === 'string') lines.push(`  error: ${job.summary.error}`);
   return `${lines.join('\n')}\n`;
 }
@@ -126,7 +159,11 @@ export function jobHeader(job: JobRecord, now: Date = new Date()): string {
 /** `orch jobs lookup` in the human format of the command that made the job. */
 export function jobText(job: JobRecord, opts: { verbose?: boolean; now?: Date } = {}): string {
   const head = jobHeader(job, opts.now);
-  const order = hostOrder(job).filter((h) => job.hosts[h]);
+  // Hosts with only progress are in the header; the body is results.
+  const order = hostOrder(job).filter(
+    (h) => job.hosts[h] && !progressOf(job.hosts[h].status, job.hosts[h].result),
+  );
+  const view: JobRecord = { ...job, hosts: Object.fromEntries(order.map((h) => [h, job.hosts[h]!])) };
   if (job.verb === 'run') {
     const blocks = order.map((h) => runHostText(asOutcome(job.hosts[h]!.result as StoredRunHost)));
     const summary =
@@ -136,6 +173,8 @@ export function jobText(job: JobRecord, opts: { verbose?: boolean; now?: Date } 
     return `${head}\n${blocks.join('')}${summary}`;
   }
   if (job.status === 'queued') return head;
+  const own = jobKind(job.verb)?.lookupText?.(view, { verbose: opts.verbose });
+  if (own !== undefined) return `${head}\n${own}`;
   const results = order.map((h) => job.hosts[h]!.result);
   if (!results.every(isHostRunResult)) {
     // A verb with its own result shape (e.g. drift records): show each host's status and stored result.

@@ -5,7 +5,6 @@
 import pg from 'pg';
 import { OrchError } from '../errors.js';
 import {
-  MAX_JID_RETRIES,
   checkFilter,
   checkFinalStatus,
   checkLeaseMs,
@@ -18,6 +17,7 @@ import {
   storedText,
 } from './common.js';
 import { JidGenerator, processJids } from './jid.js';
+import { filterClauses, insertUnderFreshJid, jobRecordOf } from './store-rows.js';
 import { REAP_LOCK_KEY, migratePg } from './pg-schema.js';
 import {
   DEFAULT_LEASE_MS,
@@ -120,14 +120,18 @@ export class PgJobStore implements JobStore {
     return this.op('create', async () => {
       const now = new Date();
       const running = job.status === 'running';
-      let jid = this.jids.next();
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.pool.query(
+      const jid = await insertUnderFreshJid(
+        this.jids,
+        (err) => {
+          const e = err as { code?: string; constraint?: string };
+          return e.code === '23505' && e.constraint === 'jobs_pkey';
+        },
+        (id) =>
+          this.pool.query(
             `INSERT INTO orch.jobs (jid, verb, target, args, username, status, created_at, started_at, worker, lease_until)
              VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)`,
             [
-              jid,
+              id,
               job.verb,
               storedText(job.target),
               storedJson(job.args ?? {}),
@@ -138,16 +142,8 @@ export class PgJobStore implements JobStore {
               job.worker ?? null,
               running ? plusMs(now, job.leaseMs ?? DEFAULT_LEASE_MS) : null,
             ],
-          );
-          break;
-        } catch (err) {
-          const e = err as { code?: string; constraint?: string };
-          if (e.code !== '23505' || e.constraint !== 'jobs_pkey' || attempt >= MAX_JID_RETRIES) throw err;
-          // Another process or machine took this id: move past it.
-          this.jids.observe(jid);
-          jid = this.jids.next();
-        }
-      }
+          ),
+      );
       return (await this.read(jid))!;
     });
   }
@@ -241,22 +237,12 @@ export class PgJobStore implements JobStore {
   async list(f: JobFilter): Promise<JobRecord[]> {
     const limit = checkFilter(f);
     return this.op('list', async () => {
-      const where: string[] = [];
       const params: unknown[] = [];
       const param = (v: unknown): string => {
         params.push(v);
         return `$${params.length}`;
       };
-      if (f.host !== undefined) {
-        const p = param(f.host);
-        where.push(
-          `(j.target = ${p} OR EXISTS (SELECT 1 FROM orch.host_results h WHERE h.jid = j.jid AND h.host = ${p}))`,
-        );
-      }
-      if (f.target !== undefined) where.push(`j.target = ${param(f.target)}`);
-      if (f.verb !== undefined) where.push(`j.verb = ${param(f.verb)}`);
-      if (f.status !== undefined) where.push(`j.status = ${param(f.status)}`);
-      if (f.since !== undefined) where.push(`j.created_at >= ${param(f.since)}`);
+      const where = filterClauses(f, param, 'orch.host_results');
       const res = await this.pool.query<JobRow>(
         `${SELECT_JOBS} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY j.jid DESC LIMIT ${param(limit)}`,
         params,
@@ -421,22 +407,24 @@ function toRecord(r: JobRow): JobRecord {
   const hosts: Record<string, HostResultRecord> = {};
   for (const h of r.hosts)
     hosts[h.host] = { host: h.host, status: h.status, result: h.result, updatedAt: iso(h.updated_at) };
-  const rec: JobRecord = {
-    jid: r.jid,
-    verb: r.verb,
-    target: r.target,
-    args: r.args ?? {},
-    user: r.username,
-    status: r.status,
-    createdAt: iso(r.created_at),
+  const at = (d: Date | null): string | null => (d === null ? null : iso(d));
+  return jobRecordOf(
+    {
+      jid: r.jid,
+      verb: r.verb,
+      target: r.target,
+      args: r.args,
+      user: r.username,
+      status: r.status,
+      createdAt: iso(r.created_at),
+      startedAt: at(r.started_at),
+      finishedAt: at(r.finished_at),
+      worker: r.worker,
+      leaseUntil: at(r.lease_until),
+      exitCode: r.exit_code,
+      summary: r.summary,
+      cancelRequested: r.cancel_requested,
+    },
     hosts,
-  };
-  if (r.started_at !== null) rec.startedAt = iso(r.started_at);
-  if (r.finished_at !== null) rec.finishedAt = iso(r.finished_at);
-  if (r.worker !== null) rec.worker = r.worker;
-  if (r.lease_until !== null) rec.leaseUntil = iso(r.lease_until);
-  if (r.exit_code !== null) rec.exitCode = r.exit_code;
-  if (r.summary !== null) rec.summary = r.summary;
-  if (r.cancel_requested) rec.cancelRequested = true;
-  return rec;
+  );
 }

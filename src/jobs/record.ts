@@ -51,7 +51,33 @@ export interface JobContext {
   cancelled(): boolean;
   /** Why the job stops early, for the "not run" message of hosts left alone (undefined while it goes on). */
   stopReason(): string | undefined;
+  /** Where a host stands while it runs (its phase, the last line of a long step): kept in the store as the host's
+   * record with status `running` until its result replaces it, at most about once a second per host. */
+  hostProgress(host: string, progress: HostProgress): void;
+  /** True once `orch jobs cancel` asked or the job lost its lease (not on a signal): a host's running batch then
+   * stops at its next safe point, between states, instead of running to its end. */
+  stopRequested(): boolean;
 }
+
+/** A host's progress as stored (status `running`) until its result arrives. */
+export interface HostProgress {
+  phase: string;
+  /** The last line a long step printed (masked), e.g. pg_basebackup's progress. */
+  line?: string;
+}
+
+/** The stored result of a host still running: `{progress: {phase, line?, at}}`. */
+export const RUNNING_HOST_STATUS = 'running';
+
+/** The progress of a stored host record still running, or undefined when it holds a result. */
+export function progressOf(status: string, result: unknown): (HostProgress & { at?: string }) | undefined {
+  if (status !== RUNNING_HOST_STATUS || !result || typeof result !== 'object') return undefined;
+  const p = (result as { progress?: unknown }).progress;
+  if (!p || typeof p !== 'object' || typeof (p as HostProgress).phase !== 'string') return undefined;
+  return p as HostProgress & { at?: string };
+}
+
+const PROGRESS_EVERY_MS = 1000;
 
 /** What the work returns: the exit code decides succeeded/failed unless status says otherwise. */
 export interface JobOutcome {
@@ -214,6 +240,11 @@ class LiveJob {
   /** Host results handed over but not stored yet (written directly when the process must exit at once). */
   private readonly unwritten = new Set<{ host: string; status: string; result: unknown }>();
   private timers: NodeJS.Timeout[] = [];
+  /** Hosts whose result arrived: their progress is never written again. */
+  private readonly finished = new Set<string>();
+  private readonly progressDue = new Map<string, HostProgress>();
+  private readonly progressAt = new Map<string, number>();
+  private progressTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: JobStore,
@@ -296,6 +327,37 @@ class LiveJob {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    clearTimeout(this.progressTimer);
+    this.progressDue.clear();
+  }
+
+  /** Keep the newest progress of a host; write it now when the last write is a second old, else soon. */
+  private progress(host: string, p: HostProgress): void {
+    if (this.finished.has(host)) return;
+    this.progressDue.set(host, p);
+    const wait = (this.progressAt.get(host) ?? 0) + PROGRESS_EVERY_MS - Date.now();
+    if (wait <= 0) this.writeProgress(host);
+    else if (!this.progressTimer) {
+      this.progressTimer = setTimeout(() => {
+        this.progressTimer = undefined;
+        for (const h of [...this.progressDue.keys()]) this.progress(h, this.progressDue.get(h)!);
+      }, wait);
+      this.progressTimer.unref();
+    }
+  }
+
+  private writeProgress(host: string): void {
+    const p = this.progressDue.get(host);
+    this.progressDue.delete(host);
+    if (!p) return;
+    this.progressAt.set(host, Date.now());
+    const result = { progress: { ...redactor.redactDeep(p), at: new Date().toISOString() } };
+    // In the same queue as results, and checked again when its turn comes: progress never overwrites a result.
+    this.writes = this.writes.then(() =>
+      this.finished.has(host)
+        ? undefined
+        : this.store.putHostResult(this.jid, host, RUNNING_HOST_STATUS, result).catch(() => undefined),
+    );
   }
 
   note(m: string): void {
@@ -310,7 +372,10 @@ class LiveJob {
   context(): JobContext {
     return {
       jid: this.jid,
+      hostProgress: (host, p) => this.progress(host, p),
       hostResult: (host, status, result) => {
+        this.finished.add(host);
+        this.progressDue.delete(host);
         const safe = redactor.redactDeep(result);
         const entry = { host, status, result: safe };
         this.unwritten.add(entry);
@@ -328,6 +393,7 @@ class LiveJob {
         );
       },
       cancelled: () => this.cancelRequested || this.lost || interruptedBy() !== undefined,
+      stopRequested: () => this.cancelRequested || this.lost,
       stopReason: () => {
         const signal = interruptedBy();
         if (signal) return `interrupted by ${signal}`;

@@ -1,6 +1,7 @@
 // The `orch run` job: one ad-hoc command on many hosts, whether the CLI runs it or a worker does. Each host's
 // outcome goes to the job record as it arrives; a cancel request stops hosts that have not started the command.
 // It neither prints nor opens the job store (the CLI streams output through onDone).
+import { z } from 'zod';
 import { runExitCode, runJson, runSummary } from './run-output.js';
 import type { ProjectConfig } from '../config/project.js';
 import { isTransportCode } from '../engine/result.js';
@@ -11,21 +12,22 @@ import { shJoin } from '../shell/quote.js';
 import { fleetOptionsFor, onEachHost, type HostOutcome } from '../transport/fleet.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../transport/ssh.js';
 import type { ExecResult } from '../transport/types.js';
+import { commonJobArgs, type JobKind } from './kind.js';
+import { lastLineOf } from './progress.js';
 import type { JobContext, JobOutcome } from './record.js';
 
 /** The stored arguments of a run job (never secrets). */
-export interface RunJobArgs {
-  /** The command words; each stays one argument on the remote side. */
-  command: string[];
-  group?: string;
-  acceptNewHostkeys?: boolean;
-  /** Seconds the command may run on each host. */
-  timeout?: number;
-  become?: boolean;
-  hosts?: string[];
-  inventory?: string[];
-  parallel?: number;
-}
+export const runJobArgs = z.object({
+  ...commonJobArgs,
+  command: z
+    .array(z.string())
+    .min(1)
+    .describe('the command words; each stays one argument on the remote side'),
+  timeout: z.number().positive().optional().describe('seconds the command may run on each host'),
+  become: z.boolean().optional().describe("run under the host's become method (sudo)"),
+});
+
+export type RunJobArgs = z.infer<typeof runJobArgs>;
 
 export interface RunOutcome extends JobOutcome {
   outcomes: HostOutcome<ExecResult>[];
@@ -47,7 +49,11 @@ export async function executeRun(
   await registerProjectSecrets(project);
   const command = shJoin(args.command);
   const timeoutMs = args.timeout === undefined ? undefined : Math.round(args.timeout * 1000);
-  const fleet = fleetOptionsFor(project, { acceptNewHostKeys: args.acceptNewHostkeys, timeoutMs });
+  const fleet = fleetOptionsFor(project, {
+    acceptNewHostKeys: args.acceptNewHostkeys,
+    timeoutMs,
+    retries: args.retries,
+  });
   // --timeout bounds the handshake too (a stopped sshd accepts TCP and never answers).
   if (timeoutMs !== undefined)
     fleet.connectTimeoutMs = Math.min(fleet.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs);
@@ -62,7 +68,15 @@ export async function executeRun(
           'CANCELLED',
           `${conn.host.name}: not run: ${ctx.stopReason() ?? 'cancelled'} before the command ran`,
         );
-      return conn.exec(command, { become: args.become === true, timeoutMs });
+      ctx.hostProgress(conn.host.name, { phase: 'running' });
+      // A long command's last line is its progress (masked when stored).
+      const toJob = (line: string) => ctx.hostProgress(conn.host.name, { phase: 'running', line });
+      return conn.exec(command, {
+        become: args.become === true,
+        timeoutMs,
+        onStdout: lastLineOf(toJob),
+        onStderr: lastLineOf(toJob),
+      });
     },
     {
       onDone: (o) => {
@@ -107,3 +121,10 @@ function cap(s: string): string {
   if (s.length <= STORED_OUTPUT_LIMIT) return s;
   return `${s.slice(0, STORED_OUTPUT_LIMIT)}\n[... ${s.length - STORED_OUTPUT_LIMIT} more characters not stored]\n`;
 }
+
+/** The run kind: no locks (an ad-hoc command is the admin's own business, as with ssh). */
+export const runKind: JobKind<RunJobArgs> = {
+  verb: 'run',
+  args: runJobArgs,
+  run: (project, hosts, args, ctx) => executeRun(project, hosts, args, ctx),
+};

@@ -7,7 +7,6 @@ import Database from 'better-sqlite3';
 import { createPrivateFile, privateDir, tightenFiles } from './file-modes.js';
 import { OrchError } from '../errors.js';
 import {
-  MAX_JID_RETRIES,
   checkFilter,
   checkFinalStatus,
   checkLeaseMs,
@@ -20,6 +19,7 @@ import {
   storedText,
 } from './common.js';
 import { JidGenerator, processJids } from './jid.js';
+import { filterClauses, insertUnderFreshJid, jobRecordOf } from './store-rows.js';
 import { migrateSqlite } from './sqlite-schema.js';
 import {
   DEFAULT_LEASE_MS,
@@ -113,18 +113,19 @@ export class SqliteJobStore implements JobStore {
 
   async create(job: NewJob): Promise<JobRecord> {
     checkNewJob(job);
-    return this.op('create', () => {
+    return this.op('create', async () => {
       const now = new Date();
       const running = job.status === 'running';
       const insert = this.db.prepare(
         `INSERT INTO jobs (jid, verb, target, args, user, status, created_at, started_at, worker, lease_until)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
-      let jid = this.jids.next();
-      for (let attempt = 0; ; attempt++) {
-        try {
+      const jid = await insertUnderFreshJid(
+        this.jids,
+        (err) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY',
+        (id) =>
           insert.run(
-            jid,
+            id,
             job.verb,
             storedText(job.target),
             storedJson(job.args ?? {}),
@@ -134,19 +135,8 @@ export class SqliteJobStore implements JobStore {
             running ? now.toISOString() : null,
             job.worker ?? null,
             running ? plusMs(now, job.leaseMs ?? DEFAULT_LEASE_MS) : null,
-          );
-          break;
-        } catch (err) {
-          if (
-            (err as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-            attempt >= MAX_JID_RETRIES
-          )
-            throw err;
-          // Another process took this id: move past it.
-          this.jids.observe(jid);
-          jid = this.jids.next();
-        }
-      }
+          ),
+      );
       return this.read(jid)!;
     });
   }
@@ -241,36 +231,22 @@ export class SqliteJobStore implements JobStore {
     const limit = checkFilter(f);
     return this.op('list', () =>
       this.db.transaction(() => {
-        const where: string[] = [];
-        const params: Record<string, string | number> = { limit };
-        if (f.host !== undefined) {
-          where.push(
-            `(j.target = @host OR EXISTS (SELECT 1 FROM host_results h WHERE h.jid = j.jid AND h.host = @host))`,
-          );
-          params.host = f.host;
-        }
-        if (f.target !== undefined) {
-          where.push(`j.target = @target`);
-          params.target = f.target;
-        }
-        if (f.verb !== undefined) {
-          where.push(`j.verb = @verb`);
-          params.verb = f.verb;
-        }
-        if (f.status !== undefined) {
-          where.push(`j.status = @status`);
-          params.status = f.status;
-        }
-        if (f.since !== undefined) {
-          where.push(`j.created_at >= @since`);
-          params.since = f.since.toISOString();
-        }
+        const params: unknown[] = [];
+        const where = filterClauses(
+          f,
+          (v) => {
+            params.push(v instanceof Date ? v.toISOString() : v);
+            return '?';
+          },
+          'host_results',
+        );
+        params.push(limit);
         const rows = this.db
           .prepare(
             `SELECT j.* FROM jobs j ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-             ORDER BY j.jid DESC LIMIT @limit`,
+             ORDER BY j.jid DESC LIMIT ?`,
           )
-          .all(params) as JobRow[];
+          .all(...params) as JobRow[];
         const hosts = this.hostsOf(rows.map((r) => r.jid));
         return rows.map((r) => toRecord(r, hosts.get(r.jid) ?? {}));
       })(),
@@ -458,22 +434,23 @@ export class SqliteJobStore implements JobStore {
 }
 
 function toRecord(r: JobRow, hosts: Record<string, HostResultRecord>): JobRecord {
-  const rec: JobRecord = {
-    jid: r.jid,
-    verb: r.verb,
-    target: r.target,
-    args: (parseJson(r.args) as Record<string, unknown>) ?? {},
-    user: r.user,
-    status: r.status,
-    createdAt: r.created_at,
+  return jobRecordOf(
+    {
+      jid: r.jid,
+      verb: r.verb,
+      target: r.target,
+      args: (parseJson(r.args) as Record<string, unknown> | undefined) ?? null,
+      user: r.user,
+      status: r.status,
+      createdAt: r.created_at,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      worker: r.worker,
+      leaseUntil: r.lease_until,
+      exitCode: r.exit_code,
+      summary: r.summary === null ? null : (parseJson(r.summary) as Record<string, unknown>),
+      cancelRequested: r.cancel_requested === 1,
+    },
     hosts,
-  };
-  if (r.started_at !== null) rec.startedAt = r.started_at;
-  if (r.finished_at !== null) rec.finishedAt = r.finished_at;
-  if (r.worker !== null) rec.worker = r.worker;
-  if (r.lease_until !== null) rec.leaseUntil = r.lease_until;
-  if (r.exit_code !== null) rec.exitCode = r.exit_code;
-  if (r.summary !== null) rec.summary = parseJson(r.summary) as Record<string, unknown>;
-  if (r.cancel_requested === 1) rec.cancelRequested = true;
-  return rec;
+  );
 }

@@ -1,17 +1,17 @@
-// The job worker: claims queued jobs from the store and runs each through the same code path as the synchronous
-// command (engine for apply, fleet for run), recorded by recordedRun (heartbeat, host results, locks, finish).
+// The job worker: claims queued jobs from the store and runs each through its kind (src/jobs/kinds.ts), the same
+// code path as the synchronous command, recorded by recordedRun (heartbeat, host results, locks, finish).
 // It reaps expired leases on every loop; on a signal it claims nothing more and its jobs wind down (record.ts).
 // It never creates jobs and never prints results; progress lines go to the log callback.
 import { loadProject, type ProjectConfig } from '../config/project.js';
-import { OrchError, errorMessage, exitCodeFor } from '../errors.js';
+import { errorMessage, exitCodeFor } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import { resolveTargets } from '../inventory/target.js';
 import type { HostSpec } from '../inventory/types.js';
 import { redactor } from '../secrets/redactor.js';
-import { executeApply, type ApplyJobArgs } from './apply-verb.js';
+import type { AnyJobKind } from './kind.js';
+import { jobArgs, requireJobKind } from './kinds.js';
 import { recordedRun } from './record.js';
 import { reconcileJobs } from './reconcile.js';
-import { executeRun, type RunJobArgs } from './run-verb.js';
 import { jobsSettings } from './settings.js';
 import type { JobRecord, JobStore } from './store.js';
 import { workerName } from './who.js';
@@ -120,8 +120,8 @@ export class JobWorker {
   }
 }
 
-/** Run one claimed job to its end (recorded, locked when an apply); returns its exit code. Errors that escape
- * are the job's own (already recorded as its failure). */
+/** Run one claimed job to its end through its kind (recorded, locked when the kind says so); returns its exit
+ * code. Errors that escape are the job's own (already recorded as its failure). */
 export async function runClaimedJob(
   base: ProjectConfig,
   store: JobStore,
@@ -129,42 +129,30 @@ export async function runClaimedJob(
   opts: { leaseMs: number },
 ): Promise<number> {
   const spec = { verb: job.verb, target: job.target, args: job.args };
-  const record = { store, claimed: job, leaseMs: opts.leaseMs };
   let project: ProjectConfig;
   let hosts: HostSpec[];
-  let runA: RunJobArgs | undefined;
+  let kind: AnyJobKind;
+  let args: unknown;
   try {
+    kind = requireJobKind(job.verb);
+    args = jobArgs(kind, job.args);
     project = projectForJob(base, job.args);
     hosts = resolveTargets(loadInventory(project), job.target, {
       group: optString(job.args.group),
       limit: optString(job.args.limit),
     });
-    if (job.verb !== 'apply' && job.verb !== 'run') {
-      throw new OrchError(
-        'BAD_INPUT',
-        `this worker does not know how to run a ${JSON.stringify(job.verb)} job`,
-      );
-    }
-    if (job.verb === 'run') runA = runArgs(job.args);
   } catch (err) {
     // Nothing ran: record why, so `orch jobs lookup` explains it.
     const code = exitCodeFor(err);
     await store.finish(job.jid, 'failed', code, { error: redactor.redact(errorMessage(err)) });
     return code;
   }
-  if (job.verb === 'apply') {
-    const args = job.args as ApplyJobArgs;
-    const out = await recordedRun(project, spec, (ctx) => executeApply(project, hosts, args, ctx), {
-      ...record,
-      lockHosts: args.test ? undefined : hosts.map((h) => h.name),
-      // Nobody is at a terminal to retry a queued apply: wait for busy hosts unless told otherwise.
-      wait: args.wait !== false,
-      waitTimeoutMs: typeof args.waitTimeoutMs === 'number' ? args.waitTimeoutMs : undefined,
-    });
-    return out.exitCode;
-  }
-  const args = runA!;
-  const out = await recordedRun(project, spec, (ctx) => executeRun(project, hosts, args, ctx), record);
+  const out = await recordedRun(project, spec, (ctx) => kind.run(project, hosts, args, ctx), {
+    store,
+    claimed: job,
+    leaseMs: opts.leaseMs,
+    ...kind.recordOptions?.(args, hosts),
+  });
   return out.exitCode;
 }
 
@@ -177,14 +165,6 @@ export function projectForJob(base: ProjectConfig, args: Record<string, unknown>
   const parallel = typeof args.parallel === 'number' && args.parallel > 0 ? args.parallel : undefined;
   if (!inventory && !parallel) return base;
   return loadProject({ root: base.root, inventory, parallel });
-}
-
-function runArgs(args: Record<string, unknown>): RunJobArgs {
-  const command = args.command;
-  if (!Array.isArray(command) || command.length === 0 || !command.every((w) => typeof w === 'string')) {
-    throw new OrchError('BAD_INPUT', 'run job without a command (args.command must be a list of words)');
-  }
-  return args as unknown as RunJobArgs;
 }
 
 function optString(v: unknown): string | undefined {

@@ -15,6 +15,14 @@ export interface FleetLimits {
   parallel: number;
   /** Longest a host's whole piece of work may take, connecting included (--timeout of apply and drift). */
   hostTimeoutMs?: number;
+  /** Extra attempts at opening a connection that failed to open (refused, no answer); never for auth or host
+   * key failures, never once anything ran on the host. */
+  retries?: number;
+}
+
+/** Pause before retry n (0-based): 1 s, 2 s, 4 s, ... at most 30 s. */
+export function retryDelayMs(n: number): number {
+  return Math.min(1000 * 2 ** n, 30_000);
 }
 
 /** Reaching hosts over SSH. */
@@ -107,7 +115,21 @@ async function oneHost<T>(
       : undefined;
     try {
       // Nothing runs on a host while it connects: a stopping run need not wait for a slow handshake.
-      conn = await connector.open(host, counters, abort.signal);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          conn = await connector.open(host, counters, abort.signal);
+          break;
+        } catch (err) {
+          // Only a connection that failed to open is tried again (auth and host keys will not change by waiting).
+          const again =
+            attempt < (opts.retries ?? 0) &&
+            err instanceof OrchError &&
+            err.code === 'HOST_UNREACHABLE' &&
+            !abort.signal.aborted;
+          if (!again) throw err;
+          await pauseUnlessAborted(retryDelayMs(attempt), abort.signal);
+        }
+      }
     } finally {
       clearInterval(poll);
     }
@@ -173,10 +195,22 @@ async function oneHost<T>(
   return outcome;
 }
 
+function pauseUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Fleet options from the project (known_hosts file, parallelism, orch.yaml `connect_timeout` in seconds). */
 export function fleetOptionsFor(
   project: ProjectConfig,
-  o: { acceptNewHostKeys?: boolean; timeoutMs?: number; hostTimeoutMs?: number } = {},
+  o: { acceptNewHostKeys?: boolean; timeoutMs?: number; hostTimeoutMs?: number; retries?: number } = {},
 ): FleetLimits & SshFleetOptions {
   const opts: FleetLimits & SshFleetOptions = {
     knownHostsFile: project.knownHostsFile,
@@ -188,6 +222,7 @@ export function fleetOptionsFor(
   if (typeof connectTimeout === 'number' && connectTimeout > 0) opts.connectTimeoutMs = connectTimeout * 1000;
   if (o.timeoutMs !== undefined && o.timeoutMs > 0) opts.commandTimeoutMs = o.timeoutMs;
   if (o.hostTimeoutMs !== undefined && o.hostTimeoutMs > 0) opts.hostTimeoutMs = o.hostTimeoutMs;
+  if (o.retries !== undefined && o.retries > 0) opts.retries = Math.floor(o.retries);
   return opts;
 }
 

@@ -82,13 +82,13 @@ describe('architecture: import rules of docs/ARCHITECTURE.md', () => {
     );
   });
 
-  it('engine imports neither jobs nor drift; jobs does not import drift', () => {
+  it('engine imports neither jobs nor drift; drift does not import jobs (jobs holds the drift job kind)', () => {
     assert.deepEqual(
       breaking((e) => !(e.from === 'engine' && ['jobs', 'drift'].includes(e.to))),
       [],
     );
     assert.deepEqual(
-      breaking((e) => !(e.from === 'jobs' && e.to === 'drift')),
+      breaking((e) => !(e.from === 'drift' && e.to === 'jobs')),
       [],
     );
   });
@@ -97,6 +97,28 @@ describe('architecture: import rules of docs/ARCHITECTURE.md', () => {
     assert.deepEqual(
       breaking((e) => !(e.from === 'states' && e.to === 'engine')),
       [],
+    );
+  });
+
+  it('every job kind is registered in src/jobs/kinds.ts and only there', () => {
+    const kinds = readFileSync(path.join(SRC, 'jobs', 'kinds.ts'), 'utf8');
+    const defined: string[] = [];
+    for (const file of tsFiles(SRC)) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/export const (\w+Kind): JobKind</g))
+        defined.push(m[1]!);
+    }
+    assert.ok(defined.length >= 3, `kinds found: ${defined.join(', ')}`);
+    const listed = /JOB_KINDS[^=]*=\s*\[([^\]]*)\]/.exec(kinds)?.[1] ?? '';
+    assert.deepEqual(
+      defined.filter(
+        (k) =>
+          !listed
+            .split(',')
+            .map((w) => w.trim())
+            .includes(k),
+      ),
+      [],
+      'a kind defined but not registered is a verb no worker can run',
     );
   });
 

@@ -1,6 +1,7 @@
 // `orch apply <target> [state...]`: converge hosts to their states, or show what would change with --test.
 import { InvalidArgumentError, type Command } from 'commander';
 import { OrchError } from '../../errors.js';
+import { nonNegativeInt } from '../option-values.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
 
@@ -34,6 +35,11 @@ export function register(program: Command): void {
       "longest each host's run may take, connecting included; past it that host fails (exit 3), the others go on",
       waitSeconds,
     )
+    .option(
+      '--retries <n>',
+      'try a connection that fails to open (refused, no answer) n more times, waiting 1 s, 2 s, 4 s ... (at most 30 s); never a failed state',
+      nonNegativeInt,
+    )
     .addHelpText(
       'after',
       `
@@ -66,6 +72,7 @@ interface ApplyFlags {
   waitTimeout?: number;
   forceRebuild?: string | true;
   timeout?: number;
+  retries?: number;
 }
 
 /** The hosts `--force-rebuild` names: each must be targeted; alone it means the single targeted host. */
@@ -123,6 +130,7 @@ async function applyAction(target: string, states: string[], o: ApplyFlags, cmd:
     wait: o.wait,
     waitTimeoutMs: o.waitTimeout === undefined ? undefined : o.waitTimeout * 1000,
     timeout: o.timeout,
+    retries: o.retries,
   };
   if (o.async) {
     const { submitAsync } = await import('../../jobs/async.js');

@@ -2,7 +2,7 @@
 // job; `orch drift history` and `orch drift show <jid>` read past runs. Parses options and prints; the work is in
 // src/drift/.
 import { InvalidArgumentError, type Command } from 'commander';
-import { positiveInt } from '../option-values.js';
+import { nonNegativeInt, positiveInt } from '../option-values.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
 import { globalOptions, projectFor } from '../verb.js';
 
@@ -15,6 +15,8 @@ interface DriftFlags {
   acceptNewHostkeys?: boolean;
   progress: boolean;
   timeout?: number;
+  retries?: number;
+  async?: boolean;
 }
 
 function positiveSeconds(v: string): number {
@@ -47,6 +49,15 @@ export function register(program: Command): void {
       "longest each host's check may take, connecting included; past it that host counts as not checked (exit 3)",
       positiveSeconds,
     )
+    .option(
+      '--retries <n>',
+      'try a connection that fails to open (refused, no answer) n more times, waiting 1 s, 2 s, 4 s ... (at most 30 s); never a failed check',
+      nonNegativeInt,
+    )
+    .option(
+      '--async',
+      'queue the check and print its job id at once; a background worker runs it (orch jobs lookup <jid>, orch drift show <jid>)',
+    )
     .addHelpText(
       'after',
       `
@@ -55,7 +66,8 @@ postgres pillar (inactive or lost slots, a standby not streaming, replay lag ove
 (default 300) / max_lag_bytes, settings pending a restart, a server in the wrong role).
 Exit codes: 0 no drift; 2 drift or unknown states; 3 some host could not be checked (unreachable, or a check
 failed, or timed out) - this wins over 2; 4 bad input (nothing checked); 5 internal error (job store);
-130/143 interrupted by SIGINT/SIGTERM.
+130/143 interrupted by SIGINT/SIGTERM. With --async: 0 once queued (or 4/5 when it cannot be);
+'orch jobs wait <jid>' then exits with the drift's own code, and 'orch jobs list' shows it clean or drifted.
 Every run is recorded as a job (verb drift): see 'orch drift history' and 'orch drift show <jid>'.
 The --on-drift command gets the report (secrets masked) on stdin and ORCH_DRIFT_EXIT / ORCH_DRIFT_JID, in a
 scrubbed environment: no ORCH_* variable of yours (identity, job store URL), no PGPASSWORD, and no variable whose
@@ -91,55 +103,57 @@ Examples:
 }
 
 async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise<number> {
+  const g = globalOptions(cmd);
+  const project = projectFor(cmd);
+  if (o.async && (o.onDrift || o.reportFile)) {
+    const { OrchError } = await import('../../errors.js');
+    throw new OrchError(
+      'BAD_INPUT',
+      '--async cannot take --on-drift or --report-file (no terminal waits for the report); read it with orch drift show <jid>',
+    );
+  }
+  const { hosts } = await targetHosts(project, target, o, {
+    acceptNewHostKeys: o.acceptNewHostkeys,
+    noFacts: o.async ? 'a queued job cannot use (the worker resolves targets from the inventory)' : undefined,
+  });
+  const args = {
+    target,
+    group: o.group,
+    limit: o.limit,
+    timeout: o.timeout,
+    retries: o.retries,
+    acceptNewHostkeys: o.acceptNewHostkeys,
+    hosts: hosts.map((h) => h.name),
+    inventory: g.inventory?.length ? project.inventoryPaths : undefined,
+    parallel: g.parallel,
+  };
+  if (o.async) {
+    const { submitAsync } = await import('../../jobs/async.js');
+    return submitAsync(project, { verb: 'drift', target, args }, g.output === 'json');
+  }
   const [
     { writeFileSync },
-    { runDrift },
     fmt,
-    { driftExitCode, countByStatus },
     { recordedRun },
+    { executeDrift },
     { createProgress },
     { EXIT },
     { installInterruptHandlers, interruptedBy },
   ] = await Promise.all([
     import('node:fs'),
-    import('../../drift/run.js'),
     import('../../drift/format/index.js'),
-    import('../../drift/build.js'),
     import('../../jobs/record.js'),
+    import('../../jobs/drift-verb.js'),
     import('../format/progress.js'),
     import('../exit-codes.js'),
     import('../../jobs/interrupt.js'),
   ]);
   installInterruptHandlers();
-  const g = globalOptions(cmd);
   const format = o.format ? fmt.parseDriftFormat(o.format) : g.output === 'json' ? 'json' : 'human';
-  const project = projectFor(cmd);
-  const { hosts } = await targetHosts(project, target, o, { acceptNewHostKeys: o.acceptNewHostkeys });
   const progress = format === 'human' && o.progress ? createProgress(hosts.length) : undefined;
-
-  const args: Record<string, unknown> = { target };
-  if (o.group) args.group = o.group;
-  if (o.limit) args.limit = o.limit;
-  if (o.timeout) args.timeout = o.timeout;
-  const { report, exitCode } = await recordedRun(project, { verb: 'drift', target, args }, async (ctx) => {
-    const report = await runDrift(project, hosts, {
-      target,
-      jid: ctx.jid,
-      acceptNewHostKeys: o.acceptNewHostkeys,
-      hostTimeoutMs: o.timeout ? o.timeout * 1000 : undefined,
-      onProgress: progress ? (e) => progress.onEvent(e) : undefined,
-      onHost: (h) => ctx.hostResult(h.host, h.status, h),
-      cancelled: ctx.cancelled,
-      stopReason: ctx.stopReason,
-    });
-    const exitCode = driftExitCode(report);
-    const summary: Record<string, unknown> = { hosts: countByStatus(report.hosts) };
-    if (report.aborted) summary.aborted = report.aborted;
-    // A run that checked everything succeeded, whether or not it found drift; the exit code tells which.
-    const status =
-      exitCode === EXIT.OK || exitCode === EXIT.DRIFT ? ('succeeded' as const) : ('failed' as const);
-    return { exitCode, summary, status, report };
-  });
+  const { report, exitCode } = await recordedRun(project, { verb: 'drift', target, args }, (ctx) =>
+    executeDrift(project, hosts, target, args, ctx, progress ? (e) => progress.onEvent(e) : undefined),
+  );
   progress?.stop();
 
   // recordedRun's exit code: the drift's own, unless the run was interrupted (130/143) or not recorded (5).
@@ -171,7 +185,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
 async function historyAction(o: { host?: string; limit?: number }, cmd: Command): Promise<number> {
   const [{ openJobStore }, h, { printJson }, { OrchError }] = await Promise.all([
     import('../../jobs/open.js'),
-    import('../../drift/history.js'),
+    import('../../jobs/drift-history.js'),
     import('../verb.js'),
     import('../../errors.js'),
   ]);
@@ -193,7 +207,7 @@ async function historyAction(o: { host?: string; limit?: number }, cmd: Command)
 async function showAction(jid: string, o: { format?: string }, cmd: Command): Promise<number> {
   const [{ openJobStore }, { reportFromJob }, fmt, { OrchError }] = await Promise.all([
     import('../../jobs/open.js'),
-    import('../../drift/history.js'),
+    import('../../jobs/drift-history.js'),
     import('../../drift/format/index.js'),
     import('../../errors.js'),
   ]);

@@ -151,7 +151,7 @@ Examples:
   jobs
     .command('cancel')
     .description(
-      'cancel a job: a queued one at once; a running one stops before its next host is checked or changed',
+      'cancel a job: a queued one at once; a running one stops at its next safe point (before its next host, and on a host being changed before its next state) and frees its locks',
     )
     .argument('<jid>', 'job id (20 digits)')
     .action(async (jidText: string, _o: unknown, cmd: Command) => {
@@ -168,7 +168,7 @@ Examples:
       if (before.status === 'queued') process.stdout.write(`job ${jid} cancelled (it had not started)\n`);
       else if (before.status === 'running') {
         process.stdout.write(
-          `job ${jid}: cancel requested; it stops before its next host is checked or changed (orch jobs wait ${jid})\n`,
+          `job ${jid}: cancel requested; it stops at its next safe point, between hosts and between states (orch jobs wait ${jid})\n`,
         );
       } else process.stdout.write(`job ${jid} had already ended: ${after.status}\n`);
     });

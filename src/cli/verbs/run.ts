@@ -3,6 +3,7 @@
 // stays one argument on the remote side (use `sh -c '...'` for shell syntax).
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT } from '../exit-codes.js';
+import { nonNegativeInt } from '../option-values.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
 import { runHostText, runJson, runSummary, runSummaryText } from '../../jobs/run-output.js';
@@ -14,6 +15,7 @@ interface RunOptions {
   timeout?: number;
   become?: boolean;
   async?: boolean;
+  retries?: number;
 }
 
 // The output and exit code of `orch run` live below the CLI (src/jobs/run-output.ts), for the worker and `orch jobs`.
@@ -52,6 +54,11 @@ export function register(program: Command): void {
       'seconds the command may run on each host (the SSH handshake is bounded by it too)',
       parseSeconds,
     )
+    .option(
+      '--retries <n>',
+      'try a connection that fails to open (refused, no answer) n more times, waiting 1 s, 2 s, 4 s ... (at most 30 s); never a failed command',
+      nonNegativeInt,
+    )
     .option('--become', "run under sudo as the host's become user (root when the inventory names none)")
     .option(
       '--async',
@@ -77,6 +84,7 @@ export function register(program: Command): void {
         limit: opts.limit,
         acceptNewHostkeys: opts.acceptNewHostkeys,
         timeout: opts.timeout,
+        retries: opts.retries,
         become: opts.become === true,
         hosts: hosts.map((h) => h.name),
         inventory: g.inventory?.length ? project.inventoryPaths : undefined,

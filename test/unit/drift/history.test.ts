@@ -5,7 +5,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hostDrift } from '../../../src/drift/build.js';
-import { computeTrends, formatTrends, loadDriftJobs, reportFromJob } from '../../../src/drift/history.js';
+import {
+  computeTrends,
+  formatTrends,
+  loadDriftJobs,
+  reportFromJob,
+} from '../../../src/jobs/drift-history.js';
 import { runDriftHook } from '../../../src/drift/on-drift.js';
 import type { HostDrift } from '../../../src/drift/types.js';
 import { openSqliteStore } from '../../../src/jobs/sqlite-store.js';

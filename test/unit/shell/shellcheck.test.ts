@@ -10,6 +10,7 @@ import { buildBatch, helpers } from '../../../src/shell/script.js';
 import { atomicWrite, fileProbe } from '../../../src/shell/file.js';
 import { applySql, checkQuery, psqlSetup } from '../../../src/pg/connector.js';
 import type { PgTarget } from '../../../src/pg/target.js';
+import { AFTER_TIMEOUT_GUARD, TIMEOUT_PRELUDE, withTimeout } from '../../../src/engine/step-timeout.js';
 import { requireShellcheck, shellcheckFindings } from '../../helpers/shellcheck.js';
 import { renderReplicaScript, sampleInput } from '../states/postgres/replica-helpers.js';
 
@@ -43,6 +44,22 @@ const step = (body: string) => buildBatch('0123abcd', [{ index: 0, body }]);
 const scripts: [string, () => string][] = [
   ['the batch (preamble and a framed step)', () => buildBatch('0123abcd', [{ index: 0, body: 'echo hi' }])],
   ['the batch helpers (script.ts and actor.ts)', () => helpers()],
+  [
+    'a batch with a per-state timeout and the stop and after-timeout guards',
+    () =>
+      buildBatch(
+        '0123abcd',
+        [
+          {
+            index: 0,
+            body: withTimeout('touch /tmp/x', 3),
+            guards: [{ cond: '[ ! -e /tmp/orch-stop-0123abcd ]', reason: 'stopped' }, AFTER_TIMEOUT_GUARD],
+          },
+          { index: 1, body: 'echo hi', guards: [AFTER_TIMEOUT_GUARD] },
+        ],
+        TIMEOUT_PRELUDE,
+      ),
+  ],
   ['pg_make_replica for PostgreSQL 15', () => renderReplicaScript(sampleInput())],
   ['pg_make_replica for PostgreSQL 11', () => renderReplicaScript(sampleInput(pg11))],
   ['pg_make_replica on FreeBSD', () => renderReplicaScript(sampleInput(freebsd15))],

@@ -1,7 +1,7 @@
 // The drift trend per host from stored drift jobs: each host's status run by run, when it drifted and when it became
 // clean again. Reads job records (newest first, as stores list them); computing the trend is pure.
-import type { JobRecord, JobStore } from '../jobs/store.js';
-import type { DriftHostStatus, DriftReport, HostDrift } from './types.js';
+import type { JobRecord, JobStore } from './store.js';
+import type { DriftHostStatus, DriftReport, HostDrift } from '../drift/types.js';
 
 export interface TrendPoint {
   jid: string;
