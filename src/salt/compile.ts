@@ -13,7 +13,7 @@ import { renderString } from '../render/env.js';
 import { lineOf, parseYaml } from '../render/yaml.js';
 import { jinjaCompat, saltEnvFor } from './env.js';
 import { grainsFromFacts, saltContext, traverse } from './context.js';
-import { findingError, type Finding } from './findings.js';
+import { findingError, rendererFinding, type Finding } from './findings.js';
 import { saltUrlFile, readSaltUrl } from './paths.js';
 import { readSaltTop, type SaltTopEntry } from './top.js';
 import { translateSls, type Translated } from './translate.js';
@@ -107,7 +107,10 @@ export function compileSls(
 ): Translated & { text: string } {
   const ctx = saltRenderContext(run, sls);
   const env = saltEnvFor(run.env, run.root);
-  const text = renderString(env, jinjaCompat(readFileSync(file, 'utf8')), ctx, {
+  const raw = readFileSync(file, 'utf8');
+  const renderer = rendererFinding(raw, display);
+  if (renderer) throw findingError(renderer, run.host.name);
+  const text = renderString(env, jinjaCompat(raw), ctx, {
     file: display,
     host: run.host.name,
   });
@@ -116,11 +119,11 @@ export function compileSls(
     file: display,
     lineOf,
     sls,
-    exists: (url) => saltUrlFile(run.root, url) !== undefined,
+    exists: (url) => saltUrlFile(path.join(run.root, 'states'), url) !== undefined,
     source: ({ url, template, vars, state, line }) => {
       let found: ReturnType<typeof readSaltUrl>;
       try {
-        found = readSaltUrl(run.root, url);
+        found = readSaltUrl(path.join(run.root, 'states'), url);
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
         throw new InputError(err.code, `state '${state}': ${err.message}`, { file: display, line, state });

@@ -22,3 +22,14 @@ export function findingError(f: Finding, host: string): InputError {
     host,
   });
 }
+
+const RENDERERS_OK = new Set(['jinja|yaml', 'yaml', 'jinja | yaml', 'yaml_jinja', 'jinja']);
+
+/** A first line `#!py` (any renderer but jinja|yaml) as a finding; undefined when the file is jinja|yaml. */
+export function rendererFinding(text: string, file: string): Finding | undefined {
+  const first = text.split('\n', 1)[0] ?? '';
+  if (!first.startsWith('#!')) return undefined;
+  const renderer = first.slice(2).trim();
+  if (RENDERERS_OK.has(renderer)) return undefined;
+  return { file, line: 1, construct: `renderer ${renderer}`, message: 'orch renders sls as jinja|yaml only' };
+}

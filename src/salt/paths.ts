@@ -13,15 +13,14 @@ export interface SaltFile {
   display: string;
 }
 
-/** The file a salt:// url names in `<root>/states`, or undefined when it does not exist. Refuses a way out. */
-export function saltUrlFile(root: string, url: string): SaltFile | undefined {
+/** The file a salt:// url names in the `states` directory, or undefined when it does not exist. Refuses a way out. */
+export function saltUrlFile(states: string, url: string): SaltFile | undefined {
   const m = /^salt:\/\/([^?]*)(\?.*)?$/.exec(url);
   if (!m) throw new InputError('STATE_ERROR', `'${url}' is not a salt:// url`);
   if (m[2])
     throw new InputError('SALT_UNSUPPORTED', `${url}: salt:// query strings (?saltenv=) are not supported`);
   const rel = m[1]!.replace(/^\/+/, '');
   if (rel.includes('\0') || rel === '') throw new InputError('STATE_ERROR', `'${url}' names no file`);
-  const states = path.join(root, 'states');
   const candidate = path.resolve(states, rel);
   if (!existsSync(candidate)) {
     // Not there: still refuse a path that leaves the tree, so the message never hints at files outside it.
@@ -37,8 +36,8 @@ export function saltUrlFile(root: string, url: string): SaltFile | undefined {
 }
 
 /** The text of a salt:// file; an error naming the url when it is missing. */
-export function readSaltUrl(root: string, url: string): SaltFile & { text: string } {
-  const found = saltUrlFile(root, url);
+export function readSaltUrl(states: string, url: string): SaltFile & { text: string } {
+  const found = saltUrlFile(states, url);
   if (!found) throw new InputError('STATE_ERROR', `${url} not found (looked for states/${url.slice(7)})`);
   return { ...found, text: readFileSync(found.file, 'utf8') };
 }
