@@ -52,7 +52,8 @@ export function readForeignInventory(file: string, display: string): ForeignInve
       v === null ||
       (isMap(v) && Object.keys(v as object).every((k) => ['hosts', 'vars', 'children'].includes(k))),
   );
-  if (groupLike) return readAnsibleYaml(top, file, display);
+  // `all` is Ansible's root group: its file is Ansible's even when a key in it is wrong (reported there).
+  if (groupLike || 'all' in top) return readAnsibleYaml(top, file, display);
   throw new InputError(
     'INVENTORY_ERROR',
     `not an inventory orch reads: top keys ${keys.join(', ')} (orch: defaults, hosts, groups; Ansible: groups with hosts/vars/children; a salt-ssh roster: ids with host:)`,

@@ -119,7 +119,14 @@ export function compileSls(
     file: display,
     lineOf,
     sls,
-    exists: (url) => saltUrlFile(path.join(run.root, 'states'), url) !== undefined,
+    // A url that is refused counts as there: reading it then reports why, naming the state.
+    exists: (url) => {
+      try {
+        return saltUrlFile(path.join(run.root, 'states'), url) !== undefined;
+      } catch {
+        return true;
+      }
+    },
     source: ({ url, template, vars, state, line }) => {
       let found: ReturnType<typeof readSaltUrl>;
       try {

@@ -190,9 +190,12 @@ export function saltContext(inputs: SaltContextInputs): Record<string, unknown> 
     file_client: 'local',
   };
   const lookup = (data: unknown, label: string) =>
-    withKeywords(['key', 'default', 'merge', 'delimiter'], (key, dflt = '', _merge, delim = ':') => {
+    withKeywords(['key', 'default', 'merge', 'delimiter'], (key, dflt = '', merge, delim = ':') => {
       const v = traverse(data, String(key), typeof delim === 'string' ? delim : ':');
-      return v === undefined ? dflt : saltDict(v, label, host, String(key).split(':'));
+      if (v === undefined) return dflt;
+      // merge=True: the value merged over the default (both dicts), as salt.modules.pillar.get does.
+      const value = merge === true ? saltMerge(unwrapStrict(dflt), v) : v;
+      return saltDict(value, label, host, String(key).split(':'));
     });
   const functions: Record<string, unknown> = {
     'pillar.get': lookup(pillarData, 'pillar'),

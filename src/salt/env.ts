@@ -7,11 +7,38 @@ import { createRenderEnv } from '../render/env.js';
 import { ConfinedLoader } from '../render/loader.js';
 
 /**
- * Jinja that nunjucks reads otherwise, rewritten inside `{{ }}` and `{% %}` only: a trailing comma before a closing
- * bracket (`{'a': 1,}`), which Jinja (Python) allows and nunjucks refuses. Line breaks are kept.
+ * Jinja that nunjucks reads otherwise, rewritten inside `{{ }}` and `{% %}` only (strings in them left alone):
+ * Python's `True`/`False`/`None` (nunjucks knows `true`/`false`/`none`), a trailing comma before a closing bracket
+ * (`{'a': 1,}`), and `}}` inside a block tag (nunjucks' lexer ends a variable tag there). Line breaks are kept.
  */
 export function jinjaCompat(text: string): string {
-  return text.replace(/\{[{%][\s\S]*?[%}]\}/g, (tag) => tag.replace(/,(\s*[}\])])/g, '$1'));
+  return text
+    .replace(/\{%[\s\S]*?%\}/g, (tag) => outsideStrings(tag, (code) => dictCloses(python(code))))
+    .replace(/\{\{[\s\S]*?\}\}/g, (tag) => outsideStrings(tag, python));
+}
+
+const STRING = /('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/;
+
+function outsideStrings(tag: string, fix: (code: string) => string): string {
+  const open = tag.slice(0, 2);
+  const close = tag.slice(-2);
+  const body = tag
+    .slice(2, -2)
+    .split(STRING)
+    .map((part, i) => (i % 2 === 1 ? part : fix(part)))
+    .join('');
+  return `${open}${body}${close}`;
+}
+
+function python(code: string): string {
+  const names: Record<string, string> = { True: 'true', False: 'false', None: 'none' };
+  return code
+    .replace(/(^|[^\w.])(True|False|None)(?!\w)/g, (_m, pre: string, w: string) => `${pre}${names[w]}`)
+    .replace(/,(\s*[}\])])/g, '$1');
+}
+
+function dictCloses(code: string): string {
+  return code.replace(/\}(?=\})/g, '} ');
 }
 
 class SaltLoader extends ConfinedLoader {
