@@ -104,6 +104,16 @@ describe('architecture: import rules of docs/ARCHITECTURE.md', () => {
     );
   });
 
+  it('salt translates into orch declarations: it imports no engine, pillar, transport, jobs, drift or cli', () => {
+    assert.deepEqual(
+      breaking(
+        (e) =>
+          !(e.from === 'salt' && ['engine', 'pillar', 'transport', 'jobs', 'drift', 'cli'].includes(e.to)),
+      ),
+      [],
+    );
+  });
+
   it('error codes are sorted only in src/errors/codes.ts (no second list of codes)', () => {
     const codes = new Set(Object.keys(ERROR_CODES));
     const lists: string[] = [];
