@@ -59,8 +59,8 @@ describe('salt: the seed 003 tree compiled as it is', () => {
     const c = await compileTree(SEED, debian);
     const by = Object.fromEntries(c.states.map((s) => [`${s.decl.fn} ${s.decl.id}`, s.args]));
     assert.deepEqual(Object.keys(by), [
-      'pkg.installed postgresql-client',
-      'pkg.installed postgresql',
+      'pkg.installed postgresql-client-15',
+      'pkg.installed postgresql-15',
       'file.directory /home/postgres',
       'file.managed /root/.pgpass',
       'cmd.script pg_make_replica',
