@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadProject } from '../../../src/config/project.js';
 import { compileHost } from '../../../src/engine/compile.js';
+import { precheckHost } from '../../../src/engine/precheck.js';
 import { eachError, InputError } from '../../../src/errors.js';
 import { parseFacts } from '../../../src/facts/parse.js';
 import type { Facts } from '../../../src/facts/types.js';
@@ -85,6 +86,26 @@ describe('salt: the seed 003 tree compiled as it is', () => {
       c.states.filter((s) => s.decl.fn === 'pkg.installed').map((s) => s.args.name),
       ['postgres14-client', 'postgres14-server'],
     );
+  });
+});
+
+describe('salt: Jinja that only Salt reads', () => {
+  it("a trailing comma and Python's True pass the precheck and compile", async () => {
+    const root = scratch();
+    try {
+      writeFileSync(
+        path.join(root, 'states', 'postgres.sls'),
+        "{% set m = {'on': True, 'dirs': ['/tmp/a',],} %}\n{% if m.on %}{{ m.dirs[0] }}:\n  file.directory: []\n{% endif %}\n",
+      );
+      assert.equal(precheckHost(root, createRenderEnv(root), host(), ['postgres']), undefined);
+      const c = await compileTree(root, debian);
+      assert.deepEqual(
+        c.states.map((s) => s.decl.id),
+        ['/tmp/a'],
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
