@@ -31,7 +31,7 @@ export interface SaltRun {
 }
 
 /** The Salt template context of one host (for one sls when given). */
-export function saltRenderContext(run: SaltRun, sls?: string): Record<string, unknown> {
+export function saltRenderContext(run: SaltRun, sls?: string, init = false): Record<string, unknown> {
   return {
     ...run.baseCtx,
     ...saltContext({
@@ -40,6 +40,7 @@ export function saltRenderContext(run: SaltRun, sls?: string): Record<string, un
       facts: run.facts,
       saltenv: run.saltenv ?? 'base',
       sls,
+      init,
     }),
   };
 }
@@ -105,7 +106,7 @@ export function compileSls(
   display: string,
   sls: string,
 ): Translated & { text: string } {
-  const ctx = saltRenderContext(run, sls);
+  const ctx = saltRenderContext(run, sls, path.basename(file) === 'init.sls');
   const env = saltEnvFor(run.env, run.root);
   const raw = readFileSync(file, 'utf8');
   const renderer = rendererFinding(raw, display);

@@ -174,6 +174,8 @@ export interface SaltContextInputs {
   saltenv: string;
   /** The sls being rendered (`postgres.server`), when a state file. */
   sls?: string;
+  /** The sls is a directory's init.sls. */
+  init?: boolean;
   test?: boolean;
 }
 
@@ -236,7 +238,8 @@ export function saltContext(inputs: SaltContextInputs): Record<string, unknown> 
     },
   });
   const sls = inputs.sls;
-  const slspath = sls ? sls.split('.').slice(0, -1).join('/') : '';
+  // Salt's slspath: the sls's directory (postgres.server -> postgres; postgres/init.sls -> postgres).
+  const slspath = sls ? (inputs.init ? sls : sls.split('.').slice(0, -1).join('.')).split('.').join('/') : '';
   return {
     pillar: saltDict(pillarData, 'pillar', host),
     grains: grainsView,

@@ -214,6 +214,18 @@ describe('salt: Jinja names (rendered with nunjucks)', () => {
   ];
   for (const [what, tpl, want] of cases) it(what, () => assert.equal(render(tpl), want));
 
+  it("slspath of a directory's init.sls is that directory", () => {
+    const ctx = saltContext({
+      host: 'db1',
+      pillar,
+      facts,
+      saltenv: 'base',
+      sls: 'postgres.server',
+      init: true,
+    });
+    assert.equal(env.renderString('{{ slspath }} {{ tpldir }}', ctx), 'postgres/server postgres/server');
+  });
+
   it("pillar['missing'] is an error naming the key (Salt's StrictUndefined)", () => {
     assert.throws(
       () => render("{{ pillar['secrets']['nope'] }}"),
