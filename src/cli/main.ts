@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .option(
       '-i, --inventory <path>',
-      'inventory file or directory; repeat for more (default: inventory/)',
+      'inventory file or directory (orch YAML, Ansible INI/YAML, salt-ssh roster); repeat for more (default: inventory/)',
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .addOption(

@@ -14,6 +14,8 @@ export interface ProjectConfig {
   knownHostsFile: string;
   /** Hosts worked on at once. */
   parallel: number;
+  /** A Salt tree's environment for this run (`--saltenv`); unset: every environment of the top files. */
+  saltenv?: string;
   /** Raw orch.yaml contents, for subsystems with their own sections (jobs, drift). */
   settings: Record<string, unknown>;
 }

@@ -14,6 +14,7 @@ import { lineOf, parseYaml } from '../render/yaml.js';
 import { isSecretValue, pillarKeysOf, showValue } from '../render/provenance.js';
 import { badOsAccountArg } from '../states/common.js';
 import { lookupState, stateNames } from '../states/registry.js';
+import { compileSls, findingErrors, saltTopStateFiles, type SaltRun } from '../salt/compile.js';
 import type { AnyStateFunction, StateContext } from '../states/types.js';
 import { declsFromDocument, type StateDecl } from './decl.js';
 import { planOrder, type PlannedState } from './order.js';
@@ -43,6 +44,8 @@ export interface CompileInputs {
   only?: string[];
   /** `orch apply --force-rebuild` named this host for this run. */
   forceRebuild?: boolean;
+  /** A Salt tree's environment (`--saltenv`); default: every environment of states/top.sls. */
+  saltenv?: string;
   /** Called with each state file's text after nunjucks, before YAML (for `orch render`). */
   onRendered?: (file: string, text: string) => void;
 }
@@ -65,7 +68,7 @@ export function topStateFiles(root: string, host: HostSpec, facts?: Facts): stri
   if (!existsSync(file)) {
     throw new InputError(
       'STATE_ERROR',
-      'no top file: create states/top.yaml mapping targets to state files',
+      'no top file: create states/top.yaml (or a Salt states/top.sls) mapping targets to state files',
       {
         file: rel(root, file),
       },
@@ -107,7 +110,7 @@ function matchesTarget(
   }
 }
 
-/** `postgres.primary` -> states/postgres/primary.yaml (or .yml, or a directory's init.yaml). */
+/** `postgres.primary` -> states/postgres/primary.yaml (or .yml, a directory's init.yaml, Salt's .sls/init.sls). */
 export function stateFilePath(root: string, name: string): string {
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(name)) {
     throw new InputError(
@@ -116,7 +119,8 @@ export function stateFilePath(root: string, name: string): string {
     );
   }
   const base = path.join(statesDir(root), ...name.split('.'));
-  for (const candidate of [`${base}.yaml`, `${base}.yml`, path.join(base, 'init.yaml')]) {
+  const candidates = [`${base}.yaml`, `${base}.yml`, path.join(base, 'init.yaml')];
+  for (const candidate of [...candidates, `${base}.sls`, path.join(base, 'init.sls')]) {
     if (!existsSync(candidate)) continue;
     // A symlink in states/ must not lead out of it (same rule as the template loader).
     const real = realpathSync(candidate);
@@ -128,7 +132,10 @@ export function stateFilePath(root: string, name: string): string {
     }
     return candidate;
   }
-  throw new InputError('STATE_ERROR', `state file '${name}' not found (looked for ${rel(root, base)}.yaml)`);
+  throw new InputError(
+    'STATE_ERROR',
+    `state file '${name}' not found (looked for ${rel(root, base)}.yaml and ${rel(root, base)}.sls)`,
+  );
 }
 
 /**
@@ -148,6 +155,8 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
   };
   const problems: InputError[] = [];
   const collect = (err: unknown) => problems.push(forHost(err, host));
+  // A Salt tree (.sls files, states/top.sls) is translated by src/salt/ into the same declarations.
+  const salt: SaltRun = { root, env, host, facts, pillar, saltenv: inputs.saltenv, baseCtx: renderCtx };
 
   const decls: StateDecl[] = [];
   const loaded = new Set<string>();
@@ -156,10 +165,23 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
     loaded.add(name);
     const file = stateFilePath(root, name);
     const display = rel(root, file);
-    const text = renderString(env, readFileSync(file, 'utf8'), renderCtx, { file: display, host: host.name });
-    inputs.onRendered?.(display, text);
-    const doc = parseYaml(text, display);
-    const { include, decls: own } = declsFromDocument(doc, display, lineOf);
+    let doc: unknown;
+    let lines = lineOf;
+    if (file.endsWith('.sls')) {
+      const sls = compileSls(salt, file, display, name);
+      inputs.onRendered?.(display, sls.text);
+      for (const e of findingErrors(sls.findings, host.name)) collect(e);
+      doc = sls.doc;
+      lines = sls.lineOf;
+    } else {
+      const text = renderString(env, readFileSync(file, 'utf8'), renderCtx, {
+        file: display,
+        host: host.name,
+      });
+      inputs.onRendered?.(display, text);
+      doc = parseYaml(text, display);
+    }
+    const { include, decls: own } = declsFromDocument(doc, display, lines);
     for (const inc of include) {
       try {
         load(inc);
@@ -170,7 +192,7 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
             new InputError(
               err.code,
               `include '${inc}': ${err.message} [host ${host.name}]`,
-              { file: display, line: lineOf(doc as object, 'include'), host: host.name },
+              { file: display, line: lines(doc as object, 'include'), host: host.name },
               { cause: err },
             ),
           );
@@ -181,7 +203,7 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
   };
   let names: string[] = [];
   try {
-    names = inputs.only ?? topStateFiles(root, host, inputs.facts);
+    names = inputs.only ?? saltTopFiles(salt) ?? topStateFiles(root, host, inputs.facts);
   } catch (err) {
     throw forHost(err, host);
   }
@@ -212,6 +234,11 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
   }
   if (problems.length) throw compileErrors(problems);
   return { host, facts, pillar, ctx, states };
+}
+
+/** A Salt tree's top.sls assignments, when the project has no states/top.yaml of orch's own. */
+function saltTopFiles(salt: SaltRun): string[] | undefined {
+  return existsSync(topStateFilesPath(salt.root)) ? undefined : saltTopStateFiles(salt);
 }
 
 /** The error to throw for a host's compile problems: the one itself, or all of them. */

@@ -45,6 +45,8 @@ export function precheckHost(
     } catch {
       return; // not found or refused: compileHost reports it with the file that names it
     }
+    // A Salt sls reads through src/salt/ (its Jinja translated first): compile checks it, with the host's facts.
+    if (file.endsWith('.sls')) return;
     const display = path.relative(root, file) || file;
     const text = readFileSync(file, 'utf8');
     compileString(env, text, { file: display, host: host.name });

@@ -96,6 +96,7 @@ export async function runStates(
         facts,
         pillar,
         only: opts.only,
+        saltenv: project.saltenv,
         forceRebuild: opts.forceRebuild?.includes(host.name),
       });
     } catch (err) {

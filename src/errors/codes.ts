@@ -74,6 +74,11 @@ export const ERROR_CODES = {
     kind: 'input',
     hint: 'fix the state at the file and line shown; `orch render <host>` compiles without touching a host',
   },
+  SALT_UNSUPPORTED: {
+    exit: EXIT.BAD_INPUT,
+    kind: 'input',
+    hint: '`orch salt check <tree>` lists every Salt construct orch cannot run; docs/SALT.md says what is supported',
+  },
   SECRET_ERROR: {
     exit: EXIT.BAD_INPUT,
     kind: 'input',

@@ -12,6 +12,7 @@ import { InputError } from '../errors.js';
 import { deepMerge } from '../pillar/merge.js';
 import { validateDoc } from '../render/validate.js';
 import { lineOf, loadYamlFile } from '../render/yaml.js';
+import { readForeignInventory } from './foreign.js';
 import { inventoryFileSchema, type BecomeDoc, type DefaultsDoc, type HostDoc } from './schema.js';
 import type { BecomeSpec, HostSpec, Inventory } from './types.js';
 
@@ -33,12 +34,14 @@ export function loadInventory(project: ProjectConfig): Inventory {
 
   for (const file of inventoryFiles(project)) {
     const display = displayPath(project.root, file);
-    const raw = loadYamlFile(file, { display });
+    // Ansible INI/YAML and salt-ssh rosters arrive as orch's document, with their own lines (foreign.ts).
+    const foreign = readForeignInventory(file, display);
+    const raw = foreign ? foreign.doc : loadYamlFile(file, { display });
     const doc = validateDoc(inventoryFileSchema, raw, display, 'INVENTORY_ERROR');
     if (!doc) continue;
     const rawHosts = (raw as { hosts?: object }).hosts;
     for (const [name, entry] of Object.entries(doc.hosts ?? {})) {
-      const line = rawHosts ? lineOf(rawHosts, name) : undefined;
+      const line = foreign ? foreign.hostLines.get(name) : rawHosts ? lineOf(rawHosts, name) : undefined;
       checkName(name, 'host', display, line);
       const prev = hosts.get(name);
       if (prev) {
@@ -56,7 +59,7 @@ export function loadInventory(project: ProjectConfig): Inventory {
     }
     const rawGroups = (raw as { groups?: object }).groups;
     for (const [group, decl] of Object.entries(doc.groups ?? {})) {
-      const line = rawGroups ? lineOf(rawGroups, group) : undefined;
+      const line = foreign ? foreign.groupLines.get(group) : rawGroups ? lineOf(rawGroups, group) : undefined;
       checkName(group, 'group', display, line);
       const known = groupDecls.get(group) ?? { hosts: [] };
       if (decl?.vars) {

@@ -24,6 +24,7 @@ import { validateDoc } from '../render/validate.js';
 import { lineOf, loadYamlFile, parseYaml, secretSource } from '../render/yaml.js';
 import { redactor } from '../secrets/redactor.js';
 import { SecretRef, type SecretResolver } from '../secrets/ref.js';
+import { renderSaltPillar, saltPillarContext, saltPillarTop } from '../salt/pillar.js';
 import { deepMerge, isPlainObject } from './merge.js';
 
 const PILLAR_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -35,6 +36,8 @@ export interface TopEntry {
   target: string;
   names: string[];
   line?: number;
+  /** A Salt pillar/top.sls entry matches by its own rules (grain targets). */
+  matches?: (host: HostSpec, facts: Facts | undefined) => boolean;
 }
 
 export interface PillarOptions {
@@ -91,13 +94,13 @@ export function pillarNamesFor(
 // A fact term of the top file with no facts at hand (`orch pillar show`) is this file's error, with its line.
 function matchesEntry(entry: TopEntry, host: HostSpec, facts: Facts | undefined): boolean {
   try {
-    return targetMatchesHost(entry.target, host, facts);
+    return entry.matches ? entry.matches(host, facts) : targetMatchesHost(entry.target, host, facts);
   } catch (err) {
     if (!(err instanceof OrchError)) throw err;
     throw new InputError(
       err.code,
       `top-file target: ${err.message}`,
-      { file: 'pillar/top.yaml', line: entry.line },
+      { file: entry.matches ? 'pillar/top.sls' : 'pillar/top.yaml', line: entry.line },
       { cause: err },
     );
   }
@@ -109,7 +112,8 @@ export function pillarFile(
   name: string,
 ): { file: string; display: string } | undefined {
   const rel = name.split('.').join('/');
-  for (const candidate of [`${rel}.yaml`, `${rel}.yml`, `${rel}/init.yaml`, `${rel}/init.yml`]) {
+  const salt = [`${rel}.sls`, `${rel}/init.sls`];
+  for (const candidate of [`${rel}.yaml`, `${rel}.yml`, `${rel}/init.yaml`, `${rel}/init.yml`, ...salt]) {
     const file = path.join(project.root, 'pillar', candidate);
     if (existsSync(file)) return { file, display: `pillar/${candidate}` };
   }
@@ -124,20 +128,36 @@ export async function compilePillar(
 ): Promise<Record<string, unknown>> {
   const env = opts.env ?? createRenderEnv(project.root);
   const layers: Record<string, unknown>[] = [];
-  for (const { name, line } of pillarNamesFor(loadTop(project), host, opts.facts)) {
+  const base = buildRenderContext({ host: host.name, vars: host.vars, facts: opts.facts });
+  // A Salt pillar tree: pillar/top.sls when there is no pillar/top.yaml (src/salt/pillar.ts).
+  const saltTop = existsSync(path.join(project.root, 'pillar', 'top.yaml'))
+    ? undefined
+    : saltPillarTop(project.root, env, host, opts.facts, base);
+  const topFile = saltTop ? 'pillar/top.sls' : 'pillar/top.yaml';
+  for (const { name, line } of pillarNamesFor(saltTop ?? loadTop(project), host, opts.facts)) {
     const found = pillarFile(project, name);
     if (!found) {
+      const rel = `pillar/${name.split('.').join('/')}`;
       throw new InputError(
         'BAD_INPUT',
-        `pillar file ${name} not found (looked for pillar/${name.split('.').join('/')}.yaml)`,
-        { file: 'pillar/top.yaml', line },
+        `pillar file ${name} not found (looked for ${rel}.yaml and ${rel}.sls)`,
+        {
+          file: topFile,
+          line,
+        },
       );
     }
-    const context = buildRenderContext({ host: host.name, vars: host.vars, facts: opts.facts });
-    const text = renderString(env, readFileSync(found.file, 'utf8'), context, {
-      file: found.display,
-      host: host.name,
-    });
+    const where = { file: found.display, host: host.name };
+    const raw = readFileSync(found.file, 'utf8');
+    const text = found.display.endsWith('.sls')
+      ? renderSaltPillar(
+          project.root,
+          env,
+          raw,
+          saltPillarContext(project.root, env, host, opts.facts, base),
+          where,
+        )
+      : renderString(env, raw, base, where);
     const doc = parseYaml(text, found.display, { secrets: true });
     if (doc === null) continue;
     if (!isPlainObject(doc)) {

@@ -146,6 +146,16 @@ describe('architecture: import rules of docs/ARCHITECTURE.md', () => {
     );
   });
 
+  it('salt translates into orch declarations: it imports no engine, pillar, transport, jobs, drift or cli', () => {
+    assert.deepEqual(
+      breaking(
+        (e) =>
+          !(e.from === 'salt' && ['engine', 'pillar', 'transport', 'jobs', 'drift', 'cli'].includes(e.to)),
+      ),
+      [],
+    );
+  });
+
   it('psql options, switching users and su are each written in one place', () => {
     const only: Array<[RegExp, string[]]> = [
       [/ON_ERROR_STOP/, ['pg/connector.ts']],

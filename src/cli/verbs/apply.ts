@@ -12,10 +12,17 @@ export function register(program: Command): void {
       'converge the targeted hosts to their states (top file), or with --test show what would change',
     )
     .argument('<target>', "host names, globs ('*.example.com'), comma lists or group:<name>")
-    .argument('[states...]', 'state files to run instead of the top file (e.g. postgres.primary)')
+    .argument(
+      '[states...]',
+      "state files to run instead of the top file (e.g. postgres.primary); Salt's test=True and saltenv=<env> are read as --test and --saltenv",
+    )
     .option('-g, --group <name>', 'only hosts in this group')
     .option('-l, --limit <target>', LIMIT_HELP)
     .option('-t, --test', 'check only: report what would change, with diffs; writes nothing')
+    .option(
+      '--saltenv <env>',
+      "a Salt tree's environment in top.sls (default: every environment, as Salt merges them)",
+    )
     .option('--stats', 'show connections and exec round trips per host')
     .option('-v, --verbose', 'list clean states too')
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
@@ -52,7 +59,8 @@ Examples:
   orch apply replica.example.com
   orch apply '*' --test
   orch apply group:db postgres.primary
-  orch apply replica.example.com --async`,
+  orch apply replica.example.com --async
+  orch apply '*' test=True saltenv=base     (a Salt tree: states/top.sls)`,
     )
     .action(async (target: string, states: string[], o: ApplyFlags, cmd: Command) => {
       process.exitCode = await applyAction(target, states, o, cmd);
@@ -73,6 +81,30 @@ interface ApplyFlags {
   forceRebuild?: string | true;
   timeout?: number;
   retries?: number;
+  saltenv?: string;
+}
+
+/**
+ * Salt's keyword arguments among the state names (`state.apply test=True saltenv=prod`), as orch's options.
+ * Salt reads True/true/1 and False/false/0 for test (salt.utils.args.yamlify_arg).
+ */
+export function saltKeywords(states: string[], o: ApplyFlags): string[] {
+  const rest: string[] = [];
+  for (const s of states) {
+    const m = /^(test|saltenv)=(.*)$/.exec(s);
+    if (!m) {
+      rest.push(s);
+      continue;
+    }
+    if (m[1] === 'saltenv') {
+      if (o.saltenv !== undefined && o.saltenv !== m[2])
+        throw new OrchError('BAD_INPUT', `saltenv=${m[2]} and --saltenv ${o.saltenv} disagree`);
+      o.saltenv = m[2];
+    } else if (/^(true|1)$/i.test(m[2]!)) o.test = true;
+    else if (!/^(false|0)$/i.test(m[2]!))
+      throw new OrchError('BAD_INPUT', `test=${m[2]}: expected True or False`);
+  }
+  return rest;
 }
 
 /** The hosts `--force-rebuild` names: each must be targeted; alone it means the single targeted host. */
@@ -106,9 +138,18 @@ function waitSeconds(v: string): number {
   return n;
 }
 
-async function applyAction(target: string, states: string[], o: ApplyFlags, cmd: Command): Promise<number> {
+async function applyAction(target: string, given: string[], o: ApplyFlags, cmd: Command): Promise<number> {
   const g = globalOptions(cmd);
   const project = projectFor(cmd);
+  const states = saltKeywords(given, o);
+  if (o.saltenv !== undefined) {
+    if (o.async)
+      throw new OrchError(
+        'BAD_INPUT',
+        '--saltenv cannot be queued with --async (the worker reads the top file on its own)',
+      );
+    project.saltenv = o.saltenv;
+  }
   const { hosts } = await targetHosts(project, target, o, {
     acceptNewHostKeys: o.acceptNewHostkeys,
     noFacts: o.async ? 'a queued job cannot use (the worker resolves targets from the inventory)' : undefined,

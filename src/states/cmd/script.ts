@@ -20,6 +20,8 @@ const args = z
     /** Template name under templates/; defaults to the name. */
     source: z.string().min(1).optional().describe('template under templates/ (default: the name)'),
     context: z.record(z.string(), z.unknown()).optional().describe('extra template variables'),
+    // A Salt tree's `source: salt://...` arrives here read (and rendered only with template: jinja).
+    contents: z.string().optional().describe('the script itself, instead of a template'),
     /** Arguments ($1, $2, ...): a list, or a string split on whitespace. */
     args: z
       .union([z.string(), z.array(z.string())])
@@ -27,7 +29,10 @@ const args = z
       .describe('script arguments ($1, $2, ...): a list, or a string split on whitespace'),
     ...commandArgs,
   })
-  .strict();
+  .strict()
+  .refine((a) => a.contents === undefined || a.source === undefined, {
+    message: 'give source (a template) or contents, not both',
+  });
 type Args = z.infer<typeof args>;
 
 interface Prepared {
@@ -43,7 +48,7 @@ function scriptArgv(a: Args): string[] {
 export const cmdScript: StateFunction<Args, Prepared> = {
   args,
   prepare(a, ctx) {
-    const content = ctx.renderTemplate(a.source ?? a.name, a.context ?? {});
+    const content = a.contents ?? ctx.renderTemplate(a.source ?? a.name, a.context ?? {});
     return { script: `{\n${content}\n} </dev/null\n`, argv: scriptArgv(a) };
   },
   check(a, p, ctx) {

@@ -16,15 +16,43 @@ import { installLine, refreshLine, toolEnv } from '../../facts/os/pkg.js';
 
 type Args = PkgArgs & { refresh: boolean };
 
+function probeName(probe: string | undefined): string {
+  return probe ?? 'the package tool';
+}
+
+/**
+ * Read-only: the named packages apt knows nothing of (`apt-cache policy` prints nothing for them), or '' when there
+ * is nothing to probe: with refresh (the lists may learn the name) and for other tools, whose lookups may fetch
+ * metadata or need a catalogue.
+ */
+function unknownProbe(a: Args, ctx: Parameters<typeof toolOf>[0]): string {
+  if (a.refresh || toolOf(ctx) !== 'apt') return '';
+  return `orch_unknown=
+for n in ${pkgNames(a).map(shQuote).join(' ')}; do
+  if [ -z "$(apt-cache policy "$n" 2>/dev/null)" ]; then orch_unknown="$orch_unknown $n"; fi
+done
+orch_kv probe apt
+orch_kv unknown "\${orch_unknown# }"`;
+}
+
 export const pkgInstalled: StateFunction<Args> = {
   args: installedArgs,
   check(a, _p, ctx) {
-    return pkgCheckBody(a, ctx);
+    const probe = unknownProbe(a, ctx);
+    return probe ? `${pkgCheckBody(a, ctx)}\n${probe}` : pkgCheckBody(a, ctx);
   },
   interpretCheck(a, _p, out) {
     const q = readQuery(a, out);
     if ('error' in q) return { status: 'error', comment: q.error };
     const missing = pkgNames(a).filter((n) => q.versions.get(n) === null);
+    const unknown = (out.kv.unknown ?? '').split(' ').filter((n) => missing.includes(n));
+    if (unknown.length) {
+      // Installing would fail: say so now, naming the tool (a tree's package names are often another OS's).
+      return {
+        status: 'error',
+        comment: `unknown to ${probeName(out.kv.probe)}: ${unknown.join(', ')} (no such package in its lists; the name on this OS may differ, or refresh: true)`,
+      };
+    }
     if (missing.length === 0) {
       const have = pkgNames(a).map((n) => `${n} ${q.versions.get(n)}`.trim());
       return { status: 'clean', comment: `installed: ${have.join(', ')}` };

@@ -101,7 +101,7 @@ describe('pillar/load', () => {
       assert.ok(missing instanceof InputError);
       assert.equal(
         missing.message,
-        'pillar/top.yaml:3: pillar file not.there not found (looked for pillar/not/there.yaml)',
+        'pillar/top.yaml:3: pillar file not.there not found (looked for pillar/not/there.yaml and pillar/not/there.sls)',
       );
 
       const bad = tempProject({ 'pillar/top.yaml': "'*': [../etc/passwd]\n" });

@@ -305,12 +305,20 @@ describe('states: pkg.installed with the real dpkg-query of this machine (read-o
   it('reports an installed package clean with its version and a missing one as a change', async () => {
     p.states(
       state('have', 'pkg.installed', { name: 'dash' }) +
-        state('want', 'pkg.installed', { name: 'orch-no-such-package' }),
+        // refresh: the lists may learn the name, so it is not probed: a change.
+        state('want', 'pkg.installed', { name: 'orch-no-such-package', refresh: true }),
     );
     const { checks } = await p.check();
     assert.equal(checks[0]!.status, 'clean');
     assert.match(checks[0]!.comment, /^installed: dash \d/);
     assert.deepEqual([checks[1]!.status, checks[1]!.diff], ['change', '+ orch-no-such-package']);
+  });
+
+  it('a package apt knows nothing of is an error of the check naming it, not a change', async () => {
+    p.states(state('want', 'pkg.installed', { names: ['dash', 'postgres14-client'] }));
+    const { checks } = await p.check();
+    assert.equal(checks[0]!.status, 'error');
+    assert.match(checks[0]!.comment, /^unknown to apt: postgres14-client \(no such package in its lists/);
   });
 
   it('apply of an installed package re-checks on the host and calls no apt-get', async () => {
