@@ -16,3 +16,22 @@ export function positiveSeconds(v: string): number {
     throw new InvalidArgumentError(`expected a positive number of seconds, got '${v}'`);
   return n;
 }
+
+/** `--batch 2` or `--batch 25%` (1..100 percent of the targeted hosts, at least one host). */
+export function batchSizeValue(v: string): { hosts: number } | { percent: number } {
+  const m = /^\s*(\d+)\s*(%?)\s*$/.exec(v);
+  const n = m ? Number(m[1]) : NaN;
+  if (!m || n < 1 || (m[2] === '%' && n > 100))
+    throw new InvalidArgumentError(
+      `expected a number of hosts (2) or a percentage of them (25%), got '${v}'`,
+    );
+  return m[2] === '%' ? { percent: n } : { hosts: n };
+}
+
+/** A percentage from 0 to 100 (`--fail-percent 10`). */
+export function percentValue(v: string): number {
+  const n = /^\s*\d+(\.\d+)?\s*%?\s*$/.test(v) ? Number(v.replace('%', '')) : NaN;
+  if (!(n >= 0 && n <= 100))
+    throw new InvalidArgumentError(`expected a percentage from 0 to 100, got '${v}'`);
+  return n;
+}

@@ -20,11 +20,14 @@ const LABEL: Record<StateResult['status'], (s: string) => string> = {
   not_run: red,
 };
 
+export interface ReportTextOptions {
+  /** 1 (or true): clean states too; 2: also each phase of each host with its time. */
+  verbose?: boolean | number;
+  stats?: boolean;
+}
+
 /** Render a run report for people. */
-export function formatRunReport(
-  report: RunReport,
-  opts: { verbose?: boolean; stats?: boolean } = {},
-): string {
+export function formatRunReport(report: RunReport, opts: ReportTextOptions = {}): string {
   const lines: string[] = [];
   if (report.aborted) {
     const { host, message, errors } = report.aborted;
@@ -36,14 +39,15 @@ export function formatRunReport(
     lines.push(...hints.map((h) => `hint: ${h}`), '');
   }
   for (const h of report.hosts) lines.push(...formatHost(h, opts), '');
+  if (report.rollout) lines.push(formatRollout(report.rollout));
   lines.push(formatSummary(report));
   return lines.join('\n');
 }
 
-function formatHost(h: HostRunResult, opts: { verbose?: boolean; stats?: boolean }): string[] {
+function formatHost(h: HostRunResult, opts: ReportTextOptions): string[] {
   const out: string[] = [];
   const head = h.error ? red(h.host) : h.ok ? green(h.host) : red(h.host);
-  out.push(`${head}:`);
+  out.push(`${head}:${h.batch === undefined ? '' : ` (batch ${h.batch})`}`);
   if (h.error) {
     out.push(`  ${red(h.error.code)}: ${h.error.message}`);
   }
@@ -66,9 +70,15 @@ function formatHost(h: HostRunResult, opts: { verbose?: boolean; stats?: boolean
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n}`);
   if (!h.error) out.push(`  ${parts.length ? parts.join(', ') : 'no states'} (${(h.ms / 1000).toFixed(1)}s)`);
+  if (Number(opts.verbose ?? 0) >= 2 && h.phases?.length)
+    out.push(`  phases: ${h.phases.map((p) => `${p.phase} ${formatMs(p.ms)}`).join(', ')}`);
   if (opts.stats)
     out.push(`  stats: ${h.stats.connections} connection(s), ${h.stats.execs} exec round trip(s)`);
   return out;
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(2)}s`;
 }
 
 function colorDiff(l: string): string {
@@ -81,6 +91,12 @@ function countStates(states: StateResult[]): Record<string, number> {
   const c: Record<string, number> = {};
   for (const s of states) c[s.status] = (c[s.status] ?? 0) + 1;
   return c;
+}
+
+function formatRollout(r: NonNullable<RunReport['rollout']>): string {
+  const sizes = r.batches.map((b) => b.length).join('+');
+  const head = `Rolling: ${r.batches.length} batch(es) (${sizes} hosts), ${r.ran} run`;
+  return r.stopped ? red(`${head}; stopped: ${r.stopped}`) : head;
 }
 
 function formatSummary(report: RunReport): string {

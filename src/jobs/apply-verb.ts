@@ -6,6 +6,7 @@ import { runExitCode } from '../engine/exit.js';
 import { isTransportCode, summarize, type HostRunResult } from '../engine/result.js';
 import { runStates, type ProgressEvent, type RunReport } from '../engine/run.js';
 import type { HostSpec } from '../inventory/types.js';
+import type { RolloutOptions } from '../engine/rolling.js';
 import type { JobContext, JobOutcome } from './record.js';
 
 /** The stored arguments of an apply job (never secrets). */
@@ -27,6 +28,8 @@ export interface ApplyJobArgs {
   forceRebuild?: string[];
   /** Seconds each host's run may take (--timeout); past it the host fails with TIMEOUT, the others go on. */
   timeout?: number;
+  /** A rolling run (--batch, --fail-percent): hosts per batch or a percentage, and the failure share that stops it. */
+  rollout?: RolloutOptions;
 }
 
 export interface ApplyOutcome extends JobOutcome {
@@ -61,6 +64,7 @@ export async function executeApply(
     acceptNewHostKeys: args.acceptNewHostkeys,
     forceRebuild: args.forceRebuild,
     hostTimeoutMs: typeof args.timeout === 'number' && args.timeout > 0 ? args.timeout * 1000 : undefined,
+    rollout: args.rollout,
     onProgress,
     onHostResult: (r) => ctx.hostResult(r.host, applyHostStatus(r), r),
     cancelled: () => ctx.cancelled(),

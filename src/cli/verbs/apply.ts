@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { OrchError } from '../../errors.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
+import { batchSizeValue, percentValue } from '../option-values.js';
 
 export function register(program: Command): void {
   program
@@ -15,8 +16,19 @@ export function register(program: Command): void {
     .option('-g, --group <name>', 'only hosts in this group')
     .option('-l, --limit <target>', LIMIT_HELP)
     .option('-t, --test', 'check only: report what would change, with diffs; writes nothing')
+    // Rolling runs, as Ansible's serial / max_fail_percentage and Salt's --batch-size.
+    .option(
+      '--batch <n>',
+      'rolling run: this many hosts at a time (2) or a share of them (25%)',
+      batchSizeValue,
+    )
+    .option(
+      '--fail-percent <p>',
+      'with --batch: stop when more than p% of a batch failed (0: any failure); later hosts not run',
+      percentValue,
+    )
     .option('--stats', 'show connections and exec round trips per host')
-    .option('-v, --verbose', 'list clean states too')
+    .option('-v, --verbose', 'list clean states too; -vv also each phase per host with its time', more, 0)
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
     .option('--no-progress', 'no live progress on stderr')
     .option(
@@ -46,7 +58,10 @@ Examples:
   orch apply replica.example.com
   orch apply '*' --test
   orch apply group:db postgres.primary
-  orch apply replica.example.com --async`,
+  orch apply replica.example.com --async
+  orch apply group:db --batch 2 --fail-percent 0
+Rolling runs: every host compiles first; then the batches run in order, a standby never before its primary
+(postgres.replica's primary). Hosts left by a stop are reported not run (exit 1 from the failed batch).`,
     )
     .action(async (target: string, states: string[], o: ApplyFlags, cmd: Command) => {
       process.exitCode = await applyAction(target, states, o, cmd);
@@ -58,7 +73,7 @@ interface ApplyFlags {
   limit?: string;
   test?: boolean;
   stats?: boolean;
-  verbose?: boolean;
+  verbose: number;
   acceptNewHostkeys?: boolean;
   progress: boolean;
   async?: boolean;
@@ -66,6 +81,8 @@ interface ApplyFlags {
   waitTimeout?: number;
   forceRebuild?: string | true;
   timeout?: number;
+  batch?: { hosts: number } | { percent: number };
+  failPercent?: number;
 }
 
 /** The hosts `--force-rebuild` names: each must be targeted; alone it means the single targeted host. */
@@ -92,6 +109,11 @@ export function forcedHosts(v: string | true | undefined, targeted: string[]): s
   return named;
 }
 
+/** -v, -vv: each occurrence adds one. */
+function more(_v: string, prev: number): number {
+  return prev + 1;
+}
+
 function waitSeconds(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0)
@@ -101,6 +123,8 @@ function waitSeconds(v: string): number {
 
 async function applyAction(target: string, states: string[], o: ApplyFlags, cmd: Command): Promise<number> {
   const g = globalOptions(cmd);
+  if (o.failPercent !== undefined && !o.batch)
+    throw new OrchError('BAD_INPUT', '--fail-percent needs --batch (the share is of a batch)');
   const project = projectFor(cmd);
   const { hosts } = await targetHosts(project, target, o, {
     acceptNewHostKeys: o.acceptNewHostkeys,
@@ -123,6 +147,7 @@ async function applyAction(target: string, states: string[], o: ApplyFlags, cmd:
     wait: o.wait,
     waitTimeoutMs: o.waitTimeout === undefined ? undefined : o.waitTimeout * 1000,
     timeout: o.timeout,
+    rollout: o.batch ? { size: o.batch, failPercent: o.failPercent } : undefined,
   };
   if (o.async) {
     const { submitAsync } = await import('../../jobs/async.js');
