@@ -50,7 +50,10 @@ async function main(argv: string[]): Promise<number> {
       new Option('-o, --output <format>', 'output format').choices(['human', 'json']).default('human'),
     )
     .option('-j, --parallel <n>', 'hosts worked on at once (default 50)', positiveInt)
-    .option('--debug', 'on errors, print their code, cause chain and stack (secrets masked)')
+    .option(
+      '--debug',
+      "print each host's generated scripts and raw framed output, and errors with code, causes and stack (masked)",
+    )
     // One line saying what is wrong, not the whole help (which buried it).
     .showHelpAfterError('(orch <verb> --help lists what a verb takes)')
     .exitOverride()

@@ -1,5 +1,6 @@
 // The two remote phases of a host run, each ONE exec: check every state (read-only), then apply every state that
 // needs it, with requisites evaluated by the shell at run time. Secrets in diffs and comments are masked here.
+import { debugText } from '../errors/debug.js';
 import { lineRedactor } from '../secrets/lines.js';
 import { redactor } from '../secrets/redactor.js';
 import { MARK, buildBatch, newNonce, type ScriptStep, type StepGuard } from '../shell/script.js';
@@ -12,14 +13,33 @@ import type { StateResult, StateStatus } from './result.js';
 
 const missingOutput = (index: number): StepOutput => ({ index, status: null, kv: {}, text: '' });
 
-/** Run every state's check in one exec and interpret the results. Never changes the host. */
-export async function checkPhase(conn: Connection, compiled: CompiledHost): Promise<CheckOutcome[]> {
+/** The check batch of a host: every state's read-only check, framed (also for `orch render --script check`). */
+export function checkScript(compiled: CompiledHost, nonce: string): string {
   const steps: ScriptStep[] = compiled.states.map((s) => ({
     index: s.index,
     body: s.impl.check(s.args, s.prepared, compiled.ctx),
   }));
+  return buildBatch(nonce, steps);
+}
+
+/** With --debug: the script sent and the host's raw framed answer (the debug sink masks both). */
+function debugExec(
+  host: string,
+  phase: string,
+  script: string,
+  res: { stdout: string; stderr: string },
+): void {
+  debugText(`${host}: ${phase} script`, script);
+  debugText(`${host}: ${phase} output (raw)`, res.stdout);
+  if (res.stderr) debugText(`${host}: ${phase} stderr`, res.stderr);
+}
+
+/** Run every state's check in one exec and interpret the results. Never changes the host. */
+export async function checkPhase(conn: Connection, compiled: CompiledHost): Promise<CheckOutcome[]> {
   const nonce = newNonce();
-  const res = await conn.runScript(buildBatch(nonce, steps));
+  const script = checkScript(compiled, nonce);
+  const res = await conn.runScript(script);
+  debugExec(compiled.host.name, 'check', script, res);
   const outputs = parseBatchOutput(res.stdout, nonce);
   const outcomes: CheckOutcome[] = [];
   for (const s of compiled.states) {
@@ -89,6 +109,39 @@ export async function applyPhase(
   checks: CheckOutcome[],
   onStepText?: (line: string) => void,
 ): Promise<StateResult[]> {
+  const { inBatch, presets, steps } = planApply(compiled, checks);
+  let outputs = new Map<number, StepOutput>();
+  let stderr = '';
+  if (steps.length > 0) {
+    const nonce = newNonce();
+    const script = buildBatch(nonce, steps, presets.join('\n'));
+    // Live lines: whole lines only (a secret may straddle two SSH data chunks), protocol text never shown (its
+    // kv values are hex, which a plain-text mask would miss), then redacted.
+    const live = onStepText ? lineRedactor(onStepText, { visible: protocolFree(nonce) }) : undefined;
+    const res = await conn.runScript(script, { onStdout: live ? (chunk) => live.push(chunk) : undefined });
+    live?.end();
+    debugExec(compiled.host.name, 'apply', script, res);
+    outputs = parseBatchOutput(res.stdout, nonce);
+    stderr = res.stderr.trim();
+  }
+  return applyResults(compiled, checks, inBatch, outputs, stderr);
+}
+
+/** The apply batch that would run after these checks, or undefined when nothing needs applying (`orch render`). */
+export function applyScript(
+  compiled: CompiledHost,
+  checks: CheckOutcome[],
+  nonce: string,
+): string | undefined {
+  const { presets, steps } = planApply(compiled, checks);
+  return steps.length ? buildBatch(nonce, steps, presets.join('\n')) : undefined;
+}
+
+/** Which states the apply batch holds, with their shell guards, and the presets of those left out. */
+function planApply(
+  compiled: CompiledHost,
+  checks: CheckOutcome[],
+): { inBatch: Set<number>; presets: string[]; steps: ScriptStep[] } {
   const inBatch = new Set<number>();
   const presets: string[] = [];
   const steps: ScriptStep[] = [];
@@ -123,21 +176,16 @@ export async function applyPhase(
       body: s.impl.apply(s.args, s.prepared, c, compiled.ctx, { watchChanged }),
     });
   }
+  return { inBatch, presets, steps };
+}
 
-  let outputs = new Map<number, StepOutput>();
-  let stderr = '';
-  if (steps.length > 0) {
-    const nonce = newNonce();
-    const script = buildBatch(nonce, steps, presets.join('\n'));
-    // Live lines: whole lines only (a secret may straddle two SSH data chunks), protocol text never shown (its
-    // kv values are hex, which a plain-text mask would miss), then redacted.
-    const live = onStepText ? lineRedactor(onStepText, { visible: protocolFree(nonce) }) : undefined;
-    const res = await conn.runScript(script, { onStdout: live ? (chunk) => live.push(chunk) : undefined });
-    live?.end();
-    outputs = parseBatchOutput(res.stdout, nonce);
-    stderr = res.stderr.trim();
-  }
-
+function applyResults(
+  compiled: CompiledHost,
+  checks: CheckOutcome[],
+  inBatch: Set<number>,
+  outputs: Map<number, StepOutput>,
+  stderr: string,
+): StateResult[] {
   return compiled.states.map((s) => {
     const c = checks[s.index]!;
     if (!inBatch.has(s.index)) {
