@@ -2,14 +2,14 @@
 // failing host and reports the later hosts not run (nothing ran on them); with a share the batch stays under, the
 // batches all run, one after the other; a standby listed first is put after its primary (postgres.replica).
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadProject } from '../../src/config/project.js';
 import type { HostRunResult } from '../../src/engine/result.js';
 import type { RolloutReport } from '../../src/engine/rolling.js';
 import { execInHost, labDown, labUp, type LabHost } from '../../src/lab/index.js';
-import { parseJson, runOrch } from '../helpers/cli.js';
+import { REPO_ROOT, parseJson, runOrch } from '../helpers/cli.js';
 
 interface Report {
   hosts: HostRunResult[];
@@ -25,11 +25,14 @@ describe('orch apply --batch on lab hosts', function () {
   const orch = (...args: string[]) => runOrch(['--root', root, '-o', 'json', ...args]);
   const stamp = async (name: string) =>
     (
-      await execInHost(name, ['/bin/sh', '-c', 'cat /root/orch-roll-stamp 2>/dev/null || true'], {
+      await execInHost(full(name), ['/bin/sh', '-c', 'cat /root/orch-roll-stamp 2>/dev/null || true'], {
         timeoutMs: 30_000,
       })
     ).stdout.trim();
-  const host = (r: Report, name: string) => r.hosts.find((h) => h.host === name)!;
+  // Lab names are full names (roll1.<lab domain>); the tests say roll1.
+  const full = (short: string) => hosts.find((h) => h.name.split('.')[0] === short)!.name;
+  const host = (r: Report, short: string) => r.hosts.find((h) => h.host === full(short))!;
+  const shorts = (batches: string[][] | undefined) => batches?.map((b) => b.map((n) => n.split('.')[0]));
 
   before(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'orch-rolling-it-'));
@@ -47,7 +50,7 @@ describe('orch apply --batch on lab hosts', function () {
       [
         'stamp:',
         '  cmd.run:',
-        `    - name: "sleep 1; date +%s%N > /root/orch-roll-stamp{% if host == 'roll2' and vars.fail %}; false{% endif %}"`,
+        `    - name: "sleep 1; date +%s%N > /root/orch-roll-stamp{% if host.split('.')[0] == 'roll2' and vars.fail %}; false{% endif %}"`,
         '',
       ].join('\n'),
     );
@@ -68,7 +71,7 @@ describe('orch apply --batch on lab hosts', function () {
     const r = await orch('apply', '*', '--batch', '2', '--fail-percent', '0');
     assert.equal(r.code, 1, r.stderr);
     const report = parseJson<Report>(r);
-    assert.deepEqual(report.rollout?.batches, [
+    assert.deepEqual(shorts(report.rollout?.batches), [
       ['roll1', 'roll2'],
       ['roll3', 'roll4'],
     ]);
@@ -85,7 +88,7 @@ describe('orch apply --batch on lab hosts', function () {
     assert.notEqual(await stamp('roll1'), '');
     const human = await runOrch(['--root', root, 'apply', '*', '--batch', '2', '--fail-percent', '0']);
     assert.equal(human.code, 1);
-    assert.match(human.stdout, /roll3: \(batch 2\)\n {2}CANCELLED: not run: batch 1 of 2/);
+    assert.match(human.stdout, /roll3\.\S+: \(batch 2\)\n {2}CANCELLED: not run: batch 1 of 2/);
     assert.match(human.stdout, /Rolling: 2 batch\(es\) \(2\+2 hosts\), 1 run; stopped:/);
   });
 
@@ -102,8 +105,11 @@ describe('orch apply --batch on lab hosts', function () {
 
   it('puts a standby after its primary whatever the inventory order', async () => {
     // roll1 is a standby of roll4 (by address): with --batch 1 it must run after roll4.
-    const primary = hosts.find((h) => h.name === 'roll4')!;
-    writeFileSync(path.join(root, 'states/top.yaml'), "'*': [stamp]\n'roll1': [standby]\n");
+    const primary = hosts.find((h) => h.name === full('roll4'))!;
+    writeFileSync(path.join(root, 'states/top.yaml'), `'*': [stamp]\n'${full('roll1')}': [standby]\n`);
+    cpSync(path.join(REPO_ROOT, 'templates/postgres'), path.join(root, 'templates/postgres'), {
+      recursive: true,
+    });
     writeFileSync(
       path.join(root, 'states/standby.yaml'),
       [
@@ -117,11 +123,14 @@ describe('orch apply --batch on lab hosts', function () {
         '',
       ].join('\n'),
     );
-    const r = await orch('apply', '*', '--test', '--batch', '1');
+    // roll2 (first) fails, so --fail-percent 0 stops after it: the standby's own check is never needed here.
+    const r = await orch('apply', '*', '--batch', '1', '--fail-percent', '0');
     const report = parseJson<Report>(r);
-    assert.deepEqual(report.rollout?.batches, [['roll2'], ['roll3'], ['roll4'], ['roll1']]);
+    assert.ok(report.rollout, r.stdout);
+    assert.deepEqual(shorts(report.rollout?.batches), [['roll2'], ['roll3'], ['roll4'], ['roll1']]);
     assert.equal(host(report, 'roll1').batch, 4);
     assert.equal(host(report, 'roll4').batch, 3);
+    assert.equal(host(report, 'roll1').error?.code, 'CANCELLED');
   });
 
   it('refuses bad values and --fail-percent without --batch (exit 4)', async () => {
