@@ -35,3 +35,11 @@ export function percentValue(v: string): number {
     throw new InvalidArgumentError(`expected a percentage from 0 to 100, got '${v}'`);
   return n;
 }
+
+/** `--diff 20` (lines shown before folding) or `--diff full` (never fold). */
+export function diffLinesValue(v: string): number {
+  if (v.trim() === 'full') return Infinity;
+  if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1)
+    throw new InvalidArgumentError(`expected a number of lines (20) or 'full', got '${v}'`);
+  return Number(v);
+}

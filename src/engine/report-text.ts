@@ -4,12 +4,10 @@ import type { HostRunResult, StateResult } from './result.js';
 import { summarize } from './result.js';
 import type { RunReport } from './run.js';
 
-const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: string, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
-const green = (s: string) => paint('32', s);
-const red = (s: string) => paint('31', s);
-const yellow = (s: string) => paint('33', s);
-const cyan = (s: string) => paint('36', s);
+import { palette } from '../text/color.js';
+
+// Decided when the module loads: the report goes to stdout (text/color.ts: TTY, NO_COLOR, FORCE_COLOR).
+const { green, red, yellow, cyan } = palette(process.stdout);
 
 const LABEL: Record<StateResult['status'], (s: string) => string> = {
   clean: green,
@@ -24,7 +22,19 @@ export interface ReportTextOptions {
   /** 1 (or true): clean states too; 2: also each phase of each host with its time. */
   verbose?: boolean | number;
   stats?: boolean;
+  /** full: every state not clean with comment and diff; changes: only what changed, would change or failed;
+   * terse: one line per state, no comments or diffs. */
+  stateOutput?: StateOutput;
+  /** Diffs longer than this many lines are cut there with a count; undefined: DIFF_LINES, Infinity: whole. */
+  diffLines?: number;
 }
+
+export type StateOutput = 'full' | 'changes' | 'terse';
+export const STATE_OUTPUTS: readonly StateOutput[] = ['full', 'changes', 'terse'];
+/** Diff lines shown before the rest is folded (a whole pg_hba.conf diff is about 100). */
+export const DIFF_LINES = 40;
+
+const CHANGES: ReadonlySet<StateResult['status']> = new Set(['changed', 'would_change', 'failed']);
 
 /** Render a run report for people. */
 export function formatRunReport(report: RunReport, opts: ReportTextOptions = {}): string {
@@ -51,19 +61,16 @@ function formatHost(h: HostRunResult, opts: ReportTextOptions): string[] {
   if (h.error) {
     out.push(`  ${red(h.error.code)}: ${h.error.message}`);
   }
+  const mode = opts.stateOutput ?? 'full';
   for (const s of h.states) {
-    if (s.status === 'clean' && !opts.verbose) continue;
-    out.push(
-      `  ${LABEL[s.status](s.status.toUpperCase().padEnd(12))} ${s.fn} ${s.id}${s.name !== s.id ? ` (${s.name})` : ''}`,
-    );
-    out.push(`      ${s.comment.split('\n').join('\n      ')}`);
-    if (s.diff)
-      out.push(
-        ...s.diff
-          .trimEnd()
-          .split('\n')
-          .map((l) => `      ${colorDiff(l)}`),
-      );
+    if (mode === 'changes' ? !CHANGES.has(s.status) : s.status === 'clean' && !opts.verbose) continue;
+    const head = `  ${LABEL[s.status](s.status.toUpperCase().padEnd(12))} ${s.fn} ${s.id}${s.name !== s.id ? ` (${s.name})` : ''}`;
+    if (mode === 'terse') {
+      out.push(`${head}: ${s.comment.split('\n')[0]}`);
+      continue;
+    }
+    out.push(head, `      ${s.comment.split('\n').join('\n      ')}`);
+    if (s.diff) out.push(...foldDiff(s.diff, opts.diffLines ?? DIFF_LINES));
   }
   const counts = countStates(h.states);
   const parts = Object.entries(counts)
@@ -74,6 +81,16 @@ function formatHost(h: HostRunResult, opts: ReportTextOptions): string[] {
     out.push(`  phases: ${h.phases.map((p) => `${p.phase} ${formatMs(p.ms)}`).join(', ')}`);
   if (opts.stats)
     out.push(`  stats: ${h.stats.connections} connection(s), ${h.stats.execs} exec round trip(s)`);
+  return out;
+}
+
+/** A diff's lines, indented and coloured; past `max` lines one line says how many were left out. */
+function foldDiff(diff: string, max: number): string[] {
+  const lines = diff.trimEnd().split('\n');
+  const shown = lines.length > max ? lines.slice(0, max) : lines;
+  const out = shown.map((l) => `      ${colorDiff(l)}`);
+  if (shown.length < lines.length)
+    out.push(`      ... ${lines.length - shown.length} more diff lines (--diff full shows them)`);
   return out;
 }
 

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CODES, EXIT } from '../../errors/codes.js';
 import type { StateDoc } from '../../states/reference.js';
-import { table } from './table.js';
+import { table } from '../../text/table.js';
 
 /** One state function for the terminal. */
 export function stateText(d: StateDoc): string {

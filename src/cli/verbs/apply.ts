@@ -1,9 +1,9 @@
 // `orch apply <target> [state...]`: converge hosts to their states, or show what would change with --test.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OrchError } from '../../errors.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
-import { batchSizeValue, percentValue } from '../option-values.js';
+import { batchSizeValue, diffLinesValue, percentValue } from '../option-values.js';
 
 export function register(program: Command): void {
   program
@@ -26,6 +26,20 @@ export function register(program: Command): void {
       '--fail-percent <p>',
       'with --batch: stop when more than p% of a batch failed (0: any failure); later hosts not run',
       percentValue,
+    )
+    // How much of the report: as Salt's --state-output and a cap on long diffs.
+    .addOption(
+      new Option(
+        '--state-output <mode>',
+        'full, changes (only what changed or failed) or terse (one line per state)',
+      )
+        .choices(['full', 'changes', 'terse'])
+        .default('full'),
+    )
+    .option(
+      '--diff <lines>',
+      `diff lines shown per state before folding (default 40); full: all`,
+      diffLinesValue,
     )
     .option('--stats', 'show connections and exec round trips per host')
     .option('-v, --verbose', 'list clean states too; -vv also each phase per host with its time', more, 0)
@@ -83,6 +97,8 @@ interface ApplyFlags {
   timeout?: number;
   batch?: { hosts: number } | { percent: number };
   failPercent?: number;
+  stateOutput: 'full' | 'changes' | 'terse';
+  diff?: number;
 }
 
 /** The hosts `--force-rebuild` names: each must be targeted; alone it means the single targeted host. */
@@ -192,6 +208,14 @@ async function applyAction(target: string, states: string[], o: ApplyFlags, cmd:
     },
   );
   if (g.output === 'json') printJson(report);
-  else process.stdout.write(`${formatRunReport(report, { verbose: o.verbose, stats: o.stats })}\n`);
+  else
+    process.stdout.write(
+      `${formatRunReport(report, {
+        verbose: o.verbose,
+        stats: o.stats,
+        stateOutput: o.stateOutput,
+        diffLines: o.diff,
+      })}\n`,
+    );
   return exitCode;
 }

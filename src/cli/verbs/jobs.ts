@@ -104,10 +104,17 @@ Examples:
     .argument('<jid>', 'job id (20 digits)')
     .option('-v, --verbose', 'list clean states too')
     .action(async (jidText: string, o: { verbose?: boolean }, cmd: Command) => {
-      const { jobText } = await import('../../jobs/jobs-verbs.js');
+      const { jobText, jobHeader } = await import('../../jobs/jobs-verbs.js');
       const job = await withStore(cmd, (store) => findJob(store, jidText));
       if (globalOptions(cmd).output === 'json') printJson(job);
-      else process.stdout.write(jobText(job, { verbose: o.verbose }));
+      else if (job.verb === 'drift' && job.status !== 'queued') {
+        // A drift job reads as `orch drift show` prints it, under the job's header.
+        const [{ reportFromJob }, { renderDriftReport }] = await Promise.all([
+          import('../../drift/history.js'),
+          import('../../drift/format/index.js'),
+        ]);
+        process.stdout.write(`${jobHeader(job)}\n${renderDriftReport(reportFromJob(job), 'human')}`);
+      } else process.stdout.write(jobText(job, { verbose: o.verbose }));
     });
 
   jobs
