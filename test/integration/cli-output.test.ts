@@ -3,7 +3,7 @@
 // as one JSON object under -o json, -o yaml refused, orch.yaml typos refused with file and line, and
 // `orch jobs lookup` of a drift job printed as `orch drift show` prints it.
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseJson, runOrch } from '../helpers/cli.js';
@@ -140,5 +140,10 @@ describe('orch CLI: output', function () {
     assert.ok(lookup.stdout.endsWith(show.stdout), `${lookup.stdout}\n---\n${show.stdout}`);
     assert.match(lookup.stdout, /out\.example\.com +drifted \(1 state\)/);
     assert.doesNotMatch(lookup.stdout, /"status":/, 'no raw JSON');
+    const coloured = await orch(['drift', 'show', jid], { FORCE_COLOR: '1' });
+    assert.ok(coloured.stdout.includes(`${ESC}33mdrifted (1 state)`), coloured.stdout);
+    const file = path.join(root, 'report.txt');
+    await orch(['drift', '*', '--report-file', file], { FORCE_COLOR: '1' });
+    assert.ok(!readFileSync(file, 'utf8').includes(ESC), 'a report file gets no colour codes');
   });
 });

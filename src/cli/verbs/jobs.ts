@@ -113,7 +113,7 @@ Examples:
           import('../../drift/history.js'),
           import('../../drift/format/index.js'),
         ]);
-        process.stdout.write(`${jobHeader(job)}\n${renderDriftReport(reportFromJob(job), 'human')}`);
+        process.stdout.write(`${jobHeader(job)}\n${renderDriftReport(reportFromJob(job), 'human', true)}`);
       } else process.stdout.write(jobText(job, { verbose: o.verbose }));
     });
 
