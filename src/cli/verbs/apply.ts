@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--state-output <mode>',
-        'full, changes (only what changed or failed) or terse (one line per state)',
+        'how much per state: changes = only what changed or failed, terse = one line each',
       )
         .choices(['full', 'changes', 'terse'])
         .default('full'),
