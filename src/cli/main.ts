@@ -8,7 +8,7 @@ import { protectCommandWords } from './argv.js';
 import { positiveInt } from './option-values.js';
 import { versionText } from './version.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { errorMessage } from '../errors.js';
+import { OrchError, errorMessage } from '../errors.js';
 import { setDebug } from '../errors/debug.js';
 import { describeError, errorsJson } from '../errors/describe.js';
 import { redactor } from '../secrets/redactor.js';
@@ -28,7 +28,16 @@ async function loadVerbs(program: Command): Promise<void> {
   }
 }
 
+/** Whether the command line asks for -o json: also read before parsing, for errors commander raises itself. */
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.some(
+    (a, i) =>
+      a === '-ojson' || a === '--output=json' || ((a === '-o' || a === '--output') && argv[i + 1] === 'json'),
+  );
+}
+
 async function main(argv: string[]): Promise<number> {
+  const json = wantsJson(argv);
   const program = new Command('orch')
     .description('Agentless remote execution over SSH: states, templates, pillar, PostgreSQL replication.')
     .version(
@@ -50,10 +59,15 @@ async function main(argv: string[]): Promise<number> {
       new Option('-o, --output <format>', 'output format').choices(['human', 'json']).default('human'),
     )
     .option('-j, --parallel <n>', 'hosts worked on at once (default 50)', positiveInt)
-    .option('--debug', 'on errors, print their code, cause chain and stack (secrets masked)')
+    .option(
+      '--debug',
+      "print each host's generated scripts and raw framed output, and errors with code, causes and stack (masked)",
+    )
     // One line saying what is wrong, not the whole help (which buried it).
     .showHelpAfterError('(orch <verb> --help lists what a verb takes)')
     .exitOverride()
+    // Under -o json a usage error is printed once, as JSON, by printError below.
+    .configureOutput(json ? { outputError: () => undefined, writeErr: () => undefined } : {})
     .hook('preAction', (root) => {
       if ((root.opts() as { debug?: boolean }).debug) setDebug((t) => redactor.redact(t));
     });
@@ -65,6 +79,10 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
         return EXIT.OK;
+      if (json) {
+        const message = err.message.replace(/^error: /, '');
+        printError(new OrchError('BAD_INPUT', message), { output: 'json' });
+      }
       return EXIT.BAD_INPUT;
     }
     printError(err, program.opts() as { debug?: boolean; output?: string });

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { InputError } from '../errors.js';
+import { checkSettings } from './settings.js';
 
 export interface ProjectConfig {
   /** Repo root holding states/, templates/, pillar/, inventory/. */
@@ -32,8 +33,9 @@ export function loadProject(opts: ProjectOptions = {}): ProjectConfig {
   const configFile = path.join(root, 'orch.yaml');
   let settings: Record<string, unknown> = {};
   if (existsSync(configFile)) {
+    const text = readFileSync(configFile, 'utf8');
     try {
-      const loaded = yaml.load(readFileSync(configFile, 'utf8'), {
+      const loaded = yaml.load(text, {
         schema: yaml.CORE_SCHEMA,
         filename: configFile,
       });
@@ -47,6 +49,7 @@ export function loadProject(opts: ProjectOptions = {}): ProjectConfig {
         { cause: err },
       );
     }
+    checkSettings(settings, text, path.relative(root, configFile));
   }
   const stateDir = path.resolve(root, process.env.ORCH_STATE_DIR ?? str(settings.state_dir) ?? '.orch');
   const inv = opts.inventory?.length ? opts.inventory : [str(settings.inventory) ?? 'inventory'];

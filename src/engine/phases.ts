@@ -1,5 +1,6 @@
 // The two remote phases of a host run, each ONE exec: check every state (read-only), then apply every state that
 // needs it, with requisites evaluated by the shell at run time. Secrets in diffs and comments are masked here.
+import { debugText } from '../errors/debug.js';
 import { lineRedactor } from '../secrets/lines.js';
 import { redactor } from '../secrets/redactor.js';
 import { MARK, buildBatch, newNonce, type ScriptStep, type StepGuard } from '../shell/script.js';
@@ -13,16 +14,35 @@ import type { StateResult, StateStatus } from './result.js';
 
 const missingOutput = (index: number): StepOutput => ({ index, status: null, kv: {}, text: '' });
 
-/** Run every state's check in one exec and interpret the results. Never changes the host. */
-export async function checkPhase(conn: Connection, compiled: CompiledHost): Promise<CheckOutcome[]> {
+/** The check batch of a host: every state's read-only check, framed (also for `orch render --script check`). */
+export function checkScript(compiled: CompiledHost, nonce: string): string {
   const timed = hasTimeouts(compiled);
   const steps: ScriptStep[] = compiled.states.map((s) => ({
     index: s.index,
     body: timedBody(s, s.impl.check(s.args, s.prepared, compiled.ctx)),
     guards: timed ? [AFTER_TIMEOUT_GUARD] : undefined,
   }));
+  return buildBatch(nonce, steps, timed ? TIMEOUT_PRELUDE : '');
+}
+
+/** With --debug: the script sent and the host's raw framed answer (the debug sink masks both). */
+function debugExec(
+  host: string,
+  phase: string,
+  script: string,
+  res: { stdout: string; stderr: string },
+): void {
+  debugText(`${host}: ${phase} script`, script);
+  debugText(`${host}: ${phase} output (raw)`, res.stdout);
+  if (res.stderr) debugText(`${host}: ${phase} stderr`, res.stderr);
+}
+
+/** Run every state's check in one exec and interpret the results. Never changes the host. */
+export async function checkPhase(conn: Connection, compiled: CompiledHost): Promise<CheckOutcome[]> {
   const nonce = newNonce();
-  const res = await conn.runScript(buildBatch(nonce, steps, timed ? TIMEOUT_PRELUDE : ''));
+  const script = checkScript(compiled, nonce);
+  const res = await conn.runScript(script);
+  debugExec(compiled.host.name, 'check', script, res);
   const outputs = parseBatchOutput(res.stdout, nonce);
   const outcomes: CheckOutcome[] = [];
   for (const s of compiled.states) {
@@ -133,49 +153,11 @@ export async function applyPhase(
   // The safe points: before each state the batch looks for this file, which the controller creates (over a second
   // channel of the same connection) when told to stop. The nonce makes the name unguessable to other accounts.
   const stopFile = `/tmp/orch-stop-${nonce}`;
-  const timed = hasTimeouts(compiled);
-  const inBatch = new Set<number>();
-  const presets: string[] = [];
-  const steps: ScriptStep[] = [];
-  const afterTimeout = new Set<number>();
-  for (const s of compiled.states) {
-    const c = checks[s.index]!;
-    if (afterTimeout.size > 0 || timedOutChecks.has(c)) {
-      afterTimeout.add(s.index);
-      presets.push(`orch_rc_${s.index}=1`);
-      continue;
-    }
-    const watchMayTrigger = s.deps.watch.some((j) => inBatch.has(j));
-    const onchangesMayTrigger = s.deps.onchanges.some((j) => inBatch.has(j));
-    const needed =
-      c.status !== 'error' &&
-      (s.deps.onchanges.length > 0
-        ? onchangesMayTrigger
-        : c.status === 'change' ||
-          c.status === 'unknown' ||
-          (watchMayTrigger && s.impl.reactsToWatch === true));
-    if (!needed) {
-      presets.push(`orch_rc_${s.index}=${c.status === 'error' ? 1 : 0}`);
-      continue;
-    }
-    inBatch.add(s.index);
-    const guards: StepGuard[] = stop ? [{ cond: `[ ! -e ${stopFile} ]`, reason: 'stopped' }] : [];
-    if (timed) guards.push(AFTER_TIMEOUT_GUARD);
-    const required = [...s.deps.require, ...s.deps.watch, ...s.deps.onchanges];
-    if (required.length)
-      guards.push({ cond: required.map((j) => `orch_ok ${j}`).join(' && '), reason: 'requisite_failed' });
-    if (s.deps.onchanges.length) {
-      guards.push({ cond: s.deps.onchanges.map((j) => `orch_chg ${j}`).join(' || '), reason: 'no_changes' });
-    }
-    const watched = s.deps.watch.filter((j) => inBatch.has(j));
-    const watchChanged = watched.length ? watched.map((j) => `orch_chg ${j}`).join(' || ') : null;
-    steps.push({
-      index: s.index,
-      guards,
-      body: timedBody(s, s.impl.apply(s.args, s.prepared, c, compiled.ctx, { watchChanged })),
-    });
-  }
-
+  const { inBatch, presets, steps, afterTimeout, timed } = planApply(
+    compiled,
+    checks,
+    stop ? stopFile : undefined,
+  );
   let outputs = new Map<number, StepOutput>();
   let stderr = '';
   if (steps.length > 0) {
@@ -200,6 +182,7 @@ export async function applyPhase(
       clearInterval(poll);
     }
     live?.end();
+    debugExec(compiled.host.name, 'apply', script, res);
     if (asked) {
       await asked;
       await conn.exec(`rm -f ${stopFile}`, { become: false }).catch(() => undefined);
@@ -270,6 +253,76 @@ export async function applyPhase(
       outcome.changed ? (outcome.diff ?? c.diff) : undefined,
     );
   });
+}
+
+/** The apply batch that would run after these checks, or undefined when nothing needs applying (`orch render`). */
+export function applyScript(
+  compiled: CompiledHost,
+  checks: CheckOutcome[],
+  nonce: string,
+): string | undefined {
+  const { presets, steps, timed } = planApply(compiled, checks, undefined);
+  return steps.length
+    ? buildBatch(nonce, steps, (timed ? TIMEOUT_PRELUDE : '') + presets.join('\n'))
+    : undefined;
+}
+
+/** Which states the apply batch holds, with their shell guards, and the presets of those left out. */
+function planApply(
+  compiled: CompiledHost,
+  checks: CheckOutcome[],
+  stopFile: string | undefined,
+): {
+  inBatch: Set<number>;
+  presets: string[];
+  steps: ScriptStep[];
+  afterTimeout: Set<number>;
+  timed: boolean;
+} {
+  const timed = hasTimeouts(compiled);
+  const inBatch = new Set<number>();
+  const presets: string[] = [];
+  const steps: ScriptStep[] = [];
+  const afterTimeout = new Set<number>();
+  for (const s of compiled.states) {
+    const c = checks[s.index]!;
+    if (afterTimeout.size > 0 || timedOutChecks.has(c)) {
+      afterTimeout.add(s.index);
+      presets.push(`orch_rc_${s.index}=1`);
+      continue;
+    }
+    const watchMayTrigger = s.deps.watch.some((j) => inBatch.has(j));
+    const onchangesMayTrigger = s.deps.onchanges.some((j) => inBatch.has(j));
+    const needed =
+      c.status !== 'error' &&
+      (s.deps.onchanges.length > 0
+        ? onchangesMayTrigger
+        : c.status === 'change' ||
+          c.status === 'unknown' ||
+          (watchMayTrigger && s.impl.reactsToWatch === true));
+    if (!needed) {
+      presets.push(`orch_rc_${s.index}=${c.status === 'error' ? 1 : 0}`);
+      continue;
+    }
+    inBatch.add(s.index);
+    const guards: StepGuard[] =
+      stopFile !== undefined ? [{ cond: `[ ! -e ${stopFile} ]`, reason: 'stopped' }] : [];
+    if (timed) guards.push(AFTER_TIMEOUT_GUARD);
+    const required = [...s.deps.require, ...s.deps.watch, ...s.deps.onchanges];
+    if (required.length)
+      guards.push({ cond: required.map((j) => `orch_ok ${j}`).join(' && '), reason: 'requisite_failed' });
+    if (s.deps.onchanges.length) {
+      guards.push({ cond: s.deps.onchanges.map((j) => `orch_chg ${j}`).join(' || '), reason: 'no_changes' });
+    }
+    const watched = s.deps.watch.filter((j) => inBatch.has(j));
+    const watchChanged = watched.length ? watched.map((j) => `orch_chg ${j}`).join(' || ') : null;
+    steps.push({
+      index: s.index,
+      guards,
+      body: timedBody(s, s.impl.apply(s.args, s.prepared, c, compiled.ctx, { watchChanged })),
+    });
+  }
+  return { inBatch, presets, steps, afterTimeout, timed };
 }
 
 /** The part of a streamed line before any protocol marker (a step's text may lack its final newline). */

@@ -4,12 +4,10 @@ import type { HostRunResult, StateResult } from './result.js';
 import { summarize } from './result.js';
 import type { RunReport } from './run.js';
 
-const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: string, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
-const green = (s: string) => paint('32', s);
-const red = (s: string) => paint('31', s);
-const yellow = (s: string) => paint('33', s);
-const cyan = (s: string) => paint('36', s);
+import { palette } from '../text/color.js';
+
+// Decided when the module loads: the report goes to stdout (text/color.ts: TTY, NO_COLOR, FORCE_COLOR).
+const { green, red, yellow, cyan } = palette(process.stdout);
 
 const LABEL: Record<StateResult['status'], (s: string) => string> = {
   clean: green,
@@ -20,11 +18,26 @@ const LABEL: Record<StateResult['status'], (s: string) => string> = {
   not_run: red,
 };
 
+export interface ReportTextOptions {
+  /** 1 (or true): clean states too; 2: also each phase of each host with its time. */
+  verbose?: boolean | number;
+  stats?: boolean;
+  /** full: every state not clean with comment and diff; changes: only what changed, would change or failed;
+   * terse: one line per state, no comments or diffs. */
+  stateOutput?: StateOutput;
+  /** Diffs longer than this many lines are cut there with a count; undefined: DIFF_LINES, Infinity: whole. */
+  diffLines?: number;
+}
+
+export type StateOutput = 'full' | 'changes' | 'terse';
+export const STATE_OUTPUTS: readonly StateOutput[] = ['full', 'changes', 'terse'];
+/** Diff lines shown before the rest is folded (a whole pg_hba.conf diff is about 100). */
+export const DIFF_LINES = 40;
+
+const CHANGES: ReadonlySet<StateResult['status']> = new Set(['changed', 'would_change', 'failed']);
+
 /** Render a run report for people. */
-export function formatRunReport(
-  report: RunReport,
-  opts: { verbose?: boolean; stats?: boolean } = {},
-): string {
+export function formatRunReport(report: RunReport, opts: ReportTextOptions = {}): string {
   const lines: string[] = [];
   if (report.aborted) {
     const { host, message, errors } = report.aborted;
@@ -36,39 +49,53 @@ export function formatRunReport(
     lines.push(...hints.map((h) => `hint: ${h}`), '');
   }
   for (const h of report.hosts) lines.push(...formatHost(h, opts), '');
+  if (report.rollout) lines.push(formatRollout(report.rollout));
   lines.push(formatSummary(report));
   return lines.join('\n');
 }
 
-function formatHost(h: HostRunResult, opts: { verbose?: boolean; stats?: boolean }): string[] {
+function formatHost(h: HostRunResult, opts: ReportTextOptions): string[] {
   const out: string[] = [];
   const head = h.error ? red(h.host) : h.ok ? green(h.host) : red(h.host);
-  out.push(`${head}:`);
+  out.push(`${head}:${h.batch === undefined ? '' : ` (batch ${h.batch})`}`);
   if (h.error) {
     out.push(`  ${red(h.error.code)}: ${h.error.message}`);
   }
+  const mode = opts.stateOutput ?? 'full';
   for (const s of h.states) {
-    if (s.status === 'clean' && !opts.verbose) continue;
-    out.push(
-      `  ${LABEL[s.status](s.status.toUpperCase().padEnd(12))} ${s.fn} ${s.id}${s.name !== s.id ? ` (${s.name})` : ''}`,
-    );
-    out.push(`      ${s.comment.split('\n').join('\n      ')}`);
-    if (s.diff)
-      out.push(
-        ...s.diff
-          .trimEnd()
-          .split('\n')
-          .map((l) => `      ${colorDiff(l)}`),
-      );
+    if (mode === 'changes' ? !CHANGES.has(s.status) : s.status === 'clean' && !opts.verbose) continue;
+    const head = `  ${LABEL[s.status](s.status.toUpperCase().padEnd(12))} ${s.fn} ${s.id}${s.name !== s.id ? ` (${s.name})` : ''}`;
+    if (mode === 'terse') {
+      out.push(`${head}: ${s.comment.split('\n')[0]}`);
+      continue;
+    }
+    out.push(head, `      ${s.comment.split('\n').join('\n      ')}`);
+    if (s.diff) out.push(...foldDiff(s.diff, opts.diffLines ?? DIFF_LINES));
   }
   const counts = countStates(h.states);
   const parts = Object.entries(counts)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n}`);
   if (!h.error) out.push(`  ${parts.length ? parts.join(', ') : 'no states'} (${(h.ms / 1000).toFixed(1)}s)`);
+  if (Number(opts.verbose ?? 0) >= 2 && h.phases?.length)
+    out.push(`  phases: ${h.phases.map((p) => `${p.phase} ${formatMs(p.ms)}`).join(', ')}`);
   if (opts.stats)
     out.push(`  stats: ${h.stats.connections} connection(s), ${h.stats.execs} exec round trip(s)`);
   return out;
+}
+
+/** A diff's lines, indented and coloured; past `max` lines one line says how many were left out. */
+function foldDiff(diff: string, max: number): string[] {
+  const lines = diff.trimEnd().split('\n');
+  const shown = lines.length > max ? lines.slice(0, max) : lines;
+  const out = shown.map((l) => `      ${colorDiff(l)}`);
+  if (shown.length < lines.length)
+    out.push(`      ... ${lines.length - shown.length} more diff lines (--diff full shows them)`);
+  return out;
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(2)}s`;
 }
 
 function colorDiff(l: string): string {
@@ -81,6 +108,12 @@ function countStates(states: StateResult[]): Record<string, number> {
   const c: Record<string, number> = {};
   for (const s of states) c[s.status] = (c[s.status] ?? 0) + 1;
   return c;
+}
+
+function formatRollout(r: NonNullable<RunReport['rollout']>): string {
+  const sizes = r.batches.map((b) => b.length).join('+');
+  const head = `Rolling: ${r.batches.length} batch(es) (${sizes} hosts), ${r.ran} run`;
+  return r.stopped ? red(`${head}; stopped: ${r.stopped}`) : head;
 }
 
 function formatSummary(report: RunReport): string {

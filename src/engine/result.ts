@@ -31,6 +31,10 @@ export interface HostRunResult {
   states: StateResult[];
   stats: { connections: number; execs: number };
   ms: number;
+  /** The batch (1-based) of a rolling run the host was in. */
+  batch?: number;
+  /** Time spent in each phase, in order (connecting, facts, compiling, waiting, checking, applying). */
+  phases?: { phase: string; ms: number }[];
 }
 
 export interface StateRunSummary {

@@ -19,6 +19,7 @@ import { applyPhase, checkPhase, testResults } from './phases.js';
 import type { HostRunResult, StateResult } from './result.js';
 import type { Connection, Connector } from '../transport/types.js';
 import { Barrier } from './barrier.js';
+import { Rollout, type RolloutOptions, type RolloutReport } from './rolling.js';
 
 export type RunMode = 'apply' | 'test';
 
@@ -53,6 +54,8 @@ export interface RunOptions {
   afterCheck?: (conn: Connection, compiled: CompiledHost) => Promise<void>;
   /** How hosts are reached; default SSH with the project's known_hosts (tests give the local shell). */
   connector?: Connector;
+  /** A rolling run: after the barrier, hosts go through in batches (rolling.ts). */
+  rollout?: RolloutOptions;
 }
 
 export interface RunReport {
@@ -60,6 +63,8 @@ export interface RunReport {
   /** Set when compiling some host failed: the run stopped before any host was changed. */
   aborted?: { host: string; code: string; message: string; errors?: ErrorJson[] };
   hosts: HostRunResult[];
+  /** Set for a rolling run: its batches, how many ran, why it stopped. */
+  rollout?: RolloutReport;
 }
 
 /** Run the states of `hosts` in apply or test mode. */
@@ -71,8 +76,18 @@ export async function runStates(
   const env = createRenderEnv(project.root);
   const resolver = defaultResolver(project);
   const barrier = new Barrier(hosts.map((h) => h.name));
-  const progress = (e: ProgressEvent) => opts.onProgress?.(e);
+  const timings = new PhaseTimings();
+  const progress = (e: ProgressEvent) => {
+    timings.event(e);
+    opts.onProgress?.(e);
+  };
   let aborted: RunReport['aborted'];
+  const rollout = opts.rollout ? new Rollout(hosts, opts.rollout) : undefined;
+  const withBatch = (r: HostRunResult): HostRunResult => {
+    const batch = rollout?.batchOf(r.host);
+    const phases = timings.of(r.host);
+    return { ...r, ...(batch === undefined ? {} : { batch }), ...(phases.length ? { phases } : {}) };
+  };
 
   const reason = (): string => opts.stopReason?.() ?? 'cancelled';
   const stopping = (): string | undefined => (opts.cancelled?.() ? reason() : undefined);
@@ -112,6 +127,7 @@ export async function runStates(
       } else barrier.leave(host.name);
       throw err;
     }
+    rollout?.compiled(compiled);
     progress({ host: host.name, phase: 'waiting' });
     // Waiting for the other hosts to compile is not this host's time (--timeout).
     if (!(await clock.pause(barrier.arrive(host.name)))) {
@@ -119,6 +135,11 @@ export async function runStates(
         'STATE_ERROR',
         `not run: another host's states failed to compile (${aborted?.host ?? '?'})`,
       );
+    }
+    if (rollout) {
+      // A later batch waits for the earlier ones, off the --timeout clock like the barrier.
+      const stop = await clock.pause(rollout.turn(host.name));
+      if (stop) throw new OrchError('CANCELLED', `not run: ${stop}`);
     }
     if (opts.cancelled?.()) throw notRun('before this host was checked');
     progress({ host: host.name, phase: 'checking' });
@@ -155,15 +176,44 @@ export async function runStates(
       onDone: (o) => {
         // A host that failed before compiling (unreachable) must not hold the others at the barrier.
         barrier.leave(o.host.name);
-        const result = toHostResult(o);
+        timings.end(o.host.name);
+        const result = withBatch(toHostResult(o));
+        rollout?.done(result);
         progress({ host: o.host.name, phase: 'done', result });
         void opts.onHostResult?.(result);
       },
     },
   );
-  const report: RunReport = { mode: opts.mode, hosts: outcomes.map(toHostResult) };
+  const report: RunReport = { mode: opts.mode, hosts: outcomes.map((o) => withBatch(toHostResult(o))) };
   if (aborted) report.aborted = aborted;
+  const rolled = rollout?.report();
+  if (rolled) report.rollout = rolled;
   return report;
+}
+
+/** How long each host spent in each phase (connecting, facts, compiling, waiting, checking, applying), for -vv. */
+class PhaseTimings {
+  private readonly open = new Map<string, { phase: string; since: number }>();
+  private readonly done = new Map<string, { phase: string; ms: number }[]>();
+
+  event(e: ProgressEvent): void {
+    if (e.phase === 'output' || e.phase === 'done') return;
+    this.end(e.host);
+    this.open.set(e.host, { phase: e.phase, since: performance.now() });
+  }
+
+  end(host: string): void {
+    const o = this.open.get(host);
+    if (!o) return;
+    this.open.delete(host);
+    const list = this.done.get(host) ?? [];
+    list.push({ phase: o.phase, ms: Math.round(performance.now() - o.since) });
+    this.done.set(host, list);
+  }
+
+  of(host: string): { phase: string; ms: number }[] {
+    return this.done.get(host) ?? [];
+  }
 }
 
 /**

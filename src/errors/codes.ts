@@ -64,6 +64,11 @@ export const ERROR_CODES = {
     kind: 'input',
     hint: '`orch hosts <target>` shows what a target matches: names, globs, group:<name>, key=value, & and ! (docs/TARGETING.md)',
   },
+  CONFIG_ERROR: {
+    exit: EXIT.BAD_INPUT,
+    kind: 'input',
+    hint: 'fix orch.yaml at the line named above (docs/ORCH-YAML.md lists its keys)',
+  },
   INVENTORY_ERROR: {
     exit: EXIT.BAD_INPUT,
     kind: 'input',

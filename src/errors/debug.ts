@@ -19,3 +19,10 @@ export function debugLog(heading: string, err: unknown): void {
   const lines = describeError(err, { debug: true }).filter((l) => !l.startsWith('hint: '));
   process.stderr.write(mask(`orch: debug: ${heading}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`));
 }
+
+/** With --debug, print a block of text (a generated script, a host's raw output) to stderr, masked. */
+export function debugText(heading: string, text: string): void {
+  if (!mask) return;
+  const body = text.replace(/\n$/, '').replace(/^/gm, '  | ');
+  process.stderr.write(mask(`orch: debug: ${heading}:\n${body}\n`));
+}

@@ -9,31 +9,36 @@ const become = z.union([z.boolean(), z.strictObject({ user: name })], {
 });
 const vars = z.record(z.string(), z.unknown());
 
+// The descriptions are the reference of docs/INVENTORY.md (npm run docs).
 export const defaultsSchema = z.strictObject({
-  user: name.optional(),
-  port: port.optional(),
-  identity: name.optional(),
-  become: become.optional(),
+  user: name.optional().describe('SSH user of the hosts of this file (default root)'),
+  port: port.optional().describe('SSH port (default 22)'),
+  identity: name
+    .optional()
+    .describe('private key file, relative to the project root (default: ssh-agent via SSH_AUTH_SOCK)'),
+  become: become.optional().describe('sudo without a password: true (to root) or { user: <name> }'),
 });
 
 export const hostSchema = z
   .strictObject({
-    address: name.optional(),
-    port: port.optional(),
-    user: name.optional(),
-    identity: name.optional(),
-    become: become.optional(),
-    groups: z.array(name).optional(),
-    vars: vars.optional(),
+    address: name.optional().describe('IP or DNS name to connect to (default: the host name)'),
+    port: port.optional().describe('SSH port (default: defaults.port, else 22)'),
+    user: name.optional().describe('SSH user (default: defaults.user, else root)'),
+    identity: name.optional().describe('private key file (default: defaults.identity, else ssh-agent)'),
+    become: become.optional().describe('sudo without a password: true (to root) or { user: <name> }'),
+    groups: z.array(name).optional().describe('groups the host is in (targets: group:<name>)'),
+    vars: vars
+      .optional()
+      .describe("the host's vars (templates: vars; targets: key=value), over its groups' vars"),
     // Written by `orch lab` on its own hosts: they are dialled only over the lab's bridge.
-    lab: z.boolean().optional(),
+    lab: z.boolean().optional().describe("written by orch lab: dialled only over the lab's bridge"),
   })
   .nullable();
 
 export const groupSchema = z
   .strictObject({
-    vars: vars.optional(),
-    hosts: z.array(name).optional(),
+    vars: vars.optional().describe('vars of every host in the group (a later group wins, lists replaced)'),
+    hosts: z.array(name).optional().describe('more members, besides the hosts that list the group'),
   })
   .nullable();
 

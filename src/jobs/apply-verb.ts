@@ -33,6 +33,19 @@ export const applyJobArgs = z.object({
     .positive()
     .optional()
     .describe("seconds each host's run may take (--timeout); past it the host fails, the others go on"),
+  rollout: z
+    .object({
+      size: z.union([
+        z.object({ hosts: z.number().int().positive() }).strict(),
+        z.object({ percent: z.number().positive().max(100) }).strict(),
+      ]),
+      failPercent: z.number().min(0).max(100).optional(),
+    })
+    .strict()
+    .optional()
+    .describe(
+      'a rolling run (--batch, --fail-percent): hosts per batch or a percentage, and the failure share that stops it',
+    ),
 });
 
 export type ApplyJobArgs = z.infer<typeof applyJobArgs>;
@@ -72,6 +85,7 @@ export async function executeApply(
     retries: args.retries,
     forceRebuild: args.forceRebuild,
     hostTimeoutMs: typeof args.timeout === 'number' && args.timeout > 0 ? args.timeout * 1000 : undefined,
+    rollout: args.rollout,
     onProgress: progressToJob(ctx, onProgress),
     onHostResult: (r) => ctx.hostResult(r.host, applyHostStatus(r), r),
     cancelled: () => ctx.cancelled(),

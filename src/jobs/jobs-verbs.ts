@@ -3,6 +3,7 @@
 // has one, e.g. drift's report), and job-id checks.
 // Pure formatting and argument checks over stored records; it never opens a store or runs a job.
 import { OrchError, type OrchErrorCode } from '../errors.js';
+import { table } from '../text/table.js';
 import { formatRunReport } from '../engine/report-text.js';
 import { runHostText, runSummaryText, type RunSummary } from './run-output.js';
 import type { HostRunResult } from '../engine/result.js';
@@ -117,14 +118,7 @@ export function jobsTable(jobs: JobRecord[], now: Date = new Date()): string {
     statusText(j),
     countsText(j),
   ]);
-  const head = ['JID', 'VERB', 'TARGET', 'USER', 'STARTED', 'DURATION', 'STATUS', 'COUNTS'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return `${[head, ...rows].map(line).join('\n')}\n`;
+  return table([['JID', 'VERB', 'TARGET', 'USER', 'STARTED', 'DURATION', 'STATUS', 'COUNTS'], ...rows]);
 }
 
 /** The header lines of `orch jobs lookup`: what the job is and where it stands. */

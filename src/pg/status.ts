@@ -1,6 +1,7 @@
 // `orch pg status`: the replication picture of many hosts (role, upstream, state, lag, slots, timeline), its
 // warnings and exit code. Collection is one read-only exec per host; analysis and formatting are pure.
 import { OrchError } from '../errors.js';
+import { table as textTable } from '../text/table.js';
 import type { HostOutcome } from '../transport/fleet.js';
 import type { Connection } from '../transport/types.js';
 import { parseStatusOutput, type HostStatus, type ServerStatus } from './status-parse.js';
@@ -162,11 +163,9 @@ const cell = (v: string | number | boolean | null | undefined): string =>
   v === null || v === undefined ? '' : String(v);
 const seconds = (v: number | null): string => (v === null ? '' : `${Math.round(v * 10) / 10}s`);
 
-/** A `repmgr cluster show`-like table: header, separator, rows. */
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => ` ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')}`.trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w + 2)).join('+'), ...rows.map(line)].join('\n');
+/** orch's one table (text/table.ts), header in capitals; without the final newline, as the parts are joined. */
+function table(header: string[], rows: string[][]): string {
+  return textTable([header.map((h) => h.toUpperCase()), ...rows]).trimEnd();
 }
 
 /** The human text of `orch pg status`. */

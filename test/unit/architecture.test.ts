@@ -68,6 +68,13 @@ describe('architecture: import rules of docs/ARCHITECTURE.md', () => {
     );
   });
 
+  it('the text room (tables, colour) imports nothing of orch', () => {
+    assert.deepEqual(
+      breaking((e) => e.from !== 'text'),
+      [],
+    );
+  });
+
   it('shell and sql import only errors', () => {
     assert.deepEqual(
       breaking((e) => !['shell', 'sql'].includes(e.from) || e.to === 'errors'),

@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CODES, EXIT } from '../../errors/codes.js';
-import type { StateDoc } from '../../states/reference.js';
-import { table } from './table.js';
+import type { ArgDoc, StateDoc } from '../../states/reference.js';
+import { table } from '../../text/table.js';
 
 /** One state function for the terminal. */
 export function stateText(d: StateDoc): string {
@@ -112,4 +112,22 @@ export function exitCodesMarkdown(): string {
     out.push(`| \`${code}\` | ${info.exit} | ${info.kind} | ${cell(info.hint)} |`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** A page of keys from schemas: an intro, then per section a table of key, type, default and description. */
+export function keysMarkdown(
+  source: string,
+  title: string,
+  intro: readonly string[],
+  sections: readonly { heading: string; about: string; keys: readonly ArgDoc[] }[],
+  outro: readonly string[] = [],
+): string {
+  const out = [GENERATED(source), `# ${title}`, '', ...intro, ''];
+  for (const sec of sections) {
+    out.push(`## ${sec.heading}`, '', sec.about, '', '| key | type | description |', '|---|---|---|');
+    for (const k of sec.keys) out.push(`| \`${k.name}\` | ${cell(k.type)} | ${cell(k.description)} |`);
+    out.push('');
+  }
+  out.push(...outro);
+  return `${out.join('\n').trimEnd()}\n`;
 }

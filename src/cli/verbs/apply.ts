@@ -1,9 +1,10 @@
 // `orch apply <target> [state...]`: converge hosts to their states, or show what would change with --test.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OrchError } from '../../errors.js';
 import { nonNegativeInt } from '../option-values.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
+import { batchSizeValue, diffLinesValue, percentValue } from '../option-values.js';
 
 export function register(program: Command): void {
   program
@@ -23,8 +24,33 @@ export function register(program: Command): void {
       '--saltenv <env>',
       "a Salt tree's environment in top.sls (default: every environment, as Salt merges them)",
     )
+    // Rolling runs, as Ansible's serial / max_fail_percentage and Salt's --batch-size.
+    .option(
+      '--batch <n>',
+      'rolling run: this many hosts at a time (2) or a share of them (25%)',
+      batchSizeValue,
+    )
+    .option(
+      '--fail-percent <p>',
+      'with --batch: stop when more than p% of a batch failed (0: any failure); later hosts not run',
+      percentValue,
+    )
+    // How much of the report: as Salt's --state-output and a cap on long diffs.
+    .addOption(
+      new Option(
+        '--state-output <mode>',
+        'how much per state: changes = only what changed or failed, terse = one line each',
+      )
+        .choices(['full', 'changes', 'terse'])
+        .default('full'),
+    )
+    .option(
+      '--diff <lines>',
+      `diff lines shown per state before folding (default 40); full: all`,
+      diffLinesValue,
+    )
     .option('--stats', 'show connections and exec round trips per host')
-    .option('-v, --verbose', 'list clean states too')
+    .option('-v, --verbose', 'list clean states too; -vv also each phase per host with its time', more, 0)
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
     .option('--no-progress', 'no live progress on stderr')
     .option(
@@ -60,7 +86,10 @@ Examples:
   orch apply '*' --test
   orch apply group:db postgres.primary
   orch apply replica.example.com --async
-  orch apply '*' test=True saltenv=base     (a Salt tree: states/top.sls)`,
+  orch apply '*' test=True saltenv=base     (a Salt tree: states/top.sls)
+  orch apply group:db --batch 2 --fail-percent 0
+Rolling runs: every host compiles first; then the batches run in order, a standby never before its primary
+(postgres.replica's primary). Hosts left by a stop are reported not run (exit 1 from the failed batch).`,
     )
     .action(async (target: string, states: string[], o: ApplyFlags, cmd: Command) => {
       process.exitCode = await applyAction(target, states, o, cmd);
@@ -72,7 +101,7 @@ interface ApplyFlags {
   limit?: string;
   test?: boolean;
   stats?: boolean;
-  verbose?: boolean;
+  verbose: number;
   acceptNewHostkeys?: boolean;
   progress: boolean;
   async?: boolean;
@@ -82,6 +111,10 @@ interface ApplyFlags {
   timeout?: number;
   retries?: number;
   saltenv?: string;
+  batch?: { hosts: number } | { percent: number };
+  failPercent?: number;
+  stateOutput: 'full' | 'changes' | 'terse';
+  diff?: number;
 }
 
 /**
@@ -131,6 +164,11 @@ export function forcedHosts(v: string | true | undefined, targeted: string[]): s
   return named;
 }
 
+/** -v, -vv: each occurrence adds one. */
+function more(_v: string, prev: number): number {
+  return prev + 1;
+}
+
 function waitSeconds(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0)
@@ -140,6 +178,8 @@ function waitSeconds(v: string): number {
 
 async function applyAction(target: string, given: string[], o: ApplyFlags, cmd: Command): Promise<number> {
   const g = globalOptions(cmd);
+  if (o.failPercent !== undefined && !o.batch)
+    throw new OrchError('BAD_INPUT', '--fail-percent needs --batch (the share is of a batch)');
   const project = projectFor(cmd);
   const states = saltKeywords(given, o);
   if (o.saltenv !== undefined) {
@@ -172,6 +212,7 @@ async function applyAction(target: string, given: string[], o: ApplyFlags, cmd: 
     waitTimeoutMs: o.waitTimeout === undefined ? undefined : o.waitTimeout * 1000,
     timeout: o.timeout,
     retries: o.retries,
+    rollout: o.batch ? { size: o.batch, failPercent: o.failPercent } : undefined,
   };
   if (o.async) {
     const { submitAsync } = await import('../../jobs/async.js');
@@ -216,6 +257,14 @@ async function applyAction(target: string, given: string[], o: ApplyFlags, cmd: 
     },
   );
   if (g.output === 'json') printJson(report);
-  else process.stdout.write(`${formatRunReport(report, { verbose: o.verbose, stats: o.stats })}\n`);
+  else
+    process.stdout.write(
+      `${formatRunReport(report, {
+        verbose: o.verbose,
+        stats: o.stats,
+        stateOutput: o.stateOutput,
+        diffLines: o.diff,
+      })}\n`,
+    );
   return exitCode;
 }

@@ -157,7 +157,7 @@ async function driftAction(target: string, o: DriftFlags, cmd: Command): Promise
   progress?.stop();
 
   // recordedRun's exit code: the drift's own, unless the run was interrupted (130/143) or not recorded (5).
-  process.stdout.write(fmt.renderDriftReport(report, format));
+  process.stdout.write(fmt.renderDriftReport(report, format, true));
   if (o.reportFile) {
     // A file is output too: masked like stdout (which the CLI's output net covers, files it does not).
     const { redactor } = await import('../../secrets/redactor.js');
@@ -224,7 +224,7 @@ async function showAction(jid: string, o: { format?: string }, cmd: Command): Pr
     if (!job) throw new OrchError('BAD_INPUT', `no job ${jid}`);
     if (job.verb !== 'drift')
       throw new OrchError('BAD_INPUT', `job ${jid} is a ${job.verb} job, not a drift run`);
-    process.stdout.write(fmt.renderDriftReport(reportFromJob(job), format));
+    process.stdout.write(fmt.renderDriftReport(reportFromJob(job), format, true));
     return 0;
   } finally {
     await store.close();

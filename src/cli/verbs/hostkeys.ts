@@ -2,6 +2,7 @@
 // trust fetches the key with a bare handshake (no login), records it only when the host is unknown, and replaces
 // a different recorded key only with --replace. Parsing and the trust decision live in src/transport.
 import { InvalidArgumentError, type Command } from 'commander';
+import { table } from '../../text/table.js';
 import type { ProjectConfig } from '../../config/project.js';
 import { OrchError } from '../../errors.js';
 import type { HostSpec } from '../../inventory/types.js';
@@ -39,15 +40,6 @@ function parseSeconds(v: string): number {
   if (!Number.isFinite(n) || n <= 0)
     throw new InvalidArgumentError(`--timeout wants a positive number of seconds, got '${v}'`);
   return n;
-}
-
-/** Aligned text columns. */
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return (
-    rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') +
-    '\n'
-  );
 }
 
 async function listAction(target: string | undefined, opts: TargetFlags, cmd: Command): Promise<void> {

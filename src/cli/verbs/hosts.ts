@@ -2,7 +2,7 @@
 // facts exec on each host the inventory leaves undecided). The same resolution every other verb uses.
 import type { Command } from 'commander';
 import type { HostSpec } from '../../inventory/types.js';
-import { table } from '../format/table.js';
+import { table } from '../../text/table.js';
 import { LIMIT_HELP, targetHosts, type TargetFlags } from '../targets.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 

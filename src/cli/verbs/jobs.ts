@@ -104,6 +104,7 @@ Examples:
     .argument('<jid>', 'job id (20 digits)')
     .option('-v, --verbose', 'list clean states too')
     .action(async (jidText: string, o: { verbose?: boolean }, cmd: Command) => {
+      // A drift job reads as `orch drift show` prints it (the drift kind's lookupText).
       const { jobText } = await import('../../jobs/jobs-verbs.js');
       const job = await withStore(cmd, (store) => findJob(store, jidText));
       if (globalOptions(cmd).output === 'json') printJson(job);

@@ -3,17 +3,10 @@ import type { Command } from 'commander';
 import { OrchError } from '../../errors.js';
 import type { ImageInfo, LabHost } from '../../lab/index.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
+import { table as textTable } from '../../text/table.js';
 
 function columns(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, c) => cell.padEnd(widths[c]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return textTable(rows).trimEnd();
 }
 
 function seconds(ms: number | undefined): string {

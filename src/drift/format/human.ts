@@ -1,7 +1,8 @@
 // Drift report for people: one line per host (clean / drifted (N states) / unknown / error / unreachable), then the
-// details of every host that is not clean, with diffs. Text only.
+// details of every host that is not clean, with diffs. Text only; the status words coloured as text/color.ts says.
 import { countByStatus, driftCount } from '../build.js';
 import type { DriftReport, HostDrift } from '../types.js';
+import { palette } from '../../text/color.js';
 
 /** One status line for a host. */
 export function hostLine(h: HostDrift): string {
@@ -36,13 +37,17 @@ const indent = (text: string, pad: string) =>
     .map((l) => `${pad}${l}`);
 
 /** The whole report. */
-export function formatDriftHuman(report: DriftReport): string {
+export function formatDriftHuman(report: DriftReport, toStdout = false): string {
   const lines: string[] = [];
   if (report.aborted) {
     lines.push(`Aborted before any host was checked: ${report.aborted.host}: ${report.aborted.message}`, '');
   }
   const width = Math.max(0, ...report.hosts.map((h) => h.host.length));
-  for (const h of report.hosts) lines.push(`${h.host.padEnd(width)}  ${hostLine(h)}`);
+  // A report file never gets colour codes, whatever the terminal.
+  const c0 = palette(toStdout ? process.stdout : {}, toStdout ? process.env : {});
+  const paint = (h: HostDrift) =>
+    h.status === 'clean' ? c0.green : h.status === 'unreachable' || h.errors.length ? c0.red : c0.yellow;
+  for (const h of report.hosts) lines.push(`${h.host.padEnd(width)}  ${paint(h)(hostLine(h))}`);
   for (const h of report.hosts) {
     if ((h.status === 'clean' && h.pg.length === 0) || h.status === 'unreachable') continue;
     lines.push('', `${h.host}:`);

@@ -25,8 +25,8 @@ export function formatForFile(file: string, fallback: DriftFormat): DriftFormat 
   return fallback;
 }
 
-/** Render a report in a format (always ending with a newline). */
-export function renderDriftReport(report: DriftReport, format: DriftFormat): string {
+/** Render a report in a format (always ending with a newline); `toStdout`: human text may be coloured. */
+export function renderDriftReport(report: DriftReport, format: DriftFormat, toStdout = false): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
@@ -35,6 +35,6 @@ export function renderDriftReport(report: DriftReport, format: DriftFormat): str
     case 'markdown':
       return formatDriftMarkdown(report);
     default:
-      return `${formatDriftHuman(report)}\n`;
+      return `${formatDriftHuman(report, toStdout)}\n`;
   }
 }

@@ -1,10 +1,13 @@
-// The generated reference pages are current: docs/STATES.md and docs/EXIT-CODES.md must equal what `npm run docs`
-// writes from the state schemas and src/errors/codes.ts. And the reference reads the engine's own schemas.
+// The generated reference pages are current: docs/STATES.md, EXIT-CODES.md, INVENTORY.md and ORCH-YAML.md must
+// equal what `npm run docs` writes from the schemas and src/errors/codes.ts; the reference reads the engine's own
+// schemas; the README links every page.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { generatedDocs } from '../../../src/cli/format/docs.js';
+import { settingsSchema } from '../../../src/config/settings.js';
+import { defaultsSchema, groupSchema, hostSchema } from '../../../src/inventory/schema.js';
 import { ERROR_CODES } from '../../../src/errors/codes.js';
 import { lookupState, stateNames } from '../../../src/states/registry.js';
 import { argDocs, stateDoc } from '../../../src/states/reference.js';
@@ -24,6 +27,25 @@ describe('docs: generated reference pages', () => {
       assert.match(docs['docs/STATES.md']!, new RegExp(`^## ${fn.replace('.', '\\.')}$`, 'm'));
     for (const code of Object.keys(ERROR_CODES))
       assert.ok(docs['docs/EXIT-CODES.md']!.includes(`\`${code}\``), code);
+  });
+});
+
+describe('docs: inventory, orch.yaml and the README links', () => {
+  it('INVENTORY.md and ORCH-YAML.md list every key their schemas accept', () => {
+    const docs = generatedDocs();
+    const keys = (schema: z.ZodObject) => Object.keys(schema.shape);
+    for (const k of [...keys(defaultsSchema), ...keys(hostSchema.unwrap()), ...keys(groupSchema.unwrap())])
+      assert.ok(docs['docs/INVENTORY.md']!.includes(`| \`${k}\` |`), k);
+    for (const k of [...keys(settingsSchema), ...keys(settingsSchema.shape.jobs.unwrap())].filter(
+      (k) => k !== 'jobs',
+    ))
+      assert.ok(docs['docs/ORCH-YAML.md']!.includes(`| \`${k}\` |`), k);
+  });
+
+  it('the README links every page of docs/', () => {
+    const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
+    for (const page of readdirSync(path.join(repo, 'docs')).filter((f) => f.endsWith('.md')))
+      assert.ok(readme.includes(`](docs/${page})`) || page === 'ARCHITECTURE.md', page);
   });
 });
 

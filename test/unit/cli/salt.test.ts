@@ -63,6 +63,10 @@ describe("Salt's state.apply keywords", () => {
     });
   }
   it('saltenv= and --saltenv must agree', () => {
-    assert.throws(() => saltKeywords(['saltenv=a'], { progress: true, saltenv: 'b' }), /disagree/);
+    assert.throws(
+      () =>
+        saltKeywords(['saltenv=a'], { progress: true, saltenv: 'b' } as Parameters<typeof saltKeywords>[1]),
+      /disagree/,
+    );
   });
 });

@@ -108,12 +108,9 @@ describe('pg status: parsing and analysis', () => {
     assert.deepEqual(report.warnings, ['db1: slot old_slot is inactive (keeps 32.0 MB of WAL)']);
     assert.equal(report.exitCode, 1);
     const text = formatStatus(report);
-    assert.match(text, /^ Host +\| Port \| Role +\| Upstream +\| State/);
-    assert.match(
-      text,
-      /\n db2 +\| 5432 \| standby \| 10\.213\.0\.11:5432 \| streaming \| 0 B +\| 0s +\| 1\n/,
-    );
-    assert.match(text, /old_slot \| physical \| NO /);
+    assert.match(text, /^HOST +PORT +ROLE +UPSTREAM +STATE/);
+    assert.match(text, /\ndb2 +5432 +standby +10\.213\.0\.11:5432 +streaming +0 B +0s +1\n/);
+    assert.match(text, /old_slot +physical +NO /);
     assert.match(text, /warning: db1: slot old_slot is inactive/);
 
     const broken = standbyOut.replace(line('receiver', 'streaming'), line('receiver', 'waiting'));
@@ -236,7 +233,7 @@ describe('pg status: the script on real PostgreSQL', function () {
     assert.equal(report.exitCode, 1);
     assert.match(
       formatStatus(report),
-      new RegExp(`db2 +\\| ${standbyPort} \\| standby \\| 127\\.0\\.0\\.1:${primary.port} \\| streaming`),
+      new RegExp(`db2 +${standbyPort} +standby +127\\.0\\.0\\.1:${primary.port} +streaming`),
     );
   });
 
