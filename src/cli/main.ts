@@ -50,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
       new Option('-o, --output <format>', 'output format').choices(['human', 'json']).default('human'),
     )
     .option('-j, --parallel <n>', 'hosts worked on at once (default 50)', positiveInt)
+    .option(
+      '--ssh-config <file>',
+      'OpenSSH client config for Host/HostName/User/Port/IdentityFile/ProxyJump (default: orch.yaml ssh_config, else ~/.ssh/config; none: read none)',
+    )
     .option('--debug', 'on errors, print their code, cause chain and stack (secrets masked)')
     // One line saying what is wrong, not the whole help (which buried it).
     .showHelpAfterError('(orch <verb> --help lists what a verb takes)')

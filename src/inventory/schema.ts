@@ -14,6 +14,7 @@ export const defaultsSchema = z.strictObject({
   port: port.optional(),
   identity: name.optional(),
   become: become.optional(),
+  proxy_jump: name.optional(),
 });
 
 export const hostSchema = z
@@ -23,6 +24,8 @@ export const hostSchema = z
     user: name.optional(),
     identity: name.optional(),
     become: become.optional(),
+    // Jump hosts, as ssh's ProxyJump: `[user@]host[:port]`, comma-separated; `none` ignores ssh_config's.
+    proxy_jump: name.optional(),
     groups: z.array(name).optional(),
     vars: vars.optional(),
     // Written by `orch lab` on its own hosts: they are dialled only over the lab's bridge.

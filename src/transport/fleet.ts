@@ -11,6 +11,8 @@ import type { Connection, ConnectionStats } from './types.js';
 
 export interface FleetOptions {
   knownHostsFile: string;
+  /** OpenSSH known_hosts files trusted as well, read only (orch.yaml `openssh_known_hosts`). */
+  opensshKnownHostsFiles?: string[];
   acceptNewHostKeys?: boolean;
   parallel: number;
   connectTimeoutMs?: number;
@@ -45,15 +47,18 @@ export async function onEachHost<T>(
   events?: FleetEvents<T>,
 ): Promise<HostOutcome<T>[]> {
   const knownHosts = new KnownHosts(opts.knownHostsFile);
+  const openssh = (opts.opensshKnownHostsFiles ?? []).map((f) => new KnownHosts(f));
   const limiter = new Limiter(Math.max(1, Math.floor(opts.parallel) || 1));
   return Promise.all(
-    hosts.map((host) => limiter.run(() => oneHost(host, knownHosts, opts, work, events, limiter))),
+    hosts.map((host) =>
+      limiter.run(() => oneHost(host, { knownHosts, openssh }, opts, work, events, limiter)),
+    ),
   );
 }
 
 async function oneHost<T>(
   host: HostSpec,
-  knownHosts: KnownHosts,
+  { knownHosts, openssh }: { knownHosts: KnownHosts; openssh: KnownHosts[] },
   opts: FleetOptions,
   work: (conn: Connection, clock: HostClock) => Promise<T>,
   events: FleetEvents<T> | undefined,
@@ -91,6 +96,7 @@ async function oneHost<T>(
         host,
         {
           knownHosts,
+          opensshKnownHosts: openssh,
           acceptNew: opts.acceptNewHostKeys === true,
           connectTimeoutMs: opts.connectTimeoutMs,
           commandTimeoutMs: opts.commandTimeoutMs,
@@ -169,6 +175,7 @@ export function fleetOptionsFor(
   o: { acceptNewHostKeys?: boolean; timeoutMs?: number; hostTimeoutMs?: number } = {},
 ): FleetOptions {
   const opts: FleetOptions = { knownHostsFile: project.knownHostsFile, parallel: project.parallel };
+  if (project.opensshKnownHostsFiles?.length) opts.opensshKnownHostsFiles = project.opensshKnownHostsFiles;
   const accept = o.acceptNewHostKeys ?? project.settings.accept_new_hostkeys === true;
   if (accept) opts.acceptNewHostKeys = true;
   const connectTimeout = project.settings.connect_timeout;
