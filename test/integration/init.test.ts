@@ -113,5 +113,14 @@ describe('orch init: a working project skeleton', function () {
       report.hosts[0]!.states.map((s) => [s.id, s.status]),
       [['example_config', 'would_change']],
     );
+    // The run cached the host's facts (0600): render works offline from them now, saying so.
+    const cache = path.join(proj, '.orch', 'facts', 'web1.example.com.json');
+    assert.equal(statSync(cache).mode & 0o777, 0o600);
+    await sshd.stop();
+    sshd = undefined;
+    const offline = await runOrch(['render', 'web1.example.com', '--offline'], { cwd: proj, env: env() });
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.match(offline.stderr, /facts of web1\.example\.com: cached from the last run/);
+    assert.match(offline.stdout, /# managed by orch: hello from orch/);
   });
 });

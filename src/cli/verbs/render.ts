@@ -1,7 +1,12 @@
 // `orch render <host> [state...]`: the host's state files after templating, and the states in execution order,
-// with secrets masked. Gathers facts from the host (read-only) because templates may use them; errors that need no
+// with secrets masked. Gathers facts from the host (read-only) because templates may use them, or works offline
+// with the facts cached by the last run (--offline) or given in a file (--facts), saying which; errors that need no
 // facts (YAML, template syntax) are reported before connecting.
+import path from 'node:path';
 import type { Command } from 'commander';
+import { OrchError } from '../../errors.js';
+import type { FactsSource } from '../../facts/cache.js';
+import type { Facts } from '../../facts/types.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 
 export function register(program: Command): void {
@@ -13,83 +18,116 @@ export function register(program: Command): void {
     .argument('<host>', 'one host name from the inventory')
     .argument('[states...]', "state files to render instead of the top file's")
     .option('--accept-new-hostkeys', 'record an unknown host key (a changed key is still refused)')
-    .action(async (hostName: string, states: string[], o: { acceptNewHostkeys?: boolean }, cmd: Command) => {
-      const [
-        { loadInventory },
-        { resolveTargets },
-        { onEachHost, fleetOptionsFor },
-        { gatherFacts },
-        { compilePillar },
-      ] = await Promise.all([
-        import('../../inventory/load.js'),
-        import('../../inventory/target.js'),
-        import('../../transport/fleet.js'),
-        import('../../facts/gather.js'),
-        import('../../pillar/load.js'),
-      ]);
-      const [{ compileHost }, { precheckHost }, { createRenderEnv }, { defaultResolver }, { redactor }] =
-        await Promise.all([
-          import('../../engine/compile.js'),
-          import('../../engine/precheck.js'),
-          import('../../render/env.js'),
-          import('../../secrets/resolver.js'),
-          import('../../secrets/redactor.js'),
+    .option('--offline', "connect to nothing: use the host's facts cached by the last run (.orch/facts/)")
+    .option(
+      '--facts <file>',
+      'connect to nothing: take the facts from this file (`orch facts <host> -o json` output)',
+    )
+    .action(
+      async (
+        hostName: string,
+        states: string[],
+        o: { acceptNewHostkeys?: boolean; offline?: boolean; facts?: string },
+        cmd: Command,
+      ) => {
+        const [
+          { loadInventory },
+          { resolveTargets },
+          { onEachHost, fleetOptionsFor },
+          { gatherFacts },
+          { compilePillar },
+          factsCache,
+        ] = await Promise.all([
+          import('../../inventory/load.js'),
+          import('../../inventory/target.js'),
+          import('../../transport/fleet.js'),
+          import('../../facts/gather.js'),
+          import('../../pillar/load.js'),
+          import('../../facts/cache.js'),
         ]);
-      const project = projectFor(cmd);
-      const hosts = resolveTargets(loadInventory(project), hostName);
-      if (hosts.length !== 1)
-        throw new (await import('../../errors.js')).OrchError(
-          'BAD_INPUT',
-          `render takes one host; '${hostName}' matches ${hosts.length}`,
+        const [{ compileHost }, { precheckHost }, { createRenderEnv }, { defaultResolver }, { redactor }] =
+          await Promise.all([
+            import('../../engine/compile.js'),
+            import('../../engine/precheck.js'),
+            import('../../render/env.js'),
+            import('../../secrets/resolver.js'),
+            import('../../secrets/redactor.js'),
+          ]);
+        const project = projectFor(cmd);
+        const hosts = resolveTargets(loadInventory(project), hostName);
+        if (hosts.length !== 1)
+          throw new OrchError('BAD_INPUT', `render takes one host; '${hostName}' matches ${hosts.length}`);
+        // A YAML or template error that no facts could change is reported before connecting.
+        const early = precheckHost(
+          project.root,
+          createRenderEnv(project.root),
+          hosts[0]!,
+          states.length ? states : undefined,
         );
-      // A YAML or template error that no facts could change is reported before connecting.
-      const early = precheckHost(
-        project.root,
-        createRenderEnv(project.root),
-        hosts[0]!,
-        states.length ? states : undefined,
-      );
-      if (early) throw early;
-      const rendered: { file: string; text: string }[] = [];
-      const [outcome] = await onEachHost(
-        hosts,
-        fleetOptionsFor(project, { acceptNewHostKeys: o.acceptNewHostkeys }),
-        async (conn) => {
-          const facts = await gatherFacts(conn);
-          const pillar = await compilePillar(project, conn.host, {
-            resolver: defaultResolver(project),
-            facts,
-          });
+        if (early) throw early;
+        const rendered: { file: string; text: string }[] = [];
+        const host = hosts[0]!;
+        const compile = async (facts: Facts) => {
+          const pillar = await compilePillar(project, host, { resolver: defaultResolver(project), facts });
           return compileHost({
             root: project.root,
             env: createRenderEnv(project.root),
-            host: conn.host,
+            host,
             facts,
             pillar,
             only: states.length ? states : undefined,
             onRendered: (file, text) => rendered.push({ file, text: redactor.redact(text) }),
           });
-        },
-      );
-      if (!outcome!.ok) throw outcome!.error;
-      const order = outcome!.value.states.map((s) => ({
-        index: s.index,
-        id: s.decl.id,
-        fn: s.decl.fn,
-        file: s.decl.file,
-        line: s.decl.line,
-        args: redactor.redactDeep(s.args),
-        requisites: s.deps,
-      }));
-      if (globalOptions(cmd).output === 'json') {
-        printJson({ host: hostName, files: rendered, states: order });
-        return;
-      }
-      for (const f of rendered) process.stdout.write(`# ---- ${f.file} ----\n${f.text.trimEnd()}\n\n`);
-      process.stdout.write('# ---- execution order ----\n');
-      for (const s of order)
-        process.stdout.write(
-          `${String(s.index + 1).padStart(3)}. ${s.fn} ${s.id}  (${s.file}${s.line ? `:${s.line}` : ''})\n`,
-        );
-    });
+        };
+        let source: FactsSource;
+        let compiled: Awaited<ReturnType<typeof compile>>;
+        if (o.facts !== undefined) {
+          source = { kind: 'file', file: path.resolve(o.facts) };
+          compiled = await compile(factsCache.readFactsFile(o.facts, host.name));
+        } else if (o.offline) {
+          const cached = factsCache.readCachedFacts(project.stateDir, host.name);
+          if (!cached)
+            throw new OrchError(
+              'BAD_INPUT',
+              `--offline: no cached facts of ${host.name} (${factsCache.factsCacheFile(project.stateDir, host.name)}); ` +
+                `run \`orch facts ${host.name}\` once, or pass --facts <file>`,
+            );
+          source = cached.source;
+          compiled = await compile(cached.facts);
+        } else {
+          source = { kind: 'gathered' };
+          const [outcome] = await onEachHost(
+            hosts,
+            fleetOptionsFor(project, { acceptNewHostKeys: o.acceptNewHostkeys }),
+            async (conn) => {
+              const facts = await gatherFacts(conn);
+              factsCache.tryWriteCachedFacts(project.stateDir, host.name, facts);
+              return compile(facts);
+            },
+          );
+          if (!outcome!.ok) throw outcome!.error;
+          compiled = outcome!.value;
+        }
+        process.stderr.write(`orch: ${factsCache.describeFactsSource(host.name, source)}\n`);
+        const order = compiled.states.map((s) => ({
+          index: s.index,
+          id: s.decl.id,
+          fn: s.decl.fn,
+          file: s.decl.file,
+          line: s.decl.line,
+          args: redactor.redactDeep(s.args),
+          requisites: s.deps,
+        }));
+        if (globalOptions(cmd).output === 'json') {
+          printJson({ host: hostName, facts: source, files: rendered, states: order });
+          return;
+        }
+        for (const f of rendered) process.stdout.write(`# ---- ${f.file} ----\n${f.text.trimEnd()}\n\n`);
+        process.stdout.write('# ---- execution order ----\n');
+        for (const s of order)
+          process.stdout.write(
+            `${String(s.index + 1).padStart(3)}. ${s.fn} ${s.id}  (${s.file}${s.line ? `:${s.line}` : ''})\n`,
+          );
+      },
+    );
 }
