@@ -47,8 +47,9 @@ async function promptUntilRight(file: string, host: string, check: (p: string) =
 }
 
 function readHidden(input: tty.ReadStream, fd: number, prompt: string, host: string): Promise<string> {
-  writeSync(fd, prompt);
+  // Echo goes off before the prompt shows: keys typed the moment it appears are not echoed either.
   input.setRawMode(true);
+  writeSync(fd, prompt);
   return new Promise((resolve, reject) => {
     let typed = '';
     const done = (err?: Error): void => {
