@@ -4,15 +4,7 @@
 // `flock /tmp/orch-lab.lock`. Lab hosts that were already up stay up.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadProject, type ProjectConfig } from '../../src/config/project.js';
@@ -20,6 +12,7 @@ import { labDown, labStatus, labUp, projectLabFiles, type LabHost } from '../../
 import { hashHostName } from '../../src/transport/known-hosts-format.js';
 import { fingerprint, KnownHosts } from '../../src/transport/known-hosts.js';
 import { parseJson, runOrch } from '../helpers/cli.js';
+import { requireIntegration } from '../helpers/prereqs.js';
 
 function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8' });
@@ -43,8 +36,7 @@ describe('jump hosts: ProxyJump from an ssh_config, on lab hosts', function () {
   let replica: LabHost;
 
   before(async function () {
-    if (process.platform !== 'linux' || process.getuid?.() !== 0 || !existsSync('/usr/sbin/sshd'))
-      this.skip();
+    requireIntegration(this, 'the jump host suite');
     labWasDown = (await labStatus()).length === 0;
     tmp = mkdtempSync(path.join(os.tmpdir(), 'orch-jump-'));
     project = loadProject({ root: tmp, sshConfig: 'none' });

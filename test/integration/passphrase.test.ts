@@ -2,12 +2,13 @@
 // made by script(1)) for two hosts using the key, not echoed; without a terminal, one clear error and no wait.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KnownHosts } from '../../src/transport/known-hosts.js';
 import { CLI } from '../helpers/cli.js';
-import { canRunLocalSshd, hostFor, startLocalSshd, type LocalSshd } from '../helpers/local-sshd.js';
+import { hostFor, startLocalSshd, type LocalSshd } from '../helpers/local-sshd.js';
+import { requireIntegration } from '../helpers/prereqs.js';
 
 const PASS = 'correct horse 42';
 
@@ -17,7 +18,7 @@ describe('passphrase-protected keys, through the CLI', function () {
   let tmp: string;
 
   before(async function () {
-    if (!canRunLocalSshd() || !existsSync('/usr/bin/script')) this.skip();
+    requireIntegration(this, 'the passphrase suite');
     sshd = await startLocalSshd();
     tmp = mkdtempSync(path.join(os.tmpdir(), 'orch-pass-'));
     const key = path.join(tmp, 'locked_key');
