@@ -3,7 +3,7 @@
 // signature check). Deciding whether to trust it, and writing known_hosts, is the caller's job. A host behind jump
 // hosts is reached through them (jump.ts): those are logged into, so their keys must be trusted already.
 import { Client } from 'ssh2';
-import { HostUnreachableError } from '../errors.js';
+import { HostUnreachableError, OrchError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { hostKeyAlgorithmsFor } from './host-key-policy.js';
 import type { KnownHosts } from './known-hosts.js';
@@ -15,6 +15,8 @@ export async function scanHostKey(
   host: HostSpec,
   opts: { knownHosts: KnownHosts; opensshKnownHosts?: KnownHosts[]; timeoutMs?: number },
 ): Promise<Buffer> {
+  // Dialling a ProxyCommand host directly would fetch the key of whatever answers on another path.
+  if (host.sshUnsupported) throw new OrchError('SSH_CONFIG_ERROR', `${host.name}: ${host.sshUnsupported}`);
   const timeoutMs = connectTimeoutFor(host, { connectTimeoutMs: opts.timeoutMs });
   const { stream: sock, destroy } = await openPath(host, opts, { connections: 0, execs: 0 }, timeoutMs);
   const client = new Client();

@@ -9,6 +9,7 @@ import { InputError, OrchError } from '../../../src/errors.js';
 import { loadInventory } from '../../../src/inventory/load.js';
 import { parseProxyJump } from '../../../src/inventory/ssh-config.js';
 import type { HostSpec } from '../../../src/inventory/types.js';
+import { scanHostKey } from '../../../src/transport/host-key-scan.js';
 import { connect } from '../../../src/transport/ssh.js';
 import { KnownHosts } from '../../../src/transport/known-hosts.js';
 
@@ -160,6 +161,10 @@ describe('ssh_config applied to the inventory', () => {
       connect(c, { knownHosts: new KnownHosts(path.join(root, 'kh')) }),
       (e: unknown) =>
         e instanceof OrchError && e.code === 'SSH_CONFIG_ERROR' && /use ProxyJump/.test(e.message),
+    );
+    await assert.rejects(
+      scanHostKey(c, { knownHosts: new KnownHosts(path.join(root, 'kh')) }),
+      (e: unknown) => e instanceof OrchError && e.code === 'SSH_CONFIG_ERROR',
     );
   });
 
