@@ -1,4 +1,5 @@
 // What a verb file exports, and the global options every verb can read.
+import path from 'node:path';
 import type { Command } from 'commander';
 import { loadProject, type ProjectConfig } from '../config/project.js';
 import { redactor } from '../secrets/redactor.js';
@@ -33,9 +34,12 @@ export function globalOptions(cmd: Command): GlobalOptions {
 /** The project for this invocation, from the global options. */
 export function projectFor(cmd: Command): ProjectConfig {
   const g = globalOptions(cmd);
+  // A path typed on the command line is relative to where it was typed, not to the project root.
+  const sshConfig =
+    g.sshConfig === undefined || g.sshConfig === 'none' ? g.sshConfig : path.resolve(g.sshConfig);
   // Passed on to background workers this run may start (they read the environment, not our argv).
-  if (g.sshConfig !== undefined) process.env.ORCH_SSH_CONFIG = g.sshConfig;
-  return loadProject({ root: g.root, inventory: g.inventory, parallel: g.parallel, sshConfig: g.sshConfig });
+  if (sshConfig !== undefined) process.env.ORCH_SSH_CONFIG = sshConfig;
+  return loadProject({ root: g.root, inventory: g.inventory, parallel: g.parallel, sshConfig });
 }
 
 /** Print a value as stable, pretty JSON on stdout, every secret masked (in values, keys and JSON escapes). */
