@@ -81,6 +81,29 @@ describe('orch init: a working project skeleton', function () {
     assert.equal(none.code, 4);
   });
 
+  it('renders without any host, from facts given in a file', async () => {
+    const facts = {
+      kernel: 'Linux',
+      kernelRelease: '6.1.0',
+      osFamily: 'Debian',
+      distro: 'debian',
+      osVersion: '12',
+      hostname: 'web1',
+      arch: 'x86_64',
+      init: 'systemd',
+      pkgTool: 'apt',
+      postgresUser: 'postgres',
+      postgres: { versions: [], binDirs: {}, clusters: [], socketDir: '/run/postgresql' },
+    };
+    const file = path.join(tmp, 'web1-facts.json');
+    writeFileSync(file, JSON.stringify(facts));
+    const r = await runOrch(['render', 'web1.example.com', '--facts', file], { cwd: proj, env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /# managed by orch: hello from orch/);
+    assert.match(r.stdout, /1\. file\.managed example_config/);
+    assert.match(r.stderr, /facts of web1\.example\.com: from /);
+  });
+
   it('renders and applies --test against a real host once the inventory points at one', async function () {
     if (!canRunLocalSshd()) this.skip();
     sshd = await startLocalSshd();
