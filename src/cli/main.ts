@@ -60,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
     )
     .option('-j, --parallel <n>', 'hosts worked on at once (default 50)', positiveInt)
     .option(
+      '--ssh-config <file>',
+      'OpenSSH client config for Host/HostName/User/Port/IdentityFile/ProxyJump (default: orch.yaml ssh_config, else ~/.ssh/config; none: read none)',
+    )
+    .option(
       '--debug',
       "print each host's generated scripts and raw framed output, and errors with code, causes and stack (masked)",
     )

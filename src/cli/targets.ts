@@ -71,7 +71,12 @@ export async function targetHosts(
         { cause: failed.error },
       );
     }
-    for (const o of outcomes) if (o.ok) facts.set(o.host.name, o.value);
+    const { tryWriteCachedFacts } = await import('../facts/cache.js');
+    for (const o of outcomes)
+      if (o.ok) {
+        facts.set(o.host.name, o.value);
+        tryWriteCachedFacts(project.stateDir, o.host.name, o.value);
+      }
   }
   const hosts = resolveTargets(inv, target, { ...ropts, facts: (name) => facts.get(name) });
   return { hosts, facts };

@@ -1,5 +1,6 @@
 // Where a project's files live: the repo root (states, templates, pillar, inventory) and orch's state dir.
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { InputError } from '../errors.js';
@@ -19,12 +20,18 @@ export interface ProjectConfig {
   saltenv?: string;
   /** Raw orch.yaml contents, for subsystems with their own sections (jobs, drift). */
   settings: Record<string, unknown>;
+  /** The OpenSSH client config read for Host/HostName/User/Port/IdentityFile/ProxyJump; absent: none read. */
+  sshConfigFile?: string;
+  /** OpenSSH known_hosts files trusted besides knownHostsFile (orch.yaml `openssh_known_hosts`); [] by default. */
+  opensshKnownHostsFiles?: string[];
 }
 
 export interface ProjectOptions {
   root?: string;
   inventory?: string[];
   parallel?: number;
+  /** `--ssh-config <file>`: an OpenSSH client config to read instead of ~/.ssh/config; `none` reads none. */
+  sshConfig?: string;
 }
 
 /** Resolve the project from options, ORCH_* environment variables and an optional orch.yaml in the root. */
@@ -63,7 +70,57 @@ export function loadProject(opts: ProjectOptions = {}): ProjectConfig {
     ),
     parallel: opts.parallel ?? num(settings.parallel) ?? 50,
     settings,
+    ...sshConfigFor(root, opts.sshConfig ?? process.env.ORCH_SSH_CONFIG, settings.ssh_config, configFile),
+    opensshKnownHostsFiles: opensshKnownHostsFor(root, settings.openssh_known_hosts, configFile),
   };
+}
+
+/**
+ * Which ssh_config to read: `--ssh-config`/$ORCH_SSH_CONFIG, else orch.yaml `ssh_config` (a path, or false), else
+ * ~/.ssh/config when it exists. `none` (or false) reads none. A file named explicitly must exist.
+ */
+function sshConfigFor(
+  root: string,
+  given: string | undefined,
+  setting: unknown,
+  configFile: string,
+): { sshConfigFile?: string } {
+  if (setting !== undefined && setting !== false && typeof setting !== 'string') {
+    throw new InputError('SSH_CONFIG_ERROR', 'ssh_config: expected a file path, or false to read none', {
+      file: configFile,
+    });
+  }
+  const named = given ?? (setting === false ? 'none' : str(setting));
+  if (named === 'none') return {};
+  if (named === undefined) {
+    const home = path.join(os.homedir(), '.ssh', 'config');
+    return existsSync(home) ? { sshConfigFile: home } : {};
+  }
+  const file = path.resolve(root, expandHome(named));
+  if (!existsSync(file)) {
+    throw new InputError('SSH_CONFIG_ERROR', `ssh_config file not found: ${file}`, {
+      file: given === undefined ? configFile : undefined,
+    });
+  }
+  return { sshConfigFile: file };
+}
+
+/** orch.yaml `openssh_known_hosts`: true for OpenSSH's default files, or a list of files; off by default. */
+function opensshKnownHostsFor(root: string, setting: unknown, configFile: string): string[] {
+  if (setting === undefined || setting === false) return [];
+  if (setting === true) return [path.join(os.homedir(), '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'];
+  if (Array.isArray(setting) && setting.every((f) => typeof f === 'string' && f.length > 0))
+    return (setting as string[]).map((f) => path.resolve(root, expandHome(f)));
+  throw new InputError(
+    'BAD_INPUT',
+    'openssh_known_hosts: expected true, false or a list of known_hosts files',
+    { file: configFile },
+  );
+}
+
+function expandHome(p: string): string {
+  if (p === '~') return os.homedir();
+  return p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
 }
 
 function str(v: unknown): string | undefined {

@@ -28,6 +28,18 @@ export const settingsSchema = z.strictObject({
     .boolean()
     .optional()
     .describe('record unknown host keys as --accept-new-hostkeys does (a changed key is still refused)'),
+  ssh_config: z
+    .union([z.string(), z.literal(false)])
+    .optional()
+    .describe(
+      'OpenSSH client config to read, relative to the root, or false for none (default ~/.ssh/config)',
+    ),
+  openssh_known_hosts: z
+    .union([z.boolean(), z.array(z.string())])
+    .optional()
+    .describe(
+      "also trust OpenSSH's known_hosts: true for its default files, or a list of files (default false)",
+    ),
   jobs: z
     .strictObject({
       store: z

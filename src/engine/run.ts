@@ -6,6 +6,7 @@ import { OrchError, errorMessage } from '../errors.js';
 import { isInputCode } from '../errors/codes.js';
 import { debugLog } from '../errors/debug.js';
 import { errorsJson, type ErrorJson } from '../errors/describe.js';
+import { tryWriteCachedFacts } from '../facts/cache.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { HostSpec } from '../inventory/types.js';
 import { compilePillar } from '../pillar/load.js';
@@ -102,6 +103,8 @@ export async function runStates(
     let compiled: CompiledHost;
     try {
       const facts = await gatherFacts(conn);
+      // The last facts of each host, for `orch render --offline` and `orch pillar show` without a connection.
+      tryWriteCachedFacts(project.stateDir, host.name, facts);
       progress({ host: host.name, phase: 'compiling' });
       const pillar = await compilePillar(project, host, { resolver, facts });
       compiled = compileHost({

@@ -89,6 +89,11 @@ export const ERROR_CODES = {
     kind: 'input',
     hint: '`orch secrets check` tells which secrets this identity can decrypt (ORCH_AGE_IDENTITY_FILE)',
   },
+  SSH_CONFIG_ERROR: {
+    exit: EXIT.BAD_INPUT,
+    kind: 'input',
+    hint: 'fix the OpenSSH client config named above (~/.ssh/config, orch.yaml ssh_config or --ssh-config; `none` reads none)',
+  },
   HOST_UNREACHABLE: {
     exit: EXIT.UNREACHABLE,
     kind: 'transport',

@@ -13,6 +13,7 @@ import { deepMerge } from '../pillar/merge.js';
 import { validateDoc } from '../render/validate.js';
 import { lineOf, loadYamlFile } from '../render/yaml.js';
 import { readForeignInventory } from './foreign.js';
+import { applySshConfig, readSshConfig, type GivenFields } from './ssh-config.js';
 import { inventoryFileSchema, type BecomeDoc, type DefaultsDoc, type HostDoc } from './schema.js';
 import type { BecomeSpec, HostSpec, Inventory } from './types.js';
 
@@ -31,6 +32,7 @@ export function loadInventory(project: ProjectConfig): Inventory {
   const ownGroups = new Map<string, string[]>();
   const groupDecls = new Map<string, GroupDecl>();
   const hostVars = new Map<string, Record<string, unknown>>();
+  const given = new Map<string, GivenFields>();
 
   for (const file of inventoryFiles(project)) {
     const display = displayPath(project.root, file);
@@ -54,6 +56,7 @@ export function loadInventory(project: ProjectConfig): Inventory {
       const spec = hostSpec(project.root, name, entry ?? {}, doc.defaults ?? {}, { file: display, line });
       if (entry?.lab === true || usesLabKey(project, spec)) spec.lab = true;
       hosts.set(name, spec);
+      given.set(name, givenFields(entry ?? {}, doc.defaults ?? {}));
       ownGroups.set(name, unique(entry?.groups ?? []));
       hostVars.set(name, entry?.vars ?? {});
     }
@@ -83,6 +86,8 @@ export function loadInventory(project: ProjectConfig): Inventory {
       groupDecls.set(group, known);
     }
   }
+
+  applySshConfig(hosts, given, project.sshConfigFile ? readSshConfig(project.sshConfigFile) : undefined);
 
   // Extra membership from groups.<name>.hosts, after every file is read (a group may list hosts of other files).
   const extraGroups = new Map<string, string[]>();
@@ -179,6 +184,19 @@ function hostSpec(
   if (identity) spec.identity = resolveIdentity(root, identity);
   if (become) spec.become = become;
   return spec;
+}
+
+/** What the inventory wrote for the host's connection (its entry or its file's defaults): ssh_config fills the rest. */
+function givenFields(entry: HostDoc, defaults: DefaultsDoc): GivenFields {
+  const g: GivenFields = {
+    address: entry.address !== undefined,
+    port: (entry.port ?? defaults.port) !== undefined,
+    user: (entry.user ?? defaults.user) !== undefined,
+    identity: (entry.identity ?? defaults.identity) !== undefined,
+  };
+  const jump = entry.proxy_jump ?? defaults.proxy_jump;
+  if (jump !== undefined) g.proxyJump = jump;
+  return g;
 }
 
 function becomeSpec(doc: BecomeDoc | undefined): BecomeSpec | undefined {

@@ -17,6 +17,11 @@ export const defaultsSchema = z.strictObject({
     .optional()
     .describe('private key file, relative to the project root (default: ssh-agent via SSH_AUTH_SOCK)'),
   become: become.optional().describe('sudo without a password: true (to root) or { user: <name> }'),
+  proxy_jump: name
+    .optional()
+    .describe(
+      "jump hosts, as ssh's ProxyJump: [user@]host[:port], comma-separated; none ignores ssh_config's",
+    ),
 });
 
 export const hostSchema = z
@@ -26,6 +31,11 @@ export const hostSchema = z
     user: name.optional().describe('SSH user (default: defaults.user, else root)'),
     identity: name.optional().describe('private key file (default: defaults.identity, else ssh-agent)'),
     become: become.optional().describe('sudo without a password: true (to root) or { user: <name> }'),
+    proxy_jump: name
+      .optional()
+      .describe(
+        "jump hosts, as ssh's ProxyJump: [user@]host[:port], comma-separated; none ignores ssh_config's",
+      ),
     groups: z.array(name).optional().describe('groups the host is in (targets: group:<name>)'),
     vars: vars
       .optional()

@@ -1,6 +1,8 @@
-// Which credentials orch offers a host, in order: the host's identity file, else the ssh-agent, else the
-// default key files of the local user. Public-key methods only: orch never asks for or sends a password,
-// and never sends a `none` probe first (one round trip less).
+// Which credentials orch offers a host, in order: the inventory's identity file alone; else ssh_config's
+// IdentityFile list, then the ssh-agent (not with IdentitiesOnly); else the agent, else the default key files of the
+// local user. Public-key methods only: orch never sends a password and never sends a `none` probe first.
+// A passphrase-protected file is asked for once on the terminal (./passphrase.ts), unless the agent is offered
+// anyway and may hold it (then the file is left to the agent, as loading it there is the usual setup).
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,14 +10,42 @@ import path from 'node:path';
 import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware } from 'ssh2';
 import { AuthFailedError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
+import { askOnTerminal, type PassphraseSource } from './passphrase.js';
 
 const DEFAULT_KEY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
+export interface AuthOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where passphrases of protected key files come from; the terminal by default. */
+  passphrase?: PassphraseSource;
+}
+
 /** The authentication attempts for a host, first to last; throws AuthFailedError when there is nothing to offer. */
-export function authMethodsFor(host: HostSpec, env: NodeJS.ProcessEnv = process.env): AnyAuthMethod[] {
+export async function authMethodsFor(host: HostSpec, o: AuthOptions = {}): Promise<AnyAuthMethod[]> {
+  const env = o.env ?? process.env;
+  const ask = o.passphrase ?? askOnTerminal;
   const username = host.user;
-  if (host.identity) return [{ type: 'publickey', username, key: readKey(host, host.identity) }];
-  if (env.SSH_AUTH_SOCK) return [{ type: 'agent', username, agent: env.SSH_AUTH_SOCK }];
+  if (host.identity) return [await keyMethod(host, host.identity, ask)];
+  const agent = env.SSH_AUTH_SOCK;
+  const useAgent = agent !== undefined && agent !== '' && host.identitiesOnly !== true;
+  if (host.identityFiles?.length) {
+    const methods: AnyAuthMethod[] = [];
+    // OpenSSH skips IdentityFile entries that do not exist (a `Host *` default may name keys one does not have).
+    for (const file of host.identityFiles.filter((f) => existsSync(f))) {
+      if (useAgent && isEncrypted(file)) continue;
+      methods.push(await keyMethod(host, file, ask));
+    }
+    if (useAgent) methods.push({ type: 'agent', username, agent });
+    if (methods.length === 0) {
+      throw new AuthFailedError(
+        host.name,
+        `${host.name}: none of the IdentityFile keys exists (${host.identityFiles.join(', ')})` +
+          (host.identitiesOnly ? ' and IdentitiesOnly keeps the agent out' : ''),
+      );
+    }
+    return methods;
+  }
+  if (agent) return [{ type: 'agent', username, agent }];
   const home = os.homedir();
   const files = DEFAULT_KEY_FILES.map((f) => path.join(home, '.ssh', f)).filter((f) => existsSync(f));
   const methods: AnyAuthMethod[] = [];
@@ -46,29 +76,48 @@ export function authHandlerFor(methods: readonly AnyAuthMethod[]): AuthHandlerMi
   };
 }
 
-function readKey(host: HostSpec, file: string): Buffer {
-  let data: Buffer;
+/** A public-key method for a key file, its passphrase asked for when it has one. */
+async function keyMethod(host: HostSpec, file: string, ask: PassphraseSource): Promise<AnyAuthMethod> {
+  const data = readKeyFile(host, file);
+  const parsed = ssh2.utils.parseKey(data);
+  if (!(parsed instanceof Error)) return { type: 'publickey', username: host.user, key: data };
+  if (!isEncryptedError(parsed)) {
+    throw new AuthFailedError(
+      host.name,
+      `${host.name}: cannot use identity file ${file}: ${parsed.message}`,
+      {
+        cause: parsed,
+      },
+    );
+  }
+  const passphrase = await ask(file, host.name, (p) => !(ssh2.utils.parseKey(data, p) instanceof Error));
+  return { type: 'publickey', username: host.user, key: data, passphrase };
+}
+
+function readKeyFile(host: HostSpec, file: string): Buffer {
   try {
-    data = readFileSync(file);
+    return readFileSync(file);
   } catch (err) {
     throw new AuthFailedError(
       host.name,
       `${host.name}: cannot read identity file ${file}: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
+      { cause: err },
     );
   }
-  const parsed = ssh2.utils.parseKey(data);
-  if (parsed instanceof Error) {
-    // Passphrase-protected keys land here too: orch does not prompt; such keys belong in ssh-agent.
-    throw new AuthFailedError(
-      host.name,
-      `${host.name}: cannot use identity file ${file}: ${parsed.message} (passphrase-protected keys must be loaded into ssh-agent)`,
-      { cause: parsed },
-    );
+}
+
+/** ssh2 says so in its message; there is no error code. */
+function isEncryptedError(err: Error): boolean {
+  return /encrypted|passphrase/i.test(err.message);
+}
+
+function isEncrypted(file: string): boolean {
+  try {
+    const parsed = ssh2.utils.parseKey(readFileSync(file));
+    return parsed instanceof Error && isEncryptedError(parsed);
+  } catch {
+    return false;
   }
-  return data;
 }
 
 function tryReadKey(file: string): Buffer | undefined {

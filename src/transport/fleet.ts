@@ -28,6 +28,8 @@ export function retryDelayMs(n: number): number {
 /** Reaching hosts over SSH. */
 export interface SshFleetOptions {
   knownHostsFile: string;
+  /** OpenSSH known_hosts files trusted as well, read only (orch.yaml `openssh_known_hosts`). */
+  opensshKnownHostsFiles?: string[];
   acceptNewHostKeys?: boolean;
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
@@ -41,6 +43,7 @@ export function connectorFor(opts: FleetOptions): Connector {
   if ('connector' in opts) return opts.connector;
   return sshConnector({
     knownHosts: new KnownHosts(opts.knownHostsFile),
+    opensshKnownHosts: (opts.opensshKnownHostsFiles ?? []).map((f) => new KnownHosts(f)),
     acceptNew: opts.acceptNewHostKeys === true,
     connectTimeoutMs: opts.connectTimeoutMs,
     commandTimeoutMs: opts.commandTimeoutMs,
@@ -216,6 +219,7 @@ export function fleetOptionsFor(
     knownHostsFile: project.knownHostsFile,
     parallel: project.parallel,
   };
+  if (project.opensshKnownHostsFiles?.length) opts.opensshKnownHostsFiles = project.opensshKnownHostsFiles;
   const accept = o.acceptNewHostKeys ?? project.settings.accept_new_hostkeys === true;
   if (accept) opts.acceptNewHostKeys = true;
   const connectTimeout = project.settings.connect_timeout;

@@ -2,7 +2,6 @@
 // default MaxSessions of 10), scripts on stdin, output decoded as UTF-8, per-command timeouts and counters.
 // It does not open or verify connections (ssh.ts does) and never puts script text into a command line.
 import { StringDecoder } from 'node:string_decoder';
-import type { Socket } from 'node:net';
 import type { Client, ClientChannel } from 'ssh2';
 import { CommandTimeoutError, HostUnreachableError, OrchError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
@@ -26,7 +25,8 @@ export class SshConnection implements Connection {
   constructor(
     readonly host: HostSpec,
     private readonly client: Client,
-    private readonly sock: Socket,
+    /** The stream under the client (a socket, or a jump host's channel with its hops): destroyed on close. */
+    private readonly sock: { destroy(): void },
     private readonly counters: ConnectionStats,
     private readonly commandTimeoutMs?: number,
   ) {

@@ -3,11 +3,12 @@
 // privilege-separation directory it needs (/run/sshd) is made there and nothing in the base system changes.
 // Stopped by pid only; its temp directory is removed on stop.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { HostSpec } from '../../src/inventory/types.js';
+import { PREREQ_HINT, UNIT_ONLY } from './prereqs.js';
 
 export interface LocalSshd {
   address: string;
@@ -24,14 +25,17 @@ export interface LocalSshd {
   stop(): Promise<void>;
 }
 
-/** True when this process may start sshd (root, binaries present). */
+/**
+ * True when this process may start sshd (root, binaries present); false only under ORCH_TEST_UNIT_ONLY=1 (the
+ * caller skips). Otherwise a missing prerequisite throws one line saying what to run: never a silent skip.
+ */
 export function canRunLocalSshd(): boolean {
-  try {
-    execFileSync('test', ['-x', '/usr/sbin/sshd']);
-  } catch {
-    return false;
-  }
-  return process.getuid?.() === 0;
+  if (UNIT_ONLY) return false;
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root');
+  if (!existsSync('/usr/sbin/sshd')) missing.push('/usr/sbin/sshd (openssh-server)');
+  if (missing.length) throw new Error(`a local sshd needs ${missing.join(', ')}: ${PREREQ_HINT}`);
+  return true;
 }
 
 /** Start a server; the returned handle stops it. */

@@ -18,6 +18,7 @@ import {
   recreateHost,
 } from '../../src/lab/index.js';
 import type { LabHost } from '../../src/lab/index.js';
+import { requireIntegration } from '../helpers/prereqs.js';
 
 function sh(
   cmd: string,
@@ -69,8 +70,7 @@ describe('lab: namespace hosts on this machine', function () {
   ];
 
   before(async function () {
-    if (process.platform !== 'linux' || process.getuid?.() !== 0 || !existsSync('/usr/sbin/sshd'))
-      this.skip();
+    requireIntegration(this, 'the lab suite');
     labWasDown = (await labStatus()).length === 0;
     tmp = mkdtempSync(path.join(os.tmpdir(), 'orch-lab-'));
     project = loadProject({ root: tmp });

@@ -77,7 +77,12 @@ export function register(program: Command): void {
       const hosts = targeted.hosts.filter((h) => !targeted.facts.has(h.name));
       const fleet = fleetOptionsFor(project, { acceptNewHostKeys: opts.acceptNewHostkeys, timeoutMs });
       // Facts gathered to decide the target are not gathered twice.
-      const fresh = await onEachHost(hosts, fleet, (conn) => gatherFacts(conn, { timeoutMs }));
+      const { tryWriteCachedFacts } = await import('../../facts/cache.js');
+      const fresh = await onEachHost(hosts, fleet, async (conn) => {
+        const facts = await gatherFacts(conn, { timeoutMs });
+        tryWriteCachedFacts(project.stateDir, conn.host.name, facts);
+        return facts;
+      });
       const outcomes = targeted.hosts.map((h): HostOutcome<Facts> => {
         const known = targeted.facts.get(h.name);
         if (known) return { host: h, ok: true, value: known, stats: { connections: 1, execs: 1 }, ms: 0 };

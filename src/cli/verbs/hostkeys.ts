@@ -94,6 +94,8 @@ async function trustAction(
   const project = projectFor(cmd);
   const hosts = await targets(project, target, opts);
   const kh = new KnownHosts(project.knownHostsFile);
+  // Jump hosts are logged into on the way: their keys are checked as on any connection.
+  const opensshKnownHosts = (project.opensshKnownHostsFiles ?? []).map((f) => new KnownHosts(f));
   const limiter = new Limiter(project.parallel);
   const timeoutMs = opts.timeout === undefined ? undefined : Math.round(opts.timeout * 1000);
   const exits: number[] = [];
@@ -102,7 +104,7 @@ async function trustAction(
       limiter.run(async (): Promise<TrustRow> => {
         let key: Buffer;
         try {
-          key = await scanHostKey(host, { knownHosts: kh, timeoutMs });
+          key = await scanHostKey(host, { knownHosts: kh, opensshKnownHosts, timeoutMs });
         } catch (err) {
           const e = err instanceof OrchError ? err : new OrchError('INTERNAL', String(err), { cause: err });
           exits.push(exitCodeFor(e));

@@ -21,6 +21,8 @@ export function hostJson(h: HostSpec, withVars: boolean): Record<string, unknown
     groups: h.groups,
   };
   if (h.become) row.become = h.become.user;
+  if (h.jumps?.length) row.jumps = h.jumps.map((j) => `${j.user}@${j.name}:${j.port}`);
+  if (h.sshConfigFields?.length) row.fromSshConfig = h.sshConfigFields;
   if (withVars) row.vars = h.vars;
   row.source = h.source.line ? `${h.source.file}:${h.source.line}` : h.source.file;
   return row;
@@ -67,7 +69,7 @@ Examples:
       for (const h of hosts) {
         rows.push([
           h.name,
-          `${h.address}:${h.port}`,
+          `${h.address}:${h.port}${h.jumps?.length ? ` via ${h.jumps.map((j) => j.name).join(',')}` : ''}`,
           h.become ? `${h.user} (sudo ${h.become.user})` : h.user,
           h.groups.join(',') || '-',
           ...(o.vars ? [JSON.stringify(h.vars)] : []),

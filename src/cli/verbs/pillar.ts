@@ -1,6 +1,7 @@
 // `orch pillar show <host>`: the compiled pillar of one host, secrets masked, as YAML (or JSON with -o json).
-// Parses argv and prints; compiling lives in src/pillar. Facts are not gathered here (no connection is opened),
-// so pillar files that read `facts` fail with a clear missing-key error.
+// Parses argv and prints; compiling lives in src/pillar. No connection is opened: the facts pillar templates see are
+// the host's cached by the last run, or those of --facts <file>, and a line on stderr says which (or that there are
+// none, so facts-dependent values show their defaults rather than this host's branch).
 import type { Command } from 'commander';
 import type { ProjectConfig } from '../../config/project.js';
 import { OrchError } from '../../errors.js';
@@ -9,6 +10,7 @@ import { globalOptions, projectFor } from '../verb.js';
 
 interface ShowOptions {
   decrypt: boolean;
+  facts?: string;
 }
 
 /** Register `orch pillar` and its subcommands. */
@@ -19,6 +21,10 @@ export function register(program: Command): void {
     .description('Print the merged pillar of one host (secrets masked); -o json for JSON')
     .argument('<host>', 'host name as written in the inventory')
     .option('--no-decrypt', 'do not decrypt secrets; show them as <secret>')
+    .option(
+      '--facts <file>',
+      "the host's facts from this file (`orch facts <host> -o json`) instead of the cache",
+    )
     .action(async (hostName: string, opts: ShowOptions, cmd: Command) => {
       const [{ loadInventory }, { compilePillar }, { formatPillar }] = await Promise.all([
         import('../../inventory/load.js'),
@@ -33,7 +39,21 @@ export function register(program: Command): void {
       const { warnPlaintextSecrets } = await import('../../secrets/plaintext.js');
       warnPlaintextSecrets(project.root);
       const resolver = opts.decrypt ? await secretResolver(project) : undefined;
-      const compiled = await compilePillar(project, host, resolver ? { resolver } : {});
+      const cache = await import('../../facts/cache.js');
+      let facts: import('../../facts/types.js').Facts | undefined;
+      let source: import('../../facts/cache.js').FactsSource = { kind: 'none' };
+      if (opts.facts !== undefined) {
+        facts = cache.readFactsFile(opts.facts, host.name);
+        source = { kind: 'file', file: (await import('node:path')).resolve(opts.facts) };
+      } else {
+        const cached = cache.readCachedFacts(project.stateDir, host.name);
+        if (cached) ({ facts, source } = cached);
+      }
+      process.stderr.write(`orch: ${cache.describeFactsSource(host.name, source)}\n`);
+      const compiled = await compilePillar(project, host, {
+        ...(resolver ? { resolver } : {}),
+        ...(facts ? { facts } : {}),
+      });
       const format = globalOptions(cmd).output === 'json' ? 'json' : 'yaml';
       process.stdout.write(formatPillar(compiled, format));
     });
