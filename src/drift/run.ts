@@ -7,6 +7,7 @@ import type { CompiledHost } from '../engine/compile.js';
 import type { HostRunResult } from '../engine/result.js';
 import { runStates, type ProgressEvent } from '../engine/run.js';
 import type { HostSpec } from '../inventory/types.js';
+import { loadTopologies, topologyAdjuster } from '../jobs/topology.js';
 import { redactor } from '../secrets/redactor.js';
 import type { Connection } from '../transport/types.js';
 import { hostDrift } from './build.js';
@@ -54,7 +55,9 @@ export async function runDrift(
   const startedAt = new Date().toISOString();
   const pgByHost = new Map<string, PgFinding[]>();
   const toDrift = (r: HostRunResult) => hostDrift(r, pgByHost.get(r.host));
+  const topologies = await loadTopologies(project);
   const run = await runStates(project, hosts, {
+    adjustPillar: topologyAdjuster(topologies),
     mode: 'test',
     acceptNewHostKeys: opts.acceptNewHostKeys,
     hostTimeoutMs: opts.hostTimeoutMs,

@@ -26,7 +26,16 @@ export interface DriftError {
 
 /** A PostgreSQL finding beyond files: drift (the cluster is not as it should be) or error (could not be read). */
 export interface PgFinding {
-  check: 'server' | 'role' | 'slot' | 'streaming' | 'lag' | 'replica_lag' | 'pending_restart' | 'query';
+  check:
+    | 'server'
+    | 'role'
+    | 'upstream'
+    | 'slot'
+    | 'streaming'
+    | 'lag'
+    | 'replica_lag'
+    | 'pending_restart'
+    | 'query';
   severity: 'drift' | 'error';
   /** What the finding is about: a slot, a setting, a standby name. */
   subject?: string;

@@ -46,6 +46,8 @@ export interface RunOptions {
   stopReason?: () => string | undefined;
   /** Called on each host's connection right after its check phase; must only read (drift's extra probes). */
   afterCheck?: (conn: Connection, compiled: CompiledHost) => Promise<void>;
+  /** Called on each host's compiled pillar before its states compile (the recorded replication topology). */
+  adjustPillar?: (host: string, pillar: Record<string, unknown>) => void;
 }
 
 export interface RunReport {
@@ -82,6 +84,7 @@ export async function runStates(
       const facts = await gatherFacts(conn);
       progress({ host: host.name, phase: 'compiling' });
       const pillar = await compilePillar(project, host, { resolver, facts });
+      opts.adjustPillar?.(host.name, pillar);
       compiled = compileHost({
         root: project.root,
         env,

@@ -7,6 +7,7 @@ import { isTransportCode, summarize, type HostRunResult } from '../engine/result
 import { runStates, type ProgressEvent, type RunReport } from '../engine/run.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { JobContext, JobOutcome } from './record.js';
+import { loadTopologies, topologyAdjuster } from './topology.js';
 
 /** The stored arguments of an apply job (never secrets). */
 export interface ApplyJobArgs {
@@ -55,7 +56,10 @@ export async function executeApply(
   ctx: JobContext,
   onProgress?: (e: ProgressEvent) => void,
 ): Promise<ApplyOutcome> {
+  // The recorded topology decides which node the formula treats as the primary (docs/LIFECYCLE.md).
+  const topologies = await loadTopologies(project);
   const report = await runStates(project, hosts, {
+    adjustPillar: topologyAdjuster(topologies),
     mode: args.test ? 'test' : 'apply',
     only: args.states?.length ? args.states : undefined,
     acceptNewHostKeys: args.acceptNewHostkeys,

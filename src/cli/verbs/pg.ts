@@ -3,6 +3,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
+import type { ProjectConfig } from '../../config/project.js';
+import type { HostSpec } from '../../inventory/types.js';
 
 interface StatusOptions {
   group?: string;
@@ -21,6 +23,26 @@ function positive(what: string) {
       throw new InvalidArgumentError(`${what} wants a positive number, got '${v}'`);
     return n;
   };
+}
+
+/** The recorded topology's expectations of each host; none (with a warning) when the job store cannot be read. */
+async function recordedExpectations(
+  project: ProjectConfig,
+  hosts: HostSpec[],
+): Promise<Map<string, { role: 'primary' | 'standby'; upstreams: string[] }>> {
+  const [{ loadTopologies }, { expectedNodes }, { errorMessage }] = await Promise.all([
+    import('../../jobs/topology.js'),
+    import('../../pg/lifecycle/topology.js'),
+    import('../../errors.js'),
+  ]);
+  try {
+    const records = await loadTopologies(project);
+    const byName = new Map(hosts.map((h) => [h.name, h.address]));
+    return expectedNodes(records.values(), (h) => byName.get(h));
+  } catch (err) {
+    process.stderr.write(`orch: warning: recorded topology not read: ${errorMessage(err)}\n`);
+    return new Map();
+  }
 }
 
 /** Register `orch pg` and its subverbs. */
@@ -60,7 +82,7 @@ export function register(program: Command): void {
           timeoutMs,
         }),
       );
-      const report = status.analyzeStatus(outcomes);
+      const report = status.analyzeStatus(outcomes, await recordedExpectations(project, hosts));
       if (globalOptions(cmd).output === 'json') printJson(status.statusJson(report));
       else process.stdout.write(status.formatStatus(report));
       if (report.exitCode !== 0) process.exitCode = report.exitCode;

@@ -8,6 +8,7 @@ import { compileHost } from '../../../src/engine/compile.js';
 import { parseFacts } from '../../../src/facts/parse.js';
 import { loadInventory } from '../../../src/inventory/load.js';
 import { compilePillar } from '../../../src/pillar/load.js';
+import { overlayTopology, type TopologyRecord } from '../../../src/pg/lifecycle/topology.js';
 import { createRenderEnv } from '../../../src/render/env.js';
 import type { SecretResolver } from '../../../src/secrets/ref.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
@@ -16,11 +17,12 @@ const fakeResolver: SecretResolver = { decrypt: async () => 'formula-test-passwo
 const facts = (name: string) =>
   parseFacts(readFileSync(path.join(REPO_ROOT, 'test/fixtures/facts', name), 'utf8'));
 
-async function compileFor(hostName: string, factsFile: string) {
+async function compileFor(hostName: string, factsFile: string, topology?: TopologyRecord) {
   const project = loadProject({ root: REPO_ROOT });
   const host = loadInventory(project).hosts.get(hostName)!;
   const f = facts(factsFile);
   const pillar = await compilePillar(project, host, { resolver: fakeResolver, facts: f });
+  if (topology) overlayTopology(pillar, new Map([[topology.cluster, topology]]));
   return compileHost({ root: REPO_ROOT, env: createRenderEnv(REPO_ROOT), host, facts: f, pillar });
 }
 
@@ -55,6 +57,25 @@ describe('the replication formula compiles', () => {
     const replica = c.states.find((s) => s.decl.id === 'replica_built')!;
     assert.equal(replica.args.slot, 'replica_example_com');
     assert.equal(replica.args.primary, 'primary.example.com');
+  });
+
+  it('after a recorded switchover: the primary states on the new primary, the replica build on the old one', async () => {
+    const rec: TopologyRecord = {
+      cluster: 'primary.example.com:5432/main',
+      epoch: 1,
+      primary: 'replica.example.com',
+      standbys: { 'primary.example.com': { upstream: 'replica.example.com', slot: 'primary_example_com' } },
+      timeline: 2,
+      verb: 'pg switchover',
+      updatedAt: '2026-12-01T00:00:00.000Z',
+    };
+    const now = await compileFor('replica.example.com', 'debian12-pg15-running.txt', rec);
+    const ids = now.states.map((s) => s.decl.id);
+    assert.ok(ids.includes('slot_primary_example_com') && !ids.includes('replica_built'), ids.join(' '));
+    const old = await compileFor('primary.example.com', 'debian12-pg15-running.txt', rec);
+    const replica = old.states.find((s) => s.decl.id === 'replica_built')!;
+    assert.equal(replica.args.primary, 'replica.example.com');
+    assert.equal(replica.args.slot, 'primary_example_com');
   });
 
   it('for FreeBSD: its package and paths, conf.d included, and initdb on the primary only', async () => {
