@@ -1,6 +1,7 @@
 // `orch pg status [target]`: the PostgreSQL replication cluster as a table (or JSON). Parses argv and prints;
 // collection and analysis live in src/pg.
 import { InvalidArgumentError, type Command } from 'commander';
+import { pgCommand } from '../pg-command.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
 import type { ProjectConfig } from '../../config/project.js';
@@ -47,7 +48,7 @@ async function recordedExpectations(
 
 /** Register `orch pg` and its subverbs. */
 export function register(program: Command): void {
-  const pgCmd = program.command('pg').description('PostgreSQL replication views');
+  const pgCmd = pgCommand(program);
   pgCmd
     .command('status')
     .description(
