@@ -1,12 +1,8 @@
 // The recorded topology: the cluster key, the slots of every non-primary node, the pillar overlay the formula
 // reads, the drift findings it leads to (a second primary, a standby of another upstream), and the
-// compare-and-set write in the embedded job store.
+// compare-and-set write (in test/unit/jobs/store-suite.ts, for both stores).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pgLimits, statusFindings } from '../../../src/drift/pg-findings.js';
-import { openSqliteStore } from '../../../src/jobs/sqlite-store.js';
 import {
   clusterKey,
   overlayTopology,
@@ -91,24 +87,5 @@ describe('pg topology record', () => {
     );
     assert.equal(twoPrimaries[0]!.check, 'role');
     assert.match(twoPrimaries[0]!.message, /split brain/);
-  });
-
-  it('the embedded store writes a record compare-and-set on its epoch', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'orch-topo-'));
-    const store = await openSqliteStore(path.join(dir, 'jobs.sqlite'));
-    try {
-      const { epoch: _e, ...rec } = record();
-      assert.equal(await store.putTopology(rec, 1), false, 'no record yet: epoch 0 expected');
-      assert.equal(await store.putTopology(rec, 0), true);
-      assert.equal(await store.putTopology({ ...rec, primary: 'b.example.com' }, 0), false);
-      assert.equal(await store.putTopology({ ...rec, primary: 'p.example.com' }, 1), true);
-      const [got] = await store.listTopologies();
-      assert.equal(got!.epoch, 2);
-      assert.equal(got!.primary, 'p.example.com');
-      assert.deepEqual(got!.standbys, rec.standbys);
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
