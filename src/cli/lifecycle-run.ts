@@ -67,7 +67,10 @@ export async function runLifecycle(cmd: Command, spec: LifecycleSpec, body: Life
             { acceptNewHostKeys: spec.acceptNewHostkeys },
             (c) => body(c, log, put),
           );
-          if (!spec.test) await convergeCluster(project, hosts, store, log, spec.acceptNewHostkeys);
+          // Nodes left out of the new topology (a fenced old primary) are not converged.
+          const skip = new Set(result.notFollowing);
+          const converge = hosts.filter((h) => !skip.has(h.name));
+          if (!spec.test) await convergeCluster(project, converge, store, log, spec.acceptNewHostkeys);
         } catch (err) {
           failure = err;
         }

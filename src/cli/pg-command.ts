@@ -4,6 +4,6 @@ import type { Command } from 'commander';
 export function pgCommand(program: Command): Command {
   return (
     program.commands.find((c) => c.name() === 'pg') ??
-    program.command('pg').description('PostgreSQL replication: status, switchover, follow')
+    program.command('pg').description('PostgreSQL replication: status, switchover, follow, promote')
   );
 }

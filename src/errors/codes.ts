@@ -18,7 +18,7 @@ export const EXIT = {
   ERROR: 5,
   /** A host is locked by another job. */
   LOCKED: 6,
-  /** A lifecycle verb (orch pg switchover, follow) refused before changing anything. */
+  /** A lifecycle verb (orch pg switchover, follow, promote) refused before changing anything. */
   REFUSED: 7,
   /** Interrupted by SIGINT (Ctrl-C): hosts' current steps finished, the job recorded as interrupted, locks freed. */
   INTERRUPTED: 130,

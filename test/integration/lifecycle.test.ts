@@ -3,7 +3,8 @@
 // it, no base backup taken (the data directory, PG_VERSION and base/ keep their inodes and no copy is left beside
 // them), apply changing nothing and drift clean after each; --test changes nothing (bytes and mtimes of the data
 // and config directories); follow repoints a standby that streams from elsewhere; a second primary made by hand
-// is flagged by pg status and drift, and follow refuses the diverged node.
+// is flagged by pg status and drift, and follow refuses to act; promote refuses while the old primary runs and a
+// candidate that is behind, and with the primary stopped fences it and fails over, the other standby following.
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { loadProject } from '../../src/config/project.js';
@@ -172,19 +173,51 @@ describe('pg lifecycle verbs on lab hosts (primary + two standbys)', function ()
     await applyAndDriftClean();
   });
 
+  it('promote refuses while the old primary runs and a candidate that is behind; with P stopped, B takes over', async () => {
+    const running = await orch('pg', 'promote', A);
+    assert.equal(running.code, 7, running.stdout + running.stderr);
+    assert.match(running.stderr, /lifep\.example\.com is reachable and its server runs/);
+    // A stops receiving; B gets one more row; then the primary's server is stopped.
+    await psql(A, "ALTER SYSTEM SET primary_conninfo = ''");
+    await psql(A, 'SELECT pg_reload_conf()');
+    assert.equal(await waitUntil('', () => senderOf(A)), '');
+    await psql(P, "INSERT INTO life (note) VALUES ('only-b-has-it')");
+    assert.equal(
+      await waitUntil('1', () => psql(B, "SELECT count(*) FROM life WHERE note = 'only-b-has-it'")),
+      '1',
+    );
+    await sh(P, 'pg_ctlcluster 15 main stop -m fast');
+    const behind = await orch('pg', 'promote', A);
+    assert.equal(behind.code, 7, behind.stdout + behind.stderr);
+    assert.match(behind.stderr, /behind lifeb\.example\.com/);
+    const ok = await orch('pg', 'promote', B);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /lifep\.example\.com: fence: standby\.signal written/);
+    assert.equal(await sh(P, `test -f ${DATA}/standby.signal && echo fenced`), 'fenced');
+    assert.equal(await inRecovery(B), 'f');
+    assert.equal(await waitUntil(B, () => senderOf(A)), B);
+    await psql(B, "INSERT INTO life (note) VALUES ('on-b')");
+    for (const n of ['only-b-has-it', 'on-b'])
+      assert.equal(
+        await waitUntil('1', () => psql(A, `SELECT count(*) FROM life WHERE note = '${n}'`)),
+        '1',
+        n,
+      );
+  });
+
   it('a second primary made by hand is flagged by pg status and drift; follow refuses the diverged node', async () => {
-    await psql(B, 'SELECT pg_promote(true, 60)');
-    await psql(B, "INSERT INTO life (note) VALUES ('diverged')");
+    await psql(A, 'SELECT pg_promote(true, 60)');
+    await psql(A, "INSERT INTO life (note) VALUES ('diverged')");
     const st = await orch('pg', 'status');
     assert.equal(st.code, 1);
     assert.match(
       st.stdout,
-      /2 servers are out of recovery \(lifep\.example\.com, lifeb\.example\.com\): split brain/,
+      /2 servers are out of recovery \(lifea\.example\.com, lifeb\.example\.com\): split brain/,
     );
     const d = await orch('-o', 'json', 'drift', '*');
     assert.equal(d.code, 3, d.stdout);
     assert.match(d.stdout, /split brain/);
-    const f = await orch('pg', 'follow', B);
+    const f = await orch('pg', 'follow', P);
     assert.equal(f.code, 7, f.stdout + f.stderr);
     assert.match(f.stderr, /2 servers are out of recovery/);
   });

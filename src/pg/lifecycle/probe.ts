@@ -7,7 +7,9 @@ import type { PgNode } from './node.js';
 import { runOn } from './remote.js';
 
 // A primary's timeline is read from its current WAL file name: pg_control's checkpoint timeline stays the old one
-// until the first checkpoint after a promotion.
+// until the first checkpoint after a promotion. A standby's is the newest of its restartpoint's, its minimum
+// recovery point's, its receiver's and its newest timeline history file (pg_control lags behind, and a standby
+// whose upstream went away has no receiver, but it keeps the history of each timeline it switched to).
 export interface NodeState {
   host: string;
   running: boolean;
@@ -39,7 +41,9 @@ const STATE_SQL = `SELECT jsonb_build_object(
  'version', current_setting('server_version_num')::int,
  'system_id', (SELECT system_identifier::text FROM pg_control_system()),
  'timeline', CASE WHEN pg_is_in_recovery()
-   THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver WHERE received_tli > 0), (SELECT timeline_id FROM pg_control_checkpoint()))
+   THEN greatest((SELECT timeline_id FROM pg_control_checkpoint()), (SELECT min_recovery_end_timeline FROM pg_control_recovery()),
+     coalesce((SELECT received_tli FROM pg_stat_wal_receiver), 0),
+     coalesce((SELECT max(('x' || substr(name, 1, 8))::bit(32)::int) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{8}[.]history$'), 0))
    ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,
  'current_lsn', CASE WHEN NOT pg_is_in_recovery() THEN pg_current_wal_lsn()::text END,
  'receive_lsn', pg_last_wal_receive_lsn()::text,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseJson, runOrch } from '../../helpers/cli.js';
 
-describe('orch pg switchover / follow: help and bad input', function () {
+describe('orch pg switchover / follow / promote: help and bad input', function () {
   this.timeout(60_000);
   let root: string;
 
@@ -17,7 +17,7 @@ describe('orch pg switchover / follow: help and bad input', function () {
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  for (const verb of ['switchover', 'follow']) {
+  for (const verb of ['switchover', 'follow', 'promote']) {
     it(`pg ${verb} --help names its steps, --test and the exit codes`, async () => {
       const r = await runOrch(['pg', verb, '--help']);
       assert.equal(r.code, 0, r.stderr);
