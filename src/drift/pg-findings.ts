@@ -14,6 +14,8 @@ export interface PgDriftLimits {
   expectedRole?: 'primary' | 'standby';
   /** On the pillar's primary: the slots its replicas own (postgres.slots); any other physical slot is an orphan. */
   ownedSlots?: string[];
+  /** A standby's expected upstream: the primary's name and its postgres.nodes address (recorded topology). */
+  expectedUpstream?: string[];
 }
 
 export const DEFAULT_MAX_LAG_SECONDS = 300;
@@ -33,6 +35,10 @@ export function pgLimits(pillarPg: Record<string, unknown>, host: string): PgDri
   if (bytes !== undefined) limits.maxLagBytes = bytes;
   if (typeof pillarPg.primary === 'string' && pillarPg.primary !== '') {
     limits.expectedRole = pillarPg.primary === host ? 'primary' : 'standby';
+    const nodes = (pillarPg.nodes ?? {}) as Record<string, unknown>;
+    const addr = nodes[pillarPg.primary];
+    if (pillarPg.primary !== host)
+      limits.expectedUpstream = [pillarPg.primary, ...(typeof addr === 'string' ? [addr] : [])];
   }
   const slots = pillarPg.slots;
   if (limits.expectedRole === 'primary' && slots && typeof slots === 'object' && !Array.isArray(slots)) {
@@ -123,8 +129,22 @@ export function statusFindings(s: PgDriftStatus, limits: PgDriftLimits): PgFindi
     out.push({
       check: 'role',
       severity: 'drift',
-      message: `server is a ${role}; the pillar expects a ${limits.expectedRole}`,
+      message:
+        role === 'primary'
+          ? `server is out of recovery (a primary) but ${limits.expectedUpstream?.[0] ?? 'another node'} is the expected primary: two primaries (split brain) unless that one is down`
+          : `server is a ${role}; the pillar expects a ${limits.expectedRole}`,
     });
+  }
+  const sender = s.receiver?.senderHost;
+  if (s.inRecovery && sender && limits.expectedRole === 'standby' && limits.expectedUpstream) {
+    if (!limits.expectedUpstream.includes(sender)) {
+      out.push({
+        check: 'upstream',
+        severity: 'drift',
+        subject: sender,
+        message: `standby streams from ${sender}, not from the recorded primary ${limits.expectedUpstream[0]}`,
+      });
+    }
   }
   for (const slot of s.slots) {
     if (!slot.active) {

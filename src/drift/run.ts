@@ -27,6 +27,8 @@ export interface DriftRunOptions {
   onHost?: (h: HostDrift) => void;
   cancelled?: () => boolean;
   stopReason?: () => string | undefined;
+  /** Lays the recorded replication topology over each host's pillar (the job kind reads it from the store). */
+  adjustPillar?: (host: string, pillar: Record<string, unknown>) => void;
 }
 
 /** The PostgreSQL findings of one connected host, or undefined when it has no postgres pillar. */
@@ -57,6 +59,7 @@ export async function runDrift(
   const pgByHost = new Map<string, PgFinding[]>();
   const toDrift = (r: HostRunResult) => hostDrift(r, pgByHost.get(r.host));
   const run = await runStates(project, hosts, {
+    adjustPillar: opts.adjustPillar,
     mode: 'test',
     acceptNewHostKeys: opts.acceptNewHostKeys,
     retries: opts.retries,

@@ -28,7 +28,16 @@ export interface DriftError {
  * warning (a risk orch cannot converge away, such as slot WAL retention that PostgreSQL 12 cannot bound; it does
  * not make the host drifted). */
 export interface PgFinding {
-  check: 'server' | 'role' | 'slot' | 'streaming' | 'lag' | 'replica_lag' | 'pending_restart' | 'query';
+  check:
+    | 'server'
+    | 'role'
+    | 'upstream'
+    | 'slot'
+    | 'streaming'
+    | 'lag'
+    | 'replica_lag'
+    | 'pending_restart'
+    | 'query';
   severity: 'drift' | 'error' | 'warning';
   /** What the finding is about: a slot, a setting, a standby name. */
   subject?: string;

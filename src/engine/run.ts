@@ -57,6 +57,8 @@ export interface RunOptions {
   connector?: Connector;
   /** A rolling run: after the barrier, hosts go through in batches (rolling.ts). */
   rollout?: RolloutOptions;
+  /** Called on each host's compiled pillar before its states compile (the recorded replication topology). */
+  adjustPillar?: (host: string, pillar: Record<string, unknown>) => void;
 }
 
 export interface RunReport {
@@ -107,6 +109,7 @@ export async function runStates(
       tryWriteCachedFacts(project.stateDir, host.name, facts);
       progress({ host: host.name, phase: 'compiling' });
       const pillar = await compilePillar(project, host, { resolver, facts });
+      opts.adjustPillar?.(host.name, pillar);
       compiled = compileHost({
         root: project.root,
         env,

@@ -18,6 +18,8 @@ export const EXIT = {
   ERROR: 5,
   /** A host is locked by another job. */
   LOCKED: 6,
+  /** A lifecycle verb (orch pg switchover, follow, promote) refused before changing anything. */
+  REFUSED: 7,
   /** Interrupted by SIGINT (Ctrl-C): hosts' current steps finished, the job recorded as interrupted, locks freed. */
   INTERRUPTED: 130,
   /** Interrupted by SIGTERM, wound down as for SIGINT. */
@@ -123,6 +125,16 @@ export const ERROR_CODES = {
     exit: EXIT.FAILED,
     kind: 'failed',
     hint: 'the output above is what the host said; fix the cause there and run again',
+  },
+  PG_REFUSED: {
+    exit: EXIT.REFUSED,
+    kind: 'failed',
+    hint: 'nothing was changed; the message names the check that failed, and `orch pg status` shows the cluster',
+  },
+  PG_STEP_FAILED: {
+    exit: EXIT.FAILED,
+    kind: 'failed',
+    hint: 'the message says which state the cluster is left in; `orch pg status` shows it, `orch pg follow` repoints standbys',
   },
   LOCKED: {
     exit: EXIT.LOCKED,

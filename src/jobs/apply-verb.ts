@@ -11,6 +11,7 @@ import type { HostSpec } from '../inventory/types.js';
 import { commonJobArgs, type JobKind } from './kind.js';
 import { progressToJob } from './progress.js';
 import type { JobContext, JobOutcome } from './record.js';
+import { loadTopologies, topologyAdjuster } from './topology.js';
 
 /** The stored arguments of an apply job (never secrets). */
 export const applyJobArgs = z.object({
@@ -78,7 +79,10 @@ export async function executeApply(
   ctx: JobContext,
   onProgress?: (e: ProgressEvent) => void,
 ): Promise<ApplyOutcome> {
+  // The recorded topology decides which node the formula treats as the primary (docs/LIFECYCLE.md).
+  const topologies = await loadTopologies(project);
   const report = await runStates(project, hosts, {
+    adjustPillar: topologyAdjuster(topologies),
     mode: args.test ? 'test' : 'apply',
     only: args.states?.length ? args.states : undefined,
     acceptNewHostKeys: args.acceptNewHostkeys,

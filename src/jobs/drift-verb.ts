@@ -43,7 +43,9 @@ export async function executeDrift(
   ctx: JobContext,
   onProgress?: (e: ProgressEvent) => void,
 ): Promise<DriftOutcome> {
+  const { loadTopologies, topologyAdjuster } = await import('./topology.js');
   const report = await runDrift(project, hosts, {
+    adjustPillar: topologyAdjuster(await loadTopologies(project)),
     target,
     jid: ctx.jid,
     acceptNewHostKeys: args.acceptNewHostkeys,

@@ -43,6 +43,13 @@ const MIGRATIONS: readonly string[] = [
      lease_until timestamptz NOT NULL
    );
    CREATE INDEX host_locks_jid ON orch.host_locks (jid);`,
+  // The recorded topology of each replication cluster (docs/LIFECYCLE.md); epoch guards concurrent verbs.
+  `CREATE TABLE orch.topology (
+     cluster text PRIMARY KEY,
+     epoch integer NOT NULL,
+     record jsonb NOT NULL,
+     updated_at timestamptz NOT NULL
+   );`,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -19,6 +19,8 @@ import {
 import { JidGenerator, processJids } from './jid.js';
 import { filterClauses, insertUnderFreshJid, jobRecordOf } from './store-rows.js';
 import { REAP_LOCK_KEY, migratePg } from './pg-schema.js';
+import { pgTopology } from './pg-topology.js';
+import type { TopologyRecord } from '../pg/lifecycle/topology.js';
 import {
   DEFAULT_LEASE_MS,
   type HostResultRecord,
@@ -355,6 +357,14 @@ export class PgJobStore implements JobStore {
         throw err;
       }
     });
+  }
+
+  listTopologies(): Promise<TopologyRecord[]> {
+    return this.op('listTopologies', () => pgTopology.list(this.pool));
+  }
+
+  putTopology(rec: Omit<TopologyRecord, 'epoch'>, expectEpoch: number): Promise<boolean> {
+    return this.op('putTopology', () => pgTopology.put(this.pool, rec, expectEpoch));
   }
 
   async unlockHosts(jid: string): Promise<void> {

@@ -38,6 +38,13 @@ const MIGRATIONS: readonly string[] = [
      lease_until TEXT NOT NULL
    );
    CREATE INDEX host_locks_jid ON host_locks (jid);`,
+  // The recorded topology of each replication cluster (docs/LIFECYCLE.md); epoch guards concurrent verbs.
+  `CREATE TABLE topology (
+     cluster TEXT PRIMARY KEY,
+     epoch INTEGER NOT NULL,
+     record TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;

@@ -21,6 +21,8 @@ import {
 import { JidGenerator, processJids } from './jid.js';
 import { filterClauses, insertUnderFreshJid, jobRecordOf } from './store-rows.js';
 import { migrateSqlite } from './sqlite-schema.js';
+import { sqliteTopology } from './sqlite-topology.js';
+import type { TopologyRecord } from '../pg/lifecycle/topology.js';
 import {
   DEFAULT_LEASE_MS,
   type HostResultRecord,
@@ -386,6 +388,14 @@ export class SqliteJobStore implements JobStore {
         throw err;
       }
     });
+  }
+
+  listTopologies(): Promise<TopologyRecord[]> {
+    return this.op('listTopologies', () => sqliteTopology.list(this.db));
+  }
+
+  putTopology(rec: Omit<TopologyRecord, 'epoch'>, expectEpoch: number): Promise<boolean> {
+    return this.op('putTopology', () => sqliteTopology.put(this.db, rec, expectEpoch));
   }
 
   async unlockHosts(jid: string): Promise<void> {

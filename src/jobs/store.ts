@@ -1,6 +1,7 @@
 // The job store contract: every apply, drift check and run is a job record with per-host results, and async jobs
 // are claimed by workers under a lease. Host locks are leases tied to a job. This file only defines the shapes;
 // the embedded (SQLite) and PostgreSQL stores implement them, and neither runs jobs nor talks to hosts.
+import type { TopologyStore } from '../pg/lifecycle/topology.js';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -68,7 +69,8 @@ export interface JobFilter {
 
 export type LockResult = { ok: true } | { ok: false; host: string; heldBy: string };
 
-export interface JobStore {
+/** Jobs, host locks, and the recorded topology of replication clusters (docs/LIFECYCLE.md). */
+export interface JobStore extends TopologyStore {
   /** Record a new job (queued for a worker, or already running in the caller). */
   create(job: NewJob): Promise<JobRecord>;
   /** Take the oldest queued job for this worker, atomically (queued -> running); null when none. */

@@ -47,8 +47,18 @@ export interface StatusReport {
   exitCode: number;
 }
 
-/** Build rows, warnings and the exit code from every host's outcome. */
-export function analyzeStatus(outcomes: ReadonlyArray<HostOutcome<HostStatus>>): StatusReport {
+/** What the recorded topology (docs/LIFECYCLE.md) expects of a host: its role, and a standby's accepted upstreams
+ * (the recorded primary's name and address). */
+export interface ExpectedNode {
+  role: 'primary' | 'standby';
+  upstreams: string[];
+}
+
+/** Build rows, warnings and the exit code from every host's outcome (and the recorded topology, when given). */
+export function analyzeStatus(
+  outcomes: ReadonlyArray<HostOutcome<HostStatus>>,
+  expected: ReadonlyMap<string, ExpectedNode> = new Map(),
+): StatusReport {
   const report: StatusReport = {
     rows: [],
     replication: [],
@@ -99,6 +109,11 @@ export function analyzeStatus(outcomes: ReadonlyArray<HostOutcome<HostStatus>>):
         const upstream = r ? `${r.host}${r.port ? `:${r.port}` : ''}` : '';
         const state = r?.status ?? 'not connected';
         if (state !== 'streaming') report.warnings.push(`${name}: standby is not streaming (${state})`);
+        const want = expected.get(host);
+        if (want?.role === 'standby' && r && !want.upstreams.includes(r.host))
+          report.warnings.push(
+            `${name}: standby streams from ${r.host}, not from the recorded primary ${want.upstreams[0]}`,
+          );
         report.rows.push({
           host,
           port: s.port,
@@ -110,6 +125,10 @@ export function analyzeStatus(outcomes: ReadonlyArray<HostOutcome<HostStatus>>):
           timeline: s.timeline ?? null,
         });
       } else {
+        if (expected.get(host)?.role === 'standby')
+          report.warnings.push(
+            `${name}: out of recovery, but the recorded topology has it as a standby of ${expected.get(host)!.upstreams[0]}`,
+          );
         report.rows.push({
           host,
           port: s.port,
@@ -139,6 +158,11 @@ export function analyzeStatus(outcomes: ReadonlyArray<HostOutcome<HostStatus>>):
       }
     }
   }
+  const primaries = report.rows.filter((r) => r.role === 'primary').map((r) => r.host);
+  if (primaries.length > 1)
+    report.warnings.push(
+      `${primaries.length} servers are out of recovery (${primaries.join(', ')}): split brain unless they are separate clusters`,
+    );
   report.exitCode = report.unreachable.length
     ? STATUS_EXIT.UNREACHABLE
     : report.warnings.length

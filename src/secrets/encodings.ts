@@ -4,7 +4,7 @@ import { pgpassFilter, sqlLiteralFilter } from '../render/filters.js';
 import { shQuote } from '../shell/quote.js';
 // confString is the quoting of postgresql.conf string values (the same as confValue in conf.ts for strings);
 // it is taken from the dependency-free module so every CLI start does not load the state modules.
-import { confString, conninfoValue } from '../states/postgres/replica-conninfo.js';
+import { confString, conninfoValue } from '../pg/conninfo.js';
 
 /** Shortest base64 fragment masked when a secret sits at an unknown offset inside a larger base64 blob. */
 const MIN_B64_CORE = 6;

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { InputError } from '../../src/errors.js';
 import { confValue, postgresConf } from '../../src/states/postgres/conf.js';
 import { psqlCall } from '../../src/pg/connector.js';
-import { hostProblem, recoveryConf, SLOT_NAME } from '../../src/states/postgres/replica-conninfo.js';
+import { hostProblem, recoveryConf, SLOT_NAME } from '../../src/pg/conninfo.js';
 import { pgpassField } from '../../src/render/filters.js';
 import { connstrProblem, resolveTarget } from '../../src/pg/target.js';
 import { parseFacts } from '../../src/facts/parse.js';

@@ -7,7 +7,7 @@ import { pgpassFilter, sqlLiteralFilter } from '../../src/render/filters.js';
 import { MASK, Redactor } from '../../src/secrets/redactor.js';
 import { shQuote } from '../../src/shell/quote.js';
 import { confValue } from '../../src/states/postgres/conf.js';
-import { conninfoValue } from '../../src/states/postgres/replica-conninfo.js';
+import { conninfoValue } from '../../src/pg/conninfo.js';
 
 const SECRET = `Pa$s'w"o<r>d&\\:${randomBytes(4).toString('hex')} x`;
 

@@ -1,8 +1,11 @@
 // `orch pg status [target]`: the PostgreSQL replication cluster as a table (or JSON). Parses argv and prints;
 // collection and analysis live in src/pg.
 import { InvalidArgumentError, type Command } from 'commander';
+import { pgCommand } from '../pg-command.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
+import type { ProjectConfig } from '../../config/project.js';
+import type { HostSpec } from '../../inventory/types.js';
 
 interface StatusOptions {
   group?: string;
@@ -23,9 +26,29 @@ function positive(what: string) {
   };
 }
 
+/** The recorded topology's expectations of each host; none (with a warning) when the job store cannot be read. */
+async function recordedExpectations(
+  project: ProjectConfig,
+  hosts: HostSpec[],
+): Promise<Map<string, { role: 'primary' | 'standby'; upstreams: string[] }>> {
+  const [{ loadTopologies }, { expectedNodes }, { errorMessage }] = await Promise.all([
+    import('../../jobs/topology.js'),
+    import('../../pg/lifecycle/topology.js'),
+    import('../../errors.js'),
+  ]);
+  try {
+    const records = await loadTopologies(project);
+    const byName = new Map(hosts.map((h) => [h.name, h.address]));
+    return expectedNodes(records.values(), (h) => byName.get(h));
+  } catch (err) {
+    process.stderr.write(`orch: warning: recorded topology not read: ${errorMessage(err)}\n`);
+    return new Map();
+  }
+}
+
 /** Register `orch pg` and its subverbs. */
 export function register(program: Command): void {
-  const pgCmd = program.command('pg').description('PostgreSQL replication views');
+  const pgCmd = pgCommand(program);
   pgCmd
     .command('status')
     .description(
@@ -64,7 +87,10 @@ export function register(program: Command): void {
         // Copies a replica rebuild left beside a data directory, and rebuilds interrupted without rollback.
         leftovers: await left.collectLeftovers(conn, timeoutMs),
       }));
-      const report = status.analyzeStatus(both.map((o) => (o.ok ? { ...o, value: o.value.status } : o)));
+      const report = status.analyzeStatus(
+        both.map((o) => (o.ok ? { ...o, value: o.value.status } : o)),
+        await recordedExpectations(project, hosts),
+      );
       const found = both.flatMap((o) => (o.ok ? [{ host: o.host.name, ...o.value.leftovers }] : []));
       const leftovers = found.flatMap((h) => h.copies.map((c) => ({ host: h.host, ...c })));
       const interrupted = found.flatMap((h) => h.pending.map((p) => ({ host: h.host, ...p })));

@@ -3,7 +3,7 @@
 // Pure: builds data only; it does not render and does not touch any host.
 import { OrchError } from '../../errors.js';
 import { OS_ACCOUNT_NAME } from '../common.js';
-import { hostProblem, recoveryConf, roleProblem, slotProblem } from './replica-conninfo.js';
+import { hostProblem, recoveryConf, roleProblem, slotProblem } from '../../pg/conninfo.js';
 
 export const REPLICA_TEMPLATE = 'postgres/pg_make_replica.sh.njk';
 

@@ -8,6 +8,7 @@ import { compileHost } from '../../../src/engine/compile.js';
 import { parseFacts } from '../../../src/facts/parse.js';
 import { loadInventory } from '../../../src/inventory/load.js';
 import { compilePillar } from '../../../src/pillar/load.js';
+import { overlayTopology, type TopologyRecord } from '../../../src/pg/lifecycle/topology.js';
 import { createRenderEnv } from '../../../src/render/env.js';
 import type { SecretResolver } from '../../../src/secrets/ref.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
@@ -89,6 +90,26 @@ describe('the replication formula compiles', () => {
     assert.equal(replica.args.primary, 'primary.example.com');
     assert.equal(replica.args.keep_old_count, 1);
     assert.equal(replica.args.keep_old_days, 14);
+  });
+
+  it('after a recorded switchover: the primary states on the new primary, the replica build on the old one', async () => {
+    const rec: TopologyRecord = {
+      cluster: 'primary.example.com:5432/main',
+      epoch: 1,
+      primary: 'replica.example.com',
+      standbys: { 'primary.example.com': { upstream: 'replica.example.com', slot: 'primary_example_com' } },
+      timeline: 2,
+      verb: 'pg switchover',
+      updatedAt: '2026-12-01T00:00:00.000Z',
+    };
+    const overlay = (p: Record<string, unknown>) => overlayTopology(p, new Map([[rec.cluster, rec]]));
+    const now = await compileFor('replica.example.com', 'debian12-pg15-running.txt', overlay);
+    const ids = now.states.map((s) => s.decl.id);
+    assert.ok(ids.includes('slot_primary_example_com') && !ids.includes('replica_built'), ids.join(' '));
+    const old = await compileFor('primary.example.com', 'debian12-pg15-running.txt', overlay);
+    const replica = old.states.find((s) => s.decl.id === 'replica_built')!;
+    assert.equal(replica.args.primary, 'replica.example.com');
+    assert.equal(replica.args.slot, 'primary_example_com');
   });
 
   it('for FreeBSD: its package and paths, conf.d included, and initdb on the primary only', async () => {

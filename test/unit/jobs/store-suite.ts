@@ -94,6 +94,38 @@ export function defineStoreSuite(harness: () => StoreHarness): void {
     for (const s of extra.splice(0)) await s.close();
   });
 
+  describe('topology records', () => {
+    const rec = (primary: string) => ({
+      cluster: 'db1:5432/main',
+      primary,
+      standbys: { db2: { upstream: primary, slot: 'db2' } },
+      timeline: 2,
+      verb: 'pg switchover',
+      updatedAt: new Date().toISOString(),
+    });
+
+    it('writes compare-and-set on the epoch, visible to another instance', async () => {
+      assert.deepEqual(await store.listTopologies(), []);
+      assert.equal(await store.putTopology(rec('db1'), 1), false, 'no record yet: epoch 0 expected');
+      assert.equal(await store.putTopology(rec('db1'), 0), true);
+      assert.equal(await store.putTopology(rec('db3'), 0), false, 'a second first write loses');
+      const other = await another();
+      assert.equal(await other.putTopology(rec('db3'), 1), true);
+      const [got] = await store.listTopologies();
+      assert.equal(got!.epoch, 2);
+      assert.equal(got!.primary, 'db3');
+      assert.deepEqual(got!.standbys, { db2: { upstream: 'db3', slot: 'db2' } });
+    });
+
+    it('of two verbs racing from one epoch exactly one records', async () => {
+      await store.putTopology(rec('db1'), 0);
+      const other = await another();
+      const won = await Promise.all([store.putTopology(rec('db2'), 1), other.putTopology(rec('db3'), 1)]);
+      assert.deepEqual(won.filter(Boolean).length, 1);
+      assert.equal((await store.listTopologies())[0]!.epoch, 2);
+    });
+  });
+
   describe('create, get, list', () => {
     it('creates queued and running jobs and reads them back', async () => {
       const q = await store.create(job({ args: { test: true, states: ['a', 'b'] } }));

@@ -129,6 +129,31 @@ describe('pg status: parsing and analysis', () => {
     ]);
   });
 
+  it('flags two servers out of recovery and a standby of another upstream than the recorded one', () => {
+    const expected = new Map([
+      ['db1', { role: 'standby' as const, upstreams: ['db3', '10.213.0.13'] }],
+      ['db2', { role: 'standby' as const, upstreams: ['db3', '10.213.0.13'] }],
+      ['db3', { role: 'primary' as const, upstreams: [] }],
+    ]);
+    const r = analyzeStatus(
+      [
+        ok('db1', parseStatusOutput(primaryOut)),
+        ok('db2', parseStatusOutput(standbyOut)),
+        ok('db3', parseStatusOutput(primaryOut)),
+      ],
+      expected,
+    );
+    assert.ok(
+      r.warnings.includes('db1: out of recovery, but the recorded topology has it as a standby of db3'),
+    );
+    assert.ok(
+      r.warnings.includes('db2: standby streams from 10.213.0.11, not from the recorded primary db3'),
+      r.warnings.join('\n'),
+    );
+    assert.ok(r.warnings.some((w) => /^2 servers are out of recovery \(db1, db3\): split brain/.test(w)));
+    assert.equal(r.exitCode, 1);
+  });
+
   it('a standby without a receiver, a host without PostgreSQL and psql errors are warnings', () => {
     const noRecv = [
       '@@begin',

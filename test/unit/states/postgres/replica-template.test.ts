@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { recoveryConf } from '../../../../src/states/postgres/replica-conninfo.js';
+import { recoveryConf } from '../../../../src/pg/conninfo.js';
 import { replicaTemplateContext } from '../../../../src/states/postgres/replica-context.js';
 import { renderReplicaScript, sampleInput } from './replica-helpers.js';
 

@@ -4,7 +4,7 @@
 // is 1-65535, a role name has no control characters, a slot (and application_name) is [a-z0-9_]{1,63}.
 // Pure functions; they never see a password.
 import net from 'node:net';
-import { hasControlChar } from '../../render/grammar.js';
+import { hasControlChar } from '../render/grammar.js';
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const HOST_NAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*\\.?$`);

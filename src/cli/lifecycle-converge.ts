@@ -1,0 +1,55 @@
+// The last step of a lifecycle verb that changed the cluster: the formula applied to the cluster's hosts with the
+// topology just recorded, so the replica procedure installed on each standby names its new upstream and slot, and
+// the next `orch apply '*'` changes nothing (docs/LIFECYCLE.md). Data directories are never touched by it: every
+// standby already streams from the recorded primary, so pg_make_replica only checks.
+import type { ProjectConfig } from '../config/project.js';
+import { OrchError } from '../errors.js';
+import type { HostSpec } from '../inventory/types.js';
+import type { JobStore } from '../jobs/store.js';
+import type { StepLog } from '../pg/lifecycle/steps.js';
+
+export async function convergeCluster(
+  project: ProjectConfig,
+  hosts: HostSpec[],
+  store: JobStore,
+  log: StepLog,
+  acceptNewHostKeys?: boolean,
+): Promise<void> {
+  const [{ runStates }, { loadTopologies, topologyAdjuster }] = await Promise.all([
+    import('../engine/run.js'),
+    import('../jobs/topology.js'),
+  ]);
+  const records = await loadTopologies(project, store);
+  const report = await runStates(project, hosts, {
+    mode: 'apply',
+    adjustPillar: topologyAdjuster(records),
+    acceptNewHostKeys,
+  });
+  if (report.aborted)
+    throw new OrchError(
+      'PG_STEP_FAILED',
+      `state done, but the formula did not compile (${report.aborted.message}): fix it and run orch apply`,
+    );
+  const failed: string[] = [];
+  for (const h of report.hosts) {
+    const changed = h.states.filter((s) => s.status === 'changed').map((s) => s.id);
+    if (h.ok) {
+      log.ok(
+        h.host,
+        'converge',
+        changed.length ? `formula applied; changed: ${changed.join(', ')}` : 'formula applied; no change',
+      );
+      continue;
+    }
+    const bad = h.states
+      .filter((s) => s.status === 'failed' || s.status === 'not_run')
+      .map((s) => `${s.id}: ${s.comment}`);
+    log.add(h.host, 'converge', 'failed', h.error?.message ?? bad.join('; '));
+    failed.push(h.host);
+  }
+  if (failed.length)
+    throw new OrchError(
+      'PG_STEP_FAILED',
+      `state done (the topology changed as asked), but the formula's apply failed on ${failed.join(', ')}: see the steps, then run orch apply`,
+    );
+}
