@@ -4,16 +4,15 @@
 // freed at once, no remote step is left running, nothing is half-done, and the next apply converges.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { JobRecord } from '../../src/jobs/store.js';
 import type { HostRunResult } from '../../src/engine/result.js';
-import { canRunLocalSshd, startLocalSshd, type LocalSshd } from '../helpers/local-sshd.js';
+import type { LocalSshd } from '../helpers/local-sshd.js';
 import {
   cmdState,
-  ensureBuilt,
   lookup,
+  loopbackSuite,
   orch,
   runningJob,
   sleep,
@@ -31,16 +30,9 @@ describe('chaos: orch jobs cancel of a running apply', function () {
   let sshd: LocalSshd | undefined;
   let tmp = '';
   let n = 0;
-
-  before(async function () {
-    if (!canRunLocalSshd()) this.skip();
-    ensureBuilt();
-    sshd = await startLocalSshd();
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'orch-chaos-cancel-'));
-  });
-  after(async () => {
-    await sshd?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  loopbackSuite('orch-chaos-cancel-', (s, t) => {
+    sshd = s;
+    tmp = t;
   });
 
   /** Hosts a and b each run STEPS states of about 1 s, in order. */

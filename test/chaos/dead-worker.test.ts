@@ -3,14 +3,13 @@
 // checked on this machine, start time included), `jobs wait` ends, the next apply runs at once and converges, and
 // the orphaned remote step finishes on its own while the step after it never starts.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { canRunLocalSshd, startLocalSshd, type LocalSshd } from '../helpers/local-sshd.js';
+import type { LocalSshd } from '../helpers/local-sshd.js';
 import {
   cmdState,
-  ensureBuilt,
   lookup,
+  loopbackSuite,
   orch,
   sleep,
   sqliteLocks,
@@ -23,18 +22,14 @@ describe('chaos: a worker killed with SIGKILL', function () {
   this.timeout(120_000);
   let sshd: LocalSshd | undefined;
   let tmp = '';
-
-  before(async function () {
-    if (!canRunLocalSshd()) this.skip();
-    ensureBuilt();
-    sshd = await startLocalSshd();
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'orch-chaos-kill-'));
-  });
-  after(async () => {
-    await sshd?.stop();
-    await sleep(500);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  loopbackSuite(
+    'orch-chaos-kill-',
+    (s, t) => {
+      sshd = s;
+      tmp = t;
+    },
+    { settleMs: 500 },
+  );
 
   it('is shown interrupted at the first read, with its locks freed', async () => {
     const root = path.join(tmp, 'p');

@@ -3,13 +3,13 @@
 // file (what another orch would see). Every wait here is bounded.
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { JobRecord } from '../../src/jobs/store.js';
-import type { LocalSshd } from '../helpers/local-sshd.js';
+import { canRunLocalSshd, startLocalSshd, type LocalSshd } from '../helpers/local-sshd.js';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const cli = path.join(repo, 'dist/src/cli/main.js');
@@ -21,6 +21,31 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   delete env.ORCH_STATE_DIR;
   if (!('ORCH_JOB_STORE' in extra)) delete env.ORCH_JOB_STORE;
   return env;
+}
+
+/**
+ * The suite's loopback sshd and temp directory: started before its first test (dist/ built), handed over through
+ * `use`, stopped and removed after its last. `settleMs`: a pause before removal, for processes still exiting.
+ */
+export function loopbackSuite(
+  prefix: string,
+  use: (sshd: LocalSshd, tmp: string) => void,
+  opts: { settleMs?: number } = {},
+): void {
+  let sshd: LocalSshd | undefined;
+  let tmp = '';
+  before(async function () {
+    if (!canRunLocalSshd()) this.skip();
+    ensureBuilt();
+    sshd = await startLocalSshd();
+    tmp = mkdtempSync(path.join(os.tmpdir(), prefix));
+    use(sshd, tmp);
+  });
+  after(async () => {
+    await sshd?.stop();
+    if (opts.settleMs) await sleep(opts.settleMs);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
 }
 
 /** Build dist/ when a source file is newer than its compiled form. */

@@ -3,27 +3,19 @@
 // says drifted, jobs lookup and drift show print its report); a queued job whose stored arguments were tampered
 // with fails with a message instead of running.
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { canRunLocalSshd, startLocalSshd, type LocalSshd } from '../helpers/local-sshd.js';
-import { ensureBuilt, lookup, orch, writeProject } from './harness.js';
+import type { LocalSshd } from '../helpers/local-sshd.js';
+import { lookup, loopbackSuite, orch, writeProject } from './harness.js';
 
 describe('chaos: job kinds run by the detached worker', function () {
   this.timeout(120_000);
   let sshd: LocalSshd | undefined;
   let tmp = '';
-
-  before(async function () {
-    if (!canRunLocalSshd()) this.skip();
-    ensureBuilt();
-    sshd = await startLocalSshd();
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'orch-chaos-kinds-'));
-  });
-  after(async () => {
-    await sshd?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  loopbackSuite('orch-chaos-kinds-', (s, t) => {
+    sshd = s;
+    tmp = t;
   });
 
   it('orch drift --async: queued, run by the worker, shown as drifted with its report', async () => {

@@ -2,26 +2,17 @@
 // long step prints, `orch jobs lookup` shows the host's phase and the step's newest line (also a \r-redrawn meter,
 // as pg_basebackup -P prints); the result replaces it when the host is done. Same for a long `orch run --async`.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { canRunLocalSshd, startLocalSshd, type LocalSshd } from '../helpers/local-sshd.js';
-import { cmdState, ensureBuilt, lookup, orch, until, writeProject } from './harness.js';
+import type { LocalSshd } from '../helpers/local-sshd.js';
+import { cmdState, lookup, loopbackSuite, orch, until, writeProject } from './harness.js';
 
 describe('chaos: progress of long steps in jobs lookup', function () {
   this.timeout(120_000);
   let sshd: LocalSshd | undefined;
   let tmp = '';
-
-  before(async function () {
-    if (!canRunLocalSshd()) this.skip();
-    ensureBuilt();
-    sshd = await startLocalSshd();
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'orch-chaos-progress-'));
-  });
-  after(async () => {
-    await sshd?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  loopbackSuite('orch-chaos-progress-', (s, t) => {
+    sshd = s;
+    tmp = t;
   });
 
   it('an --async apply: the long step’s newest line shows while it runs, then the result', async () => {

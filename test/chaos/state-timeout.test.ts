@@ -3,15 +3,14 @@
 // says so, no lock is left, and once the state is fixed the next apply converges.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HostRunResult } from '../../src/engine/result.js';
-import { canRunLocalSshd, startLocalSshd, type LocalSshd } from '../helpers/local-sshd.js';
+import type { LocalSshd } from '../helpers/local-sshd.js';
 import {
   cmdState,
-  ensureBuilt,
   lookup,
+  loopbackSuite,
   orch,
   sleep,
   sqliteJobs,
@@ -23,16 +22,9 @@ describe('chaos: a state past its timeout:', function () {
   this.timeout(120_000);
   let sshd: LocalSshd | undefined;
   let tmp = '';
-
-  before(async function () {
-    if (!canRunLocalSshd()) this.skip();
-    ensureBuilt();
-    sshd = await startLocalSshd();
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'orch-chaos-stimeout-'));
-  });
-  after(async () => {
-    await sshd?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  loopbackSuite('orch-chaos-stimeout-', (s, t) => {
+    sshd = s;
+    tmp = t;
   });
 
   it('fails on its host (exit 1), nothing after it runs there, the other host is applied', async () => {

@@ -8,14 +8,14 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { canRunLocalSshd, startLocalSshd, type LocalSshd } from '../helpers/local-sshd.js';
+import type { LocalSshd } from '../helpers/local-sshd.js';
 import { PG_BIN, startTempPostgres, type TempPostgres } from '../helpers/temp-postgres.js';
 import { openJobStoreAt } from '../../src/jobs/open.js';
 import {
   cmdState,
-  ensureBuilt,
   hostStatuses,
   lookup,
+  loopbackSuite,
   orch,
   sleep,
   sqliteJobs,
@@ -66,16 +66,9 @@ describe('chaos: the job store fails during an apply', function () {
   this.timeout(180_000);
   let sshd: LocalSshd | undefined;
   let tmp = '';
-
-  before(async function () {
-    if (!canRunLocalSshd()) this.skip();
-    ensureBuilt();
-    sshd = await startLocalSshd();
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'orch-chaos-store-'));
-  });
-  after(async () => {
-    await sshd?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  loopbackSuite('orch-chaos-store-', (s, t) => {
+    sshd = s;
+    tmp = t;
   });
 
   function project(name: string): { root: string; out: string } {
