@@ -29,9 +29,10 @@ export const EXIT = {
 /**
  * What an error says about the run: `input` - a file or argument the user wrote is wrong (a run stops before any
  * host is changed); `transport` - a host could not be reached or trusted; `failed` - work on a reachable host
- * failed; `locked`, `cancelled`; `internal` - orch itself (job store, lab, a bug).
+ * failed; `refused` - a lifecycle verb's guard said no before anything changed; `locked`, `cancelled`;
+ * `internal` - orch itself (job store, lab, a bug).
  */
-export type ErrorKind = 'input' | 'transport' | 'failed' | 'locked' | 'cancelled' | 'internal';
+export type ErrorKind = 'input' | 'transport' | 'failed' | 'refused' | 'locked' | 'cancelled' | 'internal';
 
 export interface ErrorCodeInfo {
   exit: number;
@@ -128,7 +129,7 @@ export const ERROR_CODES = {
   },
   PG_REFUSED: {
     exit: EXIT.REFUSED,
-    kind: 'failed',
+    kind: 'refused',
     hint: 'nothing was changed; the message names the check that failed, and `orch pg status` shows the cluster',
   },
   PG_STEP_FAILED: {

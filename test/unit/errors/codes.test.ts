@@ -23,6 +23,7 @@ const KIND_EXIT: Record<ErrorKind, number> = {
   input: EXIT.BAD_INPUT,
   transport: EXIT.UNREACHABLE,
   failed: EXIT.FAILED,
+  refused: EXIT.REFUSED,
   locked: EXIT.LOCKED,
   cancelled: EXIT.ERROR,
   internal: EXIT.ERROR,
