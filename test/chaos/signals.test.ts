@@ -4,7 +4,7 @@
 // not_run), frees its locks and exits 130/143; a second exits at once while the remote step still finishes on its
 // own and no later step starts. After each: the record is true, no lock is left, the next apply converges.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -255,9 +255,12 @@ describe('chaos: signals during orch apply', function () {
       '--',
       'sh',
       '-c',
-      `mkdir -p ${out}; touch ${out}/r.$0.started; sleep 2; echo ran`,
+      `mkdir -p ${out}; touch ${out}/r.$$.started; sleep 2; echo ran`,
     ]);
-    await untilRunning(run, 'the commands to start', () => existsSync(`${out}/r.sh.started`));
+    // Both hosts' commands must be running (a host still connecting at the signal is dropped, not run).
+    const started = () =>
+      existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.started')).length : 0;
+    await untilRunning(run, 'both commands to start', () => started() >= 2);
     run.child.kill('SIGINT');
     const r = await run.done;
     assert.equal(r.code, 130, r.stderr);
