@@ -55,7 +55,8 @@ describe('security: pg_make_replica treats host output as data', function () {
       bin,
       'psql',
       `printf '%s\\n' "$*" >> ${shQuote(log)}
-for a in "$@"; do last=$a; done
+# The SQL comes on stdin (orch_psql).
+last=$(cat)
 case $last in
   *server_version_num*) echo '150005|replica|10|10|0|0|0|0|0' ;;
   *slot_type*) ;;

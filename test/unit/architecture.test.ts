@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ERROR_CODES } from '../../src/errors/codes.js';
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
+const TEMPLATES = path.resolve(import.meta.dirname, '../../templates');
 
 interface Edge {
   file: string;
@@ -181,6 +182,26 @@ describe('architecture: import rules of docs/ARCHITECTURE.md', () => {
         .join('\n');
       for (const [re, allowed] of only)
         if (re.test(code) && !allowed.includes(rel)) found.push(`${rel}: ${re}`);
+    }
+    assert.deepEqual(found, []);
+  });
+
+  it('templates switch users and call psql only through the fragments the renderer passes in', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)],
+      );
+    const rules = [/ON_ERROR_STOP|\s-v\s+ON_ERROR/, /\b(runuser|setpriv)\b/, /\bsu -[ms]\b/];
+    const found: string[] = [];
+    const all = files(TEMPLATES);
+    assert.ok(all.some((f) => f.endsWith('pg_make_replica.sh.njk')));
+    for (const file of all) {
+      // Code only: shell and template comments may name the tools.
+      const code = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => !/^\s*(#|\{#)/.test(l))
+        .join('\n');
+      for (const re of rules) if (re.test(code)) found.push(`${path.relative(TEMPLATES, file)}: ${re}`);
     }
     assert.deepEqual(found, []);
   });

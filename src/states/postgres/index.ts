@@ -9,6 +9,7 @@ import { postgresRole } from './role.js';
 import { postgresSlot } from './slot.js';
 import { postgresOrphanSlots } from './orphan-slots.js';
 import { postgresReplica } from './replica.js';
+import { postgresRestartGate } from './replica-restarts.js';
 
 export const postgresStates: Record<string, AnyStateFunction> = {
   'postgres.role': postgresRole,
@@ -18,4 +19,5 @@ export const postgresStates: Record<string, AnyStateFunction> = {
   'postgres.slot': postgresSlot,
   'postgres.orphan_slots': postgresOrphanSlots,
   'postgres.replica': postgresReplica,
+  'postgres.restart_gate': postgresRestartGate,
 };

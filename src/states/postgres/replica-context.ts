@@ -4,6 +4,8 @@
 import { OrchError } from '../../errors.js';
 import { OS_ACCOUNT_NAME } from '../common.js';
 import { hostProblem, recoveryConf, roleProblem, slotProblem } from '../../pg/conninfo.js';
+import { ORCH_PSQL_FUNCTION } from '../../pg/connector.js';
+import { RUN_AS_FUNCTION } from '../../shell/actor.js';
 
 export const REPLICA_TEMPLATE = 'postgres/pg_make_replica.sh.njk';
 
@@ -116,6 +118,9 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
       throw new OrchError('STATE_ERROR', `postgres.replica: empty service ${what} command`);
   }
   return {
+    // Shell functions written once in orch: the script switches users and calls psql only through them.
+    run_as_function: RUN_AS_FUNCTION,
+    psql_function: ORCH_PSQL_FUNCTION,
     primary_host: i.primaryHost,
     primary_port: i.primaryPort,
     replication_user: i.replicationUser,

@@ -228,6 +228,9 @@ export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
   return { status: 'unknown', comment: `pg_make_replica --check exited ${rc}: ${lastLines(text, 6)}` };
 }
 
+/** A progress line of pg_basebackup -P: `1234/56789 kB (2%), 0/1 tablespace` (with -v, a file name after it). */
+export const PROGRESS_LINE = /^\s*\d+\/\d+ kB \(\d+%\)/;
+
 /** Interpret the real run: changed when the script said so (or the installed copy changed). */
 export function interpretReplicaApply(out: StepOutput): ApplyStepOutcome {
   const lines = out.text.trim().split('\n');
@@ -242,10 +245,15 @@ export function interpretReplicaApply(out: StepOutput): ApplyStepOutcome {
   }
   if (out.status === 0) return { result: true, changed: false, comment: noChange ?? 'no change' };
   const status = out.status === null ? 'the script ended early' : `exit status ${out.kv.rc ?? out.status}`;
+  // The base backup's progress lines were live output; the reason for the failure is what the comment keeps.
+  const text = out.text
+    .split(/\r?\n|\r/)
+    .filter((l) => !PROGRESS_LINE.test(l))
+    .join('\n');
   return {
     result: false,
     changed: false,
-    comment: `pg_make_replica failed (${status}): ${lastLines(out.text, 8)}`,
+    comment: `pg_make_replica failed (${status}): ${lastLines(text, 8)}`,
   };
 }
 

@@ -145,6 +145,15 @@ function fixtures(t: string): Record<string, Record<string, unknown>[]> {
     'postgres.database': [{ name: 'appdb', owner: 'app', socket_dir: `${t}/pgsock`, port: 5999 }],
     'postgres.slot': [{ name: 'replica_1', socket_dir: `${t}/pgsock`, port: 5999 }],
     'postgres.orphan_slots': [{ keep: ['replica_1'], drop: true, socket_dir: `${t}/pgsock`, port: 5999 }],
+    'postgres.restart_gate': [
+      {
+        standbys: { '127.0.0.1': 'replica_1' },
+        replication_user: 'replicator',
+        pgpass: `${t}/pgpass`,
+        socket_dir: `${t}/pgsock`,
+        port: 5999,
+      },
+    ],
     'postgres.replica': [
       {
         primary: '127.0.0.1',

@@ -41,6 +41,7 @@ describe('the replication formula compiles', () => {
       'postgres_service',
       'postgres_settings',
       'replication_role',
+      'restart_gate',
       'slot_replica_example_com',
     ]);
     const settings = c.states.find((s) => s.decl.id === 'postgres_settings')!;
@@ -76,8 +77,30 @@ describe('the replication formula compiles', () => {
     };
     for (const host of ['primary.example.com', 'replica.example.com']) {
       assert.equal(watches(await compileFor(host, 'debian12-pg15-running.txt')), 1, host);
-      assert.equal(watches(await compileFor(host, 'debian12-pg15-running.txt', hold)), 0, host);
+      const held = await compileFor(host, 'debian12-pg15-running.txt', hold);
+      assert.equal(watches(held), 0, host);
+      assert.ok(!held.states.some((s) => s.decl.id === 'restart_gate'), host);
     }
+  });
+
+  it('restarts in order: the service watches the restart gate, which on the primary waits for the standbys', async () => {
+    const primary = await compileFor('primary.example.com', 'debian12-pg15-running.txt', (p) => {
+      (p.postgres as Record<string, unknown>).restart_wait_seconds = 90;
+    });
+    const gate = primary.states.find((s) => s.decl.id === 'restart_gate')!;
+    assert.deepEqual(gate.args.standbys, { 'replica.example.com': 'replica_example_com' });
+    assert.equal(gate.args.wait_seconds, 90);
+    assert.equal(gate.args.pgpass, '/var/lib/postgresql/.pgpass');
+    const service = primary.states.find((s) => s.decl.id === 'postgres_service')!;
+    assert.deepEqual(service.deps.watch, [gate.index]);
+    const settings = primary.states.find((s) => s.decl.id === 'postgres_settings')!;
+    assert.deepEqual(gate.deps.watch, [settings.index]);
+    const replica = await compileFor('replica.example.com', 'debian12-pg15-running.txt');
+    const rgate = replica.states.find((s) => s.decl.id === 'restart_gate')!;
+    assert.deepEqual(rgate.args.standbys, {});
+    const order = replica.states.map((s) => s.decl.id);
+    assert.ok(order.indexOf('replica_built') < order.indexOf('restart_gate'));
+    assert.ok(order.indexOf('restart_gate') < order.indexOf('postgres_service'));
   });
 
   it('for the Debian replica: the guarded replica build before the service', async () => {

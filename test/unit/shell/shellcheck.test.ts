@@ -13,6 +13,8 @@ import type { PgTarget } from '../../../src/pg/target.js';
 import { AFTER_TIMEOUT_GUARD, TIMEOUT_PRELUDE, withTimeout } from '../../../src/engine/step-timeout.js';
 import { requireShellcheck, shellcheckFindings } from '../../helpers/shellcheck.js';
 import { renderReplicaScript, sampleInput } from '../states/postgres/replica-helpers.js';
+import { postgresRestartGate } from '../../../src/states/postgres/replica-restarts.js';
+import { compileOne } from '../states/postgres/helpers.js';
 
 const pg11 = {
   version: '11',
@@ -83,6 +85,20 @@ const scripts: [string, () => string][] = [
             temp: 'beside',
           }),
       ),
+  ],
+  [
+    "the primary's restart gate (waits for its standbys)",
+    () => {
+      const c = compileOne('postgres.restart_gate', postgresRestartGate, {
+        standbys: { 'db2.example.com': 'db2' },
+        replication_user: 'replicator',
+        pgpass: '/var/lib/postgresql/.pgpass',
+      });
+      const s = c.states[0]!;
+      return step(
+        s.impl.apply(s.args, s.prepared, { status: 'change', comment: '' }, c.ctx, { watchChanged: null }),
+      );
+    },
   ],
   ['the pg status leftovers script', () => leftoverScript()],
   ['the facts script', () => factsScript()],

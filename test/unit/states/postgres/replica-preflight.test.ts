@@ -54,7 +54,8 @@ describe('pg_make_replica preflight (fake tools)', function () {
     tool(
       bin,
       'psql',
-      `for a in "$@"; do last=$a; done
+      `# The SQL comes on stdin (orch_psql).
+last=$(cat)
 case $last in
   *server_version_num*) echo ${shQuote(cfg)} ;;
   *slot_type*) ${p.slot ? `echo ${shQuote(p.slot)}` : ':'} ;;

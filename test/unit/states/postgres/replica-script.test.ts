@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import path from 'node:path';
 import type pg from 'pg';
 import { PG_BIN, startTempPostgres, type TempPostgres } from '../../../helpers/temp-postgres.js';
+import { PROGRESS_LINE } from '../../../../src/states/postgres/replica.js';
 import {
   asPg,
   neverStartedCluster,
@@ -217,6 +218,11 @@ describe('pg_make_replica on real PostgreSQL', function () {
     assert.match(r.out, /step slot: created physical slot standby_1/);
     assert.match(r.out, /\nchanged: replica built from 127\.0\.0\.1:\d+\n?$/);
     assert.doesNotMatch(r.out, /s3cr/, 'the password never shows');
+    // pg_basebackup -P: its progress is in the output, ending at 100%, after the basebackup step.
+    const meter = r.out.split(/\r|\n/).filter((l) => PROGRESS_LINE.test(l));
+    assert.ok(meter.length > 0, r.out);
+    assert.match(meter.at(-1)!, /^\s*(\d+)\/\1 kB \(100%\), 1\/1 tablespace/);
+    assert.ok(r.out.indexOf('step basebackup:') < r.out.indexOf(meter[0]!));
     assert.equal(sysid(standbyDir), primaryId);
     assert.equal(
       readdirSync(path.dirname(standbyDir)).some((f) => f.includes('.orch-old-')),

@@ -97,6 +97,24 @@ describe('postgres.replica: interpreting the script', () => {
     );
     assert.equal(failed.result, false);
     assert.match(failed.comment, /exit status 1.*failed: pg_basebackup/s);
+    // Progress lines of the base backup (live output) do not crowd the reason out of the comment.
+    const meter = Array.from({ length: 20 }, (_, i) => `${i * 100}/2000 kB (${i * 5}%), 0/1 tablespace`);
+    const late = interpretReplicaApply(
+      out({
+        status: 1,
+        kv: { rc: '1' },
+        text: [
+          'step basebackup: pg_basebackup from db1',
+          ...meter,
+          'pg_basebackup: error: connection lost',
+        ].join('\r'),
+      }),
+    );
+    assert.match(
+      late.comment,
+      /step basebackup: pg_basebackup from db1\npg_basebackup: error: connection lost$/,
+    );
+    assert.doesNotMatch(late.comment, /kB \(/);
   });
 
   it('rejects slot names PostgreSQL would refuse', () => {
