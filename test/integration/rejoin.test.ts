@@ -3,7 +3,8 @@
 // and takes rows; `rejoin --test` changes no byte or mtime of the old primary's data and config directories; rejoin
 // rewinds the old primary with pg_rewind (its diverged row is gone, so it was rewound, not merely started), it
 // streams from the new primary and has every row written there, its own postgresql.auto.conf is kept, no base
-// backup was taken (same inodes), and apply and drift are clean after.
+// backup was taken (same inodes), and apply and drift are clean after; a lifecycle verb queued with --async is run
+// by the background worker and its steps are in `orch jobs lookup`.
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { loadProject } from '../../src/config/project.js';
@@ -127,5 +128,17 @@ describe('pg rejoin on lab hosts (a promoted standby and its diverged old primar
     assert.deepEqual(notClean(report), []);
     const d = await orch('drift', '*', '--no-progress');
     assert.equal(d.code, 0, d.stdout + d.stderr);
+  });
+
+  it('pg follow --async is run by a worker; jobs lookup shows its steps', async () => {
+    const q = await orch('-o', 'json', 'pg', 'follow', '--cluster-host', A, '--async');
+    assert.equal(q.code, 0, q.stdout + q.stderr);
+    const { jid } = parseJson<{ jid: string }>(q);
+    const status = async () =>
+      parseJson<{ status: string }>(await orch('-o', 'json', 'jobs', 'lookup', jid)).status;
+    assert.equal(await waitUntil('succeeded', status, 120, 500), 'succeeded');
+    const job = await orch('-o', 'json', 'jobs', 'lookup', jid);
+    assert.match(job.stdout, /"step": "check"/);
+    assert.match(job.stdout, /already streams from reja\.example\.com/);
   });
 });

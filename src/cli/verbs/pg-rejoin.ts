@@ -8,6 +8,7 @@ interface Flags {
   test?: boolean;
   wait: number;
   acceptNewHostkeys?: boolean;
+  async?: boolean;
 }
 
 export function register(program: Command): void {
@@ -20,6 +21,10 @@ export function register(program: Command): void {
     .option('--test', 'check the node and print the plan; change nothing')
     .option('--wait <s>', 'longest wait for the node to stream from the primary', positiveSeconds, 60)
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
+    .option(
+      '--async',
+      'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
+    )
     .addHelpText(
       'after',
       `
@@ -37,22 +42,17 @@ orch apply <host> --force-rebuild <host>.
 ${LIFECYCLE_EXIT_HELP}`,
     )
     .action(async (host: string, flags: Flags, cmd: Command) => {
-      const [{ runLifecycle }, { rejoin }] = await Promise.all([
-        import('../lifecycle-run.js'),
-        import('../../pg/lifecycle/rejoin.js'),
-      ]);
-      const test = flags.test === true;
-      await runLifecycle(
-        cmd,
-        {
-          verb: 'pg rejoin',
-          target: host,
-          args: { host, test, wait: flags.wait },
-          anchor: host,
-          test,
+      const { runLifecycle } = await import('../lifecycle-run.js');
+      await runLifecycle(cmd, {
+        verb: 'pg rejoin',
+        target: host,
+        args: {
+          host,
+          test: flags.test === true,
+          wait: flags.wait,
           acceptNewHostkeys: flags.acceptNewHostkeys,
         },
-        (c, log, record) => rejoin(c, { host, test, waitSeconds: flags.wait }, log, record),
-      );
+        async: flags.async,
+      });
     });
 }

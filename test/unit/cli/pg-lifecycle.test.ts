@@ -1,12 +1,14 @@
-// The lifecycle verbs through the built CLI, without hosts: --help documents the steps and exit codes, and a bad
-// standby is bad input (exit 4) with the JSON error shape under -o json, before any host is contacted.
+// The lifecycle verbs through the built CLI, without hosts: --help documents the steps, --async and the exit codes,
+// a bad standby is bad input (exit 4) with the JSON error shape under -o json, before any host is contacted, and
+// --async queues a job of the verb's kind with its stored arguments and the cluster's hosts to lock.
 import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseJson, runOrch } from '../../helpers/cli.js';
+import { formulaProjectDir, writeFormulaHosts } from '../../helpers/formula-lab.js';
 
-describe('orch pg switchover / follow / promote: help and bad input', function () {
+describe('orch pg switchover / follow / promote / rejoin: help, bad input, --async', function () {
   this.timeout(60_000);
   let root: string;
 
@@ -17,15 +19,47 @@ describe('orch pg switchover / follow / promote: help and bad input', function (
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  for (const verb of ['switchover', 'follow', 'promote']) {
+  for (const verb of ['switchover', 'follow', 'promote', 'rejoin']) {
     it(`pg ${verb} --help names its steps, --test and the exit codes`, async () => {
       const r = await runOrch(['pg', verb, '--help']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /--test/);
       assert.match(r.stdout, /Exit codes: 0 done .* 7 refused/s);
       assert.match(r.stdout, /orch jobs lookup <jid>/);
+      assert.match(r.stdout, /--async/);
+      assert.match(r.stdout, /With --async: 0 once queued/);
     });
   }
+
+  it('--async queues a job of the verb with its stored arguments and the cluster to lock; nothing is contacted', async () => {
+    const proj = formulaProjectDir('orch-pg-life-async-');
+    try {
+      // Addresses nobody answers on: queueing must not connect.
+      writeFormulaHosts(proj, { name: 'p.example.com', ip: '192.0.2.10' }, [
+        { name: 'a.example.com', ip: '192.0.2.11' },
+      ]);
+      writeFileSync(path.join(proj, 'orch.yaml'), 'jobs:\n  spawn_worker: false\n');
+      const q = await runOrch(['--root', proj, '-o', 'json', 'pg', 'rejoin', 'p.example.com', '--async']);
+      assert.equal(q.code, 0, q.stdout + q.stderr);
+      const { jid } = parseJson<{ jid: string }>(q);
+      const l = await runOrch(['--root', proj, '-o', 'json', 'jobs', 'lookup', jid]);
+      assert.equal(l.code, 0, l.stderr);
+      const job = parseJson<{ verb: string; status: string; target: string; args: Record<string, unknown> }>(
+        l,
+      );
+      assert.equal(job.verb, 'pg rejoin');
+      assert.equal(job.status, 'queued');
+      assert.equal(job.target, 'p.example.com');
+      assert.deepEqual(
+        [job.args.host, job.args.test, job.args.wait, job.args.cluster],
+        ['p.example.com', false, 60, ['p.example.com', 'a.example.com']],
+      );
+      const f = await runOrch(['--root', proj, 'pg', 'follow', '--async']);
+      assert.equal(f.code, 4, 'follow without a standby or --cluster-host is bad input');
+    } finally {
+      rmSync(proj, { recursive: true, force: true });
+    }
+  });
 
   it('an unknown standby is bad input: exit 4, JSON errors with -o json', async () => {
     const r = await runOrch(['--root', root, '-o', 'json', 'pg', 'switchover', 'nosuch']);
