@@ -22,6 +22,10 @@ const base = {
   ...commonJobArgs,
   test: z.boolean().describe('plan only (--test): change nothing'),
   wait: z.number().positive().describe('longest wait, in seconds, for each node to stream'),
+  onEvent: z
+    .string()
+    .optional()
+    .describe('--on-event: a command on the controller that gets the outcome as JSON on stdin'),
   cluster: z
     .array(z.string())
     .optional()
@@ -153,10 +157,14 @@ export interface LifecycleRunOptions {
   store?: JobStore;
   /** Each step as it happens (the CLI prints it). */
   onStep?: (s: Step) => void;
+  /** Where a warning about the --on-event hook goes (default stderr). */
+  warn?: (message: string) => void;
 }
 
 /** Run a lifecycle verb's job body as ctx: never throws for the verb's own failure (it is in `failure`). */
-export async function executeLifecycle<A extends { test: boolean; acceptNewHostkeys?: boolean }>(
+export async function executeLifecycle<
+  A extends { test: boolean; acceptNewHostkeys?: boolean; onEvent?: string },
+>(
   project: ProjectConfig,
   def: VerbDef<A>,
   args: A,
@@ -210,6 +218,23 @@ export async function executeLifecycle<A extends { test: boolean; acceptNewHostk
         state: stateOf(failure),
       }
     : { state: result!.state, message: result!.message };
+  // The hook hears of every run that was not a plan, refusals included (someone asked for a promotion).
+  if (args.onEvent && !args.test) {
+    const { emitEvent, hookWarning, lifecycleEvent } = await import('./events.js');
+    const hook = await emitEvent(
+      args.onEvent,
+      lifecycleEvent(def.verb, ctx.jid, {
+        exitCode,
+        state: String(summary.state),
+        message: failure ? errorMessage(failure) : result!.message,
+        steps: log.steps,
+        topology: result?.topology,
+      }),
+    );
+    const warning = hookWarning(hook);
+    summary.on_event = { ok: hook.ok, code: hook.code, ...(warning ? { warning } : {}) };
+    if (warning) (opts.warn ?? ((m: string) => process.stderr.write(`orch: warning: ${m}\n`)))(warning);
+  }
   return { exitCode, summary, steps: log.steps, result, failure };
 }
 

@@ -11,6 +11,7 @@ interface Flags {
   clusterHost?: string;
   acceptNewHostkeys?: boolean;
   async?: boolean;
+  onEvent?: string;
 }
 
 export function register(program: Command): void {
@@ -24,6 +25,10 @@ export function register(program: Command): void {
     .option('--cluster-host <host>', 'a host of the cluster, when no standby is named')
     .option('--wait <s>', 'longest wait for each standby to stream', positiveSeconds, 60)
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
+    .option(
+      '--on-event <command>',
+      'run this command (/bin/sh -c, on the controller) with the outcome as JSON on stdin (docs/LIFECYCLE.md)',
+    )
     .option(
       '--async',
       'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
@@ -52,6 +57,7 @@ ${LIFECYCLE_EXIT_HELP}`,
           wait: flags.wait,
           clusterHost: flags.clusterHost,
           acceptNewHostkeys: flags.acceptNewHostkeys,
+          onEvent: flags.onEvent,
         },
         async: flags.async,
       });

@@ -11,6 +11,7 @@ interface Flags {
   wait: number;
   acceptNewHostkeys?: boolean;
   async?: boolean;
+  onEvent?: string;
 }
 
 export function register(program: Command): void {
@@ -31,6 +32,10 @@ export function register(program: Command): void {
       60,
     )
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
+    .option(
+      '--on-event <command>',
+      'run this command (/bin/sh -c, on the controller) with the outcome as JSON on stdin (docs/LIFECYCLE.md)',
+    )
     .option(
       '--async',
       'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
@@ -58,6 +63,7 @@ ${LIFECYCLE_EXIT_HELP}`,
           allowBehind: flags.allowBehind === true,
           wait: flags.wait,
           acceptNewHostkeys: flags.acceptNewHostkeys,
+          onEvent: flags.onEvent,
         },
         async: flags.async,
       });

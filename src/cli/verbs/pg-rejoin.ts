@@ -9,6 +9,7 @@ interface Flags {
   wait: number;
   acceptNewHostkeys?: boolean;
   async?: boolean;
+  onEvent?: string;
 }
 
 export function register(program: Command): void {
@@ -21,6 +22,10 @@ export function register(program: Command): void {
     .option('--test', 'check the node and print the plan; change nothing')
     .option('--wait <s>', 'longest wait for the node to stream from the primary', positiveSeconds, 60)
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
+    .option(
+      '--on-event <command>',
+      'run this command (/bin/sh -c, on the controller) with the outcome as JSON on stdin (docs/LIFECYCLE.md)',
+    )
     .option(
       '--async',
       'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
@@ -51,6 +56,7 @@ ${LIFECYCLE_EXIT_HELP}`,
           test: flags.test === true,
           wait: flags.wait,
           acceptNewHostkeys: flags.acceptNewHostkeys,
+          onEvent: flags.onEvent,
         },
         async: flags.async,
       });
