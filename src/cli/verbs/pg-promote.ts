@@ -48,7 +48,7 @@ Fencing: when the old primary is reachable over SSH its server must be stopped; 
 primary. When it is unreachable, --fence-command must exit 0 (without it: refused). A running old primary is
 refused: use orch pg switchover. The candidate must have received at least as much WAL as every other reachable
 standby (--allow-behind overrides). Then slots on the candidate, promotion, the topology recorded, the other
-standbys repointed, the formula applied to every node but the old primary, which stays fenced until rejoined.
+standbys repointed, the formula applied to every node but the old primary, which stays fenced until orch pg rejoin.
 ${LIFECYCLE_EXIT_HELP}`,
     )
     .action(async (standby: string, flags: Flags, cmd: Command) => {
