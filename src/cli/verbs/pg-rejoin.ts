@@ -35,7 +35,8 @@ export function register(program: Command): void {
       `
 Steps: checks (exactly one primary, the recorded one; the node is stopped, or a standby whose timeline has diverged,
 which is stopped; its pg_control shows wal_log_hints on or data checksums, and the primary's system identifier);
-a node not shut down cleanly finishes crash recovery read-only first; on the primary, EXECUTE on the functions
+a node not shut down cleanly finishes crash recovery read-only first; on the primary, a CHECKPOINT (so its
+pg_control names its new timeline), EXECUTE on the functions
 pg_rewind reads with granted to the replication role and the node's slot created; pg_rewind --dry-run, then
 pg_rewind, from the primary over the network (the replication role's .pgpass). The node's own configuration files
 in its data directory (postgresql.conf, postgresql.auto.conf, pg_hba.conf, pg_ident.conf, conf.d) are kept, not

@@ -7,7 +7,7 @@ import { OrchError, errorMessage } from '../../errors.js';
 import type { Cluster } from './cluster.js';
 import { currentPrimary, readCluster, refuse, upstreamNames } from './preflight.js';
 import type { NodeState } from './probe.js';
-import { createSlots, dropSlots, startAndWait, stopFast, writeStandbyConfig } from './remote.js';
+import { createSlots, dropSlots, sql, startAndWait, stopFast, writeStandbyConfig } from './remote.js';
 import { grantRewind, rewind, rewindSummary } from './rewind.js';
 import type { StepLog } from './steps.js';
 import { templateConninfo, type LifecycleResult, type RecordTopology } from './switchover.js';
@@ -110,6 +110,7 @@ export async function rejoin(
         'recover',
         `start read-only and stop cleanly (pg_control: ${st.control.state ?? '?'})`,
       );
+    log.plan(p.host, 'checkpoint', 'CHECKPOINT, so pg_rewind reads its current timeline');
     log.plan(p.host, 'grant', `EXECUTE on the functions pg_rewind reads with, to ${role}`);
     log.plan(p.host, 'slots', `create physical slot ${slot}`);
     log.plan(n.host, 'dry-run', 'pg_rewind --dry-run from the primary');
@@ -134,6 +135,10 @@ export async function rejoin(
     await stopFast(n);
     log.ok(n.host, 'recover', 'crash recovery finished read-only, stopped cleanly');
   }
+  // pg_rewind reads the source's timeline from its pg_control, which a just-promoted primary updates only at its
+  // next checkpoint: without one it reports "no rewind required" for a node that has diverged.
+  await sql(p, 'checkpoint', ['CHECKPOINT']);
+  log.ok(p.host, 'checkpoint', 'its pg_control shows its current timeline');
   await grantRewind(p, role);
   log.ok(p.host, 'grant', `${role} may run pg_rewind against it`);
   await createSlots(p, [slot]);
