@@ -4,9 +4,10 @@
 // rewinds the old primary with pg_rewind (its diverged row is gone, so it was rewound, not merely started), it
 // streams from the new primary and has every row written there, its own postgresql.auto.conf is kept, no base
 // backup was taken (same inodes), and apply and drift are clean after; a lifecycle verb queued with --async is run
-// by the background worker and its steps are in `orch jobs lookup`.
+// by the background worker and its steps are in `orch jobs lookup`; the --on-event hook is told of the rejoin.
 import { strict as assert } from 'node:assert';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { loadProject } from '../../src/config/project.js';
 import { labUp, type LabHost } from '../../src/lab/index.js';
 import { parseJson, runOrch, type CliResult } from '../helpers/cli.js';
@@ -96,10 +97,22 @@ describe('pg rejoin on lab hosts (a promoted standby and its diverged old primar
 
   it('rejoin rewinds P, which streams from A with every row of A, keeping its own config; apply and drift clean', async () => {
     const ino = await inodes(P);
-    const r = await orch('-o', 'json', 'pg', 'rejoin', P);
+    const evFile = path.join(root, 'event.json');
+    const r = await orch('-o', 'json', 'pg', 'rejoin', P, '--on-event', `cat > '${evFile}'`);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const out = parseJson<LifecycleJson>(r);
     assert.equal(out.state, 'done');
+    const ev = JSON.parse(readFileSync(evFile, 'utf8')) as {
+      event: string;
+      ok: boolean;
+      jid: string;
+      steps: { step: string }[];
+    };
+    assert.deepEqual([ev.event, ev.ok, ev.jid], ['rejoin', true, out.jid]);
+    assert.ok(
+      ev.steps.some((s) => s.step === 'rewind'),
+      'the event carries the steps',
+    );
     const dry = out.steps.find((s) => s.step === 'dry-run');
     assert.match(dry?.detail ?? '', /servers diverged at WAL location/);
     assert.equal(await psql(P, 'SELECT pg_is_in_recovery()'), 't');
