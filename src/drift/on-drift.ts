@@ -21,17 +21,19 @@ export const HOOK_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * Run the hook command with `input` (redacted) on stdin and `env` added to a scrubbed environment; resolves when
- * it ends or after the timeout (then it is killed).
+ * it ends or after the timeout (then it is killed). Its stdout goes to ours, or to our stderr when orch's stdout
+ * carries a report (the --on-event hook).
  */
 export function runDriftHook(
   command: string,
   input: string,
   env: Record<string, string>,
   timeoutMs = HOOK_TIMEOUT_MS,
+  stdout: 'inherit' | 'stderr' = 'inherit',
 ): Promise<HookResult> {
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', command], {
-      stdio: ['pipe', 'inherit', 'pipe'],
+      stdio: ['pipe', stdout === 'stderr' ? 2 : 'inherit', 'pipe'],
       env: scrubbedEnv(env),
       detached: true,
     });
@@ -51,8 +53,8 @@ export function runDriftHook(
       stderr = `${stderr}${line}\n`.slice(-4000);
       process.stderr.write(`${line}\n`);
     });
-    child.stderr.on('data', (d: Buffer) => relay.push(d.toString()));
-    child.stdin.on('error', () => undefined); // a hook that ignores its stdin closes the pipe early
+    child.stderr!.on('data', (d: Buffer) => relay.push(d.toString()));
+    child.stdin!.on('error', () => undefined); // a hook that ignores its stdin closes the pipe early
     child.on('error', (err) => {
       clearTimeout(timer);
       resolve({ ok: false, code: null, timedOut: false, stderr: err.message });
@@ -67,6 +69,6 @@ export function runDriftHook(
         stderr: stderr.trim().split('\n').slice(-5).join('\n'),
       });
     });
-    child.stdin.end(redactor.redact(input));
+    child.stdin!.end(redactor.redact(input));
   });
 }

@@ -4,9 +4,18 @@ import { OrchError } from '../errors.js';
 import { applyKind } from './apply-verb.js';
 import { driftKind } from './drift-verb.js';
 import type { AnyJobKind } from './kind.js';
+import { pgFollowKind, pgPromoteKind, pgRejoinKind, pgSwitchoverKind } from './pg-lifecycle.js';
 import { runKind } from './run-verb.js';
 
-export const JOB_KINDS: readonly AnyJobKind[] = [applyKind, runKind, driftKind] as AnyJobKind[];
+export const JOB_KINDS: readonly AnyJobKind[] = [
+  applyKind,
+  runKind,
+  driftKind,
+  pgSwitchoverKind,
+  pgPromoteKind,
+  pgFollowKind,
+  pgRejoinKind,
+] as AnyJobKind[];
 
 /** The kind of a verb, or undefined for a verb no kind claims (a row written by a newer orch). */
 export function jobKind(verb: string): AnyJobKind | undefined {

@@ -10,6 +10,8 @@ interface Flags {
   wait: number;
   clusterHost?: string;
   acceptNewHostkeys?: boolean;
+  async?: boolean;
+  onEvent?: string;
 }
 
 export function register(program: Command): void {
@@ -23,6 +25,14 @@ export function register(program: Command): void {
     .option('--cluster-host <host>', 'a host of the cluster, when no standby is named')
     .option('--wait <s>', 'longest wait for each standby to stream', positiveSeconds, 60)
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
+    .option(
+      '--on-event <command>',
+      'run this command (/bin/sh -c, on the controller) with the outcome as JSON on stdin (docs/LIFECYCLE.md)',
+    )
+    .option(
+      '--async',
+      'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
+    )
     .addHelpText(
       'after',
       `
@@ -34,25 +44,22 @@ servers are out of recovery. The topology found is recorded in the job store (do
 ${LIFECYCLE_EXIT_HELP}`,
     )
     .action(async (standbys: string[], flags: Flags, cmd: Command) => {
-      const [{ runLifecycle }, { follow }] = await Promise.all([
-        import('../lifecycle-run.js'),
-        import('../../pg/lifecycle/follow.js'),
-      ]);
+      const { runLifecycle } = await import('../lifecycle-run.js');
       const anchor = standbys[0] ?? flags.clusterHost;
       if (!anchor)
         throw new OrchError('BAD_INPUT', 'name a standby, or a host of the cluster with --cluster-host');
-      const test = flags.test === true;
-      await runLifecycle(
-        cmd,
-        {
-          verb: 'pg follow',
-          target: standbys.length ? standbys.join(',') : anchor,
-          args: { standbys, test, wait: flags.wait, clusterHost: flags.clusterHost },
-          anchor,
-          test,
+      await runLifecycle(cmd, {
+        verb: 'pg follow',
+        target: standbys.length ? standbys.join(',') : anchor,
+        args: {
+          standbys,
+          test: flags.test === true,
+          wait: flags.wait,
+          clusterHost: flags.clusterHost,
           acceptNewHostkeys: flags.acceptNewHostkeys,
+          onEvent: flags.onEvent,
         },
-        (c, log, record) => follow(c, { standbys, test, waitSeconds: flags.wait }, log, record),
-      );
+        async: flags.async,
+      });
     });
 }

@@ -1,7 +1,5 @@
 // `orch pg promote <standby>`: unplanned failover with proven fencing (src/pg/lifecycle/promote.ts), as a job.
-import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { scrubbedEnv } from '../../secrets/child-env.js';
 import { positiveSeconds } from '../option-values.js';
 import { pgCommand } from '../pg-command.js';
 import { LIFECYCLE_EXIT_HELP } from './pg-switchover.js';
@@ -12,18 +10,8 @@ interface Flags {
   allowBehind?: boolean;
   wait: number;
   acceptNewHostkeys?: boolean;
-}
-
-/** Run the fence command (/bin/sh -c) with ORCH_FENCE_HOST; its exit status (1 when it could not run). */
-function runFence(command: string, host: string): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: scrubbedEnv({ ORCH_FENCE_HOST: host }),
-    });
-    child.on('error', () => resolve(1));
-    child.on('close', (code) => resolve(code ?? 1));
-  });
+  async?: boolean;
+  onEvent?: string;
 }
 
 export function register(program: Command): void {
@@ -44,6 +32,14 @@ export function register(program: Command): void {
       60,
     )
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
+    .option(
+      '--on-event <command>',
+      'run this command (/bin/sh -c, on the controller) with the outcome as JSON on stdin (docs/LIFECYCLE.md)',
+    )
+    .option(
+      '--async',
+      'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
+    )
     .addHelpText(
       'after',
       `
@@ -52,40 +48,24 @@ Fencing: when the old primary is reachable over SSH its server must be stopped; 
 primary. When it is unreachable, --fence-command must exit 0 (without it: refused). A running old primary is
 refused: use orch pg switchover. The candidate must have received at least as much WAL as every other reachable
 standby (--allow-behind overrides). Then slots on the candidate, promotion, the topology recorded, the other
-standbys repointed, the formula applied to every node but the old primary, which stays fenced until rejoined.
+standbys repointed, the formula applied to every node but the old primary, which stays fenced until orch pg rejoin.
 ${LIFECYCLE_EXIT_HELP}`,
     )
     .action(async (standby: string, flags: Flags, cmd: Command) => {
-      const [{ runLifecycle }, { promote }] = await Promise.all([
-        import('../lifecycle-run.js'),
-        import('../../pg/lifecycle/promote.js'),
-      ]);
-      const test = flags.test === true;
-      const fenceCommand = flags.fenceCommand;
-      await runLifecycle(
-        cmd,
-        {
-          verb: 'pg promote',
-          target: standby,
-          args: { standby, test, fenceCommand, allowBehind: flags.allowBehind === true, wait: flags.wait },
-          anchor: standby,
-          test,
+      const { runLifecycle } = await import('../lifecycle-run.js');
+      await runLifecycle(cmd, {
+        verb: 'pg promote',
+        target: standby,
+        args: {
+          standby,
+          test: flags.test === true,
+          fenceCommand: flags.fenceCommand,
+          allowBehind: flags.allowBehind === true,
+          wait: flags.wait,
           acceptNewHostkeys: flags.acceptNewHostkeys,
+          onEvent: flags.onEvent,
         },
-        (c, log, record) =>
-          promote(
-            c,
-            {
-              candidate: standby,
-              test,
-              fenceCommand,
-              fence: fenceCommand ? (host) => runFence(fenceCommand, host) : undefined,
-              allowBehind: flags.allowBehind === true,
-              waitSeconds: flags.wait,
-            },
-            log,
-            record,
-          ),
-      );
+        async: flags.async,
+      });
     });
 }

@@ -8,14 +8,18 @@ interface Flags {
   maxLag: number;
   wait: number;
   acceptNewHostkeys?: boolean;
+  async?: boolean;
+  onEvent?: string;
 }
 
 export const LIFECYCLE_EXIT_HELP = `Exit codes: 0 done (with --test: the plan printed, nothing changed); 7 refused by a preflight check,
 nothing was changed; 1 a step failed: the message names the state the cluster is left in (rolled_back: the old
 primary runs again; promoted_partial: the new primary runs, the nodes named do not follow it yet, see orch pg
 follow; unknown); 3 a host unreachable (refused); 4 bad input; 5 job store or internal error; 6 a host is locked
-by another job.
-Every run is a job: 'orch jobs lookup <jid>' shows each host's steps.`;
+by another job. With --async: 0 once queued (4/5 when it cannot be); the worker's job carries the exit code.
+Every run is a job: 'orch jobs lookup <jid>' shows each host's steps. --on-event gets one JSON object on stdin
+({event, jid, ok, exit_code, state, message, hosts, steps, topology}) after every run but --test, refusals too,
+with ORCH_EVENT / ORCH_EVENT_JID set and secrets scrubbed from its environment; its own failure is a warning.`;
 
 export function register(program: Command): void {
   pgCommand(program)
@@ -38,6 +42,14 @@ export function register(program: Command): void {
       60,
     )
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
+    .option(
+      '--on-event <command>',
+      'run this command (/bin/sh -c, on the controller) with the outcome as JSON on stdin (docs/LIFECYCLE.md)',
+    )
+    .option(
+      '--async',
+      'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
+    )
     .addHelpText(
       'after',
       `
@@ -50,28 +62,19 @@ standby of the new one, its former slots dropped. Before the promotion a failure
 ${LIFECYCLE_EXIT_HELP}`,
     )
     .action(async (standby: string, flags: Flags, cmd: Command) => {
-      const [{ runLifecycle }, { switchover }] = await Promise.all([
-        import('../lifecycle-run.js'),
-        import('../../pg/lifecycle/switchover.js'),
-      ]);
-      const test = flags.test === true;
-      await runLifecycle(
-        cmd,
-        {
-          verb: 'pg switchover',
-          target: standby,
-          args: { standby, test, maxLag: flags.maxLag, wait: flags.wait },
-          anchor: standby,
-          test,
+      const { runLifecycle } = await import('../lifecycle-run.js');
+      await runLifecycle(cmd, {
+        verb: 'pg switchover',
+        target: standby,
+        args: {
+          standby,
+          test: flags.test === true,
+          maxLag: flags.maxLag,
+          wait: flags.wait,
           acceptNewHostkeys: flags.acceptNewHostkeys,
+          onEvent: flags.onEvent,
         },
-        (c, log, record) =>
-          switchover(
-            c,
-            { candidate: standby, test, maxLagBytes: flags.maxLag, waitSeconds: flags.wait },
-            log,
-            record,
-          ),
-      );
+        async: flags.async,
+      });
     });
 }

@@ -33,7 +33,15 @@ export interface NodeState {
   conninfo?: string | null;
   slotName?: string | null;
   slots: { name: string; active: boolean }[];
-  control: { state?: string; checkpointLsn?: string; checkpointTli?: number };
+  control: {
+    state?: string;
+    checkpointLsn?: string;
+    checkpointTli?: number;
+    systemId?: string;
+    /** pg_rewind needs one of these on its target: wal_log_hints on, or data checksums (version > 0). */
+    walLogHints?: boolean;
+    checksumVersion?: number;
+  };
 }
 
 const STATE_SQL = `SELECT jsonb_build_object(
@@ -76,6 +84,9 @@ export function parseProbe(host: string, stdout: string): NodeState {
       if (k === 'Database cluster state') st.control.state = v;
       else if (k === 'Latest checkpoint location') st.control.checkpointLsn = v;
       else if (k === "Latest checkpoint's TimeLineID") st.control.checkpointTli = Number(v);
+      else if (k === 'Database system identifier') st.control.systemId = v;
+      else if (k === 'wal_log_hints setting') st.control.walLogHints = v === 'on';
+      else if (k === 'Data page checksum version') st.control.checksumVersion = Number(v);
     } else if (line.startsWith('@@sqlerr ')) st.error = line.slice(9).trim();
     else if (line.startsWith('@@sql ')) {
       try {

@@ -196,7 +196,7 @@ export async function promote(
     );
   return {
     state: 'done',
-    message: `${cand.host} is the primary; ${followers.length} standby(s) follow it; ${oldHost} stays fenced until it is rejoined (pg_rewind or a rebuild)`,
+    message: `${cand.host} is the primary; ${followers.length} standby(s) follow it; ${oldHost} stays fenced until it is rejoined (orch pg rejoin ${oldHost})`,
     topology,
     notFollowing: [oldHost],
   };

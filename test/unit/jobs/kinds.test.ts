@@ -33,10 +33,10 @@ function drift(exitCode: number, hosts: Record<string, number>, result?: unknown
 }
 
 describe('jobs/kinds: the registry of job kinds', () => {
-  it('holds apply, run and drift, each with a schema', () => {
+  it('holds apply, run, drift and the lifecycle verbs, each with a schema', () => {
     assert.deepEqual(
       JOB_KINDS.map((k) => k.verb),
-      ['apply', 'run', 'drift'],
+      ['apply', 'run', 'drift', 'pg switchover', 'pg promote', 'pg follow', 'pg rejoin'],
     );
     for (const k of JOB_KINDS) assert.equal(typeof k.args.safeParse, 'function');
   });
@@ -57,11 +57,33 @@ describe('jobs/kinds: the registry of job kinds', () => {
     );
   });
 
+  it('a lifecycle job: its stored arguments are checked, and it locks the cluster stored with it unless --test', () => {
+    const promote = requireJobKind('pg promote');
+    assert.throws(
+      () => jobArgs(promote, { standby: 'b', test: false, wait: 60, allowBehind: 'yes' }),
+      (e: unknown) => e instanceof OrchError && /args\.allowBehind/.test(e.message),
+    );
+    const args = jobArgs(promote, {
+      standby: 'b',
+      test: false,
+      wait: 60,
+      allowBehind: false,
+      cluster: ['p', 'a', 'b'],
+    });
+    const target = [{ name: 'b', address: '10.0.0.2' }] as never;
+    assert.deepEqual(promote.recordOptions!(args, target).lockHosts, ['p', 'a', 'b']);
+    const test = jobArgs(requireJobKind('pg rejoin'), { host: 'p', test: true, wait: 5, cluster: ['p'] });
+    assert.equal(requireJobKind('pg rejoin').recordOptions!(test, target).lockHosts, undefined);
+  });
+
   it('refuses a verb no kind claims, naming the kinds it runs', () => {
     assert.equal(jobKind('frobnicate'), undefined);
     assert.throws(
       () => requireJobKind('frobnicate'),
-      (e: unknown) => e instanceof OrchError && e.code === 'BAD_INPUT' && /apply, run, drift/.test(e.message),
+      (e: unknown) =>
+        e instanceof OrchError &&
+        e.code === 'BAD_INPUT' &&
+        /apply, run, drift, pg switchover/.test(e.message),
     );
   });
 

@@ -5,7 +5,7 @@
 import type { ProjectConfig } from '../config/project.js';
 import { OrchError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
-import type { JobStore } from '../jobs/store.js';
+import type { JobStore } from './store.js';
 import type { StepLog } from '../pg/lifecycle/steps.js';
 
 export async function convergeCluster(
@@ -17,7 +17,7 @@ export async function convergeCluster(
 ): Promise<void> {
   const [{ runStates }, { loadTopologies, topologyAdjuster }] = await Promise.all([
     import('../engine/run.js'),
-    import('../jobs/topology.js'),
+    import('./topology.js'),
   ]);
   const records = await loadTopologies(project, store);
   const report = await runStates(project, hosts, {

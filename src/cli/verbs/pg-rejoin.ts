@@ -1,0 +1,65 @@
+// `orch pg rejoin <host>`: a former primary back as a standby with pg_rewind (src/pg/lifecycle/rejoin.ts), as a job.
+import type { Command } from 'commander';
+import { positiveSeconds } from '../option-values.js';
+import { pgCommand } from '../pg-command.js';
+import { LIFECYCLE_EXIT_HELP } from './pg-switchover.js';
+
+interface Flags {
+  test?: boolean;
+  wait: number;
+  acceptNewHostkeys?: boolean;
+  async?: boolean;
+  onEvent?: string;
+}
+
+export function register(program: Command): void {
+  pgCommand(program)
+    .command('rejoin')
+    .description(
+      'bring a former primary (stopped, or a diverged standby) back as a standby of the current primary with pg_rewind',
+    )
+    .argument('<host>', 'the node to rejoin (an inventory host of the cluster)')
+    .option('--test', 'check the node and print the plan; change nothing')
+    .option('--wait <s>', 'longest wait for the node to stream from the primary', positiveSeconds, 60)
+    .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
+    .option(
+      '--on-event <command>',
+      'run this command (/bin/sh -c, on the controller) with the outcome as JSON on stdin (docs/LIFECYCLE.md)',
+    )
+    .option(
+      '--async',
+      'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
+    )
+    .addHelpText(
+      'after',
+      `
+Steps: checks (exactly one primary, the recorded one; the node is stopped, or a standby whose timeline has diverged,
+which is stopped; its pg_control shows wal_log_hints on or data checksums, and the primary's system identifier);
+a node not shut down cleanly finishes crash recovery read-only first; on the primary, a CHECKPOINT (so its
+pg_control names its new timeline), EXECUTE on the functions
+pg_rewind reads with granted to the replication role and the node's slot created; pg_rewind --dry-run, then
+pg_rewind, from the primary over the network (the replication role's .pgpass). The node's own configuration files
+in its data directory (postgresql.conf, postgresql.auto.conf, pg_hba.conf, pg_ident.conf, conf.d) are kept, not
+the primary's copies; /etc/postgresql (Debian) is not touched. Then standby.signal (recovery.conf on 11),
+primary_conninfo and primary_slot_name, start, wait until it streams, its former slots dropped, the topology
+recorded and the formula applied to the cluster. When rewind cannot work (neither wal_log_hints nor checksums,
+another system, PostgreSQL 10, the dry run fails) it is refused (exit 7) with the rebuild to run instead:
+orch apply <host> --force-rebuild <host>.
+${LIFECYCLE_EXIT_HELP}`,
+    )
+    .action(async (host: string, flags: Flags, cmd: Command) => {
+      const { runLifecycle } = await import('../lifecycle-run.js');
+      await runLifecycle(cmd, {
+        verb: 'pg rejoin',
+        target: host,
+        args: {
+          host,
+          test: flags.test === true,
+          wait: flags.wait,
+          acceptNewHostkeys: flags.acceptNewHostkeys,
+          onEvent: flags.onEvent,
+        },
+        async: flags.async,
+      });
+    });
+}
