@@ -10,6 +10,17 @@ import type { Connection, ConnectionStats, ExecOptions, ExecResult } from './typ
 import { Limiter } from './limiter.js';
 import { CONTROLLER_ARG, WATCHDOG_PRELUDE } from './watchdog.js';
 
+/**
+ * The argv prefix that runs a command as the host's become user, or [] when become does not apply. Both tools get
+ * -n (sudo(8), doas(1): "non-interactive", fail rather than prompt) and -u <user>; `requested` true without a
+ * become in the inventory means sudo to root.
+ */
+export function becomeArgv(host: Pick<HostSpec, 'become'>, requested: boolean | undefined): string[] {
+  const become = requested ?? host.become !== undefined;
+  if (!become) return [];
+  return [host.become?.method ?? 'sudo', '-n', '-u', host.become?.user ?? 'root'];
+}
+
 /** Exec channels open at once on one connection; sshd refuses the 11th session by default. */
 export const MAX_CONCURRENT_EXECS = 8;
 
@@ -40,21 +51,21 @@ export class SshConnection implements Connection {
     });
   }
 
-  /** Run a /bin/sh script sent on stdin (`/bin/sh -s`, under `sudo -n -u <user>` when become applies). */
+  /** Run a /bin/sh script sent on stdin (`/bin/sh -s`, under `sudo|doas -n -u <user>` when become applies). */
   runScript(script: string, opts: Omit<ExecOptions, 'stdin'> = {}): Promise<ExecResult> {
-    const user = this.becomeUser(opts.become);
+    const become = this.becomeArgv(opts.become);
     // `exec` lets the shell replace the login shell, so a timeout's signal reaches it and one process less runs.
     // The login shell's $PPID (the sshd process of this connection) goes to the watchdog (./watchdog.ts).
-    const shell = user === undefined ? '/bin/sh -s' : shJoin(['sudo', '-n', '-u', user, '/bin/sh', '-s']);
+    const shell = shJoin([...become, '/bin/sh', '-s']);
     const command = `exec ${shell} ${CONTROLLER_ARG}`;
     // A script ends at a step boundary on TERM (trapped by the prelude); KILL would leave its step orphaned.
     return this.runChannel(command, { ...opts, stdin: WATCHDOG_PRELUDE + script }, 'TERM');
   }
 
-  /** Run one command line as given; with become it runs as `sudo -n -u <user> /bin/sh -c <command>`. */
+  /** Run one command line as given; with become it runs as `sudo|doas -n -u <user> /bin/sh -c <command>`. */
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const user = this.becomeUser(opts.become);
-    const line = user === undefined ? command : shJoin(['sudo', '-n', '-u', user, '/bin/sh', '-c', command]);
+    const become = this.becomeArgv(opts.become);
+    const line = become.length === 0 ? command : shJoin([...become, '/bin/sh', '-c', command]);
     return this.runChannel(line, opts, 'KILL');
   }
 
@@ -74,10 +85,9 @@ export class SshConnection implements Connection {
     this.sock.destroy();
   }
 
-  private becomeUser(requested: boolean | undefined): string | undefined {
-    const become = requested ?? this.host.become !== undefined;
-    if (!become) return undefined;
-    return this.host.become?.user ?? 'root';
+  /** The argv prefix of become, or [] without it: `sudo -n -u <user>` or `doas -n -u <user>`. */
+  private becomeArgv(requested: boolean | undefined): string[] {
+    return becomeArgv(this.host, requested);
   }
 
   private runChannel(command: string, opts: ExecOptions, stopSignal: StopSignal): Promise<ExecResult> {

@@ -15,7 +15,7 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   /** Kill the channel and fail with a timeout error after this long. */
   timeoutMs?: number;
-  /** Run under the host's become method (sudo). Defaults to the host's setting. */
+  /** Run under the host's become method (sudo or doas). Defaults to the host's setting. */
   become?: boolean;
   /** Called with output as it arrives, for live progress. */
   onStdout?: (chunk: string) => void;

@@ -87,13 +87,18 @@ describe('facts/os: RHEL (Rocky 9, PGDG)', () => {
 describe('facts/os: FreeBSD 14', () => {
   const p = osPaths(freebsd);
   it('builds service, enable and package commands', () => {
-    assert.deepEqual(p.serviceCmd('postgresql', 'status'), ['service', 'postgresql', 'status']);
+    // rc.subr(8): without the one prefix a service not enabled in rc.conf is refused with exit status 0.
+    for (const a of ['start', 'stop', 'status', 'restart', 'reload'] as const)
+      assert.deepEqual(p.serviceCmd('postgresql', a), ['service', 'postgresql', `one${a}`]);
     assert.deepEqual(p.enableCmd('postgresql'), ['sysrc', 'postgresql_enable=YES']);
     assert.deepEqual(p.isEnabledCmd('postgresql'), ['service', 'postgresql', 'enabled']);
     assert.equal(p.freebsd, true);
     assert.deepEqual(p.serviceActionCmd('postgresql', 'stop'), ['service', 'postgresql', 'onestop']);
     assert.equal(p.serviceActive('postgresql'), 'service postgresql onestatus >/dev/null 2>&1');
-    assert.equal(installLine('pkg'), 'pkg install -y "$@"');
+    assert.equal(
+      installLine('pkg'),
+      '{ pkg -N >/dev/null 2>&1 || pkg bootstrap -y; } && pkg install -y "$@"',
+    );
   });
   it('gives the ports layout', () => {
     assert.deepEqual(p.postgresPaths('15'), {
