@@ -12,6 +12,17 @@ export const OS_ACCOUNT_ID = /^(0|[1-9][0-9]{0,9})$/;
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload' | 'status';
 
 export interface PostgresPaths {
+  /** The cluster these paths are for (Debian's default 'main', elsewhere 'data'). */
+  cluster: string;
+  /** The server package: postgresql-15 (Debian), postgresql15-server (FreeBSD ports, PGDG RPMs). */
+  serverPackage: string;
+  /** Home directory of pgUser (where its .pgpass lives). */
+  home: string;
+  /**
+   * argv creating the first cluster where the package creates none (FreeBSD, RHEL); null on Debian, whose package
+   * runs pg_createcluster itself.
+   */
+  initdb: string[] | null;
   dataDir: string;
   /** Directory of postgresql.conf and pg_hba.conf. */
   confDir: string;

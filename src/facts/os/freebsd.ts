@@ -52,7 +52,13 @@ export function freebsdPaths(facts: Facts): OsPaths {
     postgresPaths(version, cluster = 'data') {
       const found = facts.postgres.clusters.find((c) => c.version === version && c.name === cluster);
       const dataDir = found?.dataDir ?? `/var/db/postgres/data${version.replace('.', '')}`;
+      // databases/postgresql<v>-server: rc script `postgresql` (postgresql_enable, postgresql_data defaulting to
+      // ~postgres/data<v>, the `initdb` extra command), user postgres with home /var/db/postgres.
       return {
+        cluster,
+        serverPackage: `postgresql${version.replace('.', '')}-server`,
+        home: '/var/db/postgres',
+        initdb: ['service', 'postgresql', 'oneinitdb'],
         dataDir,
         confDir: found?.confDir ?? dataDir,
         binDir: facts.postgres.binDirs[version] ?? '/usr/local/bin',

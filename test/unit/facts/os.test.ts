@@ -29,6 +29,10 @@ describe('facts/os: Debian (systemd)', () => {
   });
   it('gives PostgreSQL paths from the discovered cluster and defaults for a new one', () => {
     assert.deepEqual(p.postgresPaths('15'), {
+      cluster: 'main',
+      serverPackage: 'postgresql-15',
+      home: '/var/lib/postgresql',
+      initdb: null,
       dataDir: '/var/lib/postgresql/15/main',
       confDir: '/etc/postgresql/15/main',
       binDir: '/usr/lib/postgresql/15/bin',
@@ -37,6 +41,10 @@ describe('facts/os: Debian (systemd)', () => {
       pgUser: 'postgres',
     });
     assert.deepEqual(p.postgresPaths('16', 'replica'), {
+      cluster: 'replica',
+      serverPackage: 'postgresql-16',
+      home: '/var/lib/postgresql',
+      initdb: null,
       dataDir: '/var/lib/postgresql/16/replica',
       confDir: '/etc/postgresql/16/replica',
       binDir: '/usr/lib/postgresql/16/bin',
@@ -66,6 +74,10 @@ describe('facts/os: RHEL (Rocky 9, PGDG)', () => {
   });
   it('gives PGDG paths', () => {
     assert.deepEqual(p.postgresPaths('16'), {
+      cluster: 'data',
+      serverPackage: 'postgresql16-server',
+      home: '/var/lib/pgsql',
+      initdb: ['/usr/pgsql-16/bin/postgresql-16-setup', 'initdb'],
       dataDir: '/var/lib/pgsql/16/data',
       confDir: '/var/lib/pgsql/16/data',
       binDir: '/usr/pgsql-16/bin',
@@ -102,6 +114,10 @@ describe('facts/os: FreeBSD 14', () => {
   });
   it('gives the ports layout', () => {
     assert.deepEqual(p.postgresPaths('15'), {
+      cluster: 'data',
+      serverPackage: 'postgresql15-server',
+      home: '/var/db/postgres',
+      initdb: ['service', 'postgresql', 'oneinitdb'],
       dataDir: '/var/db/postgres/data15',
       confDir: '/var/db/postgres/data15',
       binDir: '/usr/local/bin',
