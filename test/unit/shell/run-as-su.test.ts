@@ -1,22 +1,15 @@
 // orch_run_as's su branch (FreeBSD: no runuser, no setpriv) under a stand-in for FreeBSD's su. The stand-in does
 // what FreeBSD's su.c does with `su -m [-f] USER ARGS...`: BSD getopt stops at USER, the shell run is the CALLER's
 // login shell (never $SHELL), csh gets `-m` and, with -f, `-f` before ARGS, and ARGS are that shell's own
-// arguments. The caller's shell is real: dash, and csh when the tcsh package is installed (FreeBSD <= 13 gives root
-// /bin/csh, which is tcsh). The stand-in does not change uid; what is tested is that the words arrive intact.
+// arguments. The caller's shell is real: dash, and csh from the tcsh package, a test prerequisite (FreeBSD up to
+// 13 gives root /bin/csh, which is tcsh). The stand-in does not change uid; what is tested is that the words arrive intact.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RUN_AS_FUNCTION } from '../../../src/shell/actor.js';
+import { missingPrereqs, requireIntegration } from '../../helpers/prereqs.js';
 
 const FAKE_SU = `#!/bin/sh
 m=; f=
@@ -87,7 +80,11 @@ describe('shell/actor: orch_run_as through su -m', () => {
   });
 
   it('keeps every word intact when the caller login shell is csh (FreeBSD 13)', function () {
-    if (!existsSync('/bin/csh')) this.skip();
+    requireIntegration(
+      this,
+      'the csh su test',
+      missingPrereqs().filter((m) => m.includes('csh')),
+    );
     const r = runAs('/bin/csh', 'FreeBSD', WORDS);
     assert.equal(r.err, '');
     assert.equal(r.rc, 0);
@@ -95,7 +92,11 @@ describe('shell/actor: orch_run_as through su -m', () => {
   });
 
   it('shows why: csh cannot run the sh text that a plain su -m -c hands it', function () {
-    if (!existsSync('/bin/csh')) this.skip();
+    requireIntegration(
+      this,
+      'the csh su test',
+      missingPrereqs().filter((m) => m.includes('csh')),
+    );
     const r = spawnSync('/bin/csh', ['-m', '-f', '-c', 'exec "$0" "$@"', 'echo', 'x'], { encoding: 'utf8' });
     assert.notEqual(r.status, 0);
   });
