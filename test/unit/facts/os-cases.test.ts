@@ -44,6 +44,10 @@ const caseSchema = z.strictObject({
         replica: z.array(z.string()),
         args: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
         replicaScript: z.array(z.string()).optional(),
+        /** Pairs [a, b] per role: state a runs before state b. */
+        order: z
+          .partialRecord(z.enum(['primary', 'replica']), z.array(z.tuple([z.string(), z.string()])))
+          .optional(),
       })
       .optional(),
   }),
@@ -122,8 +126,10 @@ describe('facts/os: per-OS cases (test/fixtures/os)', () => {
               for (const [k, v] of Object.entries(f.args?.[s.decl.id] ?? {}))
                 assert.deepEqual(s.args[k], v, `${role} ${s.decl.id}.${k}`);
             const order = compiled.states.map((s) => s.decl.id);
-            if (order.includes('postgres_initdb') && order.includes('postgres_conf_d'))
-              assert.ok(order.indexOf('postgres_initdb') < order.indexOf('postgres_conf_d'), 'initdb first');
+            for (const [a, b] of f.order?.[role] ?? []) {
+              assert.ok(order.includes(a) && order.includes(b), `${role}: ${a}, ${b}`);
+              assert.ok(order.indexOf(a) < order.indexOf(b), `${role}: ${a} before ${b}`);
+            }
             const built = compiled.states.find((s) => s.decl.id === 'replica_built');
             if (built && f.replicaScript) {
               const script = (built.prepared as { script: string }).script;
