@@ -5,7 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
 import { CommandTimeoutError, HostUnreachableError, OrchError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
-import { shJoin } from '../shell/quote.js';
+import { shJoin, viaBinSh } from '../shell/quote.js';
 import type { Connection, ConnectionStats, ExecOptions, ExecResult } from './types.js';
 import { Limiter } from './limiter.js';
 import { CONTROLLER_ARG, WATCHDOG_PRELUDE } from './watchdog.js';
@@ -62,10 +62,12 @@ export class SshConnection implements Connection {
     return this.runChannel(command, { ...opts, stdin: WATCHDOG_PRELUDE + script }, 'TERM');
   }
 
-  /** Run one command line as given; with become it runs as `sudo|doas -n -u <user> /bin/sh -c <command>`. */
+  /**
+   * Run one /bin/sh command line (under `sudo|doas -n -u <user>` with become). It reaches /bin/sh encoded
+   * (viaBinSh), so the login shell sshd starts it with (csh on FreeBSD up to 13) never parses it.
+   */
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const become = this.becomeArgv(opts.become);
-    const line = become.length === 0 ? command : shJoin([...become, '/bin/sh', '-c', command]);
+    const line = shJoin([...this.becomeArgv(opts.become), ...viaBinSh(command)]);
     return this.runChannel(line, opts, 'KILL');
   }
 

@@ -35,7 +35,7 @@ export interface Connection {
    * script travels on stdin, so it never shows in argv and has no length limit.
    */
   runScript(script: string, opts?: Omit<ExecOptions, 'stdin'>): Promise<ExecResult>;
-  /** Run one command line as given (the remote login shell parses it). Used by `orch run`. */
+  /** Run one /bin/sh command line (parsed by /bin/sh, never by the login shell). Used by `orch run`. */
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   stats(): ConnectionStats;
   close(): Promise<void>;
