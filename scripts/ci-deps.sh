@@ -8,7 +8,7 @@
 # install (an existing one is left alone), and nothing here starts sshd or PostgreSQL afterwards.
 set -eu
 
-PACKAGES="openssh-server sudo postgresql-15 iproute2 util-linux procps busybox shellcheck debootstrap systemd-container"
+PACKAGES="openssh-server sudo postgresql-15 iproute2 util-linux procps busybox shellcheck debootstrap systemd-container tcsh"
 POLICY=/usr/sbin/policy-rc.d
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -349,13 +349,16 @@ function connection(
   const become = v.ansible_become;
   if (become === true || become === 'true' || become === 'True' || become === 'yes') {
     const method = v.ansible_become_method;
-    if (method !== undefined && method !== 'sudo')
+    if (method !== undefined && method !== 'sudo' && method !== 'doas')
       throw new InputError(
         'INVENTORY_ERROR',
-        `host ${host}: ansible_become_method=${String(method)}: orch becomes with sudo only`,
+        `host ${host}: ansible_become_method=${String(method)}: orch becomes with sudo or doas only`,
         where,
       );
-    out.become = v.ansible_become_user !== undefined ? { user: String(v.ansible_become_user) } : true;
+    const spec: Record<string, string> = {};
+    if (v.ansible_become_user !== undefined) spec.user = String(v.ansible_become_user);
+    if (method === 'doas') spec.method = 'doas';
+    out.become = Object.keys(spec).length ? spec : true;
   }
   return out;
 }

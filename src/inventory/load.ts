@@ -202,7 +202,7 @@ function givenFields(entry: HostDoc, defaults: DefaultsDoc): GivenFields {
 function becomeSpec(doc: BecomeDoc | undefined): BecomeSpec | undefined {
   if (doc === undefined || doc === false) return undefined;
   if (doc === true) return { method: 'sudo', user: 'root' };
-  return { method: 'sudo', user: doc.user };
+  return { method: doc.method ?? 'sudo', user: doc.user ?? 'root' };
 }
 
 /** `~` and `~/x` resolve against $HOME, relative paths against the project root. */

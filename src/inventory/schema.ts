@@ -4,9 +4,11 @@ import { z } from 'zod';
 
 const name = z.string().min(1);
 const port = z.number().int().min(1).max(65535);
-const become = z.union([z.boolean(), z.strictObject({ user: name })], {
-  error: 'expected true, false or { user: <name> }',
-});
+// sudo(8) -n or doas(1) -n (FreeBSD's base has neither; doas is the smaller port): never a password prompt.
+const become = z.union(
+  [z.boolean(), z.strictObject({ user: name.optional(), method: z.enum(['sudo', 'doas']).optional() })],
+  { error: 'expected true, false or { user: <name>, method: sudo | doas }' },
+);
 const vars = z.record(z.string(), z.unknown());
 
 // The descriptions are the reference of docs/INVENTORY.md (npm run docs).
@@ -16,7 +18,11 @@ export const defaultsSchema = z.strictObject({
   identity: name
     .optional()
     .describe('private key file, relative to the project root (default: ssh-agent via SSH_AUTH_SOCK)'),
-  become: become.optional().describe('sudo without a password: true (to root) or { user: <name> }'),
+  become: become
+    .optional()
+    .describe(
+      'become another user without a password: true (sudo to root) or { user: <name> (root), method: sudo | doas (sudo) }',
+    ),
   proxy_jump: name
     .optional()
     .describe(
@@ -30,7 +36,11 @@ export const hostSchema = z
     port: port.optional().describe('SSH port (default: defaults.port, else 22)'),
     user: name.optional().describe('SSH user (default: defaults.user, else root)'),
     identity: name.optional().describe('private key file (default: defaults.identity, else ssh-agent)'),
-    become: become.optional().describe('sudo without a password: true (to root) or { user: <name> }'),
+    become: become
+      .optional()
+      .describe(
+        'become another user without a password: true (sudo to root) or { user: <name> (root), method: sudo | doas (sudo) }',
+      ),
     proxy_jump: name
       .optional()
       .describe(

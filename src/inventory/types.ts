@@ -1,8 +1,11 @@
 // Shapes of the inventory: hosts, their connection settings, groups and vars.
 
 export interface BecomeSpec {
-  /** Only sudo is supported; it must not prompt (NOPASSWD) since orch never handles a sudo password. */
-  method: 'sudo';
+  /**
+   * sudo or doas; it must not prompt (sudo NOPASSWD, doas.conf `permit nopass`) since orch never handles a
+   * password: both run with -n, which fails instead of asking.
+   */
+  method: 'sudo' | 'doas';
   user: string;
 }
 

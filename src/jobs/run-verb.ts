@@ -24,7 +24,7 @@ export const runJobArgs = z.object({
     .min(1)
     .describe('the command words; each stays one argument on the remote side'),
   timeout: z.number().positive().optional().describe('seconds the command may run on each host'),
-  become: z.boolean().optional().describe("run under the host's become method (sudo)"),
+  become: z.boolean().optional().describe("run under the host's become method (sudo or doas)"),
 });
 
 export type RunJobArgs = z.infer<typeof runJobArgs>;

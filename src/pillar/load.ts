@@ -15,6 +15,8 @@ import type nunjucks from 'nunjucks';
 import { z } from 'zod';
 import type { ProjectConfig } from '../config/project.js';
 import { InputError, OrchError, errorMessage } from '../errors.js';
+import { postgresLayout } from '../facts/os/index.js';
+import { parseFacts } from '../facts/parse.js';
 import type { Facts } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
 import { splitTarget, targetMatchesHost } from '../inventory/target.js';
@@ -128,7 +130,12 @@ export async function compilePillar(
 ): Promise<Record<string, unknown>> {
   const env = opts.env ?? createRenderEnv(project.root);
   const layers: Record<string, unknown>[] = [];
-  const base = buildRenderContext({ host: host.name, vars: host.vars, facts: opts.facts });
+  const base = buildRenderContext({
+    host: host.name,
+    vars: host.vars,
+    facts: opts.facts,
+    extra: { os_postgres: osPostgresFor(opts.facts) },
+  });
   // A Salt pillar tree: pillar/top.sls when there is no pillar/top.yaml (src/salt/pillar.ts).
   const saltTop = existsSync(path.join(project.root, 'pillar', 'top.yaml'))
     ? undefined
@@ -211,4 +218,14 @@ function setPath(root: Record<string, unknown>, segments: string[], value: unkno
   let node: Record<string, unknown> = root;
   for (const seg of segments.slice(0, -1)) node = node[seg] as Record<string, unknown>;
   node[segments[segments.length - 1]!] = value;
+}
+
+/**
+ * `os_postgres(version[, cluster])` for pillar templates: the OS layer's PostgreSQL layout of this host. Without
+ * facts (a pillar read only for its topology) it answers for Debian, the layout orch runs for real.
+ */
+function osPostgresFor(facts: Facts | undefined) {
+  const known = facts ?? { ...parseFacts(''), osFamily: 'Debian' as const, pkgTool: 'apt' as const };
+  return (version: unknown, cluster?: unknown) =>
+    postgresLayout(known, String(version), typeof cluster === 'string' ? cluster : undefined);
 }

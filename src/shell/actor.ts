@@ -7,17 +7,38 @@ import { printfWords } from './quote.js';
 
 /**
  * Shell function `orch_run_as USER CMD [ARG...]`: runs CMD with its arguments as USER (as ourselves when USER is ''
- * or is us): runuser where util-linux has it, else setpriv, else `su -m` (FreeBSD), with /bin/sh reading the
- * command so the arguments stay words. POSIXLY_CORRECT makes a GNU su stop reading options at the user name as
- * BSD su does; without it an argument such as psql's `-c` would be taken as su's own. The one way orch starts a program as another account; it needs no facts,
- * so scripts that run before or without them (pg status) use it too.
+ * or is us): runuser where util-linux has it, else setpriv, else `su -m` (FreeBSD). The one way orch starts a
+ * program as another account; it needs no facts, so scripts that run before or without them (pg status) use it too.
+ *
+ * The su branch never lets a login shell see the arguments. FreeBSD su(1): with -m "the invoked shell is your login
+ * shell", the CALLER's passwd shell (root's is csh up to FreeBSD 13, sh from 14), not $SHELL and not the target's;
+ * BSD getopt stops at the user name, so `-c STRING` and what follows go to that shell as its own arguments. csh has
+ * no "$@" and takes no positional words after -c, so the words travel in the environment (su -m keeps it) as one
+ * sh-quoted list, ORCH_RA_ARGV, and the login shell only sees a constant string that means the same in sh and csh:
+ * exec /bin/sh -c '<fixed text>'. -f keeps csh from reading .cshrc (su passes it to csh only); GNU and busybox su
+ * with -m run $SHELL instead, hence SHELL=/bin/sh.
  */
 export const RUN_AS_FUNCTION = `orch_run_as() {
   orch_ra_u=$1; shift
   if [ -z "$orch_ra_u" ] || [ "$(id -u)" = "$(id -u -- "$orch_ra_u" 2>/dev/null)" ]; then "$@"
   elif command -v runuser >/dev/null 2>&1; then runuser -u "$orch_ra_u" -- "$@"
   elif command -v setpriv >/dev/null 2>&1; then setpriv --reuid="$orch_ra_u" --regid="$(id -g -- "$orch_ra_u")" --init-groups -- "$@"
-  else POSIXLY_CORRECT=1 SHELL=/bin/sh su -m "$orch_ra_u" -c 'unset POSIXLY_CORRECT; exec "$0" "$@"' "$@"; fi
+  else
+    orch_ra_q=
+    for orch_ra_a do
+      orch_ra_o=
+      while :; do
+        case $orch_ra_a in
+          *\\'*) orch_ra_o=$orch_ra_o\${orch_ra_a%%\\'*}\\'\\\\\\'\\'; orch_ra_a=\${orch_ra_a#*\\'} ;;
+          *) break ;;
+        esac
+      done
+      orch_ra_q="$orch_ra_q '$orch_ra_o$orch_ra_a'"
+    done
+    orch_ra_f=; [ "$(uname -s)" != FreeBSD ] || orch_ra_f=-f
+    ORCH_RA_ARGV=$orch_ra_q SHELL=/bin/sh su -m $orch_ra_f "$orch_ra_u" -c \\
+      'exec /bin/sh -c '\\''orch_ra_v=$ORCH_RA_ARGV; unset ORCH_RA_ARGV; eval "exec $orch_ra_v"'\\'
+  fi
 }`;
 
 /**

@@ -82,3 +82,21 @@ export function printContent(content: string | Uint8Array, redirect = ''): strin
   if (lines.length === 1) return `${lines[0]!}${to}`;
   return `{\n${lines.join('\n')}\n}${to}`;
 }
+
+/**
+ * argv running the /bin/sh command line `command` such that whatever shell parses the argv first (an sshd session's
+ * login shell: sh, bash, or csh/tcsh, root's shell on FreeBSD up to 13) passes it on unchanged. csh has no "$@",
+ * expands `!` (history) even in single quotes and in scripts, and cannot hold a newline inside quotes; so the
+ * command travels as one word of octal escapes only (`\ooo` for every byte but letters and digits), and /bin/sh
+ * gets a constant decoder that turns it back with printf and runs it with `/bin/sh -c` (no positional parameters).
+ */
+export function viaBinSh(command: string): string[] {
+  let octal = '';
+  for (const b of Buffer.from(command, 'utf8')) {
+    const alnum = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+    octal += alnum ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`;
+  }
+  // $(...) drops trailing newlines only, which end the command anyway; printf's format has no % (all escaped).
+  // A fresh `sh -c` rather than eval: it execs a last simple command, so a timeout's signal reaches that command.
+  return ['/bin/sh', '-c', 'orch_c=$(printf "$1") && exec /bin/sh -c "$orch_c"', 'sh', octal];
+}

@@ -5,10 +5,21 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
 import { CommandTimeoutError, HostUnreachableError, OrchError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
-import { shJoin } from '../shell/quote.js';
+import { shJoin, viaBinSh } from '../shell/quote.js';
 import type { Connection, ConnectionStats, ExecOptions, ExecResult } from './types.js';
 import { Limiter } from './limiter.js';
 import { CONTROLLER_ARG, WATCHDOG_PRELUDE } from './watchdog.js';
+
+/**
+ * The argv prefix that runs a command as the host's become user, or [] when become does not apply. Both tools get
+ * -n (sudo(8), doas(1): "non-interactive", fail rather than prompt) and -u <user>; `requested` true without a
+ * become in the inventory means sudo to root.
+ */
+export function becomeArgv(host: Pick<HostSpec, 'become'>, requested: boolean | undefined): string[] {
+  const become = requested ?? host.become !== undefined;
+  if (!become) return [];
+  return [host.become?.method ?? 'sudo', '-n', '-u', host.become?.user ?? 'root'];
+}
 
 /** Exec channels open at once on one connection; sshd refuses the 11th session by default. */
 export const MAX_CONCURRENT_EXECS = 8;
@@ -40,21 +51,23 @@ export class SshConnection implements Connection {
     });
   }
 
-  /** Run a /bin/sh script sent on stdin (`/bin/sh -s`, under `sudo -n -u <user>` when become applies). */
+  /** Run a /bin/sh script sent on stdin (`/bin/sh -s`, under `sudo|doas -n -u <user>` when become applies). */
   runScript(script: string, opts: Omit<ExecOptions, 'stdin'> = {}): Promise<ExecResult> {
-    const user = this.becomeUser(opts.become);
+    const become = this.becomeArgv(opts.become);
     // `exec` lets the shell replace the login shell, so a timeout's signal reaches it and one process less runs.
     // The login shell's $PPID (the sshd process of this connection) goes to the watchdog (./watchdog.ts).
-    const shell = user === undefined ? '/bin/sh -s' : shJoin(['sudo', '-n', '-u', user, '/bin/sh', '-s']);
+    const shell = shJoin([...become, '/bin/sh', '-s']);
     const command = `exec ${shell} ${CONTROLLER_ARG}`;
     // A script ends at a step boundary on TERM (trapped by the prelude); KILL would leave its step orphaned.
     return this.runChannel(command, { ...opts, stdin: WATCHDOG_PRELUDE + script }, 'TERM');
   }
 
-  /** Run one command line as given; with become it runs as `sudo -n -u <user> /bin/sh -c <command>`. */
+  /**
+   * Run one /bin/sh command line (under `sudo|doas -n -u <user>` with become). It reaches /bin/sh encoded
+   * (viaBinSh), so the login shell sshd starts it with (csh on FreeBSD up to 13) never parses it.
+   */
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const user = this.becomeUser(opts.become);
-    const line = user === undefined ? command : shJoin(['sudo', '-n', '-u', user, '/bin/sh', '-c', command]);
+    const line = shJoin([...this.becomeArgv(opts.become), ...viaBinSh(command)]);
     return this.runChannel(line, opts, 'KILL');
   }
 
@@ -74,10 +87,9 @@ export class SshConnection implements Connection {
     this.sock.destroy();
   }
 
-  private becomeUser(requested: boolean | undefined): string | undefined {
-    const become = requested ?? this.host.become !== undefined;
-    if (!become) return undefined;
-    return this.host.become?.user ?? 'root';
+  /** The argv prefix of become, or [] without it: `sudo -n -u <user>` or `doas -n -u <user>`. */
+  private becomeArgv(requested: boolean | undefined): string[] {
+    return becomeArgv(this.host, requested);
   }
 
   private runChannel(command: string, opts: ExecOptions, stopSignal: StopSignal): Promise<ExecResult> {

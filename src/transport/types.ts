@@ -15,7 +15,7 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   /** Kill the channel and fail with a timeout error after this long. */
   timeoutMs?: number;
-  /** Run under the host's become method (sudo). Defaults to the host's setting. */
+  /** Run under the host's become method (sudo or doas). Defaults to the host's setting. */
   become?: boolean;
   /** Called with output as it arrives, for live progress. */
   onStdout?: (chunk: string) => void;
@@ -35,7 +35,7 @@ export interface Connection {
    * script travels on stdin, so it never shows in argv and has no length limit.
    */
   runScript(script: string, opts?: Omit<ExecOptions, 'stdin'>): Promise<ExecResult>;
-  /** Run one command line as given (the remote login shell parses it). Used by `orch run`. */
+  /** Run one /bin/sh command line (parsed by /bin/sh, never by the login shell). Used by `orch run`. */
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   stats(): ConnectionStats;
   close(): Promise<void>;

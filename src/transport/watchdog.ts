@@ -11,10 +11,26 @@
 //   no further step starts.
 // Without mktemp or mkfifo the script runs as before. Constant text: nothing of the caller goes into it.
 
-/** The words that follow the remote shell on the command line: the sshd process serving this connection. */
-export const CONTROLLER_ARG = '"$PPID"';
+/**
+ * The words that follow the remote shell on the command line: the login shell's own pid, `$$`, the one spelling sh
+ * and csh share (csh has no $PPID: "PPID: Undefined variable", and root's shell is csh on FreeBSD up to 13). The
+ * login shell execs sudo/doas or /bin/sh in its place, so that pid's parent is the sshd process serving this
+ * connection; the prelude reads it (/proc on Linux, ps elsewhere).
+ */
+export const CONTROLLER_ARG = '$$';
 
-export const WATCHDOG_PRELUDE = `orch_ctl=\${1:-}
+export const WATCHDOG_PRELUDE = `orch_ctl=
+case \${1:-} in
+  '' | *[!0-9]*) ;;
+  *)
+    if [ -r "/proc/$1/stat" ] && read -r orch_ctl <"/proc/$1/stat"; then
+      orch_ctl=\${orch_ctl##*) }; orch_ctl=\${orch_ctl#* }; orch_ctl=\${orch_ctl%% *}
+    else
+      orch_ctl=$(ps -o ppid= -p "$1" 2>/dev/null) || orch_ctl=
+      orch_ctl=\${orch_ctl##*[!0-9]}
+    fi
+    case $orch_ctl in '' | *[!0-9]* | 0 | 1) orch_ctl= ;; esac ;;
+esac
 set --
 orch_alive() {
   if [ -d /proc/self ]; then [ -d "/proc/$orch_ctl" ]; else kill -0 "$orch_ctl" 2>/dev/null || ps -p "$orch_ctl" >/dev/null 2>&1; fi

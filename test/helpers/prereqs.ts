@@ -21,6 +21,8 @@ const TOOLS: Array<[string, string]> = [
   ['ps', 'procps'],
   ['busybox', 'busybox'],
   ['shellcheck', 'shellcheck'],
+  // FreeBSD's root shell up to 13: orch_run_as's su branch is tested under it (test/unit/shell/run-as-su.test.ts).
+  ['/bin/csh', 'tcsh'],
 ];
 
 const PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

@@ -20,7 +20,10 @@ export function hostJson(h: HostSpec, withVars: boolean): Record<string, unknown
     user: h.user,
     groups: h.groups,
   };
-  if (h.become) row.become = h.become.user;
+  if (h.become) {
+    row.become = h.become.user;
+    row.becomeMethod = h.become.method;
+  }
   if (h.jumps?.length) row.jumps = h.jumps.map((j) => `${j.user}@${j.name}:${j.port}`);
   if (h.sshConfigFields?.length) row.fromSshConfig = h.sshConfigFields;
   if (withVars) row.vars = h.vars;
@@ -70,7 +73,7 @@ Examples:
         rows.push([
           h.name,
           `${h.address}:${h.port}${h.jumps?.length ? ` via ${h.jumps.map((j) => j.name).join(',')}` : ''}`,
-          h.become ? `${h.user} (sudo ${h.become.user})` : h.user,
+          h.become ? `${h.user} (${h.become.method} ${h.become.user})` : h.user,
           h.groups.join(',') || '-',
           ...(o.vars ? [JSON.stringify(h.vars)] : []),
         ]);

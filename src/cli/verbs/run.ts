@@ -59,7 +59,10 @@ export function register(program: Command): void {
       'try a connection that fails to open (refused, no answer) n more times, waiting 1 s, 2 s, 4 s ... (at most 30 s); never a failed command',
       nonNegativeInt,
     )
-    .option('--become', "run under sudo as the host's become user (root when the inventory names none)")
+    .option(
+      '--become',
+      "run under the host's become method (sudo or doas) as its become user (sudo to root when the inventory names none)",
+    )
     .option(
       '--async',
       'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',

@@ -12,6 +12,17 @@ export const OS_ACCOUNT_ID = /^(0|[1-9][0-9]{0,9})$/;
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload' | 'status';
 
 export interface PostgresPaths {
+  /** The cluster these paths are for (Debian's default 'main', elsewhere 'data'). */
+  cluster: string;
+  /** The server package: postgresql-15 (Debian), postgresql15-server (FreeBSD ports, PGDG RPMs). */
+  serverPackage: string;
+  /** Home directory of pgUser (where its .pgpass lives). */
+  home: string;
+  /**
+   * argv creating the first cluster where the package creates none (FreeBSD, RHEL); null on Debian, whose package
+   * runs pg_createcluster itself.
+   */
+  initdb: string[] | null;
   dataDir: string;
   /** Directory of postgresql.conf and pg_hba.conf. */
   confDir: string;
@@ -26,15 +37,21 @@ export interface PostgresPaths {
 export interface OsPaths {
   /** FreeBSD userland (rc.d, BSD stat, su without -s) rather than Linux. */
   freebsd: boolean;
-  /** Start/stop/... a service: systemctl, service (sysvinit), or FreeBSD service. */
+  /**
+   * Start/stop/... a service: systemctl, service (sysvinit), or on FreeBSD `service <name> one<action>`, which acts
+   * whether or not rc.conf enables it (plain `start` on a service not enabled prints a warning and exits 0).
+   */
   serviceCmd(name: string, action: ServiceAction): string[];
-  /** serviceCmd for a service state: on FreeBSD `one<action>`, which acts whether or not rc.conf enables it. */
+  /** The same argv as serviceCmd; the name the service states use. */
   serviceActionCmd(name: string, action: ServiceAction): string[];
   /** Shell condition: the service is installed (a masked systemd unit counts, so starting it fails loudly). */
   serviceExists(name: string): string;
   /** Shell condition: the service runs (quiet; read-only). */
   serviceActive(name: string): string;
-  /** Shell running the /bin/sh command string `command` as `user` (su, keeping the environment on FreeBSD). */
+  /**
+   * Shell running the /bin/sh command string `command` as `user`: `su -s /bin/sh` on Linux; on FreeBSD (whose su
+   * has no -s and runs the caller's login shell) the batch's orch_run_as.
+   */
   suCommand(user: string, command: string): string;
   /** Enable a service at boot: systemctl enable, update-rc.d, chkconfig, or sysrc <name>_enable=YES. */
   enableCmd(name: string): string[];
@@ -82,6 +99,9 @@ export function checkServiceName(name: string): void {
 export function pkgQueryLines(tool: PkgTool, names: readonly string[]): string {
   checkPkgNames(names);
   const lines = ['# package query (read-only)'];
+  // pkg(7): on a host where pkg(8) is not bootstrapped yet, `pkg info` would offer to bootstrap; nothing is
+  // installed there, so every name is missing.
+  if (tool === 'pkg') lines.push('orch_pkg_n=0; pkg -N >/dev/null 2>&1 </dev/null && orch_pkg_n=1');
   for (const name of names) {
     const n = shQuote(name);
     const report = (installed: string): string =>
@@ -101,7 +121,9 @@ export function pkgQueryLines(tool: PkgTool, names: readonly string[]): string {
         break;
       case 'pkg':
         lines.push(
-          report(`pkg info -e ${n} </dev/null 2>/dev/null && v=$(pkg query %v ${n} 2>/dev/null </dev/null)`),
+          report(
+            `[ "$orch_pkg_n" = 1 ] && pkg info -e ${n} </dev/null 2>/dev/null && v=$(pkg query %v ${n} 2>/dev/null </dev/null)`,
+          ),
         );
         break;
       default:

@@ -2,6 +2,7 @@
 // controller from the host's facts. Builds argv and shell text only; it runs nothing and reads no host.
 import type { Facts } from '../types.js';
 import type { OsPaths } from './common.js';
+export { postgresLayout, type PostgresLayout } from './layout.js';
 import { freebsdPaths } from './freebsd.js';
 import { linuxPaths } from './linux.js';
 

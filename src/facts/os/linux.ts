@@ -78,6 +78,10 @@ export function linuxPaths(facts: Facts): OsPaths {
 function debianPostgres(facts: Facts, version: string, cluster: string): PostgresPaths {
   const found = facts.postgres.clusters.find((c) => c.version === version && c.name === cluster);
   return {
+    cluster,
+    serverPackage: `postgresql-${version}`,
+    home: '/var/lib/postgresql',
+    initdb: null,
     dataDir: found?.dataDir ?? `/var/lib/postgresql/${version}/${cluster}`,
     confDir: found?.confDir ?? `/etc/postgresql/${version}/${cluster}`,
     binDir: facts.postgres.binDirs[version] ?? `/usr/lib/postgresql/${version}/bin`,
@@ -93,10 +97,19 @@ function redhatPostgres(facts: Facts, version: string, cluster: string): Postgre
   // The distro's own package (binaries in /usr/bin) uses unversioned paths and service name; PGDG versions them.
   const distroBuild = facts.postgres.binDirs[version] === '/usr/bin';
   const dataDir = found?.dataDir ?? (distroBuild ? '/var/lib/pgsql/data' : `/var/lib/pgsql/${version}/data`);
+  const binDir = facts.postgres.binDirs[version] ?? `/usr/pgsql-${version}/bin`;
+  // PGDG RPMs (postgresql<v>-server): the cluster is made by /usr/pgsql-<v>/bin/postgresql-<v>-setup initdb, into
+  // /var/lib/pgsql/<v>/data with its config inside; the distro's postgresql-server by postgresql-setup --initdb.
   return {
+    cluster,
+    serverPackage: distroBuild ? 'postgresql-server' : `postgresql${version}-server`,
+    home: '/var/lib/pgsql',
+    initdb: distroBuild
+      ? ['postgresql-setup', '--initdb']
+      : [`${binDir}/postgresql-${version}-setup`, 'initdb'],
     dataDir,
     confDir: found?.confDir ?? dataDir,
-    binDir: facts.postgres.binDirs[version] ?? `/usr/pgsql-${version}/bin`,
+    binDir,
     socketDir: facts.postgres.socketDir || '/tmp',
     serviceName: distroBuild ? 'postgresql' : `postgresql-${version}`,
     pgUser: facts.postgresUser || 'postgres',

@@ -34,14 +34,24 @@ const REFRESH: Record<KnownPkgTool, string[]> = {
   pkg: ['pkg', 'update'],
 };
 
-/** Environment lines the tool needs before it runs (apt must never ask questions). */
+// FreeBSD pkg(7): until pkg(8) is installed, /usr/sbin/pkg is only a bootstrapper that asks before fetching it;
+// `pkg -N` says whether pkg(8) is there without bootstrapping, `pkg bootstrap -y` installs it without asking.
+const PKG_BOOTSTRAP = '{ pkg -N >/dev/null 2>&1 || pkg bootstrap -y; }';
+
+/**
+ * Environment lines the tool needs before it runs: apt must never ask questions; pkg(8)/pkg.conf(5)
+ * ASSUME_ALWAYS_YES answers yes to every question, the bootstrapper's too.
+ */
 export function toolEnv(tool: KnownPkgTool): string {
-  return tool === 'apt' ? 'DEBIAN_FRONTEND=noninteractive\nexport DEBIAN_FRONTEND' : '';
+  if (tool === 'apt') return 'DEBIAN_FRONTEND=noninteractive\nexport DEBIAN_FRONTEND';
+  if (tool === 'pkg') return 'ASSUME_ALWAYS_YES=yes\nexport ASSUME_ALWAYS_YES';
+  return '';
 }
 
-/** Install the packages named in "$@". */
+/** Install the packages named in "$@" (pkg bootstrapped first where it is not yet). */
 export function installLine(tool: KnownPkgTool): string {
-  return `${shJoin(INSTALL[tool])} "$@"`;
+  const line = `${shJoin(INSTALL[tool])} "$@"`;
+  return tool === 'pkg' ? `${PKG_BOOTSTRAP} && ${line}` : line;
 }
 
 /** Remove the packages named in "$@". */
@@ -51,5 +61,5 @@ export function removeLine(tool: KnownPkgTool): string {
 
 /** Refresh the package metadata. */
 export function refreshLine(tool: KnownPkgTool): string {
-  return shJoin(REFRESH[tool]);
+  return tool === 'pkg' ? `${PKG_BOOTSTRAP} && ${shJoin(REFRESH[tool])}` : shJoin(REFRESH[tool]);
 }

@@ -72,6 +72,8 @@ const READ_ONLY: RegExp[] = [
   /^service -e$/,
   /^sysrc (-n |-c |-e |-q )/,
   /^pkg (info|query|which)( |$)/,
+  // pkg(7) -N: whether pkg(8) is installed, without bootstrapping it.
+  /^pkg -N$/,
   /^dpkg (-s|-l|--status|--list|-S|--print-architecture)( |$)/,
   /^rpm -q/,
   // Private temp files from mktemp (the replica script logs its preflight there).

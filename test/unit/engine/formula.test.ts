@@ -1,5 +1,6 @@
 // The repository's replication formula compiles for its hosts on Debian and on FreeBSD: every state validates, the
 // requisites resolve, and OS-specific paths, packages and states are the right ones. No host is contacted.
+// Every per-OS case (FreeBSD 13/14, RHEL 9 family) is also compiled by test/unit/facts/os-cases.test.ts.
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -29,6 +29,10 @@ describe('facts/os: Debian (systemd)', () => {
   });
   it('gives PostgreSQL paths from the discovered cluster and defaults for a new one', () => {
     assert.deepEqual(p.postgresPaths('15'), {
+      cluster: 'main',
+      serverPackage: 'postgresql-15',
+      home: '/var/lib/postgresql',
+      initdb: null,
       dataDir: '/var/lib/postgresql/15/main',
       confDir: '/etc/postgresql/15/main',
       binDir: '/usr/lib/postgresql/15/bin',
@@ -37,6 +41,10 @@ describe('facts/os: Debian (systemd)', () => {
       pgUser: 'postgres',
     });
     assert.deepEqual(p.postgresPaths('16', 'replica'), {
+      cluster: 'replica',
+      serverPackage: 'postgresql-16',
+      home: '/var/lib/postgresql',
+      initdb: null,
       dataDir: '/var/lib/postgresql/16/replica',
       confDir: '/etc/postgresql/16/replica',
       binDir: '/usr/lib/postgresql/16/bin',
@@ -66,6 +74,10 @@ describe('facts/os: RHEL (Rocky 9, PGDG)', () => {
   });
   it('gives PGDG paths', () => {
     assert.deepEqual(p.postgresPaths('16'), {
+      cluster: 'data',
+      serverPackage: 'postgresql16-server',
+      home: '/var/lib/pgsql',
+      initdb: ['/usr/pgsql-16/bin/postgresql-16-setup', 'initdb'],
       dataDir: '/var/lib/pgsql/16/data',
       confDir: '/var/lib/pgsql/16/data',
       binDir: '/usr/pgsql-16/bin',
@@ -87,16 +99,25 @@ describe('facts/os: RHEL (Rocky 9, PGDG)', () => {
 describe('facts/os: FreeBSD 14', () => {
   const p = osPaths(freebsd);
   it('builds service, enable and package commands', () => {
-    assert.deepEqual(p.serviceCmd('postgresql', 'status'), ['service', 'postgresql', 'status']);
+    // rc.subr(8): without the one prefix a service not enabled in rc.conf is refused with exit status 0.
+    for (const a of ['start', 'stop', 'status', 'restart', 'reload'] as const)
+      assert.deepEqual(p.serviceCmd('postgresql', a), ['service', 'postgresql', `one${a}`]);
     assert.deepEqual(p.enableCmd('postgresql'), ['sysrc', 'postgresql_enable=YES']);
     assert.deepEqual(p.isEnabledCmd('postgresql'), ['service', 'postgresql', 'enabled']);
     assert.equal(p.freebsd, true);
     assert.deepEqual(p.serviceActionCmd('postgresql', 'stop'), ['service', 'postgresql', 'onestop']);
     assert.equal(p.serviceActive('postgresql'), 'service postgresql onestatus >/dev/null 2>&1');
-    assert.equal(installLine('pkg'), 'pkg install -y "$@"');
+    assert.equal(
+      installLine('pkg'),
+      '{ pkg -N >/dev/null 2>&1 || pkg bootstrap -y; } && pkg install -y "$@"',
+    );
   });
   it('gives the ports layout', () => {
     assert.deepEqual(p.postgresPaths('15'), {
+      cluster: 'data',
+      serverPackage: 'postgresql15-server',
+      home: '/var/db/postgres',
+      initdb: ['service', 'postgresql', 'oneinitdb'],
       dataDir: '/var/db/postgres/data15',
       confDir: '/var/db/postgres/data15',
       binDir: '/usr/local/bin',

@@ -87,10 +87,6 @@ describe('inventory/load', () => {
     const err = inventoryError([path.join(fixtures, 'bad/become.yaml')]);
     assert.match(
       err.message,
-      /^bad\/become\.yaml:3: hosts\.primary\.example\.com\.become\.user: is required$/m,
-    );
-    assert.match(
-      err.message,
       /^bad\/become\.yaml:4: hosts\.primary\.example\.com\.become\.usr: unknown key$/m,
     );
   });

@@ -189,7 +189,7 @@ describe('shell/actor: orch_run_as', () => {
     const bin = mkdtempSync(path.join(os.tmpdir(), 'orch-bin-'));
     chmodSync(bin, 0o755); // postgres runs the tools from it
     try {
-      for (const t of ['id', 'su', 'sh']) {
+      for (const t of ['id', 'su', 'sh', 'uname']) {
         symlinkSync(
           execFileSync('/bin/sh', ['-c', `command -v ${t}`])
             .toString()

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { shQuote, shJoin, printContent } from '../../../src/shell/quote.js';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { shQuote, shJoin, printContent, viaBinSh } from '../../../src/shell/quote.js';
+import { missingPrereqs, requireIntegration } from '../../helpers/prereqs.js';
 
 describe('shell/quote', () => {
   const hostile = [
@@ -61,4 +63,28 @@ describe('shell/quote printContent', () => {
     assert.match(script, /^[\x20-\x7e\n]*$/);
     assert.ok(Math.max(...script.split('\n').map((l) => l.length)) <= 4200);
   });
+});
+
+describe('shell/quote: viaBinSh', () => {
+  const nasty = "echo 'a b' \"c\" $HOME !x `true` \\ %s\nprintf '<%s>' é; exit 3";
+  it('holds nothing but letters, digits and octal escapes in the word a login shell sees', () => {
+    const [, , decoder, , word] = viaBinSh(nasty);
+    assert.match(word!, /^(?:[A-Za-z0-9]|\\[0-7]{3})+$/);
+    assert.doesNotMatch(decoder!, /[!'\n\\]/);
+  });
+  for (const login of ['/bin/sh', '/bin/bash', '/bin/csh'])
+    it(`reaches /bin/sh unchanged through ${login}`, function () {
+      if (!existsSync(login)) {
+        if (login !== '/bin/csh') this.skip();
+        requireIntegration(
+          this,
+          'the csh quoting test',
+          missingPrereqs().filter((m) => m.includes('csh')),
+        );
+      }
+      const r = spawnSync(login, ['-c', shJoin(viaBinSh(nasty))], { encoding: 'utf8', env: { HOME: '/h' } });
+      // Unquoted `\ ` is an escaped space, so echo's last word is ' %s'.
+      assert.equal(r.stdout, 'a b c /h !x  %s\n<é>');
+      assert.equal(r.status, 3);
+    });
 });

@@ -138,9 +138,12 @@ describe('states: cmd.run and cmd.script (real runs on the local shell)', () => 
       assert.match(r.comment, /exit status 3\):\nnobody$/);
     });
 
-    it('builds su -m for FreeBSD, quoting the command once', () => {
+    it('runs as another user on FreeBSD through orch_run_as, never through the login shell', () => {
       const freebsd = parseFacts(fixture('freebsd14-pg15.txt'));
-      assert.equal(runCommand(freebsd, "echo 'x'", 'pgsql'), `su -m pgsql -c 'echo '\\''x'\\'''`);
+      assert.equal(
+        runCommand(freebsd, "echo 'x'", 'pgsql'),
+        `orch_run_as pgsql /bin/sh -c 'echo '\\''x'\\'''`,
+      );
       assert.equal(runCommand(parseFacts(''), 'id', 'postgres'), 'su -s /bin/sh postgres -c id');
     });
 

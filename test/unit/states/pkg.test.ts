@@ -90,6 +90,7 @@ describe('states: pkg.* generated commands per OS family', () => {
     const apply = pkgInstalled.apply(a, undefined, change, ctx(freebsd), { watchChanged: null });
     assert.match(apply, /pkg update \|\|/);
     assert.match(apply, /pkg install -y "\$@"/);
+    assert.match(apply, /^export ASSUME_ALWAYS_YES$/m);
     assert.match(
       pkgRemoved.apply(rem({ name: 'x' }), undefined, change, ctx(freebsd), { watchChanged: null }),
       /pkg delete -y "\$@"/,
@@ -217,6 +218,8 @@ rpm() { eval "n=\\\${$#}"; if [ -f "$ORCH_FAKE/db/$n" ]; then cat "$ORCH_FAKE/db
 dnf() { echo "dnf $*" >> "$ORCH_FAKE/log"; shift; v=$1; shift; [ "$v" = makecache ] || fake_act "$v" "$@"; }
 pkg() {
   case $1 in
+    -N) [ ! -f "$ORCH_FAKE/no-pkg" ] ;;
+    bootstrap) echo "pkg $* ASSUME_ALWAYS_YES=\${ASSUME_ALWAYS_YES-}" >> "$ORCH_FAKE/log"; rm -f "$ORCH_FAKE/no-pkg" ;;
     info) [ -f "$ORCH_FAKE/db/$3" ] ;;
     query) cat "$ORCH_FAKE/db/$3" | tr -d '\\n' ;;
     *) echo "pkg $*" >> "$ORCH_FAKE/log"; v=$1; shift; [ "$1" = -y ] && shift; case $v in delete) v=remove ;; update) return 0 ;; esac; fake_act "$v" "$@" ;;
@@ -287,6 +290,22 @@ for (const [family, facts] of [
       p.states(state('x', 'pkg.installed', { name: '--force' }));
       assert.throws(() => p.compile(), InputError);
     });
+
+    if (family === 'FreeBSD')
+      it('bootstraps pkg without a question where pkg(8) is not installed yet, then installs', async () => {
+        writeFileSync(path.join(fake, 'no-pkg'), '');
+        writeFileSync(path.join(fake, 'db', 'want1'), 'stale\n'); // pkg info must not be asked before bootstrap
+        p.states(state('pkgs', 'pkg.installed', { names: ['want1'] }));
+        const { checks } = await p.check();
+        assert.deepEqual([checks[0]!.status, checks[0]!.diff], ['change', '+ want1']);
+        assert.deepEqual(log(), [], 'check must not bootstrap');
+        rmSync(path.join(fake, 'db', 'want1'));
+        const r = (await p.apply())[0]!;
+        assert.equal(r.status, 'changed');
+        assert.deepEqual(log(), ['pkg bootstrap -y ASSUME_ALWAYS_YES=yes', 'pkg install -y want1']);
+        assert.equal((await p.apply())[0]!.status, 'clean');
+        assert.equal(log().length, 2, 'bootstrapped once');
+      });
   });
 }
 

@@ -3,14 +3,20 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import nunjucks from 'nunjucks';
+import { postgresLayout } from '../../../../src/facts/os/index.js';
+import { parseFacts } from '../../../../src/facts/parse.js';
 import { includeContent, versionSettings } from '../../../../src/states/postgres/conf.js';
+import { createRenderEnv } from '../../../../src/render/env.js';
 import { parseYaml } from '../../../../src/render/yaml.js';
 import { REPO_ROOT } from '../../../helpers/cli.js';
 
 function formulaSettings(): Record<string, string | number> {
   const text = readFileSync(path.join(REPO_ROOT, 'pillar/postgres.yaml'), 'utf8').replace(/!secret \S+/, 'x');
-  const rendered = new nunjucks.Environment().renderString(text, { facts_get: () => 'Debian' });
+  const debian = { ...parseFacts(''), osFamily: 'Debian' as const, pkgTool: 'apt' as const };
+  const rendered = createRenderEnv(REPO_ROOT).renderString(text, {
+    facts_get: () => 'Debian',
+    os_postgres: (v: string) => postgresLayout(debian, String(v)),
+  });
   return (
     parseYaml(rendered, 'pillar/postgres.yaml') as { postgres: { settings: Record<string, string | number> } }
   ).postgres.settings;
