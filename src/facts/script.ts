@@ -117,10 +117,10 @@ orch_pg_freebsd() {
 orch_facts() {
   orch_m begin
   orch_m uname
-  printf 's=%s\n' "$(uname -s 2>/dev/null)"
+  kernel=$(uname -s 2>/dev/null)
+  printf 's=%s\n' "$kernel"
   printf 'r=%s\n' "$(uname -r 2>/dev/null)"
   printf 'm=%s\n' "$(uname -m 2>/dev/null)"
-  kernel=$(uname -s 2>/dev/null)
 
   orch_m hostname
   hostname 2>/dev/null || uname -n 2>/dev/null || true
