@@ -2,9 +2,12 @@
 // the run lasts, and every successful fork/vfork/clone under it is one process, sshd's own per-connection ones
 // included. Light lab hosts share the machine's PID namespace, so the pid counter would count the neighbours' work
 // too; tracing one sshd counts only what orch made that host do. Brings up its own hosts and takes them down.
-// Usage (under the lab lock): npx tsx bench/procs.ts [--runs 3]   (dist/ must be built)
+// Writes bench/results/procs.json (rows kept per --label, so a before and an after build sit side by side) and
+// bench/results/procs.md, the section `npm run bench` puts into BENCHMARKS.md.
+// Usage (under the lab lock): node --import tsx bench/procs.ts [--runs 3] [--label after]   (dist/ must be built;
+// ORCH_PROCS_CLI=<path to main.js> measures another build)
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadProject } from '../src/config/project.js';
@@ -15,6 +18,7 @@ import {
   writeFormulaHosts,
   type FormulaHost,
 } from '../test/helpers/formula-lab.js';
+import { renderProcsSection, type ProcsResults, type ProcsRow } from './procs-report.js';
 import { median } from './stats.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -106,17 +110,8 @@ async function traced(
   return { counts, ms: r.ms };
 }
 
-interface Row {
-  workload: string;
-  command: string;
-  host: string;
-  procs: number;
-  execs: number;
-  wallMs: number;
-}
-
 async function measure(
-  rows: Row[],
+  rows: ProcsRow[],
   workload: string,
   root: string,
   hosts: string[],
@@ -145,7 +140,9 @@ async function measure(
 async function main(): Promise<void> {
   const runsAt = process.argv.indexOf('--runs');
   const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 3;
-  const rows: Row[] = [];
+  const labelAt = process.argv.indexOf('--label');
+  const label = labelAt > 0 ? process.argv[labelAt + 1]! : 'current';
+  const rows: ProcsRow[] = [];
   const BENCH = 'procs-bench.example.com';
   const P = 'procs-primary.example.com';
   const R = 'procs-replica.example.com';
@@ -176,14 +173,16 @@ async function main(): Promise<void> {
     rmSync(benchRoot, { recursive: true, force: true });
     rmSync(formulaRoot, { recursive: true, force: true });
   }
-  process.stdout.write(
-    '| workload | command | host | processes | execs | wall (ms, median) |\n|---|---|---|---|---|---|\n',
-  );
-  for (const r of rows) {
-    process.stdout.write(
-      `| ${r.workload} | \`orch ${r.command}\` | ${r.host} | ${r.procs} | ${r.execs} | ${r.wallMs} |\n`,
-    );
-  }
+  const file = path.join(REPO, 'bench', 'results', 'procs.json');
+  const all: ProcsResults = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as ProcsResults)
+    : { runs, labels: {} };
+  all.labels[label] = { date: new Date().toISOString().slice(0, 10), rows };
+  all.runs = runs;
+  writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
+  const md = renderProcsSection(all);
+  writeFileSync(path.join(REPO, 'bench', 'results', 'procs.md'), md);
+  process.stdout.write(md);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
