@@ -141,13 +141,12 @@ orch_own_ok() {
     esac
   fi
 }
-orch_fid() {
-  if [ "$orch_os" = FreeBSD ]; then stat -f '%d:%i:%HT' "$@"; else stat -c '%d:%i:%F' -- "\${1:--}"; fi
-}
 orch_kvsafe() {
   exec 4< "$2" || return 1
-  orch_k_fd=$(orch_fid <&4)
-  if [ "$(orch_fid "$2")" = "$orch_k_fd" ] && case $orch_k_fd in *:'regular file' | *:'Regular File') true ;; *) false ;; esac; then
+  # One exec'd stat per substitution (not orch_fid inside it): two processes, not four.
+  if [ "$orch_os" = FreeBSD ]; then orch_k_fd=$(stat -f '%d:%i:%HT' <&4); orch_k_p=$(stat -f '%d:%i:%HT' "$2") || orch_k_p=
+  else orch_k_fd=$(stat -c '%d:%i:%F' -- - <&4); orch_k_p=$(stat -c '%d:%i:%F' -- "$2") || orch_k_p=; fi
+  if [ "$orch_k_p" = "$orch_k_fd" ] && case $orch_k_fd in *:'regular file' | *:'Regular File') true ;; *) false ;; esac; then
     orch_kvfile "$1" /dev/stdin <&4; exec 4<&-
   else echo "$2 changed while it was being read"; exec 4<&-; return 1
   fi
