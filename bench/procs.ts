@@ -41,7 +41,8 @@ export function countTrace(text: string): ProcCount {
   return { procs, execs };
 }
 
-const sshdPids = new Map<string, number>();
+/** sshd's pid per host name: the process strace follows. */
+export const sshdPids = new Map<string, number>();
 
 function remember(hosts: readonly LabHost[]): void {
   for (const h of hosts) {
@@ -50,7 +51,7 @@ function remember(hosts: readonly LabHost[]): void {
   }
 }
 
-function runOrch(root: string, args: string[]): Promise<{ code: number; out: string; ms: number }> {
+export function runOrch(root: string, args: string[]): Promise<{ code: number; out: string; ms: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [CLI, '--root', root, ...args], {
@@ -105,12 +106,14 @@ async function traced(
     t.p.kill('SIGINT');
     await done;
     counts.set(t.h, countTrace(readFileSync(t.file, 'utf8')));
+    // ORCH_PROCS_KEEP=<dir>: keep the last trace per host, to see which programs ran.
+    if (process.env.ORCH_PROCS_KEEP) cpSync(t.file, path.join(process.env.ORCH_PROCS_KEEP, `${t.h}.trace`));
   }
   rmSync(dir, { recursive: true, force: true });
   return { counts, ms: r.ms };
 }
 
-async function measure(
+export async function measure(
   rows: ProcsRow[],
   workload: string,
   root: string,
@@ -135,6 +138,20 @@ async function measure(
       wallMs: median(walls),
     });
   }
+}
+
+/** Keep these rows under `label` in bench/results/procs.json and re-render bench/results/procs.md. */
+export function saveRows(rows: ProcsRow[], runs: number, label: string): void {
+  const file = path.join(REPO, 'bench', 'results', 'procs.json');
+  const all: ProcsResults = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as ProcsResults)
+    : { runs, labels: {} };
+  all.labels[label] = { date: new Date().toISOString().slice(0, 10), rows };
+  all.runs = runs;
+  writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
+  const md = renderProcsSection(all);
+  writeFileSync(path.join(REPO, 'bench', 'results', 'procs.md'), md);
+  process.stdout.write(md);
 }
 
 async function main(): Promise<void> {
@@ -173,16 +190,7 @@ async function main(): Promise<void> {
     rmSync(benchRoot, { recursive: true, force: true });
     rmSync(formulaRoot, { recursive: true, force: true });
   }
-  const file = path.join(REPO, 'bench', 'results', 'procs.json');
-  const all: ProcsResults = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as ProcsResults)
-    : { runs, labels: {} };
-  all.labels[label] = { date: new Date().toISOString().slice(0, 10), rows };
-  all.runs = runs;
-  writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
-  const md = renderProcsSection(all);
-  writeFileSync(path.join(REPO, 'bench', 'results', 'procs.md'), md);
-  process.stdout.write(md);
+  saveRows(rows, runs, label);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
