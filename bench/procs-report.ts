@@ -33,17 +33,39 @@ export function renderProcsSection(r: ProcsResults): string {
     return `| ${row.workload} | \`orch ${row.command}\` | ${row.host} | ${cells.join(' | ')} |`;
   });
   const dates = labels.map((l) => `${l} ${r.labels[l]!.date}`).join(', ');
+  // Facts and checks alone: a no-change apply minus `run -- true` on the same host.
+  const net = [...rows.values()]
+    .filter((row) => row.command.startsWith('apply'))
+    .map((row) => {
+      const per = labels.map((l) => {
+        const rs = r.labels[l]!.rows;
+        const apply = rs.find((x) => key(x) === key(row));
+        const base = rs.find(
+          (x) => x.workload === row.workload && x.host === row.host && x.command.startsWith('run'),
+        );
+        return apply && base ? `${l} ${apply.procs - base.procs}` : `${l} –`;
+      });
+      const goal = row.workload.startsWith('bench') ? 40 : 60;
+      return `- ${row.workload}, ${row.host}: ${per.join(', ')} (goal ≤ ${goal})`;
+    });
   return `## Processes per host
 
-What one run makes a host do, counted by \`node --import tsx bench/procs.ts\` (under the lab lock; ${dates}; median
-of ${r.runs} runs): strace follows the host's own sshd (\`strace -f -e trace=fork,vfork,clone,clone3,execve\`) for the
+What one run makes a host do, counted by \`node --import tsx bench/procs.ts\` (lab hosts, under the lab lock) or
+\`bench/procs-local.ts\` (a throwaway sshd on 127.0.0.1 in a private mount namespace, /etc and /var on overlays; the
+bench workload only) (${dates}; median of ${r.runs} runs; \`ORCH_PROCS_CLI\` points either at another build): strace follows the host's own sshd (\`strace -f -e trace=fork,vfork,clone,clone3,execve\`) for the
 length of the run, and every successful fork/vfork/clone under it is one process, sshd's own per connection
 included. Light lab hosts share the machine's PID namespace, so tracing one sshd counts only that host's work, not the
 neighbours'. Each run is one \`orch\` command from a fresh process (one SSH connection per host); wall time is the
 whole command's. "facts and checks" is a no-change \`apply\` minus \`run -- true\` (the connection and session alone).
+The counts are exact and repeat run to run (±1: the watchdog's \`sleep 1\`); wall times on this shared machine are
+not (other work ran beside these, load 4–5 on 2 cores), so read them only beside each other in one column.
 
 | workload | command | host | ${head.join(' | ')} |
 |---|---|---|${labels.map(() => '---:').join('|')}|
 ${lines.join('\n')}
+
+Facts and checks per host (no-change apply minus \`run -- true\`):
+
+${net.join('\n')}
 `;
 }

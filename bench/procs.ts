@@ -7,11 +7,11 @@
 // Usage (under the lab lock): node --import tsx bench/procs.ts [--runs 3] [--label after]   (dist/ must be built;
 // ORCH_PROCS_CLI=<path to main.js> measures another build)
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadProject } from '../src/config/project.js';
-import { labDown, labUp, type LabHost } from '../src/lab/index.js';
+import { labDown, labUp, projectLabFiles, type LabHost } from '../src/lab/index.js';
 import {
   DEMO_IDENTITY,
   formulaProjectDir,
@@ -146,7 +146,11 @@ export function saveRows(rows: ProcsRow[], runs: number, label: string): void {
   const all: ProcsResults = existsSync(file)
     ? (JSON.parse(readFileSync(file, 'utf8')) as ProcsResults)
     : { runs, labels: {} };
-  all.labels[label] = { date: new Date().toISOString().slice(0, 10), rows };
+  // Rows of the same workload, command and host are replaced; the label's others (another script's) are kept.
+  const same = (a: ProcsRow, b: ProcsRow): boolean =>
+    a.workload === b.workload && a.command === b.command && a.host === b.host;
+  const kept = (all.labels[label]?.rows ?? []).filter((old) => !rows.some((n) => same(old, n)));
+  all.labels[label] = { date: new Date().toISOString().slice(0, 10), rows: [...kept, ...rows] };
   all.runs = runs;
   writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
   const md = renderProcsSection(all);
@@ -169,7 +173,13 @@ async function main(): Promise<void> {
   const benchProject = loadProject({ root: benchRoot });
   const formulaProject = loadProject({ root: formulaRoot });
   try {
-    remember(await labUp([BENCH], { project: benchProject }));
+    const [bh] = await labUp([BENCH], { project: benchProject });
+    remember([bh!]);
+    mkdirSync(path.join(benchRoot, 'inventory'), { recursive: true });
+    writeFileSync(
+      path.join(benchRoot, 'inventory', 'hosts.yaml'),
+      `defaults: { user: root, identity: ${JSON.stringify(projectLabFiles(benchProject).key)} }\nhosts:\n  ${BENCH}: { address: ${bh!.ip} }\n`,
+    );
     const first = await runOrch(benchRoot, ['apply', '*', '--accept-new-hostkeys', '--no-progress']);
     if (first.code !== 0) throw new Error(`bench first converge failed:\n${first.out.slice(-2000)}`);
     await measure(rows, 'bench (20 states)', benchRoot, [BENCH], ['run', '*', '--', 'true'], runs);
