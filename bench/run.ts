@@ -37,6 +37,7 @@ import type { BenchResults, RttProbe, RunRecord, ScenarioResult } from './types.
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
+const PROCS_MD = path.join(REPO, 'bench', 'results', 'procs.md');
 const SCENARIO_ORDER: Scenario[] = ['first', 'nochange', 'check'];
 
 const log = (s: string): void => {
@@ -287,7 +288,12 @@ async function main(args: BenchArgs): Promise<void> {
     const rel = (f: string): string => path.relative(path.dirname(mdPath), path.join(outDir, f));
     writeFileSync(
       mdPath,
-      renderBenchmarks(data, { resultsFile: rel(resultsName), svgFile: rel('wall-time.svg') }),
+      renderBenchmarks(data, {
+        resultsFile: rel(resultsName),
+        svgFile: rel('wall-time.svg'),
+        // bench/procs.ts measures processes per host separately (strace, its own hosts); its last section is kept.
+        procsSection: existsSync(PROCS_MD) ? readFileSync(PROCS_MD, 'utf8') : undefined,
+      }),
     );
     log(`wrote ${mdPath}, ${path.join(outDir, resultsName)}, ${path.join(outDir, 'wall-time.svg')}`);
   } finally {

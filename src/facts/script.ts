@@ -117,10 +117,14 @@ orch_pg_freebsd() {
 orch_facts() {
   orch_m begin
   orch_m uname
-  printf 's=%s\n' "$(uname -s 2>/dev/null)"
-  printf 'r=%s\n' "$(uname -r 2>/dev/null)"
-  printf 'm=%s\n' "$(uname -m 2>/dev/null)"
-  kernel=$(uname -s 2>/dev/null)
+  # One uname for all three (it prints them in this order whatever the order asked); three when a field held a space.
+  set -f
+  # shellcheck disable=SC2046 # split on purpose: three words expected
+  set -- $(uname -s -r -m 2>/dev/null)
+  set +f
+  if [ "$#" != 3 ]; then set -- "$(uname -s 2>/dev/null)" "$(uname -r 2>/dev/null)" "$(uname -m 2>/dev/null)"; fi
+  kernel=$1
+  printf 's=%s\nr=%s\nm=%s\n' "$1" "$2" "$3"
 
   orch_m hostname
   hostname 2>/dev/null || uname -n 2>/dev/null || true

@@ -20,7 +20,7 @@ import { printfWords } from './quote.js';
  */
 export const RUN_AS_FUNCTION = `orch_run_as() {
   orch_ra_u=$1; shift
-  if [ -z "$orch_ra_u" ] || [ "$(id -u)" = "$(id -u -- "$orch_ra_u" 2>/dev/null)" ]; then "$@"
+  if [ -z "$orch_ra_u" ] || [ "\${orch_uid:-$(id -u)}" = "$(id -u -- "$orch_ra_u" 2>/dev/null)" ]; then "$@"
   elif command -v runuser >/dev/null 2>&1; then runuser -u "$orch_ra_u" -- "$@"
   elif command -v setpriv >/dev/null 2>&1; then setpriv --reuid="$orch_ra_u" --regid="$(id -g -- "$orch_ra_u")" --init-groups -- "$@"
   else
@@ -54,7 +54,7 @@ export const RUN_AS_FUNCTION = `orch_run_as() {
  * - `orch_kvsafe KEY FILE`: orch_kvfile through one descriptor, checked to be the regular file the path names.
  */
 export const ACTOR_FUNCTIONS = `orch_stat_dirs() {
-  if [ "$(uname -s)" = FreeBSD ]; then stat -f '%u %Su %Mp%Lp %N' -- "$@"; else stat -c '%u %U %a %n' -- "$@"; fi
+  if [ "$orch_os" = FreeBSD ]; then stat -f '%u %Su %Mp%Lp %N' -- "$@"; else stat -c '%u %U %a %n' -- "$@"; fi
 }
 orch_a_add() {
   case $1 in '' | *[!0-9]*) echo "cannot read the owner of $3"; return 1 ;; esac
@@ -102,7 +102,7 @@ orch_a_chain() {
 }
 orch_actor() {
   orch_as=; orch_as_uid=; orch_a_for=$1
-  [ "$(id -u)" = 0 ] || return 0
+  [ "$orch_uid" = 0 ] || return 0
   case $1 in /*) ;; *) echo "refusing to act in $1: not an absolute path"; return 1 ;; esac
   case $1 in *'
 '*) echo "refusing to act in a path with a newline"; return 1 ;; esac
@@ -148,10 +148,10 @@ orch_as_run() {
   return "$orch_r"
 }
 orch_own_ok() {
-  [ -n "$1" ] && [ "$(id -u)" != 0 ] || return 0
+  [ -n "$1" ] && [ "$orch_uid" != 0 ] || return 0
   orch_o_u=\${1%%:*}; orch_o_g=; case $1 in *:*) orch_o_g=\${1#*:} ;; esac
   orch_o_me=$(id -un)
-  if [ -n "$orch_o_u" ] && [ "$orch_o_u" != "$orch_o_me" ] && [ "$orch_o_u" != "$(id -u)" ]; then
+  if [ -n "$orch_o_u" ] && [ "$orch_o_u" != "$orch_o_me" ] && [ "$orch_o_u" != "$orch_uid" ]; then
     echo "refusing to give $2 to user $orch_o_u: $orch_o_me can write in $3, so orch writes there as $orch_o_me, and a file there is not protected from $orch_o_me anyway"
     return 1
   fi
@@ -162,13 +162,12 @@ orch_own_ok() {
     esac
   fi
 }
-orch_fid() {
-  if [ "$(uname -s)" = FreeBSD ]; then stat -f '%d:%i:%HT' "$@"; else stat -c '%d:%i:%F' -- "\${1:--}"; fi
-}
 orch_kvsafe() {
   exec 4< "$2" || return 1
-  orch_k_fd=$(orch_fid <&4)
-  if [ "$(orch_fid "$2")" = "$orch_k_fd" ] && case $orch_k_fd in *:'regular file' | *:'Regular File') true ;; *) false ;; esac; then
+  # One exec'd stat per substitution (not orch_fid inside it): two processes, not four.
+  if [ "$orch_os" = FreeBSD ]; then orch_k_fd=$(stat -f '%d:%i:%HT' <&4); orch_k_p=$(stat -f '%d:%i:%HT' "$2") || orch_k_p=
+  else orch_k_fd=$(stat -c '%d:%i:%F' -- - <&4); orch_k_p=$(stat -c '%d:%i:%F' -- "$2") || orch_k_p=; fi
+  if [ "$orch_k_p" = "$orch_k_fd" ] && case $orch_k_fd in *:'regular file' | *:'Regular File') true ;; *) false ;; esac; then
     orch_kvfile "$1" /dev/stdin <&4; exec 4<&-
   else echo "$2 changed while it was being read"; exec 4<&-; return 1
   fi

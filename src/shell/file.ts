@@ -105,17 +105,19 @@ export function fileProbe(file: string, o: FileProbeOptions): string {
   const read = `if [ "$(wc -c < "$orch_pf")" -le ${max} ]; then orch_kvsafe content "$orch_pf"; fi`;
   let body: string;
   if (o.expectSha === undefined) {
-    body = `  orch_kv sha256 "$(orch_sha256 "$orch_pf")"${o.content === 'never' ? '' : `\n  ${read}`}`;
+    body = `  orch_shav "$orch_pf"; orch_kv sha256 "$orch_sha"${o.content === 'never' ? '' : `\n  ${read}`}`;
   } else {
-    body = `  if [ "$(orch_sha256 "$orch_pf")" != ${shQuote(o.expectSha)} ]; then
+    body = `  orch_shav "$orch_pf"
+  if [ "$orch_sha" != ${shQuote(o.expectSha)} ]; then
     orch_kv differs 1
     ${o.content === 'never' ? ':' : read}
   fi${o.content === 'always' ? `\n  ${read}` : ''}`;
   }
   return `orch_pf=${shQuote(file)}
+# shellcheck disable=SC2154 # orch_st and orch_sha are set by orch_statv and orch_shav (script.ts)
 if [ -f "$orch_pf" ] && [ ! -L "$orch_pf" ]; then
   orch_kv exists file
-  orch_kv stat "$(orch_stat "$orch_pf")"
+  orch_statv "$orch_pf"; orch_kv stat "$orch_st"
 ${body}
 elif [ -e "$orch_pf" ] || [ -L "$orch_pf" ]; then orch_kv exists other
 else

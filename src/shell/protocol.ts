@@ -40,6 +40,9 @@ export function parseBatchOutput(stdout: string, nonce: string): Map<number, Ste
     } else if (kind === 'kv' && current) {
       const key = fields[0] ?? '';
       current.kv[key] = Buffer.from(fields.slice(1).join(':'), 'hex').toString('utf8');
+    } else if (kind === 'kvt' && current) {
+      // Only KV_PLAIN bytes travel plain (orch_kv): the rest of the line is the value.
+      current.kv[fields[0] ?? ''] = fields.slice(1).join(':');
     }
   }
   if (current) current.text = text.join('\n').trim();

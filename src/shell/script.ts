@@ -23,6 +23,13 @@ export interface ScriptStep {
 
 export const MARK = '@@ORCH';
 
+/**
+ * Bytes a kv value may hold to travel as it is (kind `kvt`, the rest of its line); a value with any other byte (a
+ * newline, a carriage return, a quote, a byte above 0x7e) is hex-encoded (kind `kv`). Listed one by one, so no locale
+ * can widen a range; none of them is special inside a shell bracket expression.
+ */
+export const KV_PLAIN = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_./:@+=,~ \t-';
+
 /** A fresh token that command output cannot guess, so framing lines cannot be forged by a host's files. */
 export function newNonce(): string {
   return randomBytes(9).toString('hex');
@@ -30,8 +37,15 @@ export function newNonce(): string {
 
 /**
  * Portable helpers (dash, bash, FreeBSD sh): hex encoding with od, sha256 and stat on Linux and FreeBSD, and the
- * run-as helpers of actor.ts. Values travel hex-encoded so any byte survives the trip. The helpers are kept in
- * $orch_lib too, so a step can hand them to a shell it starts as another account (orch_as_run).
+ * run-as helpers of actor.ts. A value made only of KV_PLAIN bytes travels as it is, any other hex-encoded, so any
+ * byte survives the trip. The helpers are kept in $orch_lib too, so a step can hand them to a shell it starts as
+ * another account (orch_as_run).
+ *
+ * Every process a check starts is paid on every host at every run, so the helpers start few: the OS and our uid are
+ * read once per batch, a plain kv value is printed by the builtin printf, and orch_statv / orch_shav set a variable
+ * from one command substitution whose only command the shell execs in place (no function inside it, no pipe to
+ * cut). Like "$(orch_stat f)" as an argument, orch_statv and orch_shav never fail: a failed stat or hash leaves the
+ * variable empty, and the tool's message goes to the step's output.
  */
 export function helpers(): string {
   return `umask 077
@@ -39,16 +53,30 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 export PATH
 LC_ALL=C
 export LC_ALL
+orch_os=$(uname -s)
+orch_uid=$(id -u)
+orch_kvp='${KV_PLAIN}'
 orch_hex() { od -An -v -tx1 | tr -d ' \\n'; }
-orch_kv() { printf '${MARK}:%s:kv:%s:' "$ORCH_NONCE" "$1"; printf '%s' "$2" | orch_hex; printf '\\n'; }
-orch_kvfile() { printf '${MARK}:%s:kv:%s:' "$ORCH_NONCE" "$1"; orch_hex < "$2"; printf '\\n'; }
-orch_sha256() {
-  if command -v sha256sum >/dev/null 2>&1; then sha256sum < "$1" | cut -c1-64
-  elif command -v sha256 >/dev/null 2>&1; then sha256 -q < "$1"
-  else openssl dgst -sha256 < "$1" | sed 's/^.* //'; fi
+orch_kv() {
+  case $2 in
+    *[!$orch_kvp]*) printf '${MARK}:%s:kv:%s:' "$ORCH_NONCE" "$1"; printf '%s' "$2" | od -An -v -tx1 | tr -d ' \\n'; printf '\\n' ;;
+    *) printf '${MARK}:%s:kvt:%s:%s\\n' "$ORCH_NONCE" "$1" "$2" ;;
+  esac
 }
+orch_kvfile() { printf '${MARK}:%s:kv:%s:' "$ORCH_NONCE" "$1"; od -An -v -tx1 < "$2" | tr -d ' \\n'; printf '\\n'; }
+orch_shav() {
+  if command -v sha256sum >/dev/null 2>&1; then orch_sha=$(sha256sum < "$1") || orch_sha=; orch_sha=\${orch_sha%% *}
+  elif command -v sha256 >/dev/null 2>&1; then orch_sha=$(sha256 -q < "$1") || orch_sha=
+  else orch_sha=$(openssl dgst -sha256 < "$1") || orch_sha=; orch_sha=\${orch_sha##* }; fi
+}
+orch_sha256() { orch_shav "$1"; printf '%s\\n' "$orch_sha"; }
 orch_stat() {
-  if [ "$(uname -s)" = FreeBSD ]; then stat -f '%Su:%Sg:%Lp' "$1"; else stat -c '%U:%G:%a' "$1"; fi
+  if [ "$orch_os" = FreeBSD ]; then stat -f '%Su:%Sg:%Lp' "$1"; else stat -c '%U:%G:%a' "$1"; fi
+}
+# shellcheck disable=SC2034 # orch_st is read by the probes that call orch_statv (file.ts, file.directory)
+orch_statv() {
+  if [ "$orch_os" = FreeBSD ]; then orch_st=$(stat -f '%Su:%Sg:%Lp' "$1") || orch_st=
+  else orch_st=$(stat -c '%U:%G:%a' "$1") || orch_st=; fi
 }
 orch_ok() { eval "orch_r=\\$orch_rc_$1"; [ "$orch_r" = 0 ] || [ "$orch_r" = 100 ]; }
 orch_chg() { eval "orch_r=\\$orch_rc_$1"; [ "$orch_r" = 100 ]; }

@@ -39,8 +39,9 @@ export const fileDirectory: StateFunction<Args> = {
   args,
   check(a) {
     return `d=${shQuote(a.name)}
+# shellcheck disable=SC2154 # orch_st is set by orch_statv (script.ts)
 if [ -L "$d" ]; then orch_kv exists link
-elif [ -d "$d" ]; then orch_kv exists dir; orch_kv stat "$(orch_stat "$d")"
+elif [ -d "$d" ]; then orch_kv exists dir; orch_statv "$d"; orch_kv stat "$orch_st"
 elif [ -e "$d" ]; then orch_kv exists other
 else
   orch_kv exists none

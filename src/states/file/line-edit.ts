@@ -50,10 +50,14 @@ export function lineEditParams(e: LineEdit): string {
 }
 
 /**
- * Shell that prints the edited content of "$f" on stdout (piped to `sink`, e.g. `> "$tmp"`). It sets `nonl` first;
- * the pipeline's status is awk's, so a bad regex fails the step.
+ * Shell that prints the edited content of "$f" on stdout (piped to `sink`, e.g. `> "$tmp"`). It sets `nonl` first,
+ * unless `nonlSet` says the caller ran NONL already (a check edits twice and reads the last byte once); the
+ * pipeline's status is awk's, so a bad regex fails the step.
  */
-export function lineEditCommand(e: LineEdit, sink: string): string {
-  const nonl = `nonl=0; if [ -s "$f" ] && [ "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' \\n')" != 0a ]; then nonl=1; fi`;
-  return `${nonl}\n${printContent(lineEditParams(e), `| awk -v nonl="$nonl" ${shQuote(AWK)} - "$f" ${sink}`)}`;
+export function lineEditCommand(e: LineEdit, sink: string, opts: { nonlSet?: boolean } = {}): string {
+  const edit = printContent(lineEditParams(e), `| awk -v nonl="$nonl" ${shQuote(AWK)} - "$f" ${sink}`);
+  return opts.nonlSet ? edit : `${NONL}\n${edit}`;
 }
+
+/** Shell setting `nonl=1` when "$f" is not empty and its last byte is not a newline (od prints one hex pair). */
+export const NONL = `nonl=0; if [ -s "$f" ]; then case $(tail -c 1 "$f" | od -An -tx1) in *0a) ;; *) nonl=1 ;; esac; fi`;

@@ -62,7 +62,8 @@ export function toolOf(ctx: StateContext): KnownPkgTool | null {
 /** Check body: the query output as kv `query` (read-only), or kv `tool=unknown`. */
 export function pkgCheckBody(a: PkgArgs, ctx: StateContext): string {
   if (!toolOf(ctx)) return 'orch_kv tool unknown';
-  return `orch_kv query "$(\n${osPaths(ctx.facts).pkgQueryScript(pkgNames(a))})"`;
+  // In a variable too: unknownProbe (installed.ts) skips the names the query found installed.
+  return `orch_pkq=$(\n${osPaths(ctx.facts).pkgQueryScript(pkgNames(a))}) || :\norch_kv query "$orch_pkq"`;
 }
 
 /** What pkgCheckBody prints: tool=unknown, or the query's output. */

@@ -21,7 +21,8 @@ function probeName(probe: string | undefined): string {
 }
 
 /**
- * Read-only: the named packages apt knows nothing of (`apt-cache policy` prints nothing for them), or '' when there
+ * Read-only: the named packages apt knows nothing of (`apt-cache policy` prints nothing for them) among those the
+ * query (pkgCheckBody, in $orch_pkq) did not find installed, or '' when there
  * is nothing to probe: with refresh (the lists may learn the name) and for other tools, whose lookups may fetch
  * metadata or need a catalogue.
  */
@@ -29,6 +30,10 @@ function unknownProbe(a: Args, ctx: Parameters<typeof toolOf>[0]): string {
   if (a.refresh || toolOf(ctx) !== 'apt') return '';
   return `orch_unknown=
 for n in ${pkgNames(a).map(shQuote).join(' ')}; do
+  # Only a missing name can be unknown (interpretCheck): an installed one costs no lookup.
+  case "
+$orch_pkq" in *"
+ok	$n	"*) continue ;; esac
   if [ -z "$(apt-cache policy "$n" 2>/dev/null)" ]; then orch_unknown="$orch_unknown $n"; fi
 done
 orch_kv probe apt

@@ -272,7 +272,7 @@ export const postgresReplica: StateFunction<Args, Prepared> = {
     const install = a.script_path
       ? `f=${shQuote(a.script_path)}
 if [ ! -f "$f" ]; then orch_kv installed absent
-elif [ "$(orch_sha256 "$f")" = ${p.sha256} ] && [ "$(orch_stat "$f" | cut -d: -f3)" = 750 ]; then orch_kv installed same
+elif orch_shav "$f" && [ "$orch_sha" = ${p.sha256} ] && orch_statv "$f" && [ "\${orch_st##*:}" = 750 ]; then orch_kv installed same
 else orch_kv installed differs; fi
 `
       : '';
