@@ -35,7 +35,7 @@ export const RUN_AS_FUNCTION = `orch_run_as() {
       done
       orch_ra_q="$orch_ra_q '$orch_ra_o$orch_ra_a'"
     done
-    orch_ra_f=; [ "$(uname -s)" != FreeBSD ] || orch_ra_f=-f
+    orch_ra_f=; [ "\${orch_os:-$(uname -s)}" != FreeBSD ] || orch_ra_f=-f
     ORCH_RA_ARGV=$orch_ra_q SHELL=/bin/sh su -m $orch_ra_f "$orch_ra_u" -c \\
       'exec /bin/sh -c '\\''orch_ra_v=$ORCH_RA_ARGV; unset ORCH_RA_ARGV; eval "exec $orch_ra_v"'\\'
   fi
