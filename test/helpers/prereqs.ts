@@ -23,6 +23,8 @@ const TOOLS: Array<[string, string]> = [
   ['shellcheck', 'shellcheck'],
   // FreeBSD's root shell up to 13: orch_run_as's su branch is tested under it (test/unit/shell/run-as-su.test.ts).
   ['/bin/csh', 'tcsh'],
+  // Counts the processes a helper starts (test/unit/shell/host-cost.test.ts) and the bench's per-host figures.
+  ['strace', 'strace'],
 ];
 
 const PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
