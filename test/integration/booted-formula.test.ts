@@ -206,8 +206,9 @@ for (const suite of SUITES) {
         }
         const [x] = await labUp([OTHER], { project: loadProject({ root }), os: 'trixie' });
         writeFormulaHosts(root, hosts[0]!, [hosts[1]!, hostOf(x!)]);
-        // The primary first: its pg_hba lets the new node in, so what refuses is the version, not the access.
-        await apply(PRIMARY);
+        // The cluster first: the primary's pg_hba lets the new node in, so what refuses is the version, not the
+        // access. The standby is in the same run: a restart the new node's settings need waits for it (restart gate).
+        await apply(`${PRIMARY},${REPLICA}`);
         const ident = 'SELECT system_identifier FROM pg_control_system()';
         const before = [await psql(OTHER, ident), await sh(OTHER, 'ls -a /var/lib/postgresql/17')];
         const r = await orch('-o', 'json', 'apply', OTHER);
