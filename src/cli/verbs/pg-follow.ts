@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { OrchError } from '../../errors.js';
 import { positiveSeconds } from '../option-values.js';
-import { pgCommand } from '../pg-command.js';
+import { lifecycleOptions, pgCommand } from '../pg-command.js';
 import { LIFECYCLE_EXIT_HELP } from './pg-switchover.js';
 
 interface Flags {
@@ -15,24 +15,20 @@ interface Flags {
 }
 
 export function register(program: Command): void {
-  pgCommand(program)
-    .command('follow')
-    .description(
-      'repoint standbys to the one server out of recovery without a base backup, and record that topology',
-    )
-    .argument('[standby...]', 'the standbys to repoint (default: every node of the cluster but the primary)')
-    .option('--test', 'check every standby and print the plan; change nothing')
-    .option('--cluster-host <host>', 'a host of the cluster, when no standby is named')
-    .option('--wait <s>', 'longest wait for each standby to stream', positiveSeconds, 60)
-    .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
-    .option(
-      '--on-event <command>',
-      'run this command (/bin/sh -c, on the controller) with the outcome as JSON on stdin (docs/LIFECYCLE.md)',
-    )
-    .option(
-      '--async',
-      'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
-    )
+  lifecycleOptions(
+    pgCommand(program)
+      .command('follow')
+      .description(
+        'repoint standbys to the one server out of recovery without a base backup, and record that topology',
+      )
+      .argument(
+        '[standby...]',
+        'the standbys to repoint (default: every node of the cluster but the primary)',
+      )
+      .option('--test', 'check every standby and print the plan; change nothing')
+      .option('--cluster-host <host>', 'a host of the cluster, when no standby is named')
+      .option('--wait <s>', 'longest wait for each standby to stream', positiveSeconds, 60),
+  )
     .addHelpText(
       'after',
       `

@@ -1,7 +1,7 @@
 // `orch pg promote <standby>`: unplanned failover with proven fencing (src/pg/lifecycle/promote.ts), as a job.
 import type { Command } from 'commander';
 import { positiveSeconds } from '../option-values.js';
-import { pgCommand } from '../pg-command.js';
+import { lifecycleOptions, pgCommand } from '../pg-command.js';
 import { LIFECYCLE_EXIT_HELP } from './pg-switchover.js';
 
 interface Flags {
@@ -15,31 +15,26 @@ interface Flags {
 }
 
 export function register(program: Command): void {
-  pgCommand(program)
-    .command('promote')
-    .description('fail over to a standby when the primary is lost; refuses unless the old primary is fenced')
-    .argument('<standby>', 'the standby to promote')
-    .option('--test', 'check fencing and the candidate, print the plan; change nothing')
-    .option(
-      '--fence-command <cmd>',
-      'for an old primary unreachable over SSH: a local command (/bin/sh -c, ORCH_FENCE_HOST set) that powers it off or cuts it off; promotion happens only when it exits 0',
-    )
-    .option('--allow-behind', 'promote even when another standby received more WAL')
-    .option(
-      '--wait <s>',
-      'longest wait for each other standby to stream from the new primary',
-      positiveSeconds,
-      60,
-    )
-    .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
-    .option(
-      '--on-event <command>',
-      'run this command (/bin/sh -c, on the controller) with the outcome as JSON on stdin (docs/LIFECYCLE.md)',
-    )
-    .option(
-      '--async',
-      'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
-    )
+  lifecycleOptions(
+    pgCommand(program)
+      .command('promote')
+      .description(
+        'fail over to a standby when the primary is lost; refuses unless the old primary is fenced',
+      )
+      .argument('<standby>', 'the standby to promote')
+      .option('--test', 'check fencing and the candidate, print the plan; change nothing')
+      .option(
+        '--fence-command <cmd>',
+        'for an old primary unreachable over SSH: a local command (/bin/sh -c, ORCH_FENCE_HOST set) that powers it off or cuts it off; promotion happens only when it exits 0',
+      )
+      .option('--allow-behind', 'promote even when another standby received more WAL')
+      .option(
+        '--wait <s>',
+        'longest wait for each other standby to stream from the new primary',
+        positiveSeconds,
+        60,
+      ),
+  )
     .addHelpText(
       'after',
       `

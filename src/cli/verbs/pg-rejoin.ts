@@ -1,7 +1,7 @@
 // `orch pg rejoin <host>`: a former primary back as a standby with pg_rewind (src/pg/lifecycle/rejoin.ts), as a job.
 import type { Command } from 'commander';
 import { positiveSeconds } from '../option-values.js';
-import { pgCommand } from '../pg-command.js';
+import { lifecycleOptions, pgCommand } from '../pg-command.js';
 import { LIFECYCLE_EXIT_HELP } from './pg-switchover.js';
 
 interface Flags {
@@ -13,23 +13,16 @@ interface Flags {
 }
 
 export function register(program: Command): void {
-  pgCommand(program)
-    .command('rejoin')
-    .description(
-      'bring a former primary (stopped, or a diverged standby) back as a standby of the current primary with pg_rewind',
-    )
-    .argument('<host>', 'the node to rejoin (an inventory host of the cluster)')
-    .option('--test', 'check the node and print the plan; change nothing')
-    .option('--wait <s>', 'longest wait for the node to stream from the primary', positiveSeconds, 60)
-    .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
-    .option(
-      '--on-event <command>',
-      'run this command (/bin/sh -c, on the controller) with the outcome as JSON on stdin (docs/LIFECYCLE.md)',
-    )
-    .option(
-      '--async',
-      'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
-    )
+  lifecycleOptions(
+    pgCommand(program)
+      .command('rejoin')
+      .description(
+        'bring a former primary (stopped, or a diverged standby) back as a standby of the current primary with pg_rewind',
+      )
+      .argument('<host>', 'the node to rejoin (an inventory host of the cluster)')
+      .option('--test', 'check the node and print the plan; change nothing')
+      .option('--wait <s>', 'longest wait for the node to stream from the primary', positiveSeconds, 60),
+  )
     .addHelpText(
       'after',
       `

@@ -1,7 +1,7 @@
 // `orch pg switchover <standby>`: planned change of primary (src/pg/lifecycle/switchover.ts), recorded as a job.
 import type { Command } from 'commander';
 import { positiveInt, positiveSeconds } from '../option-values.js';
-import { pgCommand } from '../pg-command.js';
+import { lifecycleOptions, pgCommand } from '../pg-command.js';
 
 interface Flags {
   test?: boolean;
@@ -22,34 +22,27 @@ Every run is a job: 'orch jobs lookup <jid>' shows each host's steps. --on-event
 with ORCH_EVENT / ORCH_EVENT_JID set and secrets scrubbed from its environment; its own failure is a warning.`;
 
 export function register(program: Command): void {
-  pgCommand(program)
-    .command('switchover')
-    .description(
-      'make a streaming standby the primary with no data loss and no base backup; the old primary follows it',
-    )
-    .argument('<standby>', 'the standby to promote (an inventory host of the cluster)')
-    .option('--test', 'run the preflight checks and print the plan step by step; change nothing')
-    .option(
-      '--max-lag <bytes>',
-      'largest replay lag of the standby that preflight accepts',
-      positiveInt,
-      16 * 1024 * 1024,
-    )
-    .option(
-      '--wait <s>',
-      'longest wait for the checkpoint to be replayed and for each standby to stream',
-      positiveSeconds,
-      60,
-    )
-    .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
-    .option(
-      '--on-event <command>',
-      'run this command (/bin/sh -c, on the controller) with the outcome as JSON on stdin (docs/LIFECYCLE.md)',
-    )
-    .option(
-      '--async',
-      'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
-    )
+  lifecycleOptions(
+    pgCommand(program)
+      .command('switchover')
+      .description(
+        'make a streaming standby the primary with no data loss and no base backup; the old primary follows it',
+      )
+      .argument('<standby>', 'the standby to promote (an inventory host of the cluster)')
+      .option('--test', 'run the preflight checks and print the plan step by step; change nothing')
+      .option(
+        '--max-lag <bytes>',
+        'largest replay lag of the standby that preflight accepts',
+        positiveInt,
+        16 * 1024 * 1024,
+      )
+      .option(
+        '--wait <s>',
+        'longest wait for the checkpoint to be replayed and for each standby to stream',
+        positiveSeconds,
+        60,
+      ),
+  )
     .addHelpText(
       'after',
       `
