@@ -9,6 +9,7 @@ import { SecretRef } from '../secrets/ref.js';
 import { unwrapStrict } from './context.js';
 import { GrammarViolation, requireOneLine, ValueError } from './grammar.js';
 import { hbaAddress, hbaComment, hbaDatabase, hbaMethod, hbaRole, hbaType } from './hba-grammar.js';
+import { confValue, pgSettingName } from './pgconf-grammar.js';
 import { isSecretValue, pillarKeysOf, showValue } from './provenance.js';
 
 /** What nunjucks passes as `this` to a filter: the render context. */
@@ -96,6 +97,20 @@ export function valueError(
 
 export const pgpassFilter = grammarFilter('pgpass', pgpassField, 'a .pgpass field');
 
+/**
+ * One postgresql.conf value token: a number stays bare, a boolean is on/off, a string is single-quoted with its
+ * quotes and backslashes escaped (so it cannot end the value and start another setting); a newline is refused.
+ */
+export function pgValueFilter(this: FilterThis | undefined, value: unknown): string {
+  const raw = typeof value === 'number' || typeof value === 'boolean' ? value : scalarText(value, 'pg_value');
+  try {
+    return confValue(raw);
+  } catch (err) {
+    if (!(err instanceof GrammarViolation)) throw err;
+    throw valueError('pg_value', 'a postgresql.conf value', String(raw), err.reason, this?.ctx?.pillar);
+  }
+}
+
 /** Check an octal file mode written as a string ('0644', '755', '2750'); numbers are refused. */
 export function modeFilter(value: unknown): string {
   if (typeof value === 'number') {
@@ -118,6 +133,8 @@ export function registerFilters(env: nunjucks.Environment): void {
   env.addFilter('yaml', yamlFilter);
   env.addFilter('pgpass', pgpassFilter);
   env.addFilter('mode', modeFilter);
+  env.addFilter('pg_value', pgValueFilter);
+  env.addFilter('pg_setting', grammarFilter('pg_setting', pgSettingName, 'a postgresql.conf setting name'));
   env.addFilter('port', grammarFilter('port', portValue, 'a port'));
   env.addFilter('hba_type', grammarFilter('hba_type', hbaType, 'a pg_hba.conf connection type'));
   env.addFilter('hba_database', grammarFilter('hba_database', hbaDatabase, 'a pg_hba.conf database name'));

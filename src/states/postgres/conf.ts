@@ -1,16 +1,30 @@
-// postgres.conf: server settings, version-aware. Two forms, chosen by the file name:
-// - an include file (e.g. conf.d/orch.conf, or a bare name -> <confDir>/conf.d/<name>.conf): orch owns the whole
-//   file and writes exactly the settings given;
-// - postgresql.conf itself: only the named settings' lines are replaced (later duplicates commented out, missing
-//   ones appended); every other line is kept.
+// postgres.conf: server settings, version-aware. Three forms, chosen by the arguments and the file name:
+// - settings into an include file (e.g. conf.d/orch.conf, or a bare name -> <confDir>/conf.d/<name>.conf): orch
+//   owns the whole file and writes exactly the settings given;
+// - settings into postgresql.conf itself: only the named settings' lines are replaced (later duplicates commented
+//   out, missing ones appended); every other line is kept;
+// - source, a template under templates/ rendered per host (pillar, facts, vars, context and pg_version, the
+//   cluster's major version): the rendered text is the whole file. Every line must be blank, a comment or one
+//   setting (a template puts pillar values in with the pg_setting and pg_value filters); include directives only
+//   in postgresql.conf itself, never in an include file; a setting named twice is refused. The version rules
+//   apply to the rendered settings, line by line.
 // The new file is validated by the running server (pg_file_settings) and restored on error, then the server is
 // reloaded and settings waiting for a restart are reported (kv pending_restart). On 13+ wal_keep_segments (which
-// would stop the server from starting) is translated to wal_keep_size and never written. It never restarts the
-// server and never touches postgresql.auto.conf (ALTER SYSTEM's file).
+// would stop the server from starting) is translated to wal_keep_size and never written; before 13 wal_keep_size
+// becomes wal_keep_segments and max_slot_wal_keep_size is left out. It never restarts the server and never touches
+// postgresql.auto.conf (ALTER SYSTEM's file).
 import path from 'node:path';
 import { z } from 'zod';
 import { quoteLiteral } from '../../sql/quote.js';
-import { GrammarViolation, requireOneLine } from '../../render/grammar.js';
+import { GrammarViolation } from '../../render/grammar.js';
+import {
+  ConfSyntaxError,
+  confValue,
+  parseConfText,
+  pgSettingName,
+  type ConfScalar,
+} from '../../render/pgconf-grammar.js';
+import { redactor } from '../../secrets/redactor.js';
 import { defaultApplyOutcome, modeSchema, osAccount } from '../common.js';
 import { probeError } from '../probe.js';
 import type { CheckOutcome, StateFunction } from '../types.js';
@@ -19,30 +33,27 @@ import { psqlSetup } from '../../pg/connector.js';
 import { versionNumber, resolveTarget, type PgTarget } from '../../pg/target.js';
 import { targetArgFields } from './target.js';
 
-type Value = string | number | boolean;
-const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
-/** Directives of the configuration file grammar, not settings: they would make the server read another file. */
-const DIRECTIVES = new Set(['include', 'include_dir', 'include_if_exists']);
+type Value = ConfScalar;
+export { confValue };
 
-/** A setting name: an identifier (or a two-part custom name), and not an include directive. */
-export const settingName = z
-  .string()
-  .regex(SETTING_NAME, 'not a setting name')
-  .refine(
-    (k) => !DIRECTIVES.has(k.toLowerCase()),
-    'include, include_dir and include_if_exists are not settings',
-  );
-
-/** A setting value the configuration file can hold literally: one line, no NUL, finite numbers. */
-const settingValue = z.union([
-  z.string().superRefine((v, ctx) => {
+/** Zod refinement from a grammar check: its GrammarViolation reason is the schema's message. */
+const grammar =
+  (fn: (text: string) => unknown) =>
+  (v: string, ctx: z.RefinementCtx): void => {
     try {
-      requireOneLine(v, 'a postgresql.conf value');
+      fn(v);
     } catch (err) {
       if (!(err instanceof GrammarViolation)) throw err;
       ctx.addIssue({ code: 'custom', message: err.reason });
     }
-  }),
+  };
+
+/** A setting name: an identifier (or a two-part custom name), and not an include directive. */
+export const settingName = z.string().superRefine(grammar(pgSettingName));
+
+/** A setting value the configuration file can hold literally: one line, no NUL, finite numbers. */
+const settingValue = z.union([
+  z.string().superRefine(grammar(confValue)),
   z.number().refine(Number.isFinite, 'must be a finite number'),
   z.boolean(),
 ]);
@@ -58,7 +69,15 @@ const args = z
       .describe(
         'an include file or postgresql.conf (absolute path); a bare name means <confDir>/conf.d/<name>.conf',
       ),
-    settings: z.record(settingName, settingValue).describe('setting name -> value'),
+    settings: z
+      .record(settingName, settingValue)
+      .optional()
+      .describe('setting name -> value (or give source)'),
+    source: z
+      .string()
+      .optional()
+      .describe('template under templates/ rendering the whole file (or give settings)'),
+    context: z.record(z.string(), z.unknown()).optional().describe('extra template variables for source'),
     user: osAccount.optional().describe('owner (default: left as it is; a new file: the PostgreSQL OS user)'),
     group: osAccount.optional().describe('group (default: left as it is)'),
     mode: modeSchema
@@ -66,7 +85,10 @@ const args = z
       .describe("octal mode as a quoted string (default: left as it is; a new file: '0644')"),
     ...targetArgFields,
   })
-  .strict();
+  .strict()
+  .refine((a) => (a.settings === undefined) !== (a.source === undefined), {
+    message: 'give exactly one of settings (a map) or source (a template)',
+  });
 type Args = z.infer<typeof args>;
 
 interface Prepared {
@@ -79,31 +101,16 @@ interface Prepared {
   /** Setting names whose active lines are commented out (edit form). */
   remove: string[];
   notes: string[];
-  /** The whole file (include form). */
+  /** The whole file (include form, template form). */
   content?: string;
+  /** The content holds a secret: no diff is shown. */
+  sensitive: boolean;
 }
 
 interface Plan {
   content: string;
   /** sha256 of the file the check read (edit form), so apply refuses to edit a file changed since. */
   sha: string;
-}
-
-/** A postgresql.conf value: on/off, a bare number, or a single-quoted string ('' and \\ escaped). */
-export function confValue(v: Value): string {
-  if (typeof v === 'boolean') return v ? 'on' : 'off';
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
-    // 1e+21 or 1e-7 is no number token of the file grammar; quoted, the server still reads it as a number.
-    const text = String(v);
-    return /^-?[0-9]+(\.[0-9]+)?$/.test(text) ? text : `'${text}'`;
-  }
-  try {
-    requireOneLine(v, 'a postgresql.conf value');
-  } catch (err) {
-    throw err instanceof GrammarViolation ? new Error(err.reason) : err;
-  }
-  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
 /** The value text of a setting line as PostgreSQL reads it (quotes and escapes resolved), or null. */
@@ -240,6 +247,52 @@ function sizeInMb(v: Value): number | undefined {
   return Number(m[1]) * factor;
 }
 
+/**
+ * A rendered template as the file to write: each line checked against the file grammar (one setting per line,
+ * directives only where allowed, no setting twice) and the version rules applied to its settings in place (a
+ * translated line says so in a trailing comment, a left-out one is commented out).
+ */
+export function templateFile(
+  text: string,
+  version: number | undefined,
+  opts: { directives: boolean; what: string },
+): { content: string; settings: [string, Value][]; notes: string[] } {
+  let lines;
+  try {
+    lines = parseConfText(text);
+  } catch (err) {
+    if (!(err instanceof ConfSyntaxError)) throw err;
+    throw new Error(`${opts.what} rendered a line that is not a setting: ${err.message}`);
+  }
+  const given: Record<string, string> = {};
+  const firstLine = new Map<string, number>();
+  lines.forEach((l, i) => {
+    if (l.kind === 'other') return;
+    if (l.kind === 'directive' && !opts.directives)
+      throw new Error(
+        `${opts.what} line ${i + 1}: ${l.name} in an include file; only postgresql.conf itself may include files`,
+      );
+    if (l.kind !== 'setting') return;
+    const seen = firstLine.get(l.name);
+    if (seen !== undefined)
+      throw new Error(
+        `${opts.what} sets ${l.name} twice (lines ${seen} and ${i + 1}); the later one would win`,
+      );
+    firstLine.set(l.name, i + 1);
+    given[l.name] = l.value;
+  });
+  // The whole set first: it refuses a pair of settings that cannot both be translated (and gives the notes).
+  const { settings, notes } = versionSettings(given, version);
+  const out = lines.map((l) => {
+    if (l.kind !== 'setting') return l.text;
+    const [to] = versionSettings({ [l.name]: l.value }, version).settings;
+    if (!to) return `# orch: left out, PostgreSQL ${version} does not have it: ${l.text}`;
+    if (to[0] === l.name) return l.text;
+    return `${to[0]} = ${confValue(to[1])}  # orch: translated from ${l.name} for PostgreSQL ${version}`;
+  });
+  return { content: `${out.join('\n')}\n`, settings, notes };
+}
+
 export function includeContent(settings: [string, Value][]): string {
   const lines = settings.map(([k, v]) => `${k} = ${confValue(v)}`);
   return `${HEADER}: local edits are overwritten.\n${lines.join('\n')}\n`;
@@ -285,11 +338,27 @@ export const postgresConf: StateFunction<Args, Prepared> = {
     const base = path.posix.basename(file);
     if (base === 'postgresql.auto.conf')
       throw new Error('postgresql.auto.conf belongs to ALTER SYSTEM; manage an include file instead');
-    if (Object.keys(a.settings).length === 0) throw new Error('settings is empty');
-    const { settings, remove, notes } = versionSettings(a.settings, versionNumber(target));
-    const edit = base === 'postgresql.conf';
-    const p: Prepared = { target, file, edit, settings, remove, notes };
-    if (!edit) p.content = includeContent(settings);
+    const version = versionNumber(target);
+    const isMain = base === 'postgresql.conf';
+    if (a.source !== undefined) {
+      const text = ctx.renderTemplate(a.source, { ...a.context, pg_version: version ?? null });
+      const t = templateFile(text, version, { directives: isMain, what: `templates/${a.source}` });
+      const sensitive = redactor.redact(t.content) !== t.content;
+      return {
+        target,
+        file,
+        edit: false,
+        settings: t.settings,
+        remove: [],
+        notes: t.notes,
+        content: t.content,
+        sensitive,
+      };
+    }
+    if (Object.keys(a.settings!).length === 0) throw new Error('settings is empty');
+    const { settings, remove, notes } = versionSettings(a.settings!, version);
+    const p: Prepared = { target, file, edit: isMain, settings, remove, notes, sensitive: false };
+    if (!isMain) p.content = includeContent(settings);
     return p;
   },
   check(_a, p) {
@@ -322,7 +391,10 @@ export const postgresConf: StateFunction<Args, Prepared> = {
       {
         status: 'change',
         comment: `${p.file} would be updated: ${changes.join('; ')}`,
-        diff: diff ?? changes.join('\n'),
+        // The host's copy may hold a secret orch no longer knows (an old one), so neither side is shown.
+        diff: p.sensitive
+          ? 'content differs (not shown: the file holds a secret)'
+          : (diff ?? changes.join('\n')),
         plan,
       },
       p.notes,
