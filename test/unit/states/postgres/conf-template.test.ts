@@ -17,6 +17,7 @@ import pg from 'pg';
 import { buildRenderContext } from '../../../../src/render/context.js';
 import { createRenderEnv, renderTemplate } from '../../../../src/render/env.js';
 import { parseConfText } from '../../../../src/render/pgconf-grammar.js';
+import { redactor } from '../../../../src/secrets/redactor.js';
 import { postgresConf, templateFile } from '../../../../src/states/postgres/conf.js';
 import { startTempPostgres, type TempPostgres } from '../../../helpers/temp-postgres.js';
 import { at, compileOne, pgFacts, runState, testCtx } from './helpers.js';
@@ -209,6 +210,13 @@ describe('postgres.conf from a template', () => {
         { ...at(server), name: file, source: 'settings.conf.njk' },
         ctxFor(root, { pg: { settings } }),
       );
+
+    it('a file that holds a secret shows no diff of either side', async () => {
+      redactor.add('conf-template-secret-value');
+      const r = await runState(conf({ application_name: 'conf-template-secret-value' }), false);
+      assert.equal(r.check.status, 'change');
+      assert.equal(r.check.diff, 'content differs (not shown: the file holds a secret)');
+    });
 
     it('writes the rendered file, reloads, and a second run is clean', async () => {
       const first = await runState(conf({ work_mem: '6MB', wal_keep_size: 128 }), true);
