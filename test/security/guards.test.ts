@@ -9,7 +9,9 @@ import { psqlCall } from '../../src/pg/connector.js';
 import { hostProblem, recoveryConf, SLOT_NAME } from '../../src/pg/conninfo.js';
 import { pgpassField } from '../../src/render/filters.js';
 import { connstrProblem, resolveTarget } from '../../src/pg/target.js';
+import { conninfoTarget, parseConninfo, repointConninfo } from '../../src/pg/lifecycle/conninfo.js';
 import { pgNode } from '../../src/pg/lifecycle/node.js';
+import { templateConninfo } from '../../src/pg/lifecycle/switchover.js';
 import type { Connection } from '../../src/transport/types.js';
 import { parseFacts } from '../../src/facts/parse.js';
 import { Project, state } from '../unit/states/helpers.js';
@@ -213,6 +215,33 @@ describe('security: guards', () => {
       const n = pgNode(conn, parseFacts(''), { version: '15', cluster: 'main', port: 5433 });
       assert.equal(n.port, 5433);
       assert.equal(n.major, 15);
+    });
+  });
+
+  describe("a conninfo taken from another node's settings cannot send a standby elsewhere", () => {
+    it('repointing leaves one host and one port, ours; hostaddr and service go', () => {
+      const hostile =
+        'host=old port=1 user=rep host=evil.example.com port=6 hostaddr=10.6.6.6 service=evil servicefile=/tmp/s sslmode=require';
+      const ci = parseConninfo(repointConninfo(hostile, 'db1.example.com', 5432));
+      assert.deepEqual(ci, [
+        ['host', 'db1.example.com'],
+        ['port', '5432'],
+        ['user', 'rep'],
+        ['sslmode', 'require'],
+      ]);
+      assert.deepEqual(conninfoTarget('host=a host=b port=1 port=2'), { host: 'b', port: '2' });
+    });
+
+    it("the pillar's replication user is one conninfo value in the template", () => {
+      const c = { pg: { replication: { user: 'rep host=evil.example.com' } } } as never;
+      const ci = parseConninfo(repointConninfo(templateConninfo(c, undefined), 'db1.example.com', 5432));
+      assert.deepEqual(
+        ci.filter(([k]) => k === 'user' || k === 'host'),
+        [
+          ['user', 'rep host=evil.example.com'],
+          ['host', 'db1.example.com'],
+        ],
+      );
     });
   });
 
