@@ -71,7 +71,7 @@ interface VerbDef<A> {
 }
 
 /** Run the fence command (/bin/sh -c) with ORCH_FENCE_HOST; its exit status (1 when it could not run). */
-function runFence(command: string, host: string): Promise<number> {
+export function runFence(command: string, host: string): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', command], {
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -9,7 +9,7 @@
 //   group:db: [postgres.common]   first place. A group that no host belongs to simply matches nothing.
 // Line numbers of template errors are those of the pillar file; YAML errors (after rendering) count lines of the
 // rendered text, which are the same unless the file's template tags add or remove lines before the error.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type nunjucks from 'nunjucks';
 import { z } from 'zod';
@@ -21,6 +21,7 @@ import type { Facts } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
 import { splitTarget, targetMatchesHost } from '../inventory/target.js';
 import { buildRenderContext } from '../render/context.js';
+import { isInside } from '../render/loader.js';
 import { createRenderEnv, renderString } from '../render/env.js';
 import { validateDoc } from '../render/validate.js';
 import { lineOf, loadYamlFile, parseYaml, secretSource } from '../render/yaml.js';
@@ -143,6 +144,17 @@ export async function compilePillar(
   const topFile = saltTop ? 'pillar/top.sls' : 'pillar/top.yaml';
   for (const { name, line } of pillarNamesFor(saltTop ?? loadTop(project), host, opts.facts)) {
     const found = pillarFile(project, name);
+    // Like state files and templates: a symlink in pillar/ must not read a file from elsewhere on the controller.
+    const real = found && realpathSync(found.file);
+    if (real && !isInside(realpathSync(path.join(project.root, 'pillar')), real))
+      throw new InputError(
+        'BAD_INPUT',
+        `pillar file ${name} resolves outside pillar/ (to ${real}); refused`,
+        {
+          file: topFile,
+          line,
+        },
+      );
     if (!found) {
       const rel = `pillar/${name.split('.').join('/')}`;
       throw new InputError(

@@ -4,9 +4,19 @@
 // cannot work on a strict value, templates test optional keys with pillar_get('a:b:c', default) (Salt style,
 // colon-separated) and facts_get(...). The wrapped data itself is never modified.
 import { OrchError } from '../errors.js';
+import { redactor } from '../secrets/redactor.js';
 import { SecretRef } from '../secrets/ref.js';
 
 const targets = new WeakMap<object, object>();
+
+// How many decrypted secrets templates have read so far in this process. A state compares it around its own
+// render: what it wrote may hold a secret in a form no redactor knows (a filter of the template's own).
+let secretReads = 0;
+
+/** The number of secret reads through strict contexts so far (compare two readings around a render). */
+export function secretReadCount(): number {
+  return secretReads;
+}
 
 // Keys that runtimes and libraries probe on any object (JSON.stringify, await, nunjucks keyword args, inspectors).
 // Answering `undefined` for them is what a plain object does; throwing would break those callers.
@@ -116,6 +126,7 @@ function wrapValue(value: unknown, label: string, host: string, path: string[]):
       `${label} key '${path.join('.')}' is an encrypted secret that was not decrypted for host ${host}`,
     );
   }
+  if (typeof value === 'string' && redactor.size > 0 && redactor.contains(value)) secretReads++;
   if (value !== null && typeof value === 'object') {
     const proto: unknown = Object.getPrototypeOf(value);
     if (Array.isArray(value) || proto === Object.prototype || proto === null) {

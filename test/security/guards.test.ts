@@ -9,6 +9,10 @@ import { psqlCall } from '../../src/pg/connector.js';
 import { hostProblem, recoveryConf, SLOT_NAME } from '../../src/pg/conninfo.js';
 import { pgpassField } from '../../src/render/filters.js';
 import { connstrProblem, resolveTarget } from '../../src/pg/target.js';
+import { conninfoTarget, parseConninfo, repointConninfo } from '../../src/pg/lifecycle/conninfo.js';
+import { pgNode } from '../../src/pg/lifecycle/node.js';
+import { templateConninfo } from '../../src/pg/lifecycle/switchover.js';
+import type { Connection } from '../../src/transport/types.js';
 import { parseFacts } from '../../src/facts/parse.js';
 import { Project, state } from '../unit/states/helpers.js';
 import { compileError, compileFormula, PRIMARY, preparedContent, REPLICA } from './formula.js';
@@ -192,6 +196,52 @@ describe('security: guards', () => {
         assert.match(err.message, /primary is not a host name/, primary);
         assert.match(err.message, /state 'replica_built'/);
       }
+    });
+  });
+
+  describe('the lifecycle verbs read the pillar with the same grammar', () => {
+    const conn = { host: { name: 'db2.example.com' } } as Connection;
+    it('version, cluster and port must be what they name before they become paths and operands', () => {
+      for (const [pg, re] of [
+        [{ version: '15; reboot' }, /postgres\.version is not a PostgreSQL version/],
+        [{ version: '15/../../etc' }, /postgres\.version/],
+        [{ version: 15, cluster: '../../../etc' }, /postgres\.cluster is not a cluster name/],
+        [{ version: 15, cluster: '-main' }, /postgres\.cluster/],
+        [{ version: 15, port: '5432 -h evil' }, /postgres\.port is not a port/],
+        [{ version: 15, port: 0 }, /postgres\.port/],
+        [{ version: 15, paths: { service: '--root=/tmp' } }, /invalid service name/],
+      ] as const)
+        assert.throws(() => pgNode(conn, parseFacts(''), pg), re, JSON.stringify(pg));
+      const n = pgNode(conn, parseFacts(''), { version: '15', cluster: 'main', port: 5433 });
+      assert.equal(n.port, 5433);
+      assert.equal(n.major, 15);
+    });
+  });
+
+  describe("a conninfo taken from another node's settings cannot send a standby elsewhere", () => {
+    it('repointing leaves one host and one port, ours; hostaddr and service go', () => {
+      const hostile =
+        'host=old port=1 user=rep host=evil.example.com port=6 hostaddr=10.6.6.6 service=evil servicefile=/tmp/s sslmode=require';
+      const ci = parseConninfo(repointConninfo(hostile, 'db1.example.com', 5432));
+      assert.deepEqual(ci, [
+        ['host', 'db1.example.com'],
+        ['port', '5432'],
+        ['user', 'rep'],
+        ['sslmode', 'require'],
+      ]);
+      assert.deepEqual(conninfoTarget('host=a host=b port=1 port=2'), { host: 'b', port: '2' });
+    });
+
+    it("the pillar's replication user is one conninfo value in the template", () => {
+      const c = { pg: { replication: { user: 'rep host=evil.example.com' } } } as never;
+      const ci = parseConninfo(repointConninfo(templateConninfo(c, undefined), 'db1.example.com', 5432));
+      assert.deepEqual(
+        ci.filter(([k]) => k === 'user' || k === 'host'),
+        [
+          ['user', 'rep host=evil.example.com'],
+          ['host', 'db1.example.com'],
+        ],
+      );
     });
   });
 

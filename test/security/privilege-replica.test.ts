@@ -87,7 +87,7 @@ describe('security: the replica build under a symlink-swapping postgres process'
     });
     const a = await attacker.stop();
     const outcome = /^(changed|failed|refused): .*$/m.exec(run.out)?.[0] ?? `exit ${run.status}`;
-    console.log(`      ${a.hits} swaps as postgres; build: ${outcome}`);
+    console.log(`      ${a.hits} swaps as postgres (${a.attempts} attempts); build: ${outcome}`);
     assert.ok(a.hits > 0, 'the attacker got to swap something');
     assert.ok(run.status === 0 || run.status === 1, run.out);
     assert.deepEqual(snapshot(decoys), before);

@@ -145,7 +145,7 @@ describe('security: states act as the owner of the directory they write in', fun
     }
     const a = await attacker.stop();
     console.log(
-      `      attacker as postgres: ${a.hits} swaps over ${runs} applies (${failed} applies failed)`,
+      `      attacker as postgres: ${a.hits} swaps (${a.attempts} attempts) over ${runs} applies (${failed} applies failed)`,
     );
     assert.deepEqual(snapshot(decoys), before);
   });
@@ -196,7 +196,7 @@ describe('security: postgres.hba and postgres.conf under a symlink-swapping post
     }
     const a = await attacker.stop();
     console.log(
-      `      attacker as postgres: ${a.hits} swaps over ${runs * 2} applies (${statuses.filter((s) => s === 'failed').length} failed)`,
+      `      attacker as postgres: ${a.hits} swaps (${a.attempts} attempts) over ${runs * 2} applies (${statuses.filter((s) => s === 'failed').length} failed)`,
     );
     assert.deepEqual(snapshot(decoys), before);
   });

@@ -59,25 +59,36 @@ export function formatConninfo(ci: Conninfo): string {
   return ci.map(([k, v]) => `${k}=${formatValue(v)}`).join(' ');
 }
 
-/** The same conninfo pointing at host:port (host and port replaced in place, added when missing; hostaddr dropped,
- * as it would still name the old primary). */
+// Keys that would send the connection elsewhere than host:port: libpq takes the last of repeated keys, and a
+// service (file) or hostaddr names a server of its own. The conninfo may come from another node's settings.
+const REDIRECTS = new Set(['hostaddr', 'service', 'servicefile']);
+
+/** The same conninfo pointing at host:port (host and port replaced in place, added when missing; a repeated host
+ * or port, hostaddr and service dropped, as each could still name another server). */
 export function repointConninfo(text: string, host: string, port: number): string {
-  const ci = parseConninfo(text).filter(([k]) => k !== 'hostaddr');
-  const set = (key: string, value: string) => {
-    const at = ci.findIndex(([k]) => k === key);
-    if (at >= 0) ci[at] = [key, value];
-    else ci.push([key, value]);
-  };
-  set('host', host);
-  set('port', String(port));
-  return formatConninfo(ci);
+  const out: Conninfo = [];
+  const seen = new Set<string>();
+  for (const [k, v] of parseConninfo(text)) {
+    if (REDIRECTS.has(k)) continue;
+    if (k !== 'host' && k !== 'port') {
+      out.push([k, v]);
+      continue;
+    }
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push([k, k === 'host' ? host : String(port)]);
+  }
+  if (!seen.has('host')) out.push(['host', host]);
+  if (!seen.has('port')) out.push(['port', String(port)]);
+  return formatConninfo(out);
 }
 
 /** host and port of a conninfo (undefined when absent). */
 export function conninfoTarget(text: string): { host?: string; port?: string } {
   const ci = parseConninfo(text);
   return {
-    host: ci.find(([k]) => k === 'host')?.[1],
-    port: ci.find(([k]) => k === 'port')?.[1],
+    // As libpq reads it: the last of repeated keys.
+    host: ci.findLast(([k]) => k === 'host')?.[1],
+    port: ci.findLast(([k]) => k === 'port')?.[1],
   };
 }

@@ -26,7 +26,7 @@ type Pillar = Record<string, unknown>;
 export function pgNode(conn: Connection, facts: Facts, pg: Pillar): PgNode {
   const host = conn.host.name;
   const version = typeof pg.version === 'string' || typeof pg.version === 'number' ? String(pg.version) : '';
-  const m = /^(\d+)/.exec(version);
+  const m = /^(\d+)(\.\d+)?$/.exec(version);
   if (!m)
     throw new OrchError('BAD_INPUT', `${host}: postgres.version is not a PostgreSQL version: '${version}'`);
   const major = Number(m[1]);
@@ -36,6 +36,20 @@ export function pgNode(conn: Connection, facts: Facts, pg: Pillar): PgNode {
       `${host}: the lifecycle verbs support PostgreSQL 10 and later, not ${version}`,
     );
   const cluster = typeof pg.cluster === 'string' ? pg.cluster : undefined;
+  // Both become paths and operands on the node: a name, never a path step or an option.
+  if (cluster !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(cluster))
+    throw new OrchError(
+      'BAD_INPUT',
+      `${host}: postgres.cluster is not a cluster name: ${JSON.stringify(cluster)}`,
+    );
+  if (
+    pg.port !== undefined &&
+    !(Number.isInteger(pg.port) && Number(pg.port) >= 1 && Number(pg.port) <= 65535)
+  )
+    throw new OrchError(
+      'BAD_INPUT',
+      `${host}: postgres.port is not a port (1-65535): ${JSON.stringify(pg.port)}`,
+    );
   const os = osPaths(facts);
   const paths = os.postgresPaths(version, cluster);
   const port = typeof pg.port === 'number' ? pg.port : 5432;

@@ -1,9 +1,10 @@
 // The read-only state of one node the lifecycle verbs decide on: whether the server runs, its role, timeline and
 // WAL positions, its WAL receiver and upstream settings, its physical slots, and pg_control. One exec; only SELECTs
-// and pg_controldata.
+// and pg_controldata (as the PostgreSQL user: it reads a file inside the data directory that account owns).
 import { errorMessage } from '../../errors.js';
 import { shQuote } from '../../shell/quote.js';
 import type { PgNode } from './node.js';
+import { probeValueProblem } from './probe-values.js';
 import { runOn } from './remote.js';
 
 // A primary's timeline is read from its current WAL file name: pg_control's checkpoint timeline stays the old one
@@ -64,10 +65,11 @@ const STATE_SQL = `SELECT jsonb_build_object(
  'slots', (SELECT coalesce(jsonb_agg(jsonb_build_object('name', slot_name, 'active', active) ORDER BY slot_name), '[]'::jsonb)
     FROM pg_replication_slots WHERE slot_type = 'physical'))`;
 
-const PROBE = `if running; then echo "@@running 1"; else echo "@@running 0"; fi
-"$BIN/pg_controldata" -D "$DATA" 2>/dev/null | sed 's/^/@@ctl /'
+export const PROBE = `if running; then echo "@@running 1"; else echo "@@running 0"; fi
+as_pg "$BIN/pg_controldata" -D "$DATA" 2>/dev/null | sed 's/^/@@ctl /'
 if running; then
-  out=$(q -c ${shQuote(STATE_SQL.replace(/\n/g, ' '))} 2>&1) && echo "@@sql $out" || echo "@@sqlerr $(printf '%s' "$out" | tr '\\n' ' ')"
+  out=$(q -c ${shQuote(STATE_SQL.replace(/\n/g, ' '))} 2>&1) && printf '@@sql %s\\n' "$out" ||
+    printf '@@sqlerr %s\\n' "$(printf '%s' "$out" | tr '\\n' ' ')"
 fi`;
 
 type Raw = Record<string, unknown>;
@@ -120,6 +122,8 @@ export function parseProbe(host: string, stdout: string): NodeState {
     }
   }
   if (st.running && st.inRecovery === undefined && !st.error) st.error = 'the server did not answer';
+  const odd = st.error ? undefined : probeValueProblem(st);
+  if (odd) st.error = `unexpected ${odd} (not as PostgreSQL reports it)`;
   return st;
 }
 

@@ -35,22 +35,26 @@ export function grantRewind(primary: PgNode, role: string): Promise<string> {
   return sql(primary, 'grant the rewind functions', rewindGrants(role));
 }
 
-/** The shell that runs pg_rewind (with --dry-run when dry) and keeps the local configuration files. */
-export function rewindScript(sourceConninfo: string, dry: boolean): string {
-  const files = LOCAL_CONFIG.map((f) => shQuote(f)).join(' ');
-  return `SRC=${shQuote(sourceConninfo)}
-SAVE=$(mktemp -d "\${TMPDIR:-/tmp}/orch-rejoin.XXXXXX") || exit 1
+// Runs as the PostgreSQL user, whole: the data directory and its parent are that account's, so it could swap
+// either for a symlink while pg_rewind runs, and root would then remove and copy files wherever the link leads.
+// $1 data directory, $2 bin directory, $3 source conninfo, $4 non-empty for a dry run.
+const REWIND_AS_PG = `DATA=$1 BIN=$2 SRC=$3 DRY=$4
+SAVE=$(mktemp -d "\${TMPDIR:-/tmp}/orch-rejoin.XXXXXX" 2>/dev/null || mktemp -d /tmp/orch-rejoin.XXXXXX) || exit 1
 trap 'rm -rf "$SAVE"' EXIT
-for f in ${files}; do
+for f in ${LOCAL_CONFIG.map((f) => shQuote(f)).join(' ')}; do
   if [ -e "$DATA/$f" ]; then cp -pR "$DATA/$f" "$SAVE/" || exit 1; else : > "$SAVE/.absent-$f"; fi
 done
-as_pg "$BIN/pg_rewind" --target-pgdata="$DATA" --source-server="$SRC" ${dry ? '--dry-run ' : ''}--progress 2>&1
+"$BIN/pg_rewind" --target-pgdata="$DATA" --source-server="$SRC" \${DRY:+--dry-run} --progress 2>&1
 rc=$?
-for f in ${files}; do
+for f in ${LOCAL_CONFIG.map((f) => shQuote(f)).join(' ')}; do
   if [ -e "$SAVE/$f" ]; then rm -rf "$DATA/$f" && cp -pR "$SAVE/$f" "$DATA/" || rc=1
-  elif [ -e "$SAVE/.absent-$f" ]; then rm -rf "$DATA/$f"; fi
+  elif [ -e "$SAVE/.absent-$f" ]; then rm -rf "$DATA/$f" || rc=1; fi
 done
 exit $rc`;
+
+/** The shell that runs pg_rewind (with --dry-run when dry) and keeps the local configuration files. */
+export function rewindScript(sourceConninfo: string, dry: boolean): string {
+  return `as_pg /bin/sh -c ${shQuote(REWIND_AS_PG)} orch-rewind "$DATA" "$BIN" ${shQuote(sourceConninfo)} ${dry ? '1' : "''"}`;
 }
 
 /** Run pg_rewind on the stopped target n; its output (the divergence point, or "no rewind required"). */

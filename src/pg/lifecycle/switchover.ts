@@ -5,6 +5,7 @@
 // primary is started again); after it the verb goes forward and says which nodes do not follow yet.
 import { OrchError, errorMessage } from '../../errors.js';
 import type { Cluster } from './cluster.js';
+import { formatConninfo } from './conninfo.js';
 import type { PgNode } from './node.js';
 import {
   currentPrimary,
@@ -51,7 +52,12 @@ export function templateConninfo(c: Cluster, fallback: NodeState | undefined): s
   const paths = (c.pg.paths ?? {}) as Record<string, unknown>;
   const user = typeof repl.user === 'string' ? repl.user : 'replicator';
   const home = typeof paths.home === 'string' ? paths.home : '/var/lib/postgresql';
-  return `user=${user} passfile=${home}/.pgpass host=localhost port=5432`;
+  return formatConninfo([
+    ['user', user],
+    ['passfile', `${home}/.pgpass`],
+    ['host', 'localhost'],
+    ['port', '5432'],
+  ]);
 }
 
 export async function switchover(

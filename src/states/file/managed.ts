@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { z } from 'zod';
 import { printContent, shQuote } from '../../shell/quote.js';
+import { secretReadCount } from '../../render/context.js';
 import { redactor } from '../../secrets/redactor.js';
 import { asDirOwner } from '../../shell/actor.js';
 import { atomicWrite, fileProbe, readFileProbe } from '../../shell/file.js';
@@ -54,11 +55,13 @@ const MAX_DIFF_BYTES = 256 * 1024;
 export const fileManaged: StateFunction<Args, Prepared> = {
   args,
   prepare(a, ctx) {
+    const reads = secretReadCount();
     const content = a.source !== undefined ? ctx.renderTemplate(a.source, a.context ?? {}) : a.contents!;
     return {
       content,
       sha256: createHash('sha256').update(content, 'utf8').digest('hex'),
-      sensitive: redactor.redact(content) !== content,
+      // A template that read a secret may have encoded it beyond what the redactor recognizes.
+      sensitive: secretReadCount() !== reads || redactor.redact(content) !== content,
     };
   },
   check(a, p) {
