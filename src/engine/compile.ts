@@ -44,6 +44,8 @@ export interface CompileInputs {
   only?: string[];
   /** `orch apply --force-rebuild` named this host for this run. */
   forceRebuild?: boolean;
+  /** The hosts running alongside this one (StateContext.runHosts). */
+  runHosts?: () => readonly string[];
   /** A Salt tree's environment (`--saltenv`); default: every environment of states/top.sls. */
   saltenv?: string;
   /** Called with each state file's text after nunjucks, before YAML (for `orch render`). */
@@ -150,6 +152,7 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
     facts,
     pillar,
     forceRebuild: inputs.forceRebuild === true,
+    ...(inputs.runHosts ? { runHosts: inputs.runHosts } : {}),
     renderTemplate: (name, extra = {}) =>
       renderTemplate(env, name, { ...renderCtx, ...extra }, { file: `templates/${name}`, host: host.name }),
   };

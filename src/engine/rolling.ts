@@ -122,6 +122,11 @@ export class Rollout {
     return i >= 0 ? i + 1 : undefined;
   }
 
+  /** The hosts of the host's batch (they run together), once planned. */
+  batchWith(name: string): readonly string[] | undefined {
+    return this.batches?.find((b) => b.includes(name));
+  }
+
   report(): RolloutReport | undefined {
     if (!this.batches) return undefined;
     const r: RolloutReport = { batches: this.batches, ran: Math.min(this.current + 1, this.batches.length) };

@@ -86,6 +86,7 @@ export async function runStates(
   };
   let aborted: RunReport['aborted'];
   const rollout = opts.rollout ? new Rollout(hosts, opts.rollout) : undefined;
+  const runHosts = hosts.map((h) => h.name);
   const withBatch = (r: HostRunResult): HostRunResult => {
     const batch = rollout?.batchOf(r.host);
     const phases = timings.of(r.host);
@@ -119,6 +120,8 @@ export async function runStates(
         only: opts.only,
         saltenv: project.saltenv,
         forceRebuild: opts.forceRebuild?.includes(host.name),
+        // Asked when apply bodies are made: a rolling run's batches are planned after every host compiled.
+        runHosts: () => rollout?.batchWith(host.name) ?? runHosts,
       });
     } catch (err) {
       debugLog(`host ${host.name}`, err);

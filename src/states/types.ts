@@ -12,6 +12,11 @@ export interface StateContext {
   pillar: Record<string, unknown>;
   /** This run's one-shot `--force-rebuild` names this host (never read from state files). */
   forceRebuild?: boolean;
+  /**
+   * The hosts whose states run alongside this host's now: the run's hosts (a rolling run's: this host's batch).
+   * Known when apply bodies are made; undefined outside a run (render, unit tests): every host counts as in it.
+   */
+  runHosts?: () => readonly string[];
   /** Render a template from templates/ with the host's context plus extra values. */
   renderTemplate(name: string, extra?: Record<string, unknown>): string;
 }

@@ -25,6 +25,9 @@ const TOOLS: Array<[string, string]> = [
   ['/bin/csh', 'tcsh'],
   // Counts the processes a helper starts (test/unit/shell/host-cost.test.ts) and the bench's per-host figures.
   ['strace', 'strace'],
+  // Booted lab hosts (test/integration/booted*.test.ts): Debian images booted under systemd-nspawn.
+  ['/usr/bin/systemd-nspawn', 'systemd-container'],
+  ['/usr/sbin/debootstrap', 'debootstrap'],
 ];
 
 const PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

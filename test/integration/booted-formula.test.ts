@@ -3,13 +3,14 @@
 // (13), bookworm (15), trixie (17). Each: check mode on package defaults writes nothing; one converge; a row
 // written on the primary is read on the replica; re-apply and drift are clean; `orch pg status`; a setting that
 // needs a restart restarts only that cluster; a cluster unit stopped by hand is reported by drift and started
-// by apply. On bookworm also: a trixie (17) replica of the 15 primary is refused and its cluster left as it was.
-// Needs Linux, root, debootstrap and systemd-container (CI fails when they are missing, elsewhere it skips).
+// by apply; a host whose package cluster holds a database of its own is refused as a replica, left as it was. On
+// bookworm also: a trixie (17) replica of the 15 primary is refused and its cluster left as it was.
+// Needs Linux, root, debootstrap and systemd-container: without them the suite fails (ORCH_TEST_UNIT_ONLY=1 skips).
 import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadProject } from '../../src/config/project.js';
 import { labUp, SUITES, type LabHost } from '../../src/lab/index.js';
-import { bootedLabProblem } from '../helpers/booted-lab.js';
+import { requireBootedLab } from '../helpers/booted-lab.js';
 import { parseJson, runOrch, type CliResult } from '../helpers/cli.js';
 import {
   DEMO_IDENTITY,
@@ -34,6 +35,8 @@ for (const suite of SUITES) {
   const REPLICA = name(`pg${v}r`);
   // The other-major replica: on bookworm only (one such case is enough; it costs a boot).
   const OTHER = suite.name === 'bookworm' ? name(`pg${v}x`) : undefined;
+  // A host whose package-made cluster holds a database of its own: refused as a replica without force.
+  const HELD = name(`pg${v}d`);
   const conf = `/etc/postgresql/${v}/main`;
   const unit = `postgresql@${v}-main`;
 
@@ -41,7 +44,7 @@ for (const suite of SUITES) {
     this.timeout(600_000);
     let root = '';
     let hosts: FormulaHost[] = [];
-    const all = (): string[] => [PRIMARY, REPLICA, ...(OTHER ? [OTHER] : [])];
+    const all = (): string[] => [PRIMARY, REPLICA, HELD, ...(OTHER ? [OTHER] : [])];
     const orch = (...args: string[]): Promise<CliResult> =>
       runOrch(['--root', root, ...args], { env: { ORCH_AGE_IDENTITY: DEMO_IDENTITY }, timeoutMs: 540_000 });
     const apply = async (...args: string[]): Promise<ApplyReport> => {
@@ -61,12 +64,7 @@ for (const suite of SUITES) {
     };
 
     before(async function () {
-      const problem = await bootedLabProblem(suite.name, ...(OTHER ? ['trixie'] : []));
-      if (problem) {
-        if (process.env.CI === 'true') throw new Error(`booted lab hosts cannot run in CI: ${problem}`);
-        console.log(`      skipped: ${problem}`);
-        this.skip();
-      }
+      await requireBootedLab(this, suite.name, ...(OTHER ? ['trixie'] : []));
       root = formulaProjectDir(`orch-booted-${suite.name}-`);
       await downIfUp(all(), root);
       const project = loadProject({ root });
@@ -196,14 +194,36 @@ for (const suite of SUITES) {
       assert.equal(clean.code, 0, `${clean.stdout}\n${clean.stderr}`);
     });
 
+    it('a package cluster holding a database of its own is refused as a replica and left as it was', async () => {
+      const [d] = await labUp([HELD], { project: loadProject({ root }), os: suite.name });
+      writeFormulaHosts(root, hosts[0]!, [hosts[1]!, hostOf(d!)]);
+      // The cluster first (the primary's pg_hba lets the new node in), so what refuses is the data, not the access.
+      await apply(`${PRIMARY},${REPLICA}`);
+      await psql(HELD, 'CREATE DATABASE app');
+      const ident = 'SELECT system_identifier FROM pg_control_system()';
+      const dbs = "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database";
+      const before = [await psql(HELD, ident), await psql(HELD, dbs)];
+      assert.match(before[1]!, /\bapp\b/);
+      const r = await orch('-o', 'json', 'apply', HELD);
+      assert.notEqual(r.code, 0, r.stdout);
+      const built = parseJson<ApplyReport>(r).hosts[0]!.states.find((s) => s.id === 'replica_built')!;
+      assert.equal(built.status, 'failed', built.comment);
+      assert.match(
+        built.comment,
+        /a PRIMARY is running on .* not pristine: it has 4 databases/,
+        built.comment,
+      );
+      assert.match(built.comment, /force this host/, built.comment);
+      assert.deepEqual([await psql(HELD, ident), await psql(HELD, dbs)], before);
+      assert.equal(await psql(HELD, 'SELECT pg_is_in_recovery()'), 'f');
+      assert.equal(await sh(HELD, `systemctl is-active ${unit}`), 'active');
+      writeFormulaHosts(root, hosts[0]!, [hosts[1]!]);
+      await downIfUp([HELD], root);
+      await streams('after the refused rebuild');
+    });
+
     if (OTHER) {
-      it('a replica of another major version (trixie, 17) is refused and its cluster left as it was', async function () {
-        const template = readFileSync(`${root}/templates/postgres/pg_make_replica.sh.njk`, 'utf8');
-        if (!/server_version_num/.test(template)) {
-          // The refusal belongs in pg_make_replica's preflight (the only step that talks to both servers).
-          console.log('      skipped: pg_make_replica has no major-version check (server_version_num) yet');
-          this.skip();
-        }
+      it('a replica of another major version (trixie, 17) is refused and its cluster left as it was', async () => {
         const [x] = await labUp([OTHER], { project: loadProject({ root }), os: 'trixie' });
         writeFormulaHosts(root, hosts[0]!, [hosts[1]!, hostOf(x!)]);
         // The cluster first: the primary's pg_hba lets the new node in, so what refuses is the version, not the

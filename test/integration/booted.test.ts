@@ -1,17 +1,22 @@
 // Booted lab hosts: two bookworm hosts booted from the Debian image (systemd as PID 1, the distro's sshd and
 // PostgreSQL), reached through the built CLI like any server: facts, an ad-hoc command, then taken down.
-// Needs Linux, root, debootstrap and systemd-container. When the image is missing and cannot be built, CI
-// (CI=true) fails here with the reason; elsewhere the suite is skipped with it.
+// Needs Linux, root, debootstrap and systemd-container; without them, or when the image cannot be built, the suite
+// fails with the reason (ORCH_TEST_UNIT_ONLY=1 skips it).
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Facts } from '../../src/facts/types.js';
-import { bootedLabProblem } from '../helpers/booted-lab.js';
+import { imageRootfs } from '../../src/lab/image.js';
+import { leaderPid } from '../../src/lab/nspawn.js';
+import { bootedUpperDir } from '../../src/lab/paths.js';
+import { parseSuite } from '../../src/lab/suites.js';
+import { requireBootedLab } from '../helpers/booted-lab.js';
 import { parseJson, runOrch } from '../helpers/cli.js';
 
 interface HostJson {
   name: string;
+  short: string;
   kind: string;
   os?: string;
   ip: string;
@@ -37,12 +42,7 @@ describe('booted lab hosts (bookworm under systemd-nspawn)', function () {
 
   before(async function () {
     root = mkdtempSync(path.join(tmpdir(), 'orch-booted-it-'));
-    const problem = await bootedLabProblem('bookworm');
-    if (problem) {
-      if (process.env.CI === 'true') throw new Error(`booted lab hosts cannot run in CI: ${problem}`);
-      console.log(`      skipped: ${problem}`);
-      this.skip();
-    }
+    await requireBootedLab(this, 'bookworm');
     const r = await orch('-o', 'json', 'lab', 'up', '--os', 'bookworm', ...NAMES);
     assert.equal(r.code, 0, r.stderr);
     up = parseJson<HostJson[]>(r);
@@ -68,6 +68,34 @@ describe('booted lab hosts (bookworm under systemd-nspawn)', function () {
     }
     const status = parseJson<HostJson[]>(await orch('-o', 'json', 'lab', 'status'));
     for (const n of NAMES) assert.equal(status.find((h) => h.name === n)?.alive, true, n);
+  });
+
+  it('runs each host in its own network, mount, PID, UTS and IPC namespaces, systemd as its PID 1', () => {
+    const kinds = ['net', 'mnt', 'pid', 'uts', 'ipc'];
+    const ns = (pid: number | 'self') => kinds.map((k) => readlinkSync(`/proc/${pid}/ns/${k}`));
+    const controller = ns('self');
+    const hosts = up.map((h) => {
+      const leader = leaderPid(h.pid);
+      assert.ok(leader, `${h.name}: the container's PID 1`);
+      assert.equal(readFileSync(`/proc/${leader}/comm`, 'utf8').trim(), 'systemd', h.name);
+      return ns(leader);
+    });
+    kinds.forEach((k, i) => {
+      assert.notEqual(hosts[0]![i], controller[i], `${NAMES[0]} has its own ${k} namespace`);
+      assert.notEqual(hosts[1]![i], controller[i], `${NAMES[1]} has its own ${k} namespace`);
+      assert.notEqual(hosts[0]![i], hosts[1]![i], `the two hosts share a ${k} namespace`);
+    });
+  });
+
+  it("writes land in the host's own copy-on-write layer, not in the image or the other host", async () => {
+    const file = '/etc/orch-cow-probe';
+    const w = await orch('-i', inventory(), 'run', NAMES[0]!, '--', 'sh', '-c', `echo written > ${file}`);
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal(readFileSync(path.join(bootedUpperDir(up[0]!.short), file), 'utf8'), 'written\n');
+    assert.equal(existsSync(path.join(imageRootfs(parseSuite('bookworm')), file)), false, 'in the image');
+    const r = await orch('-o', 'json', '-i', inventory(), 'run', NAMES[1]!, '--', 'test', '!', '-e', file);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(parseJson<RunJson>(r).hosts[0]!.exitCode, 0, 'the other host sees the file');
   });
 
   it('keeps running booted hosts on a plain `up`, and refuses to swap one for another OS', async () => {

@@ -7,6 +7,9 @@
 //   whether it still waits for a restart itself); a server with nothing pending is not restarted at all;
 // - it waits for them, at most wait_seconds; a standby that does not get there (unreachable, not restarted, another
 //   value) fails it: the primary is not restarted and pending_restart is reported;
+// - a standby that is not in this run (or a rolling run's batch) is asked once, not waited for: nothing restarts it
+//   meanwhile. When it already runs the settings it does not hold the primary back; otherwise the gate fails at once,
+//   saying to apply that standby first;
 // - a standby whose slot on this server never streamed (a replica not built yet) is not waited for: it is built
 //   from this server after it restarted.
 // On a standby (no standbys listed) it only says whether a restart is due.
@@ -108,7 +111,17 @@ export const STANDBY_SQL = `SELECT CASE WHEN NOT pg_is_in_recovery() THEN 'not a
     ELSE s.setting = e->>'expected' END), 'ok') END;
 `;
 
-function waitBody(a: Args, t: PgTarget): string {
+/** Shell that sets orch_rg_away=1 when $orch_rg_h is a standby not in this run (none when all are, or unknown). */
+function awayCase(away: readonly string[]): string {
+  return away.length ? `case $orch_rg_h in ${away.map(shQuote).join('|')}) orch_rg_away=1 ;; esac` : ':';
+}
+
+/**
+ * Ask the standbys. One that is not in this run is asked once (nothing restarts it meanwhile) and asked first: when
+ * one of them lacks the settings the gate fails at once, and the standbys of the run are asked without waiting.
+ * The standbys of the run are waited for, at most wait_seconds in all.
+ */
+function waitBody(a: Args, t: PgTarget, away: readonly string[]): string {
   const db = conninfo([
     ['dbname', 'postgres'],
     ...(a.pgpass ? ([['passfile', a.pgpass]] as const) : []),
@@ -121,27 +134,52 @@ function waitBody(a: Args, t: PgTarget): string {
   );
   return `orch_rg_end=$(( $(date +%s) + ${a.wait_seconds} ))
 orch_rg_late=
-for orch_rg_h in $orch_rg_hosts; do
-  orch_rg_ok=
-  while :; do
-    if ${ask}
-    then
-      orch_rg_why=$(sed -n 1p "$orch_pg_tmp/s")
-      if [ "$orch_rg_why" = ok ]; then orch_rg_ok=1; break; fi
-    else
-      orch_rg_why=$(tr '\\n' ' ' <"$orch_pg_tmp/s.err")
+orch_rg_out=
+for orch_rg_pass in away run; do
+  for orch_rg_h in $orch_rg_hosts; do
+    orch_rg_away=
+    ${awayCase(away)}
+    if [ -n "$orch_rg_away" ]; then [ "$orch_rg_pass" = away ] || continue
+    else [ "$orch_rg_pass" = run ] || continue
     fi
-    [ "$(date +%s)" -lt "$orch_rg_end" ] || break
-    sleep 2
+    orch_rg_ok=
+    while :; do
+      if ${ask}
+      then
+        orch_rg_why=$(sed -n 1p "$orch_pg_tmp/s")
+        if [ "$orch_rg_why" = ok ]; then orch_rg_ok=1; break; fi
+      else
+        orch_rg_why=$(tr '\\n' ' ' <"$orch_pg_tmp/s.err")
+      fi
+      [ -z "$orch_rg_away" ] || break
+      [ "$(date +%s)" -lt "$orch_rg_end" ] || break
+      sleep 2
+    done
+    if [ -n "$orch_rg_ok" ]; then echo "standby $orch_rg_h runs the new settings"
+    elif [ -n "$orch_rg_away" ]; then echo "standby $orch_rg_h (not in this run): $orch_rg_why"; orch_rg_out="$orch_rg_out $orch_rg_h"
+    else echo "standby $orch_rg_h: $orch_rg_why"; orch_rg_late="$orch_rg_late $orch_rg_h"
+    fi
   done
-  if [ -n "$orch_rg_ok" ]; then echo "standby $orch_rg_h runs the new settings"
-  else echo "standby $orch_rg_h: $orch_rg_why"; orch_rg_late="$orch_rg_late $orch_rg_h"
-  fi
+  # A standby outside the run that lacks the settings fails the gate anyway: the others are not waited for.
+  [ -z "$orch_rg_out" ] || orch_rg_end=0
 done
+if [ -n "$orch_rg_out" ]; then
+  echo "not restarting: standby(s)$orch_rg_out, not in this run, do not run the new settings: apply them first, or in the same run as this host; restart pending for: $orch_rg_pending"
+  exit 1
+fi
 if [ -n "$orch_rg_late" ]; then
   echo "not restarting: standby(s)$orch_rg_late did not restart with the new settings within ${a.wait_seconds} s; restart pending for: $orch_rg_pending"
   exit 1
 fi`;
+}
+
+/** The listed standbys that are not in this run (none when the run's hosts are not known). */
+export function standbysAway(
+  standbys: Record<string, string>,
+  runHosts: readonly string[] | undefined,
+): string[] {
+  if (!runHosts) return [];
+  return Object.keys(standbys).filter((h) => !runHosts.includes(h));
 }
 
 export const postgresRestartGate: StateFunction<Args, Prepared> = {
@@ -155,13 +193,16 @@ export const postgresRestartGate: StateFunction<Args, Prepared> = {
   check(_a, p) {
     return checkQuery(p.target, CHECK_SQL);
   },
-  interpretCheck(a, _p, out, _ctx, watchWouldTrigger) {
+  interpretCheck(a, _p, out, ctx, watchWouldTrigger) {
     const probe = readProbe(out);
     const early = probeOutcome(probe, 'pending restarts');
     if (early || probe.kind !== 'up') return early!;
     const pending = parseResult<string[]>(probe) ?? [];
     const standbys = Object.keys(a.standbys);
-    const first = standbys.length ? `; standbys first: ${standbys.join(', ')}` : '';
+    const away = standbysAway(a.standbys, ctx.runHosts?.());
+    const first = standbys.length
+      ? `; standbys first: ${standbys.join(', ')}${away.length ? ` (not in this run: ${away.join(', ')})` : ''}`
+      : '';
     if (pending.length > 0)
       return {
         status: 'change',
@@ -172,8 +213,9 @@ export const postgresRestartGate: StateFunction<Args, Prepared> = {
       return { status: 'change', comment: `a settings change may need a restart${first}` };
     return { status: 'clean', comment: 'no setting waits for a restart' };
   },
-  apply(a, p) {
+  apply(a, p, _check, ctx) {
     const t = p.target;
+    const away = standbysAway(a.standbys, ctx.runHosts?.());
     return `${psqlSetup(t)}
 if [ -z "$orch_pg_psql" ] || ! ${socketPresent(t)}; then echo 'PostgreSQL is not running: no restart to order'; exit 0; fi
 if ${psqlHeredoc(t, planSql(a.standbys), 'plan')}then :
@@ -184,7 +226,7 @@ orch_rg_expect=$(sed -n 2p "$orch_pg_tmp/plan")
 orch_rg_hosts=$(sed -n '3,$p' "$orch_pg_tmp/plan")
 if [ -z "$orch_rg_pending" ]; then echo 'no setting waits for a restart'; exit 0; fi
 orch_kv pending_restart "$orch_rg_pending"
-${waitBody(a, t)}
+${waitBody(a, t, away)}
 orch_kv comment "restart due for: $orch_rg_pending"
 orch_changed=1`;
   },

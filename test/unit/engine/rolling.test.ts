@@ -57,6 +57,9 @@ describe('engine: rolling runs', () => {
     assert.match(stops[2]!, /batch 1 of 3 had 1 of 2 host\(s\) failed \(50%, more than --fail-percent 0\)/);
     assert.deepEqual(r.report(), { batches: [['a', 'b'], ['c', 'd'], ['e']], ran: 1, stopped: stops[2] });
     assert.equal(r.batchOf('e'), 3);
+    // What a host's states see as running alongside it (the restart gate's "in this run").
+    assert.deepEqual(r.batchWith('d'), ['c', 'd']);
+    assert.equal(r.batchWith('x'), undefined);
   });
 
   it('goes on while failures stay within the share; unreachable hosts count for their batch', async () => {

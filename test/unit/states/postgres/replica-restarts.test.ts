@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { postgresRestartGate } from '../../../../src/states/postgres/replica-restarts.js';
 import { PG_BIN, freePort, type TempPostgres } from '../../../helpers/temp-postgres.js';
-import { at, compileOne, runState } from './helpers.js';
+import { at, compileOne, runState, testCtx } from './helpers.js';
 import {
   asPg,
   pgCtl,
@@ -26,17 +26,22 @@ describe('postgres.restart_gate: standbys restart before their primary', functio
   let standbyData: string;
   let standbyPort: number;
 
-  const gate = (extra: Record<string, unknown> = {}) =>
-    compileOne('postgres.restart_gate', postgresRestartGate, {
-      name: 'restart_gate',
-      standbys: { '127.0.0.1': 'standby_slot' },
-      standby_port: standbyPort,
-      replication_user: 'replicator',
-      pgpass,
-      wait_seconds: 4,
-      ...at(primary),
-      ...extra,
-    });
+  const gate = (extra: Record<string, unknown> = {}, runHosts?: readonly string[]) =>
+    compileOne(
+      'postgres.restart_gate',
+      postgresRestartGate,
+      {
+        name: 'restart_gate',
+        standbys: { '127.0.0.1': 'standby_slot' },
+        standby_port: standbyPort,
+        replication_user: 'replicator',
+        pgpass,
+        wait_seconds: 4,
+        ...at(primary),
+        ...extra,
+      },
+      runHosts ? { ...testCtx(), runHosts: () => runHosts } : testCtx(),
+    );
   const pgctl = (...rest: string[]) => {
     const r = asPg(pgCtl(standbyData, ...rest).slice(4));
     assert.equal(r.status, 0, r.out);
@@ -153,5 +158,38 @@ describe('postgres.restart_gate: standbys restart before their primary', functio
       true,
     );
     assert.equal(r.check.status, 'clean', `nothing pending on the restarted standby: ${r.check.comment}`);
+  });
+
+  it('a standby not in this run is asked once, never waited for: it passes when it runs the settings', async () => {
+    // wait_seconds as the pillar's default: waiting would outlast this suite's timeout.
+    const r = await runState(gate({ wait_seconds: 600 }, ['primary.example.com']), true);
+    assert.match(r.check.comment, /standbys first: 127\.0\.0\.1 \(not in this run: 127\.0\.0\.1\)/);
+    assert.equal(r.result!.result, true, r.result!.comment);
+    assert.equal(r.result!.changed, true, 'the standby already runs the pending settings: the gate opens');
+  });
+
+  it("a standby not in this run without the settings fails the gate at once; the run's standbys are not waited for", async () => {
+    await query(primary.url(), 'ALTER SYSTEM SET max_connections = 130');
+    await query(primary.url(), 'SELECT pg_reload_conf()');
+    await new Promise((r) => setTimeout(r, 500));
+    const primaryStart = await startTime(primary.url());
+    // 'localhost' is the same standby under another name, in the run; it has no .pgpass line, so it would never
+    // answer 'ok': the gate must not wait wait_seconds for it once the standby outside the run failed it.
+    const r = await runState(
+      gate({ wait_seconds: 600, standbys: { '127.0.0.1': 'standby_slot', localhost: 'standby_slot' } }, [
+        'primary.example.com',
+        'localhost',
+      ]),
+      true,
+    );
+    assert.equal(r.result!.result, false, r.result!.comment);
+    assert.equal(r.result!.changed, false);
+    assert.match(r.result!.comment, /standby 127\.0\.0\.1 \(not in this run\): runs max_connections = 120/);
+    assert.match(
+      r.result!.comment,
+      /not restarting: standby\(s\) 127\.0\.0\.1, not in this run, do not run the new settings: apply them first/,
+    );
+    assert.match(r.result!.comment, /restart pending for: max_connections/);
+    assert.equal(await startTime(primary.url()), primaryStart);
   });
 });
