@@ -1,6 +1,9 @@
 // Live per-host progress on stderr while a run goes on. On a terminal one status line is redrawn; otherwise each
 // host's phase changes and the output of long apply steps are printed as plain lines (readable in CI logs).
 import type { ProgressEvent } from '../../engine/run.js';
+import { writeTerminalControl } from '../redacted-output.js';
+
+const CLEAR_LINE = '\r\u001b[2K';
 
 export interface Progress {
   onEvent(e: ProgressEvent): void;
@@ -24,12 +27,13 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
       ([p, hs]) => `${p}: ${hs.slice(0, 3).join(', ')}${hs.length > 3 ? ` +${hs.length - 3}` : ''}`,
     );
     const line = `[${done}/${total}] ${parts.join(' | ')}`.slice(0, (stream.columns ?? 120) - 1);
-    stream.write(`\r\u001b[2K${line}`);
+    writeTerminalControl(stream, CLEAR_LINE);
+    stream.write(line);
   };
   return {
     onEvent(e) {
       if (e.phase === 'output') {
-        if (tty) stream.write(`\r\u001b[2K`);
+        if (tty) writeTerminalControl(stream, CLEAR_LINE);
         stream.write(`  ${e.host}| ${e.line}\n`);
         if (tty) draw(true);
         return;
@@ -49,7 +53,7 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
       if (tty) draw(e.phase === 'done');
     },
     stop() {
-      if (tty) stream.write('\r\u001b[2K');
+      if (tty) writeTerminalControl(stream, CLEAR_LINE);
     },
   };
 }
