@@ -85,7 +85,9 @@ export interface Prowler {
 }
 
 // Runs as another account, so it uses nothing but node's own modules. Each pass lists the watched directories once.
-const PROWLER = `
+// Arguments: kind, stop file, deadline (ms), name pattern, required sibling pattern ('' for none), link targets
+// (newline-separated), directories. Prints {attempts, hits} as JSON when it ends.
+export const PROWLER = `
 const fs = require('fs'), path = require('path');
 const [kind, stopFile, deadline, pattern, requires, targets, ...dirs] = process.argv.slice(1);
 const re = new RegExp(pattern), need = requires ? new RegExp(requires) : null, links = targets ? targets.split('\\n') : [];
