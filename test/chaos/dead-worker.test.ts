@@ -8,11 +8,14 @@ import path from 'node:path';
 import type { LocalSshd } from '../helpers/local-sshd.js';
 import {
   cmdState,
+  hostStatuses,
   lookup,
   loopbackSuite,
   orch,
   sleep,
+  sqliteJobs,
   sqliteLocks,
+  sqliteWorkerPid,
   start,
   until,
   writeProject,
@@ -52,10 +55,9 @@ describe('chaos: a worker killed with SIGKILL', function () {
     assert.equal(q.code, 0, q.stderr);
     const jid = q.stdout.trim();
     await until('the slow step to start', () => existsSync(`${out}/started`));
-    const running = await lookup(root, jid);
-    assert.equal(running.status, 'running');
+    const pid = sqliteWorkerPid(root, jid);
+    assert.deepEqual(sqliteJobs(root), [{ jid, status: 'running', exit_code: null }]);
     assert.deepEqual(sqliteLocks(root), [{ host: 'a.example.com', jid }]);
-    const pid = Number(/:(\d+)$/.exec(running.worker!)![1]);
     process.kill(pid, 'SIGKILL');
     await until(
       'the worker to die',
@@ -75,6 +77,7 @@ describe('chaos: a worker killed with SIGKILL', function () {
     assert.equal(job.status, 'interrupted', `at once, not after the 60 s lease (${Date.now() - t0} ms)`);
     assert.match(String(job.summary?.error), /worker .* is gone \(no process \d+\)/);
     assert.deepEqual(sqliteLocks(root), [], 'its lock went with it');
+    assert.deepEqual(hostStatuses(job), { 'a.example.com': 'interrupted' }, 'its host is not left running');
     const w = await orch(root, ['jobs', 'wait', jid, '--timeout', '5']);
     assert.equal(w.code, 5, w.stderr);
     assert.match(w.stdout, new RegExp(`job ${jid} interrupted \\(exit 5\\)`));
@@ -115,8 +118,16 @@ describe('chaos: a worker killed with SIGKILL', function () {
     const again = await orch(root, ['apply', 'a.example.com']);
     assert.equal(again.code, 0, `not locked by the dead job (lease 60 s):\n${again.stdout}\n${again.stderr}`);
     const jobs = await orch(root, ['-o', 'json', 'jobs', 'list']);
-    const statuses = (JSON.parse(jobs.stdout) as { status: string }[]).map((j) => j.status);
-    assert.deepEqual(statuses, ['succeeded', 'interrupted']);
+    const listed = JSON.parse(jobs.stdout) as { status: string; hostStatus: Record<string, string> }[];
+    assert.deepEqual(
+      listed.map((j) => j.status),
+      ['succeeded', 'interrupted'],
+    );
+    assert.deepEqual(
+      listed[1]!.hostStatus,
+      { 'a.example.com': 'interrupted' },
+      'its host is not left running',
+    );
     assert.deepEqual(sqliteLocks(root), []);
   });
 });
