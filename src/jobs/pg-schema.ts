@@ -56,6 +56,16 @@ export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Bring schema `orch` to the current version; refuse one made by a newer orch. */
 export async function migratePg(client: PoolClient, where: string): Promise<void> {
+  // An up-to-date schema needs no write: a store that is read-only for now (or a standby) can still be read.
+  const known = await client.query<{ has: boolean }>(
+    `SELECT to_regclass('orch.schema_version') IS NOT NULL AS has`,
+  );
+  if (known.rows[0]?.has) {
+    const current = await client.query<{ version: number | null }>(
+      'SELECT max(version) AS version FROM orch.schema_version',
+    );
+    if (current.rows[0]?.version === MIGRATIONS.length) return;
+  }
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATE_LOCK_KEY]);

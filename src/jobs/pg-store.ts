@@ -23,6 +23,8 @@ import { pgTopology } from './pg-topology.js';
 import type { TopologyRecord } from '../pg/lifecycle/topology.js';
 import {
   DEFAULT_LEASE_MS,
+  INTERRUPTED_HOST_STATUS,
+  RUNNING_HOST_STATUS,
   type HostResultRecord,
   type JobFilter,
   type JobRecord,
@@ -64,6 +66,12 @@ const FINAL = `('succeeded','failed','cancelled','interrupted')`;
 /** Deadlock and serialization failures: the transaction was rolled back whole and may simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
 const TX_ATTEMPTS = 3;
+
+/** For the statements that end jobs (CTE j: their ids; $5: now): their host records still 'running' become
+ * 'interrupted', as nothing confirmed them. */
+const END_RUNNING_HOSTS = `h AS (
+           UPDATE orch.host_results SET status = '${INTERRUPTED_HOST_STATUS}', updated_at = $5
+           WHERE status = '${RUNNING_HOST_STATUS}' AND jid IN (SELECT jid FROM j))`;
 
 /** A job row with its host results gathered in the same statement (one snapshot). */
 const SELECT_JOBS = `SELECT j.*, COALESCE((
@@ -183,8 +191,12 @@ export class PgJobStore implements JobStore {
 
   async putHostResult(jid: string, host: string, status: string, result: unknown): Promise<void> {
     await this.op('putHostResult', () =>
+      // Progress counts only while the job is live (a worker that lost its lease may still send some).
       this.pool.query(
-        `INSERT INTO orch.host_results (jid, host, status, result, updated_at) VALUES ($1, $2, $3, $4::jsonb, $5)
+        `INSERT INTO orch.host_results (jid, host, status, result, updated_at)
+           SELECT $1::text, $2::text, $3::text, $4::jsonb, $5::timestamptz
+           WHERE $3::text <> '${RUNNING_HOST_STATUS}'
+              OR EXISTS (SELECT 1 FROM orch.jobs WHERE jid = $1::text AND status IN ${ACTIVE})
          ON CONFLICT (jid, host) DO UPDATE
            SET status = EXCLUDED.status, result = EXCLUDED.result, updated_at = EXCLUDED.updated_at`,
         [jid, host, storedText(status), storedJson(result), new Date()],
@@ -204,7 +216,8 @@ export class PgJobStore implements JobStore {
         `WITH j AS (
            UPDATE orch.jobs SET status = $2, exit_code = $3, summary = $4::jsonb, finished_at = $5, lease_until = NULL
            WHERE jid = $1 RETURNING jid),
-         d AS (DELETE FROM orch.host_locks WHERE jid IN (SELECT jid FROM j))
+         d AS (DELETE FROM orch.host_locks WHERE jid IN (SELECT jid FROM j)),
+         ${END_RUNNING_HOSTS}
          SELECT count(*)::int AS n FROM j`,
         [jid, status, exitCode, summary === undefined ? null : storedJson(summary), new Date()],
       );
@@ -224,7 +237,8 @@ export class PgJobStore implements JobStore {
            UPDATE orch.jobs SET status = 'interrupted', exit_code = $3, summary = $4::jsonb, finished_at = $5,
              lease_until = NULL
            WHERE jid = $1 AND worker = $2 AND status = 'running' RETURNING jid),
-         d AS (DELETE FROM orch.host_locks WHERE jid IN (SELECT jid FROM j))
+         d AS (DELETE FROM orch.host_locks WHERE jid IN (SELECT jid FROM j)),
+         ${END_RUNNING_HOSTS}
          SELECT count(*)::int AS n FROM j`,
         [jid, worker, exitCode, storedJson(summary), new Date()],
       );
@@ -295,7 +309,10 @@ export class PgJobStore implements JobStore {
              WHERE status = 'running' AND lease_until < $1 RETURNING jid),
            d AS (
              DELETE FROM orch.host_locks WHERE lease_until < $1 OR jid IN (SELECT jid FROM r)
-               OR jid IN (SELECT jid FROM orch.jobs WHERE status NOT IN ${ACTIVE}))
+               OR jid IN (SELECT jid FROM orch.jobs WHERE status NOT IN ${ACTIVE})),
+           h AS (
+             UPDATE orch.host_results SET status = '${INTERRUPTED_HOST_STATUS}', updated_at = $1
+             WHERE status = '${RUNNING_HOST_STATUS}' AND jid IN (SELECT jid FROM r))
            SELECT jid FROM r ORDER BY jid`,
           [now],
         );

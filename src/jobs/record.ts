@@ -11,7 +11,13 @@ import { appendJournal, replayJournals, type JournalEntry } from './journal.js';
 import { openJobStore } from './open.js';
 import { reconcileJobs } from './reconcile.js';
 import { jobsSettings } from './settings.js';
-import type { JobRecord, JobStatus, JobStore } from './store.js';
+import {
+  INTERRUPTED_HOST_STATUS,
+  RUNNING_HOST_STATUS,
+  type JobRecord,
+  type JobStatus,
+  type JobStore,
+} from './store.js';
 import { currentUser, workerName } from './who.js';
 
 export interface RecordSpec {
@@ -66,12 +72,13 @@ export interface HostProgress {
   line?: string;
 }
 
-/** The stored result of a host still running: `{progress: {phase, line?, at}}`. */
-export const RUNNING_HOST_STATUS = 'running';
+export { RUNNING_HOST_STATUS } from './store.js';
 
-/** The progress of a stored host record still running, or undefined when it holds a result. */
+/** The progress of a stored host record still running (or left `interrupted` without a result when its job
+ * ended), or undefined when it holds a result. */
 export function progressOf(status: string, result: unknown): (HostProgress & { at?: string }) | undefined {
-  if (status !== RUNNING_HOST_STATUS || !result || typeof result !== 'object') return undefined;
+  if (status !== RUNNING_HOST_STATUS && status !== INTERRUPTED_HOST_STATUS) return undefined;
+  if (!result || typeof result !== 'object') return undefined;
   const p = (result as { progress?: unknown }).progress;
   if (!p || typeof p !== 'object' || typeof (p as HostProgress).phase !== 'string') return undefined;
   return p as HostProgress & { at?: string };
@@ -244,7 +251,11 @@ class LiveJob {
   private readonly finished = new Set<string>();
   private readonly progressDue = new Map<string, HostProgress>();
   private readonly progressAt = new Map<string, number>();
+  /** Each running host's newest progress, written or not: what a hard exit records it was last seen doing. */
+  private readonly lastProgress = new Map<string, { p: HostProgress; at: string }>();
   private progressTimer: NodeJS.Timeout | undefined;
+  /** Set by a hard exit: queued progress writes are dropped, the host records say interrupted. */
+  private exiting = false;
 
   constructor(
     private readonly store: JobStore,
@@ -333,7 +344,8 @@ class LiveJob {
 
   /** Keep the newest progress of a host; write it now when the last write is a second old, else soon. */
   private progress(host: string, p: HostProgress): void {
-    if (this.finished.has(host)) return;
+    if (this.finished.has(host) || this.exiting) return;
+    this.lastProgress.set(host, { p, at: new Date().toISOString() });
     this.progressDue.set(host, p);
     const wait = (this.progressAt.get(host) ?? 0) + PROGRESS_EVERY_MS - Date.now();
     if (wait <= 0) this.writeProgress(host);
@@ -354,7 +366,7 @@ class LiveJob {
     const result = { progress: { ...redactor.redactDeep(p), at: new Date().toISOString() } };
     // In the same queue as results, and checked again when its turn comes: progress never overwrites a result.
     this.writes = this.writes.then(() =>
-      this.finished.has(host)
+      this.finished.has(host) || this.exiting
         ? undefined
         : this.store.putHostResult(this.jid, host, RUNNING_HOST_STATUS, result).catch(() => undefined),
     );
@@ -407,11 +419,20 @@ class LiveJob {
   /** The bookkeeping of a process exiting at once: results not yet stored, then the end (locks go with it). On
    * the SQLite store each call does its work before it returns; PostgreSQL gets a short grace. */
   hardExit(): Promise<unknown> {
+    this.exiting = true;
     this.stop();
     const signal = interruptedBy() ?? 'SIGINT';
     const writes = [...this.unwritten].map((e) =>
       this.store.putHostResult(this.jid, e.host, e.status, e.result).catch(() => undefined),
     );
+    // Hosts still in a step: no result will come from this process, so never leave them `running`.
+    for (const [host, { p, at }] of this.lastProgress) {
+      if (this.finished.has(host)) continue;
+      const result = { progress: { ...redactor.redactDeep(p), at } };
+      writes.push(
+        this.store.putHostResult(this.jid, host, INTERRUPTED_HOST_STATUS, result).catch(() => undefined),
+      );
+    }
     const end = this.store
       .finish(this.jid, 'interrupted', interruptExitCode(signal), {
         interrupted: signal,

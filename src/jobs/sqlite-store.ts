@@ -25,6 +25,8 @@ import { sqliteTopology } from './sqlite-topology.js';
 import type { TopologyRecord } from '../pg/lifecycle/topology.js';
 import {
   DEFAULT_LEASE_MS,
+  INTERRUPTED_HOST_STATUS,
+  RUNNING_HOST_STATUS,
   type HostResultRecord,
   type JobFilter,
   type JobRecord,
@@ -186,13 +188,15 @@ export class SqliteJobStore implements JobStore {
 
   async putHostResult(jid: string, host: string, status: string, result: unknown): Promise<void> {
     await this.op('putHostResult', () => {
+      // Progress counts only while the job is live (a worker that lost its lease may still send some).
       this.db
         .prepare(
-          `INSERT INTO host_results (jid, host, status, result, updated_at) VALUES (?, ?, ?, ?, ?)
+          `INSERT INTO host_results (jid, host, status, result, updated_at) SELECT ?, ?, ?, ?, ?
+           WHERE ? <> '${RUNNING_HOST_STATUS}' OR EXISTS (SELECT 1 FROM jobs WHERE jid = ? AND status IN ${ACTIVE})
            ON CONFLICT (jid, host) DO UPDATE
              SET status = excluded.status, result = excluded.result, updated_at = excluded.updated_at`,
         )
-        .run(jid, host, storedText(status), storedJson(result), new Date().toISOString());
+        .run(jid, host, storedText(status), storedJson(result), new Date().toISOString(), status, jid);
     });
   }
 
@@ -220,6 +224,7 @@ export class SqliteJobStore implements JobStore {
             ).changes;
           if (changed === 0) throw new OrchError('JOB_STORE_ERROR', `no job ${jid} to finish`);
           this.db.prepare(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
+          this.endRunningHosts([jid]);
         })
         .immediate(),
     );
@@ -304,6 +309,7 @@ export class SqliteJobStore implements JobStore {
             .run(exitCode, storedJson(summary), new Date().toISOString(), jid, worker).changes;
           if (changed === 0) return false;
           this.db.prepare(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
+          this.endRunningHosts([jid]);
           return true;
         })
         .immediate(),
@@ -329,6 +335,7 @@ export class SqliteJobStore implements JobStore {
                  OR jid IN (SELECT jid FROM jobs WHERE status NOT IN ${ACTIVE})`,
             )
             .run(at);
+          this.endRunningHosts(reaped.map((r) => r.jid));
           return reaped.map((r) => r.jid).sort();
         })
         .immediate(),
@@ -414,6 +421,17 @@ export class SqliteJobStore implements JobStore {
     if (this.closed)
       return Promise.reject(new OrchError('JOB_STORE_ERROR', `job store ${this.file} is closed`));
     return guarded(this.file, what, fn);
+  }
+
+  /** Host records still `running` of jobs that just ended: nothing confirmed them, they are interrupted. */
+  private endRunningHosts(jids: string[]): void {
+    if (jids.length === 0) return;
+    this.db
+      .prepare(
+        `UPDATE host_results SET status = '${INTERRUPTED_HOST_STATUS}', updated_at = ?
+         WHERE status = '${RUNNING_HOST_STATUS}' AND jid IN (SELECT value FROM json_each(?))`,
+      )
+      .run(new Date().toISOString(), JSON.stringify(jids));
   }
 
   private read(jid: string): JobRecord | null {

@@ -17,6 +17,13 @@ export const JOB_STATUSES: readonly JobStatus[] = [
 /** Statuses a job never leaves. */
 export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
 
+/** A host record holding progress (`{progress: {phase, line?, at}}`) while its host runs, not a result. */
+export const RUNNING_HOST_STATUS = 'running';
+
+/** What a host record still `running` becomes when its job ends without its result: nothing confirmed what the
+ * host did after its last progress. Every store turns such records into this when the job reaches a final status. */
+export const INTERRUPTED_HOST_STATUS = 'interrupted';
+
 export interface HostResultRecord {
   host: string;
   status: string;
@@ -77,9 +84,11 @@ export interface JobStore extends TopologyStore {
   claimNext(worker: string, leaseMs: number): Promise<JobRecord | null>;
   /** Extend the lease of a running job and its host locks; false if the job is no longer this worker's. */
   heartbeat(jid: string, worker: string, leaseMs: number): Promise<boolean>;
-  /** Upsert one host's result; visible to every reader at once. */
+  /** Upsert one host's result; visible to every reader at once. Progress (status `running`) of a job that already
+   * ended is dropped: it must not make the record claim the host still runs. */
   putHostResult(jid: string, host: string, status: string, result: unknown): Promise<void>;
-  /** Set the final status; clears the lease and releases the job's host locks. */
+  /** Set the final status; clears the lease, releases the job's host locks, and turns its host records still
+   * `running` into `interrupted` (as markInterrupted and reapExpired do). */
   finish(jid: string, status: JobStatus, exitCode: number, summary?: Record<string, unknown>): Promise<void>;
   get(jid: string): Promise<JobRecord | null>;
   /** Jobs matching every given filter, newest first. */

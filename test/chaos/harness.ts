@@ -185,6 +185,19 @@ export function sqliteJobs(root: string): { jid: string; status: string; exit_co
   }
 }
 
+/** The pid of a job's worker, read straight from the store (a CLI lookup can outlast a short step). */
+export function sqliteWorkerPid(root: string, jid: string): number {
+  const d = db(root);
+  try {
+    const row = d.prepare(`SELECT worker FROM jobs WHERE jid = ?`).get(jid) as { worker: string | null };
+    const m = /:(\d+)$/.exec(row.worker ?? '');
+    if (!m) throw new Error(`job ${jid} has no worker pid: ${row.worker}`);
+    return Number(m[1]);
+  } finally {
+    d.close();
+  }
+}
+
 /** The host locks held right now. */
 export function sqliteLocks(root: string): { host: string; jid: string }[] {
   const d = db(root);

@@ -8,7 +8,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { canRunLocalSshd, startLocalSshd, type LocalSshd } from '../helpers/local-sshd.js';
+import { PG_BIN, startTempPostgres, type TempPostgres } from '../helpers/temp-postgres.js';
 import {
   cmdState,
   ensureBuilt,
@@ -19,6 +21,7 @@ import {
   sleep,
   sqliteJobs,
   sqliteLocks,
+  sqliteWorkerPid,
   start,
   until,
   untilRunning,
@@ -204,10 +207,17 @@ describe('chaos: signals during orch apply', function () {
     assert.ok(Date.now() - t0 < 2000, `exited ${Date.now() - t0} ms after the second signal`);
     assert.match(r.stderr, /SIGINT again: exiting now/);
     assert.ok(!existsSync(`${out}/a.done`), 'orch left before the step ended');
-    const job = await lookup(root, sqliteJobs(root)[0]!.jid);
+    const jid = sqliteJobs(root)[0]!.jid;
+    const job = await lookup(root, jid);
     assert.equal(job.status, 'interrupted');
     assert.equal(job.exitCode, 130);
     assert.deepEqual(sqliteLocks(root), [], 'locks freed on the way out');
+    // The host was in its step: no result came, so its record says interrupted (never `running` for good),
+    // with where it was last seen.
+    assert.deepEqual(hostStatuses(job), { 'a.example.com': 'interrupted' });
+    assert.match(JSON.stringify(job.hosts['a.example.com']!.result), /"progress":\{"phase":"applying"/);
+    const text = await orch(root, ['jobs', 'lookup', jid]);
+    assert.match(text.stdout, /a\.example\.com: no result; last seen applying/);
     // The orphaned batch: its current step runs to its end (not killed by a write to the closed channel)...
     await until('the orphaned step to finish', () => existsSync(`${out}/a.done`), 10_000);
     // ...and the watchdog stops the script before its next step.
@@ -217,14 +227,67 @@ describe('chaos: signals during orch apply', function () {
     assert.ok(existsSync(`${out}/a.after`));
   });
 
+  describe('on a PostgreSQL store', () => {
+    let pgServer: TempPostgres | undefined;
+    before(async function () {
+      if (!existsSync(path.join(PG_BIN, 'initdb'))) this.skip();
+      pgServer = await startTempPostgres();
+    });
+    after(async () => pgServer?.stop());
+
+    it('a second SIGINT exits at once; the job and its host are recorded interrupted, the lock freed', async () => {
+      const { root, out } = project();
+      const url = await pgServer!.createDatabase('orch_second_sigint');
+      const env = { ORCH_JOB_STORE: url };
+      const run = start(root, ['apply', 'a.example.com'], env);
+      await untilRunning(run, 'the slow step to start', () => existsSync(`${out}/a.started`));
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      try {
+        const locks = async () =>
+          (await db.query<{ host: string }>('SELECT host FROM orch.host_locks ORDER BY host')).rows;
+        const { jid } = (await db.query<{ jid: string }>('SELECT jid FROM orch.jobs')).rows[0]!;
+        assert.deepEqual(await locks(), [{ host: 'a.example.com' }]);
+        run.child.kill('SIGINT');
+        await sleep(200);
+        run.child.kill('SIGINT');
+        const r = await run.done;
+        assert.equal(r.code, 130, r.stderr);
+        assert.match(r.stderr, /SIGINT again: exiting now/);
+        assert.ok(!existsSync(`${out}/a.done`), 'orch left before the step ended');
+        // Read straight from the server: what orch wrote on its way out, no reader's reconciliation.
+        const job = (
+          await db.query<{ status: string; exit_code: number }>(
+            'SELECT status, exit_code FROM orch.jobs WHERE jid = $1',
+            [jid],
+          )
+        ).rows[0]!;
+        assert.deepEqual(job, { status: 'interrupted', exit_code: 130 });
+        const hosts = (
+          await db.query<{ host: string; status: string }>(
+            'SELECT host, status FROM orch.host_results WHERE jid = $1',
+            [jid],
+          )
+        ).rows;
+        assert.deepEqual(hosts, [{ host: 'a.example.com', status: 'interrupted' }]);
+        assert.deepEqual(await locks(), [], 'locks freed on the way out');
+      } finally {
+        await db.end();
+      }
+      await until('the orphaned step to finish', () => existsSync(`${out}/a.done`), 10_000);
+      const again = await orch(root, ['apply', 'a.example.com'], env, 60_000);
+      assert.equal(again.code, 0, `the next apply converges:\n${again.stdout}\n${again.stderr}`);
+      assert.ok(existsSync(`${out}/a.after`));
+    });
+  });
+
   it('SIGTERM to the --async worker mid-batch: the batch finishes, the job is interrupted (143), lock freed', async () => {
     const { root, out } = project();
     const q = await orch(root, ['apply', 'a.example.com', '--async']);
     assert.equal(q.code, 0, q.stderr);
     const jid = q.stdout.trim();
     await until('the slow step to start', () => existsSync(`${out}/a.started`));
-    const running = await lookup(root, jid);
-    const pid = Number(/:(\d+)$/.exec(running.worker!)![1]);
+    const pid = sqliteWorkerPid(root, jid);
     process.kill(pid, 'SIGTERM');
     await until('the job to end', async () => (await lookup(root, jid)).status !== 'running', 20_000);
     const job = await lookup(root, jid);

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import type { LocalSshd } from '../helpers/local-sshd.js';
 import { PG_BIN, startTempPostgres, type TempPostgres } from '../helpers/temp-postgres.js';
 import { openJobStoreAt } from '../../src/jobs/open.js';
@@ -128,24 +129,90 @@ describe('chaos: the job store fails during an apply', function () {
   });
 
   describe('on PostgreSQL', () => {
-    let pg: TempPostgres | undefined;
+    let server: TempPostgres | undefined;
     before(async function () {
       if (!existsSync(path.join(PG_BIN, 'initdb'))) this.skip();
-      pg = await startTempPostgres();
+      server = await startTempPostgres();
     });
-    after(async () => pg?.stop());
+    after(async () => server?.stop());
 
     async function pgCtl(...args: string[]): Promise<void> {
       const bin = path.join(PG_BIN, 'pg_ctl');
-      const argv = ['-D', pg!.dataDir, '-w', '-t', '30', ...args];
+      const argv = ['-D', server!.dataDir, '-w', '-t', '30', ...args];
       if (process.getuid?.() === 0)
-        await run('runuser', ['-u', 'postgres', '--', bin, ...argv], { cwd: pg!.dir });
-      else await run(bin, argv, { cwd: pg!.dir });
+        await run('runuser', ['-u', 'postgres', '--', bin, ...argv], { cwd: server!.dir });
+      else await run(bin, argv, { cwd: server!.dir });
     }
+
+    /** Make every new transaction of the server read-only (sessions already open included), or undo it. */
+    async function readOnly(on: boolean): Promise<void> {
+      const c = new pg.Client({ connectionString: server!.url() });
+      await c.connect();
+      try {
+        await c.query('SET default_transaction_read_only = off');
+        await c.query(
+          on
+            ? 'ALTER SYSTEM SET default_transaction_read_only = on'
+            : 'ALTER SYSTEM RESET default_transaction_read_only',
+        );
+        await c.query('SELECT pg_reload_conf()');
+      } finally {
+        await c.end();
+      }
+      // The reload reaches every backend at its next command; give the signal a moment to land.
+      await sleep(300);
+    }
+
+    it('store made read-only mid-run: exit 5, journal kept, a reader still reads, written once writable', async () => {
+      const { root, out } = project('pgro');
+      const url = await server!.createDatabase('orch_chaos_ro');
+      const env = { ORCH_JOB_STORE: url };
+      const r0 = start(root, ['apply', 'a.example.com'], env);
+      await untilRunning(r0, 'the slow step to start', () => existsSync(`${out}/started`));
+      const store = await openJobStoreAt(url, path.join(root, '.orch'));
+      const [running] = await store.list({ status: 'running' });
+      await store.close();
+      const jid = running!.jid;
+      await readOnly(true);
+      try {
+        const r = await r0.done;
+        assert.equal(r.code, 5, `a run whose record failed is not a success:\n${r.stdout}\n${r.stderr}`);
+        assert.match(r.stderr, /read-only transaction/);
+        assert.ok(existsSync(`${out}/done`), 'the host was changed');
+        assert.deepEqual(
+          journalOf(root, jid).entries.map((e) => [e.kind, e.status]),
+          [
+            ['host', 'changed'],
+            ['finish', 'succeeded'],
+          ],
+        );
+        // A reader of the read-only store sees what the store holds and claims nothing more.
+        const seen = await orch(root, ['-o', 'json', 'jobs', 'lookup', jid], env, 30_000);
+        assert.equal(seen.code, 0, seen.stderr);
+        assert.notEqual((JSON.parse(seen.stdout) as { status: string }).status, 'succeeded');
+        assert.ok(existsSync(path.join(root, '.orch', 'journal', `${jid}.jsonl`)), 'journal still kept');
+      } finally {
+        await readOnly(false);
+      }
+      const job = await lookup(root, jid, env);
+      assert.equal(job.status, 'succeeded');
+      assert.deepEqual(hostStatuses(job), { 'a.example.com': 'changed' });
+      assert.match(String(job.summary?.recordedLate), /local journal/);
+      assert.ok(!readdirSync(path.join(root, '.orch', 'journal')).includes(`${jid}.jsonl`));
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        assert.deepEqual((await c.query('SELECT host FROM orch.host_locks')).rows, [], 'no lock is left');
+      } finally {
+        await c.end();
+      }
+      const again = await orch(root, ['apply', 'a.example.com'], env);
+      assert.equal(again.code, 0, again.stderr);
+    });
 
     it('server stopped mid-run: exit 5, journal kept, written when the server is back', async () => {
       const { root, out } = project('pg');
-      const url = await pg!.createDatabase('orch_chaos');
+      const url = await server!.createDatabase('orch_chaos');
       const env = { ORCH_JOB_STORE: url };
       const r0 = start(root, ['apply', 'a.example.com'], env);
       await untilRunning(r0, 'the slow step to start', () => existsSync(`${out}/started`));
@@ -168,7 +235,7 @@ describe('chaos: the job store fails during an apply', function () {
         const down = await orch(root, ['jobs', 'lookup', jid], env, 30_000);
         assert.equal(down.code, 5, 'a reader says the store is down, it does not make anything up');
       } finally {
-        await pgCtl('-l', path.join(pg!.dir, 'server.log'), 'start');
+        await pgCtl('-l', path.join(server!.dir, 'server.log'), 'start');
       }
       const job = await lookup(root, jid, env);
       assert.equal(job.status, 'succeeded');

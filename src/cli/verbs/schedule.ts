@@ -1,6 +1,6 @@
 // `orch schedule drift|list|remove`: nightly drift checks on the controller, as a systemd timer or a crontab line.
 // Parses options and prints; the unit/cron text is src/schedule/text.ts and installing it src/schedule/install.ts.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { globalOptions, projectFor } from '../verb.js';
 
 interface ScheduleFlags {
@@ -15,11 +15,19 @@ interface ScheduleFlags {
   unitDir?: string;
   crontabFile?: string;
   main?: string;
+  timeout?: number;
 }
 
 interface WhereFlags {
   unitDir?: string;
   crontabFile?: string;
+}
+
+function wholeSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError(`wants a positive whole number of seconds, got '${v}'`);
+  return n;
 }
 
 export function register(program: Command): void {
@@ -49,11 +57,18 @@ export function register(program: Command): void {
     .option('--unit-dir <dir>', 'write the units here instead of /etc/systemd/system (not enabled then)')
     .option('--crontab-file <file>', 'edit this file instead of the crontab (for tests)')
     .option('--main <path>', "orch's entry script to run (default: this orch)")
+    .option(
+      '--timeout <s>',
+      'stop a run still going after this many seconds (default 14400, 4 h): SIGTERM, then SIGKILL 300 s later',
+      wholeSeconds,
+    )
     .addHelpText(
       'after',
       `
 The scheduled command is 'cd <root> && <node> <orch main.js> drift <target> ...' with ORCH_ROOT and the
 state dir, known_hosts, job store and identity FILE settings of this shell (never a key itself).
+A run still going after --timeout gets SIGTERM (systemd TimeoutStartSec, timeout(1) in the crontab line): orch
+records its job interrupted and exits; one not gone 300 s later is killed.
 Examples:
   orch schedule drift --at 02:30 '*' --on-drift '/usr/local/bin/notify-ops'
   orch schedule drift --at 03:00 group:db --format junit --report-file /var/lib/orch/drift-db.xml
@@ -116,6 +131,7 @@ async function installAction(target: string, o: ScheduleFlags, cmd: Command): Pr
     args,
     env,
     logFile: path.join(project.stateDir, 'drift-schedule.log'),
+    ...(o.timeout === undefined ? {} : { timeoutSec: o.timeout }),
   };
   const kind = o.systemd || o.unitDir ? 'systemd' : o.cron || o.crontabFile ? 'cron' : install.defaultKind();
   const json = globalOptions(cmd).output === 'json';

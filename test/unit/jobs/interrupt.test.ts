@@ -102,6 +102,7 @@ describe('jobs/interrupt: recordedRun under signals', () => {
       async (ctx) => {
         jid = ctx.jid;
         ctx.hostResult('a', 'changed', { host: 'a' });
+        ctx.hostProgress('b', { phase: 'applying', line: 'copied 3/6 GB' });
         simulateInterrupt('SIGTERM');
         simulateInterrupt('SIGTERM');
         await blocked;
@@ -116,6 +117,8 @@ describe('jobs/interrupt: recordedRun under signals', () => {
     assert.equal(job?.status, 'interrupted');
     assert.equal(job?.exitCode, 143);
     assert.equal(job?.hosts.a?.status, 'changed', 'a result not yet flushed was written on the way out');
+    assert.equal(job?.hosts.b?.status, 'interrupted', 'a host still in its step is not left running');
+    assert.match(JSON.stringify(job?.hosts.b?.result), /"phase":"applying","line":"copied 3\/6 GB"/);
     const other = await store.create({
       verb: 'apply',
       target: 'a',

@@ -378,6 +378,35 @@ export function defineStoreSuite(harness: () => StoreHarness): void {
       assert.equal((await store.get(next.jid))!.status, 'succeeded');
     });
 
+    it('a job that ends leaves no host record running: finish, markInterrupted and reapExpired', async () => {
+      const progress = { progress: { phase: 'applying', line: '12%', at: new Date().toISOString() } };
+      const statuses = async (jid: string) =>
+        Object.fromEntries(Object.values((await store.get(jid))!.hosts).map((h) => [h.host, h.status]));
+      const ends: [string, (jid: string) => Promise<unknown>][] = [
+        ['finish', (jid) => store.finish(jid, 'interrupted', 130)],
+        ['markInterrupted', (jid) => store.markInterrupted(jid, 'w:1', 5, { error: 'gone' })],
+        ['reapExpired', () => store.reapExpired(new Date(Date.now() + 120_000))],
+      ];
+      for (const [how, end] of ends) {
+        const j = await store.create(job({ status: 'running', worker: 'w:1', leaseMs: 60_000 }));
+        await store.putHostResult(j.jid, 'db1', 'running', progress);
+        await store.putHostResult(j.jid, 'db2', 'changed', { states: [] });
+        await end(j.jid);
+        assert.deepEqual(await statuses(j.jid), { db1: 'interrupted', db2: 'changed' }, how);
+        assert.deepEqual((await store.get(j.jid))!.hosts.db1!.result, progress, `${how}: last progress kept`);
+        // Progress arriving after the end (a worker that lost its lease) does not bring `running` back...
+        await store.putHostResult(j.jid, 'db1', 'running', progress);
+        await store.putHostResult(j.jid, 'db3', 'running', progress);
+        assert.deepEqual(await statuses(j.jid), { db1: 'interrupted', db2: 'changed' }, how);
+        // ...while a real result still lands (a journal written late).
+        await store.putHostResult(j.jid, 'db1', 'changed', { states: [] });
+        assert.equal((await statuses(j.jid)).db1, 'changed', how);
+      }
+      const live = await store.create(job({ status: 'running', worker: 'w:2' }));
+      await store.putHostResult(live.jid, 'db1', 'running', progress);
+      assert.equal((await statuses(live.jid)).db1, 'running', 'a live job keeps its progress');
+    });
+
     it('claimNext and lockHosts reap expired leases themselves (real time)', async () => {
       const dead = await store.create(job());
       await store.claimNext('dead-worker', 200);
