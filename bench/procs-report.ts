@@ -58,7 +58,8 @@ included. Light lab hosts share the machine's PID namespace, so tracing one sshd
 neighbours'. Each run is one \`orch\` command from a fresh process (one SSH connection per host); wall time is the
 whole command's. "facts and checks" is a no-change \`apply\` minus \`run -- true\` (the connection and session alone).
 The counts are exact and repeat run to run (±1: the watchdog's \`sleep 1\`); wall times on this shared machine are
-not (other work ran beside these, load 4–5 on 2 cores), so read them only beside each other in one column.
+not (other work ran beside these: load 4–5 on 2 cores for before and after, 9–12 for later columns), so read them only
+beside each other in one column.
 
 | workload | command | host | ${head.join(' | ')} |
 |---|---|---|${labels.map(() => '---:').join('|')}|

@@ -38,6 +38,8 @@ import type { BenchResults, RttProbe, RunRecord, ScenarioResult } from './types.
 const REPO = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
 const PROCS_MD = path.join(REPO, 'bench', 'results', 'procs.md');
+// bench/scale.ts's section (orch alone on many hosts), kept beside the processes per host.
+const SCALE_MD = path.join(REPO, 'bench', 'results', 'scale.md');
 const SCENARIO_ORDER: Scenario[] = ['first', 'nochange', 'check'];
 
 const log = (s: string): void => {
@@ -292,7 +294,11 @@ async function main(args: BenchArgs): Promise<void> {
         resultsFile: rel(resultsName),
         svgFile: rel('wall-time.svg'),
         // bench/procs.ts measures processes per host separately (strace, its own hosts); its last section is kept.
-        procsSection: existsSync(PROCS_MD) ? readFileSync(PROCS_MD, 'utf8') : undefined,
+        procsSection:
+          [PROCS_MD, SCALE_MD]
+            .filter((f) => existsSync(f))
+            .map((f) => readFileSync(f, 'utf8').trim())
+            .join('\n\n') || undefined,
       }),
     );
     log(`wrote ${mdPath}, ${path.join(outDir, resultsName)}, ${path.join(outDir, 'wall-time.svg')}`);

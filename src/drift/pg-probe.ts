@@ -90,7 +90,7 @@ export function pgProbeScript(target: PgTarget, nonce: string): string {
 /** Run the probe on a connected host (one exec). */
 export async function probePg(conn: Connection, target: PgTarget): Promise<PgProbe> {
   const nonce = newNonce();
-  const res = await conn.runScript(pgProbeScript(target, nonce));
+  const res = await conn.runScript(pgProbeScript(target, nonce), { readOnly: true });
   const out = parseBatchOutput(res.stdout, nonce).get(0);
   if (!out)
     return { kind: 'error', detail: `probe did not run${res.stderr ? `: ${res.stderr.trim()}` : ''}` };

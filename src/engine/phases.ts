@@ -3,6 +3,7 @@
 import { debugText } from '../errors/debug.js';
 import { lineRedactor } from '../secrets/lines.js';
 import { redactor } from '../secrets/redactor.js';
+import { shQuote } from '../shell/quote.js';
 import { MARK, buildBatch, newNonce, type ScriptStep, type StepGuard } from '../shell/script.js';
 import type { Connection } from '../transport/types.js';
 import { defaultApplyOutcome } from '../states/common.js';
@@ -21,8 +22,25 @@ export function checkScript(compiled: CompiledHost, nonce: string): string {
     index: s.index,
     body: timedBody(s, s.impl.check(s.args, s.prepared, compiled.ctx)),
     guards: timed ? [AFTER_TIMEOUT_GUARD] : undefined,
+    inline: s.decl.timeout === undefined && inlineCheck(s),
   }));
-  return buildBatch(nonce, steps, timed ? TIMEOUT_PRELUDE : '');
+  return buildBatch(nonce, steps, (timed ? TIMEOUT_PRELUDE : '') + runAsPrelude(compiled));
+}
+
+/**
+ * The PostgreSQL states' checks run psql as the PostgreSQL account: its uid is looked up once for the batch
+ * (orch_run_as_prepare, src/shell/actor.ts), not once per check. Only in the check batch: an apply may create the
+ * account, and its uid would then be looked up before it exists.
+ */
+function runAsPrelude(compiled: CompiledHost): string {
+  if (!compiled.states.some((s) => s.decl.fn.startsWith('postgres.'))) return '';
+  return `orch_run_as_prepare ${shQuote(compiled.facts.postgresUser || 'postgres')}\n`;
+}
+
+/** Whether the state's check may run in the batch's own shell (StateFunction.inlineCheck). */
+function inlineCheck(s: CompiledState): boolean {
+  const i = s.impl.inlineCheck;
+  return typeof i === 'function' ? i(s.args) : i === true;
 }
 
 /** With --debug: the script sent and the host's raw framed answer (the debug sink masks both). */
@@ -41,7 +59,7 @@ function debugExec(
 export async function checkPhase(conn: Connection, compiled: CompiledHost): Promise<CheckOutcome[]> {
   const nonce = newNonce();
   const script = checkScript(compiled, nonce);
-  const res = await conn.runScript(script);
+  const res = await conn.runScript(script, { readOnly: true });
   debugExec(compiled.host.name, 'check', script, res);
   const outputs = parseBatchOutput(res.stdout, nonce);
   const outcomes: CheckOutcome[] = [];

@@ -12,7 +12,7 @@ export interface GatherOptions {
 
 /** Run the facts probe on one connection (one runScript call) and parse its output. */
 export async function gatherFacts(conn: Connection, opts: GatherOptions = {}): Promise<Facts> {
-  const res = await conn.runScript(factsScript(), { timeoutMs: opts.timeoutMs ?? 60_000 });
+  const res = await conn.runScript(factsScript(), { timeoutMs: opts.timeoutMs ?? 60_000, readOnly: true });
   // The probe always exits 0 and prints its begin marker first; without it, the shell itself failed
   // (sudo refused, no /bin/sh), and facts made of nothing would mislead every later step.
   if (!splitSections(res.stdout).has('begin')) {

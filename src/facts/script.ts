@@ -25,44 +25,63 @@ export const FACTS_SECTIONS = [
 const SCRIPT = String.raw`# orch facts probe (read-only)
 orch_m() { printf '@@orch-facts:%s\n' "$1"; }
 
-# Last value of a postgresql.conf setting (quoted or bare; '=' optional), empty when unset or unreadable.
+# Every process the probe starts is paid on every host at every run: the probe reads files with the read builtin
+# and cuts text with parameter expansions, and its helpers set variables instead of printing into $(...).
+orch_tab='	'
+
+# orch_cv: the last value of a postgresql.conf setting (quoted or bare; '=' optional), empty when unset or
+# unreadable. The same lines count as in sed's -e "s/^[[:space:]]*NAME[[:space:]=][[:space:]=]*'\([^']*\)'.*/\1/p"
+# -e "s/^[[:space:]]*NAME[[:space:]=][[:space:]=]*\([^[:space:]#']\{1,\}\).*/\1/p" | tail -n 1.
 orch_conf() {
+  orch_cv=
   [ -r "$1" ] || return 0
-  sed -n -e "s/^[[:space:]]*$2[[:space:]=][[:space:]=]*'\([^']*\)'.*/\1/p" \
-         -e "s/^[[:space:]]*$2[[:space:]=][[:space:]=]*\([^[:space:]#']\{1,\}\).*/\1/p" "$1" 2>/dev/null | tail -n 1
+  while IFS= read -r orch_l || [ -n "$orch_l" ]; do
+    orch_l=\${orch_l#"\${orch_l%%[![:space:]]*}"}
+    case $orch_l in "$2"[[:space:]=]*) ;; *) continue ;; esac
+    orch_l=\${orch_l#"$2"}
+    orch_l=\${orch_l#"\${orch_l%%[![:space:]=]*}"}
+    case $orch_l in
+      \'*\'*) orch_l=\${orch_l#\'}; orch_cv=\${orch_l%%\'*} ;;
+      '' | [\'#]* | [[:space:]]*) ;;
+      *) orch_cv=\${orch_l%%[[:space:]#\']*} ;;
+    esac
+  done <"$1" 2>/dev/null
 }
 
 # yes when a live process holds the pid in the first line of file $1.
 orch_pidfile_alive() {
   [ -r "$1" ] || return 1
-  orch_pid=$(sed -n 1p "$1" 2>/dev/null)
+  orch_pid=
+  IFS= read -r orch_pid <"$1" 2>/dev/null || [ -n "$orch_pid" ] || return 1
   case $orch_pid in ''|*[!0-9]*) return 1 ;; esac
   kill -0 "$orch_pid" 2>/dev/null || ps -p "$orch_pid" >/dev/null 2>&1
 }
 
-# running state of a cluster: the postmaster.pid in its data dir, else the socket lock file (world-readable,
-# so this still answers when the data dir is closed to us).
+# orch_rv: running state of a cluster: the postmaster.pid in its data dir, else the socket lock file
+# (world-readable, so this still answers when the data dir is closed to us).
 orch_running() {
   if [ -r "$1/postmaster.pid" ]; then
-    if orch_pidfile_alive "$1/postmaster.pid"; then echo yes; else echo no; fi
+    if orch_pidfile_alive "$1/postmaster.pid"; then orch_rv=yes; else orch_rv=no; fi
   elif [ -r "$2/.s.PGSQL.$3.lock" ]; then
-    if orch_pidfile_alive "$2/.s.PGSQL.$3.lock"; then echo yes; else echo no; fi
+    if orch_pidfile_alive "$2/.s.PGSQL.$3.lock"; then orch_rv=yes; else orch_rv=no; fi
   elif [ -e "$1/PG_VERSION" ]; then
-    echo no
+    orch_rv=no
   else
-    echo unknown
+    orch_rv=unknown
   fi
 }
 
 # One cluster line: version name data conf default-socket [extra key=value]
 orch_cluster() {
-  orch_port=$(orch_conf "$4/postgresql.conf" port)
+  orch_conf "$4/postgresql.conf" port; orch_port=$orch_cv
   case $orch_port in ''|*[!0-9]*) orch_port=5432 ;; esac
-  orch_sock=$(orch_conf "$4/postgresql.conf" unix_socket_directories | sed 's/,.*//; s/^[[:space:]]*//; s/[[:space:]]*$//')
+  # The first directory of the list, without the blanks around it.
+  orch_conf "$4/postgresql.conf" unix_socket_directories; orch_sock=\${orch_cv%%,*}
+  orch_sock=\${orch_sock#"\${orch_sock%%[![:space:]]*}"}; orch_sock=\${orch_sock%"\${orch_sock##*[![:space:]]}"}
   [ -n "$orch_sock" ] || orch_sock=$5
   # Values come from files the PostgreSQL account may own: a tab would forge a field of the line, so skip them.
-  case "$1$2$3$4$orch_sock" in *"$(printf '\t')"*) return 0 ;; esac
-  orch_run=$(orch_running "$3" "$orch_sock" "$orch_port")
+  case "$1$2$3$4$orch_sock" in *"$orch_tab"*) return 0 ;; esac
+  orch_running "$3" "$orch_sock" "$orch_port"; orch_run=$orch_rv
   printf 'cluster\tversion=%s\tname=%s\tport=%s\trunning=%s\tdata=%s\tconf=%s\tsocket=%s%s\n' \
     "$1" "$2" "$orch_port" "$orch_run" "$3" "$4" "$orch_sock" "$6"
 }
@@ -76,7 +95,7 @@ orch_pg_debian() {
   for c in /etc/postgresql/*/*/postgresql.conf; do
     [ -f "$c" ] || continue
     d=\${c%/postgresql.conf}; n=\${d##*/}; v=\${d%/*}; v=\${v##*/}
-    data=$(orch_conf "$c" data_directory)
+    orch_conf "$c" data_directory; data=$orch_cv
     [ -n "$data" ] || data=/var/lib/postgresql/$v/$n
     orch_cluster "$v" "$n" "$data" "$d" /var/run/postgresql ''
   done
@@ -94,7 +113,7 @@ orch_pg_redhat() {
   fi
   for d in /var/lib/pgsql/*/data /var/lib/pgsql/data; do
     [ -f "$d/PG_VERSION" ] || continue
-    v=$(sed -n 1p "$d/PG_VERSION" 2>/dev/null)
+    v=; IFS= read -r v <"$d/PG_VERSION" 2>/dev/null || :
     [ -n "$v" ] || { v=\${d#/var/lib/pgsql/}; v=\${v%/data}; }
     orch_cluster "$v" data "$d" "$d" /tmp ''
   done
@@ -117,21 +136,26 @@ orch_pg_freebsd() {
 orch_facts() {
   orch_m begin
   orch_m uname
-  # One uname for all three (it prints them in this order whatever the order asked); three when a field held a space.
+  # One uname for all four (it prints them in the order s n r m whatever the order asked); one each when a field
+  # held a space.
   set -f
-  # shellcheck disable=SC2046 # split on purpose: three words expected
-  set -- $(uname -s -r -m 2>/dev/null)
+  # shellcheck disable=SC2046 # split on purpose: four words expected
+  set -- $(uname -s -n -r -m 2>/dev/null)
   set +f
-  if [ "$#" != 3 ]; then set -- "$(uname -s 2>/dev/null)" "$(uname -r 2>/dev/null)" "$(uname -m 2>/dev/null)"; fi
+  if [ "$#" != 4 ]; then set -- "$(uname -s 2>/dev/null)" "$(uname -n 2>/dev/null)" "$(uname -r 2>/dev/null)" "$(uname -m 2>/dev/null)"; fi
   kernel=$1
-  printf 's=%s\nr=%s\nm=%s\n' "$1" "$2" "$3"
+  printf 's=%s\nr=%s\nm=%s\n' "$1" "$3" "$4"
 
   orch_m hostname
-  hostname 2>/dev/null || uname -n 2>/dev/null || true
+  printf '%s\n' "$2"
 
   orch_m os-release
   if [ "$kernel" = Linux ]; then
-    cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null || true
+    for orch_f in /etc/os-release /usr/lib/os-release; do
+      [ -r "$orch_f" ] || continue
+      while IFS= read -r orch_l || [ -n "$orch_l" ]; do printf '%s\n' "$orch_l"; done <"$orch_f"
+      break
+    done
   fi
 
   orch_m freebsd-version
@@ -152,7 +176,15 @@ orch_facts() {
   done
 
   orch_m pguser
-  if id postgres >/dev/null 2>&1; then echo postgres
+  # postgres in /etc/passwd needs no process; id asks NSS otherwise (LDAP, sssd), as it always did.
+  orch_pgu=
+  if [ -r /etc/passwd ]; then
+    while IFS= read -r orch_l; do
+      case $orch_l in postgres:*) orch_pgu=postgres; break ;; esac
+    done </etc/passwd
+  fi
+  if [ -n "$orch_pgu" ]; then echo "$orch_pgu"
+  elif id postgres >/dev/null 2>&1; then echo postgres
   elif id pgsql >/dev/null 2>&1; then echo pgsql
   fi
 

@@ -1,12 +1,16 @@
 // Pure naming and address allocation for lab hosts. No I/O.
 import { OrchError } from '../errors.js';
-import { DOMAIN, SUBNET_PREFIX } from './paths.js';
+import { DOMAIN, SUBNET_BASE, SUBNET_PREFIX } from './paths.js';
 
 const FIXED: Record<string, number> = { [`primary.${DOMAIN}`]: 11, [`replica.${DOMAIN}`]: 12 };
 const FREE_FIRST = 20;
 const FREE_LAST = 99;
 const COUNT_BASE = 100;
-const COUNT_MAX = 154;
+/** labNN up to this many sit at .101-.254 of the first /24, as they always did; the rest in the /24s after it. */
+const COUNT_FIRST_BLOCK = 154;
+const COUNT_MAX = 500;
+/** Hosts per further /24 (.1-.250), so no address ends in .0 or .255. */
+const BLOCK_SIZE = 250;
 
 /** The full name of a host: a bare label like `primary` means `primary.example.com`. */
 export function fullName(name: string): string {
@@ -36,7 +40,11 @@ export function fixedAddress(name: string): string | undefined {
   const m = /^lab(\d{2,3})\.example\.com$/.exec(name);
   if (m) {
     const n = parseInt(m[1]!, 10);
-    if (n >= 1 && n <= COUNT_MAX) return `${SUBNET_PREFIX}${COUNT_BASE + n}`;
+    if (n >= 1 && n <= COUNT_FIRST_BLOCK) return `${SUBNET_PREFIX}${COUNT_BASE + n}`;
+    if (n > COUNT_FIRST_BLOCK && n <= COUNT_MAX) {
+      const k = n - COUNT_FIRST_BLOCK - 1;
+      return `${SUBNET_BASE}.${1 + Math.floor(k / BLOCK_SIZE)}.${1 + (k % BLOCK_SIZE)}`;
+    }
   }
   return undefined;
 }

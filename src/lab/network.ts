@@ -1,4 +1,4 @@
-// Lab networking: the bridge orchlab0 (10.213.0.1/24) in the root namespace and one netns + veth pair per host.
+// Lab networking: the bridge orchlab0 (10.213.0.1/16) in the root namespace and one netns + veth pair per host.
 // It never touches the machine's own interfaces, routes or default route; hosts get no default route.
 import { OrchError } from '../errors.js';
 import { BRIDGE, BRIDGE_IP, NETNS_PREFIX, PREFIX_LEN, macFor, vethName } from './paths.js';
@@ -28,7 +28,8 @@ export async function ensureBridge(): Promise<void> {
     }
   }
   const addrs = await runOk(['ip', '-o', '-4', 'addr', 'show', 'dev', BRIDGE]);
-  if (!addrs.stdout.includes(` ${BRIDGE_IP}/`)) {
+  // A bridge made by an older build has the /24 only; the /16 beside it reaches the hosts past the first /24.
+  if (!addrs.stdout.includes(` ${BRIDGE_IP}/${PREFIX_LEN} `)) {
     await runOk(['ip', 'addr', 'add', `${BRIDGE_IP}/${PREFIX_LEN}`, 'dev', BRIDGE]);
   }
   await runOk(['ip', 'link', 'set', 'dev', BRIDGE, 'up']);

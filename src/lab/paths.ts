@@ -9,8 +9,10 @@ export const KEY_FILE = path.join(LAB_DIR, 'id_ed25519');
 
 export const BRIDGE = 'orchlab0';
 export const BRIDGE_IP = '10.213.0.1';
-export const SUBNET_PREFIX = '10.213.0.';
-export const PREFIX_LEN = 24;
+/** The lab's /16; its first /24 holds the bridge, the fixed names and lab01-lab154, later labNN the next ones. */
+export const SUBNET_BASE = '10.213';
+export const SUBNET_PREFIX = `${SUBNET_BASE}.0.`;
+export const PREFIX_LEN = 16;
 export const NETNS_PREFIX = 'orch-';
 export const DOMAIN = 'example.com';
 
@@ -30,19 +32,27 @@ export function netnsName(short: string): string {
   return `${NETNS_PREFIX}${short}`;
 }
 
+/** The address's last two octets (10.213.<third>.<fourth>). */
+function lowOctets(ip: string): [number, number] {
+  const [, , third, fourth] = ip.split('.').map((o) => parseInt(o, 10));
+  return [third ?? 0, fourth ?? 0];
+}
+
 /** Bridge-side veth name: derived from the address so it is unique and under IFNAMSIZ (15). */
 export function vethName(ip: string): string {
-  return `orchv${ip.split('.').pop()}`;
+  const [third, fourth] = lowOctets(ip);
+  return third === 0 ? `orchv${fourth}` : `orchv${third}-${fourth}`;
 }
 
 /**
- * Fixed MAC for an address on the lab subnet (locally administered 02:0d:d5:00:00:<octet>). A rebuilt host keeps
+ * Fixed MAC for an address on the lab subnet (locally administered 02:0d:d5:00:<third>:<fourth>). A rebuilt host keeps
  * its MAC, so ARP caches in the root namespace and in the other hosts stay right; the bridge gets .1's, so it
  * does not take over a port's MAC (and change) as hosts come and go.
  */
 export function macFor(ip: string): string {
-  const octet = parseInt(ip.split('.').pop()!, 10);
-  return `02:0d:d5:00:00:${octet.toString(16).padStart(2, '0')}`;
+  const hex = (o: number): string => o.toString(16).padStart(2, '0');
+  const [third, fourth] = lowOctets(ip);
+  return `02:0d:d5:00:${hex(third)}:${hex(fourth)}`;
 }
 
 /** Console log of a booted host. */

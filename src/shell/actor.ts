@@ -17,10 +17,20 @@ import { printfWords } from './quote.js';
  * sh-quoted list, ORCH_RA_ARGV, and the login shell only sees a constant string that means the same in sh and csh:
  * exec /bin/sh -c '<fixed text>'. -f keeps csh from reading .cshrc (su passes it to csh only); GNU and busybox su
  * with -m run $SHELL instead, hence SHELL=/bin/sh.
+ *
+ * `orch_run_as_prepare USER`: a script that runs many commands as one account (pg_make_replica) looks up our uid
+ * and USER's once, not two `id` per call; the cache holds that one name only, and is kept where the function was
+ * called (a subshell's is gone with it).
  */
-export const RUN_AS_FUNCTION = `orch_run_as() {
+export const RUN_AS_FUNCTION = `orch_run_as_prepare() {
+  orch_uid=\${orch_uid:-$(id -u)}; orch_ra_cu=$1; orch_ra_cuid=$(id -u -- "$1" 2>/dev/null) || orch_ra_cuid=
+}
+orch_run_as() {
   orch_ra_u=$1; shift
-  if [ -z "$orch_ra_u" ] || [ "\${orch_uid:-$(id -u)}" = "$(id -u -- "$orch_ra_u" 2>/dev/null)" ]; then "$@"
+  if [ -n "$orch_ra_u" ] && [ "$orch_ra_u" = "\${orch_ra_cu-}" ]; then orch_ra_t=$orch_ra_cuid
+  elif [ -n "$orch_ra_u" ]; then orch_ra_t=$(id -u -- "$orch_ra_u" 2>/dev/null) || orch_ra_t=
+  fi
+  if [ -z "$orch_ra_u" ] || [ "\${orch_uid:-$(id -u)}" = "$orch_ra_t" ]; then "$@"
   elif command -v runuser >/dev/null 2>&1; then runuser -u "$orch_ra_u" -- "$@"
   elif command -v setpriv >/dev/null 2>&1; then setpriv --reuid="$orch_ra_u" --regid="$(id -g -- "$orch_ra_u")" --init-groups -- "$@"
   else
@@ -163,7 +173,8 @@ orch_own_ok() {
   fi
 }
 orch_kvsafe() {
-  exec 4< "$2" || return 1
+  # command: a failed redirection of exec would end the whole shell, and a check may run in the batch's own one.
+  command exec 4< "$2" || return 1
   # One exec'd stat per substitution (not orch_fid inside it): two processes, not four.
   if [ "$orch_os" = FreeBSD ]; then orch_k_fd=$(stat -f '%d:%i:%HT' <&4); orch_k_p=$(stat -f '%d:%i:%HT' "$2") || orch_k_p=
   else orch_k_fd=$(stat -c '%d:%i:%F' -- - <&4); orch_k_p=$(stat -c '%d:%i:%F' -- "$2") || orch_k_p=; fi

@@ -19,6 +19,13 @@ export interface ScriptStep {
   body: string;
   /** Checked in order before the step runs. */
   guards?: StepGuard[];
+  /**
+   * Run the body in the batch's own shell, not a subshell: one process less per step. Only for bodies that never
+   * exit, cd, export, trap or set shell options and do not rely on set -e (a check whose failure shows in its last
+   * command's status or its kv); the variables and functions it sets stay behind for the next steps, which set
+   * their own. Never sets orch_changed.
+   */
+  inline?: boolean;
 }
 
 export const MARK = '@@ORCH';
@@ -45,7 +52,8 @@ export function newNonce(): string {
  * read once per batch, a plain kv value is printed by the builtin printf, and orch_statv / orch_shav set a variable
  * from one command substitution whose only command the shell execs in place (no function inside it, no pipe to
  * cut). Like "$(orch_stat f)" as an argument, orch_statv and orch_shav never fail: a failed stat or hash leaves the
- * variable empty, and the tool's message goes to the step's output.
+ * variable empty, and the tool's message goes to the step's output. orch_kvfile joins od's words with the shell's
+ * own field splitting (hex words hold no glob or IFS byte), not a pipe to tr.
  */
 export function helpers(): string {
   return `umask 077
@@ -63,7 +71,16 @@ orch_kv() {
     *) printf '${MARK}:%s:kvt:%s:%s\\n' "$ORCH_NONCE" "$1" "$2" ;;
   esac
 }
-orch_kvfile() { printf '${MARK}:%s:kv:%s:' "$ORCH_NONCE" "$1"; od -An -v -tx1 < "$2" | tr -d ' \\n'; printf '\\n'; }
+orch_kvfile() {
+  orch_kf=$1; orch_kh=$(od -An -v -tx1 < "$2") || :
+  if [ -n "\${IFS+x}" ]; then orch_ifs=$IFS; else orch_ifs=; unset orch_ifs; fi
+  IFS=' 
+'
+  set -- $orch_kh
+  IFS=; orch_kh="$*"
+  if [ -n "\${orch_ifs+x}" ]; then IFS=$orch_ifs; else unset IFS; fi
+  printf '${MARK}:%s:kv:%s:%s\\n' "$ORCH_NONCE" "$orch_kf" "$orch_kh"
+}
 orch_shav() {
   if command -v sha256sum >/dev/null 2>&1; then orch_sha=$(sha256sum < "$1") || orch_sha=; orch_sha=\${orch_sha%% *}
   elif command -v sha256 >/dev/null 2>&1; then orch_sha=$(sha256 -q < "$1") || orch_sha=
@@ -99,9 +116,10 @@ eval "$orch_lib"
 export function frameStep(step: ScriptStep): string {
   const i = step.index;
   // Exit status 100 means "succeeded and changed something": a step sets orch_changed=1 to say so.
-  const run =
-    `orch_begin ${i}\n( set -e\norch_changed=0\n${step.body}\nif [ "$orch_changed" = 1 ]; then exit 100; fi\n) </dev/null 2>&1\n` +
-    `orch_rc_${i}=$?\norch_end ${i} "$orch_rc_${i}"\n`;
+  const run = step.inline
+    ? `orch_begin ${i}\n{\n${step.body}\n} </dev/null 2>&1\norch_rc_${i}=$?\norch_end ${i} "$orch_rc_${i}"\n`
+    : `orch_begin ${i}\n( set -e\norch_changed=0\n${step.body}\nif [ "$orch_changed" = 1 ]; then exit 100; fi\n) </dev/null 2>&1\n` +
+      `orch_rc_${i}=$?\norch_end ${i} "$orch_rc_${i}"\n`;
   const guards = step.guards ?? [];
   if (guards.length === 0) return run;
   const branches = guards.map((g, n) => {

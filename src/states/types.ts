@@ -52,6 +52,12 @@ export interface StateFunction<A = Record<string, unknown>, P = unknown> {
   prepare?(args: A, ctx: StateContext): P;
   /** Read-only shell body reporting the current state through orch_kv. It must never change anything. */
   check(args: A, prepared: P, ctx: StateContext): string;
+  /**
+   * The check body may run in the batch's own shell instead of a subshell (src/shell/script.ts, ScriptStep.inline):
+   * it never exits, cds, exports, traps or sets shell options, and a failure shows in its kv or its last command's
+   * status without set -e. One process less per state on every host at every run.
+   */
+  inlineCheck?: boolean | ((args: A) => boolean);
   /** Turn the check step's output into an outcome. `watchWouldTrigger` is set when a watched state would change. */
   interpretCheck(
     args: A,

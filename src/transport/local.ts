@@ -6,7 +6,14 @@ import { spawn } from 'node:child_process';
 import { CommandTimeoutError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { abortError } from './socket.js';
-import type { Connection, ConnectionStats, Connector, ExecOptions, ExecResult } from './types.js';
+import type {
+  Connection,
+  ConnectionStats,
+  Connector,
+  ExecOptions,
+  ExecResult,
+  ScriptOptions,
+} from './types.js';
 
 export interface LocalConnectionOptions {
   /** Working directory of every command (default: the controller's). */
@@ -26,9 +33,10 @@ export class LocalConnection implements Connection {
     private readonly options: LocalConnectionOptions = {},
   ) {}
 
-  runScript(script: string, opts: Omit<ExecOptions, 'stdin'> = {}): Promise<ExecResult> {
+  runScript(script: string, opts: ScriptOptions = {}): Promise<ExecResult> {
     this.scripts.push(script);
-    return this.exec('/bin/sh -s', { ...opts, stdin: script });
+    const { readOnly: _readOnly, ...rest } = opts;
+    return this.exec('/bin/sh -s', { ...rest, stdin: script });
   }
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {

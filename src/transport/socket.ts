@@ -59,7 +59,7 @@ const LAB_BRIDGE = 'orchlab0';
  * Why a lab host must not be dialled now, or undefined. Only lab hosts (HostSpec.lab: marked `lab: true` or logging in
  * with the lab's key) are checked:
  * without the lab's bridge their addresses would follow the default route off this machine. Any other host is dialled
- * normally whatever its address, so a site whose own network uses 10.213.0.0/24 is not refused.
+ * normally whatever its address, so a site whose own network uses 10.213.0.0/16 is not refused.
  */
 export function labRefusal(
   host: Pick<HostSpec, 'lab' | 'address'>,
@@ -67,12 +67,12 @@ export function labRefusal(
 ): string | undefined {
   if (host.lab !== true) return undefined;
   if (!isLabAddress(host.address))
-    return 'a lab host (lab: true, or the lab key), but its address is not in the lab range 10.213.0.0/24';
+    return 'a lab host (lab: true, or the lab key), but its address is not in the lab range 10.213.0.0/16';
   if (!bridgeUp()) return 'a lab host, but the lab is down (orch lab up)';
   return undefined;
 }
 
-/** Whether an address is in the lab's range 10.213.0.0/24. */
+/** Whether an address is in the lab's range 10.213.0.0/16. */
 export function isLabAddress(address: string): boolean {
-  return /^10\.213\.0\.\d{1,3}$/.test(address);
+  return /^10\.213\.\d{1,3}\.\d{1,3}$/.test(address);
 }

@@ -6,7 +6,7 @@ import type { Client, ClientChannel } from 'ssh2';
 import { CommandTimeoutError, HostUnreachableError, OrchError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { shJoin, viaBinSh } from '../shell/quote.js';
-import type { Connection, ConnectionStats, ExecOptions, ExecResult } from './types.js';
+import type { Connection, ConnectionStats, ExecOptions, ExecResult, ScriptOptions } from './types.js';
 import { Limiter } from './limiter.js';
 import { CONTROLLER_ARG, WATCHDOG_PRELUDE } from './watchdog.js';
 
@@ -52,14 +52,16 @@ export class SshConnection implements Connection {
   }
 
   /** Run a /bin/sh script sent on stdin (`/bin/sh -s`, under `sudo|doas -n -u <user>` when become applies). */
-  runScript(script: string, opts: Omit<ExecOptions, 'stdin'> = {}): Promise<ExecResult> {
+  runScript(script: string, opts: ScriptOptions = {}): Promise<ExecResult> {
+    const { readOnly, ...rest } = opts;
     const become = this.becomeArgv(opts.become);
     // `exec` lets the shell replace the login shell, so a timeout's signal reaches it and one process less runs.
     // The login shell's $PPID (the sshd process of this connection) goes to the watchdog (./watchdog.ts).
     const shell = shJoin([...become, '/bin/sh', '-s']);
+    if (readOnly) return this.runChannel(`exec ${shell}`, { ...rest, stdin: script }, 'TERM');
     const command = `exec ${shell} ${CONTROLLER_ARG}`;
     // A script ends at a step boundary on TERM (trapped by the prelude); KILL would leave its step orphaned.
-    return this.runChannel(command, { ...opts, stdin: WATCHDOG_PRELUDE + script }, 'TERM');
+    return this.runChannel(command, { ...rest, stdin: WATCHDOG_PRELUDE + script }, 'TERM');
   }
 
   /**

@@ -22,6 +22,15 @@ export interface ExecOptions {
   onStderr?: (chunk: string) => void;
 }
 
+export interface ScriptOptions extends Omit<ExecOptions, 'stdin'> {
+  /**
+   * The script only reads (facts, checks): it runs without the watchdog prelude (./watchdog.ts), whose relays and
+   * poller cost a host about ten processes per script. Cut short by a lost channel or a timeout's TERM, a read leaves
+   * nothing half done.
+   */
+  readOnly?: boolean;
+}
+
 export interface ConnectionStats {
   connections: number;
   /** Exec channels opened: one per round trip that runs something on the host. */
@@ -34,7 +43,7 @@ export interface Connection {
    * Run a /bin/sh script: the remote command is `/bin/sh -s` (under sudo when become applies) and the
    * script travels on stdin, so it never shows in argv and has no length limit.
    */
-  runScript(script: string, opts?: Omit<ExecOptions, 'stdin'>): Promise<ExecResult>;
+  runScript(script: string, opts?: ScriptOptions): Promise<ExecResult>;
   /** Run one /bin/sh command line (parsed by /bin/sh, never by the login shell). Used by `orch run`. */
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   stats(): ConnectionStats;

@@ -18,6 +18,8 @@ type Args = z.infer<typeof args>;
 
 export const cmdRun: StateFunction<Args> = {
   args,
+  // Guard commands run in a /bin/sh of their own; env and cwd would stay behind in the batch's shell.
+  inlineCheck: (a) => a.env === undefined && a.cwd === undefined,
   check(a, _p, ctx) {
     return commandCheckBody(a, ctx.facts);
   },

@@ -84,6 +84,7 @@ const checkKv = z.object({
 
 export const fileAbsent: StateFunction<Args> = {
   args,
+  inlineCheck: true,
   check(a) {
     return `f=${shQuote(a.name)}
 if [ -L "$f" ]; then orch_kv exists link

@@ -37,6 +37,7 @@ const checkKv = z.object({
 
 export const fileDirectory: StateFunction<Args> = {
   args,
+  inlineCheck: true,
   check(a) {
     return `d=${shQuote(a.name)}
 # shellcheck disable=SC2154 # orch_st is set by orch_statv (script.ts)

@@ -17,8 +17,10 @@ export interface LineEdit {
 //          after the first line matching `after`, before the first matching `before`, else at the end.
 // absent:  every line equal to `line` or matching `match` is dropped.
 // The final newline is kept as it was (nonl=1: the file did not end with one).
+// verdict=1 (the check): print only `same` or `differs`, whether the edit's lines are the file's lines, which for
+// an edit that keeps the final newline as it was is whether its bytes are.
 const AWK = `NR == FNR { p[FNR] = $0; next }
-{ n++; buf[n] = $0 }
+{ n++; buf[n] = $0; orig[n] = $0 }
 END {
   L = p[1]; M = p[2]; A = p[3]; B = p[4]; E = p[5]; m = 0
   if (E == "absent") {
@@ -40,6 +42,12 @@ END {
       if (i <= n) out[++m] = buf[i]
     }
   }
+  if (verdict) {
+    same = (m == n)
+    for (i = 1; same && i <= m; i++) if ((out[i] "") != (orig[i] "")) same = 0
+    print (same ? "same" : "differs")
+    exit
+  }
   for (i = 1; i <= m; i++) printf "%s%s", (i > 1 ? "\\n" : ""), out[i]
   if (m > 0 && !nonl) printf "\\n"
 }`;
@@ -57,6 +65,15 @@ export function lineEditParams(e: LineEdit): string {
 export function lineEditCommand(e: LineEdit, sink: string, opts: { nonlSet?: boolean } = {}): string {
   const edit = printContent(lineEditParams(e), `| awk -v nonl="$nonl" ${shQuote(AWK)} - "$f" ${sink}`);
   return opts.nonlSet ? edit : `${NONL}\n${edit}`;
+}
+
+/**
+ * Shell condition running the edit of "$f" once, read-only: true when awk ran, with `orch_lv` holding its verdict
+ * (its last line, `same` or `differs`) or, when awk failed, its messages.
+ */
+export function lineVerdictCommand(e: LineEdit): string {
+  return `orch_lv=$(${printContent(lineEditParams(e), `| awk -v verdict=1 ${shQuote(AWK)} - "$f" 2>&1`)}
+)`;
 }
 
 /** Shell setting `nonl=1` when "$f" is not empty and its last byte is not a newline (od prints one hex pair). */

@@ -10,7 +10,7 @@ import { kvFlag, kvText, probeError, readKv } from '../probe.js';
 import type { StateFunction } from '../types.js';
 import { asDirOwner } from '../../shell/actor.js';
 import { atomicWrite } from '../../shell/file.js';
-import { NONL, lineEditCommand } from './line-edit.js';
+import { NONL, lineEditCommand, lineVerdictCommand } from './line-edit.js';
 
 const oneLine = z.string().refine((s) => !/[\n\0]/.test(s), 'must be a single line (no newline or NUL)');
 
@@ -54,27 +54,26 @@ const checkKv = z.object({
 export const fileLine: StateFunction<Args> = {
   args,
   check(a) {
-    // The edit runs twice (once for awk's errors, once into cmp): each pass costs a few processes, where a hash
-    // of its output and one of the file cost a dozen on every host at every run.
+    // One awk pass says whether the edit changes the file (no cmp, no read of its last byte); the content and the
+    // edited text are read only when it does, for the diff.
     const edit = (sink: string): string => lineEditCommand(a, sink, { nonlSet: true });
     return `f=${shQuote(a.name)}
 if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then orch_kv exists other
 elif [ ! -e "$f" ]; then orch_kv exists none
-else
-  ${NONL}
-  if err=$(${edit('2>&1 >/dev/null')}
-  ); then
-    orch_kv exists file
-    if ! { ${edit('| cmp -s - "$f"')}
-    }; then
-      orch_kv differs 1
-      if [ "$(wc -c < "$f")" -le ${MAX_DIFF_BYTES} ]; then
-        orch_kvfile content "$f"
-        ${edit('| orch_kvfile new /dev/stdin')}
-      fi
+elif ${lineVerdictCommand(a)}; then
+  orch_kv exists file
+  case $orch_lv in *'
+'*) orch_lv=\${orch_lv##*'
+'} ;; esac
+  if [ "$orch_lv" != same ]; then
+    orch_kv differs 1
+    if [ "$(wc -c < "$f")" -le ${MAX_DIFF_BYTES} ]; then
+      ${NONL}
+      orch_kvfile content "$f"
+      ${edit('| orch_kvfile new /dev/stdin')}
     fi
-  else orch_kv exists file; orch_kv awkerr "$err"
   fi
+else orch_kv exists file; orch_kv awkerr "$orch_lv"
 fi`;
   },
   interpretCheck(a, _p, out) {

@@ -54,6 +54,7 @@ const MAX_DIFF_BYTES = 256 * 1024;
 
 export const fileManaged: StateFunction<Args, Prepared> = {
   args,
+  inlineCheck: true,
   prepare(a, ctx) {
     const reads = secretReadCount();
     const content = a.source !== undefined ? ctx.renderTemplate(a.source, a.context ?? {}) : a.contents!;

@@ -42,6 +42,7 @@ orch_kv unknown "\${orch_unknown# }"`;
 
 export const pkgInstalled: StateFunction<Args> = {
   args: installedArgs,
+  inlineCheck: true,
   check(a, _p, ctx) {
     const probe = unknownProbe(a, ctx);
     return probe ? `${pkgCheckBody(a, ctx)}\n${probe}` : pkgCheckBody(a, ctx);

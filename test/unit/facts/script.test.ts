@@ -91,12 +91,13 @@ describe('facts/script (run for real on this machine)', () => {
         ['/bin/sh', '-s'],
         withHelpers(
           [
-            `orch_conf ${conf} port`,
-            `orch_conf ${conf} data_directory`,
-            `orch_conf ${conf} unix_socket_directories`,
-            `orch_conf ${conf} listen_addresses`,
-            `orch_conf ${conf} shared_buffers; echo "[unset]"`,
-            `orch_conf ${dir}/missing.conf port; echo "[missing]"`,
+            // orch_conf sets orch_cv (no $(...), no process).
+            `orch_conf ${conf} port; echo "$orch_cv"`,
+            `orch_conf ${conf} data_directory; echo "$orch_cv"`,
+            `orch_conf ${conf} unix_socket_directories; echo "$orch_cv"`,
+            `orch_conf ${conf} listen_addresses; echo "$orch_cv"`,
+            `orch_conf ${conf} shared_buffers; echo "[unset$orch_cv]"`,
+            `orch_conf ${dir}/missing.conf port; echo "[missing$orch_cv]"`,
           ].join('\n'),
         ),
       );
@@ -124,10 +125,10 @@ describe('facts/script (run for real on this machine)', () => {
         ['/bin/sh', '-s'],
         withHelpers(
           [
-            `orch_running ${live} ${sock} 5432`,
-            `orch_running ${stale} ${sock} 5432`,
-            `orch_running ${closed} ${sock} 5499`,
-            `orch_running ${closed} ${sock} 5432`,
+            `orch_running ${live} ${sock} 5432; echo "$orch_rv"`,
+            `orch_running ${stale} ${sock} 5432; echo "$orch_rv"`,
+            `orch_running ${closed} ${sock} 5499; echo "$orch_rv"`,
+            `orch_running ${closed} ${sock} 5432; echo "$orch_rv"`,
           ].join('\n'),
         ),
       );

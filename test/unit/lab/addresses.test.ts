@@ -15,6 +15,13 @@ describe('lab/addresses', () => {
     assert.equal(fixedAddress('replica.example.com'), '10.213.0.12');
     assert.equal(fixedAddress('lab01.example.com'), '10.213.0.101');
     assert.equal(fixedAddress('lab50.example.com'), '10.213.0.150');
+    // Past the first /24: .1-.250 of the next ones, never .0 or .255.
+    assert.equal(fixedAddress('lab154.example.com'), '10.213.0.254');
+    assert.equal(fixedAddress('lab155.example.com'), '10.213.1.1');
+    assert.equal(fixedAddress('lab250.example.com'), '10.213.1.96');
+    assert.equal(fixedAddress('lab404.example.com'), '10.213.1.250');
+    assert.equal(fixedAddress('lab405.example.com'), '10.213.2.1');
+    assert.equal(fixedAddress('lab501.example.com'), undefined);
     assert.equal(fixedAddress('db.example.com'), undefined);
   });
 
@@ -58,6 +65,8 @@ describe('lab/addresses', () => {
     assert.equal(shortName('replica.example.com'), 'replica');
     assert.deepEqual(countNames(3), ['lab01.example.com', 'lab02.example.com', 'lab03.example.com']);
     assert.throws(() => countNames(-1), /--count/);
+    assert.equal(countNames(250).length, 250);
+    assert.throws(() => countNames(501), /--count/);
     assert.deepEqual(resolveUpNames([]), ['primary.example.com', 'replica.example.com']);
     assert.deepEqual(resolveUpNames([], 2), ['lab01.example.com', 'lab02.example.com']);
     assert.deepEqual(resolveUpNames(['db', 'primary.example.com'], 1), [
@@ -71,5 +80,7 @@ describe('lab/addresses', () => {
     assert.equal(macFor('10.213.0.11'), '02:0d:d5:00:00:0b');
     assert.equal(macFor('10.213.0.150'), '02:0d:d5:00:00:96');
     assert.equal(vethName('10.213.0.150'), 'orchv150');
+    assert.equal(macFor('10.213.1.96'), '02:0d:d5:00:01:60');
+    assert.equal(vethName('10.213.1.96'), 'orchv1-96');
   });
 });

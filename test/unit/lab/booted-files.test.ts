@@ -56,7 +56,7 @@ describe('lab/booted host files (first-boot layer)', function () {
     assert.equal(text('etc/hostname'), 'db1.example.com\n');
     assert.match(text('etc/hosts'), /10\.213\.0\.31\tdb1\.example\.com db1/);
     assert.match(text('etc/machine-id'), /^[0-9a-f]{32}\n$/);
-    assert.match(text('etc/network/interfaces'), /address 10\.213\.0\.31\/24/);
+    assert.match(text('etc/network/interfaces'), /address 10\.213\.0\.31\/16/);
   });
 
   it('makes the host its own SSH host keys, private ones readable by root only', () => {

@@ -97,7 +97,7 @@ describe('lab/booted hosts: suites, mirror, recipe, nspawn argv', () => {
     const text = renderInterfaces('10.213.0.11');
     assert.match(
       text,
-      /auto host0\niface host0 inet static\n {4}address 10\.213\.0\.11\/24\n {4}hwaddress ether 02:0d:d5:00:00:0b/,
+      /auto host0\niface host0 inet static\n {4}address 10\.213\.0\.11\/16\n {4}hwaddress ether 02:0d:d5:00:00:0b/,
     );
   });
 

@@ -46,9 +46,16 @@ describe('host-side cost of a no-change run', () => {
     assert.equal(count(script, UNAME), 1, 'one uname -s in the preamble');
     assert.equal(
       count(script, /\$\(id -u\)/g),
-      2,
-      'the preamble, and the fallback of the standalone orch_run_as',
+      3,
+      'the preamble, and the fallbacks of orch_run_as_prepare and the standalone orch_run_as',
     );
+  });
+
+  it('the bench check batch runs the simple checks in its own shell: a subshell only for file.line and the service', async () => {
+    const { script } = await benchCheckBatch();
+    // file.line twice and service.running: 3 of the 20 steps (headroom of one).
+    assert.ok(count(script, /^\( set -e$/gm) <= 4, 'few subshell steps');
+    assert.ok(count(script, /^orch_begin \d+$/gm) === 20, 'every step framed');
   });
 
   it('the bench check batch: at most one command substitution per state body, no pipe to cut or tr per value', async () => {
@@ -64,14 +71,30 @@ describe('host-side cost of a no-change run', () => {
     assert.equal(count(lib, /\| *cut\b/g), 0);
   });
 
-  it('the facts probe asks uname once for s, r and m (three times only as a fallback)', () => {
+  it('the facts probe asks uname once for s, n, r and m (four times only as a fallback)', () => {
     const text = factsScript();
-    assert.equal(count(text, /\buname -s -r -m\b/g), 1);
-    assert.equal(
-      count(text, /\buname -/g),
-      5,
-      'the one call, the three of the fallback, uname -n for hostname',
-    );
+    assert.equal(count(text, /\buname -s -n -r -m\b/g), 1);
+    assert.equal(count(text, /\buname -/g), 5, 'the one call, the four of the fallback');
+  });
+
+  it('the facts probe starts one process on a Debian host with PostgreSQL (real /bin/sh, counted with strace)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'orch-cost-'));
+    try {
+      const trace = path.join(dir, 'trace');
+      const file = path.join(dir, 'facts.sh');
+      writeFileSync(file, factsScript());
+      execFileSync(
+        'strace',
+        ['-f', '-qq', '-e', 'trace=fork,vfork,clone,clone3', '-o', trace, '/bin/sh', file],
+        {
+          stdio: 'ignore',
+        },
+      );
+      // uname; id only where postgres is not in /etc/passwd. Headroom for a host with several clusters.
+      assert.ok(count(readFileSync(trace, 'utf8'), /= [1-9]\d*\s*$/gm) <= 3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a plain value travels without od, any other byte still round-trips (real /bin/sh, counted with strace)', () => {

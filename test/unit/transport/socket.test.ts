@@ -28,6 +28,11 @@ describe('transport/socket lab guard', () => {
       labRefusal({ lab: true, address: '10.213.0.11' }, () => true),
       undefined,
     );
+    // lab155 and later sit past the first /24 of the lab's /16.
+    assert.equal(
+      labRefusal({ lab: true, address: '10.213.1.96' }, () => true),
+      undefined,
+    );
   });
 
   it('refuses a lab host whose address is outside the lab range, bridge or not', () => {
@@ -36,7 +41,7 @@ describe('transport/socket lab guard', () => {
     }
   });
 
-  it('does not check a non-lab host in 10.213.0.0/24, and does not even look for the bridge', () => {
+  it('does not check a non-lab host in 10.213.0.0/16, and does not even look for the bridge', () => {
     let looked = false;
     const why = labRefusal({ address: '10.213.0.11' }, () => {
       looked = true;
