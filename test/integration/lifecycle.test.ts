@@ -2,9 +2,11 @@
 // formula): switchover to a standby and back, with rows written before each switchover read on every node after
 // it, no base backup taken (the data directory, PG_VERSION and base/ keep their inodes and no copy is left beside
 // them), apply changing nothing and drift clean after each; --test changes nothing (bytes and mtimes of the data
-// and config directories); follow repoints a standby that streams from elsewhere; a second primary made by hand
-// is flagged by pg status and drift, and follow refuses to act; promote refuses while the old primary runs and a
-// candidate that is behind, and with the primary stopped fences it and fails over, the other standby following.
+// and config directories, after settling the cluster), and so do follow --test and promote --test; a standby that
+// streams from elsewhere is drift (exit 2, a "wrong upstream" line) and follow repoints it in place; a second
+// primary made by hand is flagged by pg status and drift (exit 2, a "split brain" line), and follow refuses to act;
+// promote refuses while the old primary runs and a candidate that is behind, and with the primary stopped fences it
+// and fails over, the other standby following.
 import { strict as assert } from 'node:assert';
 import { parseJson } from '../helpers/cli.js';
 import { psql, sh, waitUntil, type DriftJson } from '../helpers/formula-lab.js';
