@@ -8,15 +8,21 @@ function item(s: StateResult): DriftItem {
   const d: DriftItem = { id: s.id, fn: s.fn, name: s.name, comment: s.comment, file: s.file };
   if (s.diff) d.diff = s.diff;
   if (s.line !== undefined) d.line = s.line;
+  if (s.diverged) d.diverged = s.diverged;
   return d;
 }
+
+/** A failed check that read the host and refused it for its place in the replication topology (a second primary,
+ * a diverged timeline, another upstream): the host differs from its states, which is drift, not a failed check. */
+const divergedFailure = (s: StateResult) => s.status === 'failed' && s.diverged !== undefined;
 
 /** The drift record of one host from its check-only result; `pg` is undefined for hosts without postgres pillar. */
 export function hostDrift(r: HostRunResult, pg?: PgFinding[]): HostDrift {
   const errors: HostDrift['errors'] = [];
   if (r.error) errors.push({ code: r.error.code, message: r.error.message });
   for (const s of r.states) {
-    if (s.status === 'failed' || s.status === 'not_run') errors.push({ state: s.id, message: s.comment });
+    if ((s.status === 'failed' && !divergedFailure(s)) || s.status === 'not_run')
+      errors.push({ state: s.id, message: s.comment });
   }
   const h: HostDrift = {
     host: r.host,
@@ -24,7 +30,9 @@ export function hostDrift(r: HostRunResult, pg?: PgFinding[]): HostDrift {
     clean: r.states.filter((s) => s.status === 'clean').length,
     cleanStates: r.states.filter((s) => s.status === 'clean').map((s) => `${s.fn} ${s.id}`),
     // 'changed' never appears in a check-only run; counted as drift should an engine change ever report it.
-    drifted: r.states.filter((s) => s.status === 'would_change' || s.status === 'changed').map(item),
+    drifted: r.states
+      .filter((s) => s.status === 'would_change' || s.status === 'changed' || divergedFailure(s))
+      .map(item),
     unknown: r.states.filter((s) => s.status === 'unknown').map(item),
     errors,
     pg: pg ?? [],

@@ -14,6 +14,8 @@ export interface DriftItem {
   diff?: string;
   file: string;
   line?: number;
+  /** Set when the state's check refused the node for its place in the replication topology: what differs. */
+  diverged?: 'role' | 'timeline' | 'upstream';
 }
 
 /** Something that kept a host or a state from being checked. */

@@ -141,7 +141,9 @@ export function testResults(compiled: CompiledHost, checks: CheckOutcome[]): Sta
             : 'failed';
     const result = c.status === 'clean' ? true : c.status === 'error' ? false : null;
     const note = requisiteError && c.status !== 'error' ? ' (a requisite cannot be checked)' : '';
-    return stateResult(s, status, result, false, `${c.comment}${note}`, c.diff);
+    const r = stateResult(s, status, result, false, `${c.comment}${note}`, c.diff);
+    if (c.status === 'error' && c.diverged) r.diverged = c.diverged;
+    return r;
   });
 }
 

@@ -1,6 +1,7 @@
 // The one result shape of a state and of a host run (like Salt's {id, result, changed, comment, changes}).
 // This is the stable `--output json` schema documented in README.md.
 import { isTransportCode } from '../errors/codes.js';
+import type { Diverged } from '../states/types.js';
 
 // Kept here for the modules that sort host results by it; the table is src/errors/codes.ts.
 export { isTransportCode };
@@ -20,6 +21,9 @@ export interface StateResult {
   diff?: string;
   file: string;
   line?: number;
+  /** A check-only run's failed state whose check refused a node in another place of the replication topology than
+   * the declared one (CheckOutcome.diverged): drift reports it as drift. */
+  diverged?: Diverged;
 }
 
 export interface HostRunResult {

@@ -47,6 +47,11 @@ export const applyJobArgs = z.object({
     .describe(
       'a rolling run (--batch, --fail-percent): hosts per batch or a percentage, and the failure share that stops it',
     ),
+  onEvent: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('--on-event: a command on the controller told of each replica rebuild as JSON on stdin'),
 });
 
 export type ApplyJobArgs = z.infer<typeof applyJobArgs>;
@@ -78,6 +83,7 @@ export async function executeApply(
   args: ApplyJobArgs,
   ctx: JobContext,
   onProgress?: (e: ProgressEvent) => void,
+  warn: (message: string) => void = (m) => process.stderr.write(`orch: warning: ${m}\n`),
 ): Promise<ApplyOutcome> {
   // The recorded topology decides which node the formula treats as the primary (docs/LIFECYCLE.md).
   const topologies = await loadTopologies(project);
@@ -98,7 +104,29 @@ export async function executeApply(
   });
   const summary: Record<string, unknown> = { mode: report.mode, ...summarize(report.hosts) };
   if (report.aborted) summary.aborted = report.aborted;
+  // Here, not in the CLI, so that a queued apply's worker tells the hook too.
+  if (args.onEvent && !args.test) summary.on_event = await tellRebuilds(args.onEvent, ctx.jid, report, warn);
   return { exitCode: runExitCode(report), summary, report };
+}
+
+/** One rebuild event per replica the run built, resumed, rolled back or failed to build; what the hook did. */
+async function tellRebuilds(
+  command: string,
+  jid: string,
+  report: RunReport,
+  warn: (message: string) => void,
+): Promise<{ events: number; failed: number }> {
+  const { emitEvent, hookWarning, rebuildEvents } = await import('./events.js');
+  const events = rebuildEvents(jid, report.hosts);
+  let failed = 0;
+  for (const ev of events) {
+    const warning = hookWarning(await emitEvent(command, ev));
+    if (warning) {
+      failed++;
+      warn(warning);
+    }
+  }
+  return { events: events.length, failed };
 }
 
 /** The apply kind: locks its hosts unless it only checks; a queued apply waits for busy hosts unless told not to. */

@@ -163,12 +163,28 @@ export function analyzeStatus(
     report.warnings.push(
       `${primaries.length} servers are out of recovery (${primaries.join(', ')}): split brain unless they are separate clusters`,
     );
+  report.warnings.push(...timelineWarnings(report.rows, expected));
   report.exitCode = report.unreachable.length
     ? STATUS_EXIT.UNREACHABLE
     : report.warnings.length
       ? STATUS_EXIT.WARNING
       : STATUS_EXIT.OK;
   return report;
+}
+
+/** Standbys on a newer timeline than the primary (the recorded one, else the only one): they follow a node promoted
+ * elsewhere, and their history has left the primary's. A standby's checkpoint timeline can lag, never lead. */
+function timelineWarnings(rows: StatusRow[], expected: ReadonlyMap<string, ExpectedNode>): string[] {
+  const primaries = rows.filter((r) => r.role === 'primary');
+  const recorded = primaries.find((r) => expected.get(r.host)?.role === 'primary');
+  const primary = recorded ?? (primaries.length === 1 ? primaries[0] : undefined);
+  if (!primary || primary.timeline === null) return [];
+  return rows
+    .filter((r) => r.role === 'standby' && r.timeline !== null && r.timeline > primary.timeline!)
+    .map(
+      (r) =>
+        `${r.host}: standby on timeline ${r.timeline}, newer than the primary ${primary.host}'s timeline ${primary.timeline}: diverged (orch pg rejoin, or rebuild it)`,
+    );
 }
 
 /** Bytes as B/kB/MB/GB. */

@@ -30,7 +30,14 @@ export interface CheckOutcome {
   diff?: string;
   /** Module-private findings handed to apply (e.g. which packages are missing). */
   plan?: unknown;
+  /** With status 'error': the check refuses because the host's place in the replication topology differs from the
+   * declared one (a primary where a standby belongs, a newer timeline, another upstream). The host was read; it is
+   * drift, which a drift run reports as such, not a check that could not be made. */
+  diverged?: Diverged;
 }
+
+/** How a node's place in the replication topology differs from the declared one. */
+export type Diverged = 'role' | 'timeline' | 'upstream';
 
 export interface ApplyStepOutcome {
   result: boolean;

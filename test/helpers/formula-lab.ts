@@ -16,8 +16,9 @@ export interface DriftJson {
   hosts: {
     host: string;
     status: string;
-    drifted: { id: string; diff?: string }[];
-    pg: { check: string }[];
+    drifted: { id: string; diff?: string; diverged?: string }[];
+    errors: { state?: string; message: string }[];
+    pg: { check: string; severity: string; message: string }[];
   }[];
 }
 

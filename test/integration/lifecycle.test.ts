@@ -2,113 +2,52 @@
 // formula): switchover to a standby and back, with rows written before each switchover read on every node after
 // it, no base backup taken (the data directory, PG_VERSION and base/ keep their inodes and no copy is left beside
 // them), apply changing nothing and drift clean after each; --test changes nothing (bytes and mtimes of the data
-// and config directories); follow repoints a standby that streams from elsewhere; a second primary made by hand
-// is flagged by pg status and drift, and follow refuses to act; promote refuses while the old primary runs and a
-// candidate that is behind, and with the primary stopped fences it and fails over, the other standby following.
+// and config directories, after settling the cluster), and so do follow --test and promote --test; a standby that
+// streams from elsewhere is drift (exit 2, a "wrong upstream" line) and follow repoints it in place; a second
+// primary made by hand is flagged by pg status and drift (exit 2, a "split brain" line), and follow refuses to act;
+// promote refuses while the old primary runs and a candidate that is behind, and with the primary stopped fences it
+// and fails over, the other standby following.
 import { strict as assert } from 'node:assert';
-import { rmSync } from 'node:fs';
-import { loadProject } from '../../src/config/project.js';
-import { labUp, type LabHost } from '../../src/lab/index.js';
-import { parseJson, runOrch, type CliResult } from '../helpers/cli.js';
+import { parseJson } from '../helpers/cli.js';
+import { psql, sh, waitUntil, type DriftJson } from '../helpers/formula-lab.js';
 import {
-  DEMO_IDENTITY,
-  downIfUp,
-  formulaProjectDir,
-  notClean,
-  psql,
-  sh,
-  waitUntil,
-  writeFormulaHosts,
-  type ApplyReport,
-  type FormulaHost,
-} from '../helpers/formula-lab.js';
+  DATA,
+  inRecovery,
+  inodes,
+  LifecycleLab,
+  senderOf,
+  settle,
+  snapshot,
+  snapshotChanges,
+  type LifecycleJson,
+} from '../helpers/pg-lifecycle-lab.js';
 
 const P = 'lifep.example.com';
 const A = 'lifea.example.com';
 const B = 'lifeb.example.com';
 const ALL = [P, A, B];
-const DATA = '/var/lib/postgresql/15/main';
-const CONF = '/etc/postgresql/15/main';
-
-interface LifecycleJson {
-  jid: string;
-  state: string;
-  steps: { host: string; step: string; status: string; detail: string }[];
-  exit_code: number;
-}
 
 describe('pg lifecycle verbs on lab hosts (primary + two standbys)', function () {
   this.timeout(900_000);
-  let root: string;
-  let hosts: LabHost[] = [];
-  const orch = (...args: string[]): Promise<CliResult> =>
-    runOrch(['--root', root, ...args], { env: { ORCH_AGE_IDENTITY: DEMO_IDENTITY }, timeoutMs: 300_000 });
+  const lab = new LifecycleLab('orch-life-it-', P, [A, B]);
+  const orch = lab.orch;
+  const applyAndDriftClean = () => lab.applyAndDriftClean();
+  const everyNodeHas = (note: string) => lab.rowOn(note);
 
-  const inRecovery = (h: string) => psql(h, 'SELECT pg_is_in_recovery()');
-  const senderOf = (h: string) => psql(h, 'SELECT sender_host FROM pg_stat_wal_receiver');
-  /** Inodes that a base backup (a new data directory) would change. */
-  const inodes = (h: string) =>
-    sh(h, `stat -c '%i' ${DATA} ${DATA}/PG_VERSION ${DATA}/base; ls -d ${DATA}.orch-* 2>/dev/null`);
-  /** Bytes and mtimes of every file of the data and config directories. */
-  const snapshot = (h: string) =>
-    sh(
-      h,
-      `find ${DATA} ${CONF} -type f -printf '%p %s %T@\\n' | sort; find ${DATA} ${CONF} -type f -exec md5sum {} + | sort`,
-    );
-
-  async function applyAndDriftClean(): Promise<void> {
-    const a = await orch('-o', 'json', 'apply', '*');
-    assert.equal(a.code, 0, a.stderr);
-    const report = parseJson<ApplyReport>(a);
-    assert.deepEqual(
-      report.hosts.flatMap((h) =>
-        h.states.filter((s) => s.status === 'changed').map((s) => `${h.host} ${s.id}`),
-      ),
-      [],
-      'apply changed nothing',
-    );
-    assert.deepEqual(notClean(report), []);
-    const d = await orch('drift', '*', '--no-progress');
-    assert.equal(d.code, 0, d.stdout + d.stderr);
-  }
-
-  async function everyNodeHas(note: string): Promise<void> {
-    for (const h of ALL)
-      assert.equal(
-        await waitUntil('1', () => psql(h, `SELECT count(*) FROM life WHERE note = '${note}'`)),
-        '1',
-        `${note} on ${h}`,
-      );
-  }
-
-  before(async () => {
-    root = formulaProjectDir('orch-life-it-');
-    await downIfUp(ALL, root);
-    hosts = await labUp(ALL, { project: loadProject({ root }) });
-    const fh = (n: string): FormulaHost => ({ name: n, ip: hosts.find((h) => h.name === n)!.ip });
-    writeFormulaHosts(root, fh(P), [fh(A), fh(B)]);
-    const r = await orch('apply', '*', '--accept-new-hostkeys', '--no-progress');
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    await psql(P, 'CREATE TABLE life (id serial PRIMARY KEY, note text)');
-  });
-
-  after(async () => {
-    await downIfUp(ALL, root);
-    rmSync(root, { recursive: true, force: true });
-  });
+  before(() => lab.up());
+  after(() => lab.down());
 
   it('switchover --test prints the plan and changes no byte or mtime of the data and config directories', async () => {
-    // A first read sets hint bits on the catalog pages it touches; a checkpoint (a restartpoint on the standbys)
-    // writes them. From then on only a write could change a file.
+    // A first read sets hint bits on the catalog pages it touches; settling the cluster writes them.
     assert.equal((await orch('pg', 'switchover', A, '--test')).code, 0);
-    for (const h of ALL) await psql(h, 'CHECKPOINT');
+    await settle(P, [A, B]);
     const before = await Promise.all(ALL.map(snapshot));
     const r = await orch('-o', 'json', 'pg', 'switchover', A, '--test');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const out = parseJson<LifecycleJson>(r);
     assert.equal(out.state, 'unchanged');
     assert.ok(out.steps.some((s) => s.status === 'planned' && s.step === 'promote' && s.host === A));
-    assert.deepEqual(await Promise.all(ALL.map(snapshot)), before);
+    assert.deepEqual(snapshotChanges(ALL, before, await Promise.all(ALL.map(snapshot))), []);
     assert.equal(await inRecovery(P), 'f');
   });
 
@@ -163,10 +102,42 @@ describe('pg lifecycle verbs on lab hosts (primary + two standbys)', function ()
       st.stdout,
       /lifeb\.example\.com: standby streams from lifea\.example\.com, not from the recorded primary lifep\.example\.com/,
     );
-    // Exit 3, not 2: pg_make_replica's own check refuses a standby of another upstream (a failed check wins).
+    // Drift, not a failed check: pg_make_replica's check read B and refuses it for its upstream.
     const d = await orch('-o', 'json', 'drift', '*');
-    assert.equal(d.code, 3, d.stdout);
-    assert.match(d.stdout, /"check": "upstream"/);
+    assert.equal(d.code, 2, d.stdout);
+    const hostsOf = (r: typeof d) => parseJson<DriftJson>(r).hosts;
+    const b = hostsOf(d).find((h) => h.host === B)!;
+    assert.equal(b.status, 'drifted');
+    assert.deepEqual(b.errors, []);
+    assert.ok(b.pg.some((f) => f.check === 'upstream'));
+    assert.deepEqual(
+      b.drifted.filter((i) => i.diverged).map((i) => [i.id, i.diverged]),
+      [['replica_built', 'upstream']],
+    );
+    const table = await orch('drift', '*', '--no-progress');
+    assert.equal(table.code, 2, table.stdout);
+    assert.match(
+      table.stdout,
+      /^ {6}wrong upstream: it streams from another node than the recorded primary/m,
+    );
+    // follow --test: the plan, and no byte or mtime changed on any node.
+    assert.equal((await orch('pg', 'follow', B, '--test')).code, 0);
+    await settle(P, [A, B]);
+    const before = await Promise.all(ALL.map(snapshot));
+    const t = await orch('-o', 'json', 'pg', 'follow', B, '--test');
+    assert.equal(t.code, 0, t.stdout + t.stderr);
+    const plan = parseJson<LifecycleJson>(t);
+    assert.equal(plan.state, 'unchanged');
+    assert.ok(
+      plan.steps.some((s) => s.status === 'planned' && s.host === B),
+      t.stdout,
+    );
+    assert.deepEqual(
+      snapshotChanges(ALL, before, await Promise.all(ALL.map(snapshot))),
+      [],
+      'follow --test changed nothing',
+    );
+    assert.equal(await senderOf(B), A);
     const f = await orch('pg', 'follow', B);
     assert.equal(f.code, 0, f.stdout + f.stderr);
     assert.equal(await senderOf(B), P);
@@ -187,6 +158,24 @@ describe('pg lifecycle verbs on lab hosts (primary + two standbys)', function ()
       '1',
     );
     await sh(P, 'pg_ctlcluster 15 main stop -m fast');
+    // promote --test with P down (no WAL arrives anywhere): the plan, and no byte or mtime changed anywhere.
+    assert.equal((await orch('pg', 'promote', B, '--test')).code, 0);
+    for (const h of [A, B]) await psql(h, 'CHECKPOINT');
+    const before = await Promise.all(ALL.map(snapshot));
+    const t = await orch('-o', 'json', 'pg', 'promote', B, '--test');
+    assert.equal(t.code, 0, t.stdout + t.stderr);
+    const plan = parseJson<LifecycleJson>(t);
+    assert.equal(plan.state, 'unchanged');
+    assert.ok(
+      plan.steps.some((s) => s.status === 'planned' && s.step === 'promote' && s.host === B),
+      t.stdout,
+    );
+    assert.deepEqual(
+      snapshotChanges(ALL, before, await Promise.all(ALL.map(snapshot))),
+      [],
+      'promote --test changed nothing',
+    );
+    assert.equal(await sh(P, `test -f ${DATA}/standby.signal || echo unfenced`), 'unfenced');
     const behind = await orch('pg', 'promote', A);
     assert.equal(behind.code, 7, behind.stdout + behind.stderr);
     assert.match(behind.stderr, /behind lifeb\.example\.com/);
@@ -214,9 +203,28 @@ describe('pg lifecycle verbs on lab hosts (primary + two standbys)', function ()
       st.stdout,
       /2 servers are out of recovery \(lifea\.example\.com, lifeb\.example\.com\): split brain/,
     );
+    // Drift (exit 2): every node was read; A is a second primary, which the table says in so many words.
     const d = await orch('-o', 'json', 'drift', '*');
-    assert.equal(d.code, 3, d.stdout);
-    assert.match(d.stdout, /split brain/);
+    assert.equal(d.code, 2, d.stdout);
+    const a = parseJson<DriftJson>(d).hosts.find((h) => h.host === A)!;
+    assert.equal(a.status, 'drifted');
+    assert.deepEqual(a.errors, []);
+    assert.ok(a.pg.some((f) => f.check === 'role' && /two primaries \(split brain\)/.test(f.message)));
+    assert.deepEqual(
+      a.drifted.filter((i) => i.diverged).map((i) => [i.id, i.diverged]),
+      [['replica_built', 'role']],
+    );
+    const table = await orch('drift', '*', '--no-progress');
+    assert.equal(table.code, 2, table.stdout);
+    assert.match(table.stdout, /^lifea\.example\.com +.*drifted/m);
+    assert.match(
+      table.stdout,
+      /^ {6}split brain: a primary \(or a former one\) where the topology has a standby/m,
+    );
+    assert.match(
+      table.stdout,
+      /DRIFTED +postgres role: server is out of recovery .* two primaries \(split brain\)/,
+    );
     const f = await orch('pg', 'follow', P);
     assert.equal(f.code, 7, f.stdout + f.stderr);
     assert.match(f.stderr, /2 servers are out of recovery/);

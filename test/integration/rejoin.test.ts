@@ -5,75 +5,51 @@
 // streams from the new primary and has every row written there, its own postgresql.auto.conf is kept, no base
 // backup was taken (same inodes), and apply and drift are clean after; a lifecycle verb queued with --async is run
 // by the background worker and its steps are in `orch jobs lookup`; the --on-event hook is told of the rejoin.
+// Then the rejoined standby is promoted by hand and written to: rejoin refuses it while it is a primary, drift
+// (exit 2) and pg status flag the split brain, and once put back into recovery by hand the diverged timeline;
+// rejoin rewinds it while it runs. Last, with wal_log_hints off in its pg_control, rejoin refuses and names the
+// guarded rebuild, which, queued with --async, rebuilds it and tells the --on-event hook (a rebuild event).
 import { strict as assert } from 'node:assert';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadProject } from '../../src/config/project.js';
-import { labUp, type LabHost } from '../../src/lab/index.js';
-import { parseJson, runOrch, type CliResult } from '../helpers/cli.js';
+import { parseJson } from '../helpers/cli.js';
+import { psql, sh, waitUntil, type DriftJson } from '../helpers/formula-lab.js';
 import {
-  DEMO_IDENTITY,
-  downIfUp,
-  formulaProjectDir,
-  notClean,
-  psql,
-  sh,
-  waitUntil,
-  writeFormulaHosts,
-  type ApplyReport,
-  type FormulaHost,
-} from '../helpers/formula-lab.js';
+  DATA,
+  countOf,
+  inRecovery,
+  inodes,
+  LifecycleLab,
+  senderOf,
+  settle,
+  snapshot,
+  snapshotChanges,
+  type LifecycleJson,
+} from '../helpers/pg-lifecycle-lab.js';
 
 const P = 'rejp.example.com';
 const A = 'reja.example.com';
-const ALL = [P, A];
-const DATA = '/var/lib/postgresql/15/main';
-const CONF = '/etc/postgresql/15/main';
-
-interface LifecycleJson {
-  jid: string;
-  state: string;
-  steps: { host: string; step: string; status: string; detail: string }[];
-  exit_code: number;
-}
 
 describe('pg rejoin on lab hosts (a promoted standby and its diverged old primary)', function () {
   this.timeout(900_000);
-  let root: string;
-  let hosts: LabHost[] = [];
-  const orch = (...args: string[]): Promise<CliResult> =>
-    runOrch(['--root', root, ...args], { env: { ORCH_AGE_IDENTITY: DEMO_IDENTITY }, timeoutMs: 300_000 });
-  const count = (h: string, note: string) => psql(h, `SELECT count(*) FROM life WHERE note = '${note}'`);
-  const snapshot = (h: string) =>
-    sh(
-      h,
-      `find ${DATA} ${CONF} -type f -printf '%p %s %T@\\n' | sort; find ${DATA} ${CONF} -type f -exec md5sum {} + | sort`,
-    );
-  const inodes = (h: string) =>
-    sh(h, `stat -c '%i' ${DATA} ${DATA}/PG_VERSION ${DATA}/base; ls -d ${DATA}.orch-* 2>/dev/null`);
+  const lab = new LifecycleLab('orch-rejoin-it-', P, [A]);
+  const orch = lab.orch;
+  const count = countOf;
+  let root = '';
 
   before(async () => {
-    root = formulaProjectDir('orch-rejoin-it-');
-    await downIfUp(ALL, root);
-    hosts = await labUp(ALL, { project: loadProject({ root }) });
-    const fh = (n: string): FormulaHost => ({ name: n, ip: hosts.find((h) => h.name === n)!.ip });
-    writeFormulaHosts(root, fh(P), [fh(A)]);
-    const r = await orch('apply', '*', '--accept-new-hostkeys', '--no-progress');
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    await psql(P, 'CREATE TABLE life (id serial PRIMARY KEY, note text)');
+    await lab.up();
+    root = lab.root;
     await psql(P, "INSERT INTO life (note) VALUES ('before')");
     assert.equal(await waitUntil('1', () => count(A, 'before')), '1');
   });
 
-  after(async () => {
-    await downIfUp(ALL, root);
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => lab.down());
 
   it('promote A with P stopped after P took a row A never got; rows written on A', async () => {
     await psql(A, "ALTER SYSTEM SET primary_conninfo = ''");
     await psql(A, 'SELECT pg_reload_conf()');
-    assert.equal(await waitUntil('', () => psql(A, 'SELECT sender_host FROM pg_stat_wal_receiver')), '');
+    assert.equal(await waitUntil('', () => senderOf(A)), '');
     await psql(P, "INSERT INTO life (note) VALUES ('only-on-p')");
     await psql(P, "ALTER SYSTEM SET work_mem = '7MB'"); // P's own postgresql.auto.conf, to be kept
     await sh(P, 'pg_ctlcluster 15 main stop -m fast');
@@ -85,14 +61,17 @@ describe('pg rejoin on lab hosts (a promoted standby and its diverged old primar
     assert.match(refused.stderr, /reja\.example\.com is the primary/);
   });
 
-  it('rejoin --test changes no byte or mtime of the old primary', async () => {
-    const before = await snapshot(P);
+  it('rejoin --test changes no byte or mtime of the old primary nor of the new one', async () => {
+    // A first plan reads the catalog (hint bits); settling A writes what it dirtied.
+    assert.equal((await orch('pg', 'rejoin', P, '--test')).code, 0);
+    await settle(A, []);
+    const before = await Promise.all([P, A].map(snapshot));
     const r = await orch('-o', 'json', 'pg', 'rejoin', P, '--test');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const out = parseJson<LifecycleJson>(r);
     assert.equal(out.state, 'unchanged');
     assert.ok(out.steps.some((s) => s.status === 'planned' && s.step === 'rewind' && s.host === P));
-    assert.equal(await snapshot(P), before);
+    assert.deepEqual(snapshotChanges([P, A], before, await Promise.all([P, A].map(snapshot))), []);
   });
 
   it('rejoin rewinds P, which streams from A with every row of A, keeping its own config; apply and drift clean', async () => {
@@ -115,8 +94,8 @@ describe('pg rejoin on lab hosts (a promoted standby and its diverged old primar
     );
     const dry = out.steps.find((s) => s.step === 'dry-run');
     assert.match(dry?.detail ?? '', /servers diverged at WAL location/);
-    assert.equal(await psql(P, 'SELECT pg_is_in_recovery()'), 't');
-    assert.equal(await waitUntil(A, () => psql(P, 'SELECT sender_host FROM pg_stat_wal_receiver')), A);
+    assert.equal(await inRecovery(P), 't');
+    assert.equal(await waitUntil(A, () => senderOf(P)), A);
     await psql(A, "INSERT INTO life (note) VALUES ('after-rejoin')");
     for (const note of ['before', 'on-a-1', 'on-a-2', 'after-rejoin'])
       assert.equal(await waitUntil('1', () => count(P, note)), '1', note);
@@ -128,19 +107,7 @@ describe('pg rejoin on lab hosts (a promoted standby and its diverged old primar
     assert.equal(job.code, 0, job.stderr);
     assert.match(job.stdout, /"step": "rewind"/);
 
-    const a = await orch('-o', 'json', 'apply', '*');
-    assert.equal(a.code, 0, a.stderr);
-    const report = parseJson<ApplyReport>(a);
-    assert.deepEqual(
-      report.hosts.flatMap((h) =>
-        h.states.filter((s) => s.status === 'changed').map((s) => `${h.host} ${s.id}`),
-      ),
-      [],
-      'apply changed nothing',
-    );
-    assert.deepEqual(notClean(report), []);
-    const d = await orch('drift', '*', '--no-progress');
-    assert.equal(d.code, 0, d.stdout + d.stderr);
+    await lab.applyAndDriftClean();
   });
 
   it('pg follow --async is run by a worker; jobs lookup shows its steps', async () => {
@@ -153,5 +120,118 @@ describe('pg rejoin on lab hosts (a promoted standby and its diverged old primar
     const job = await orch('-o', 'json', 'jobs', 'lookup', jid);
     assert.match(job.stdout, /"step": "check"/);
     assert.match(job.stdout, /already streams from reja\.example\.com/);
+  });
+
+  it('a standby promoted by hand and written to: refused while a primary, flagged as diverged once back in recovery, rejoined while it runs', async () => {
+    await psql(P, 'SELECT pg_promote(true, 60)');
+    await psql(P, "INSERT INTO life (note) VALUES ('p-by-hand')");
+    const primary = await orch('pg', 'rejoin', P);
+    assert.equal(primary.code, 7, primary.stdout + primary.stderr);
+    assert.match(primary.stderr, /2 servers are out of recovery \(.*rejp\.example\.com.*\): split brain/);
+    const split = await orch('-o', 'json', 'drift', '*');
+    assert.equal(split.code, 2, split.stdout);
+    const p1 = parseJson<DriftJson>(split).hosts.find((h) => h.host === P)!;
+    assert.deepEqual(p1.errors, []);
+    assert.deepEqual(
+      p1.drifted.filter((i) => i.diverged).map((i) => i.diverged),
+      ['role'],
+    );
+    const st1 = await orch('pg', 'status');
+    assert.equal(st1.code, 1, st1.stdout);
+    assert.match(st1.stdout, /2 servers are out of recovery \(.*\): split brain/);
+
+    // Back into recovery by hand: it runs as a standby on its own, newer timeline and cannot stream from A.
+    await sh(
+      P,
+      `su postgres -s /bin/sh -c 'touch ${DATA}/standby.signal' && pg_ctlcluster 15 main restart -m fast`,
+    );
+    assert.equal(await waitUntil('t', () => inRecovery(P)), 't');
+    const st2 = await orch('pg', 'status');
+    assert.equal(st2.code, 1, st2.stdout);
+    assert.match(
+      st2.stdout,
+      /rejp\.example\.com: standby on timeline (\d+), newer than the primary reja\.example\.com's timeline \d+: diverged/,
+    );
+    const tl = await orch('-o', 'json', 'drift', '*');
+    assert.equal(tl.code, 2, tl.stdout);
+    const p2 = parseJson<DriftJson>(tl).hosts.find((h) => h.host === P)!;
+    assert.deepEqual(p2.errors, []);
+    assert.deepEqual(
+      p2.drifted.filter((i) => i.diverged).map((i) => i.diverged),
+      ['timeline'],
+    );
+    const table = await orch('drift', '*', '--no-progress');
+    assert.equal(table.code, 2, table.stdout);
+    assert.match(table.stdout, /^ {6}diverged timeline: it has WAL the primary lacks/m);
+
+    const ino = await inodes(P);
+    const r = await orch('-o', 'json', 'pg', 'rejoin', P);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const out = parseJson<LifecycleJson>(r);
+    assert.equal(out.state, 'done');
+    assert.match(
+      out.steps.find((s) => s.host === P && s.step === 'check')?.detail ?? '',
+      /running standby that cannot follow reja\.example\.com/,
+    );
+    assert.ok(out.steps.some((s) => s.host === P && s.step === 'stop'));
+    assert.match(
+      out.steps.find((s) => s.step === 'dry-run')?.detail ?? '',
+      /servers diverged at WAL location/,
+    );
+    assert.equal(await waitUntil(A, () => senderOf(P)), A);
+    await psql(A, "INSERT INTO life (note) VALUES ('after-second-rejoin')");
+    assert.equal(await waitUntil('1', () => count(P, 'after-second-rejoin')), '1');
+    assert.equal(await count(P, 'p-by-hand'), '0', 'what P took on its own was rewound away');
+    assert.equal(await inodes(P), ino, 'same data directory: no base backup');
+    await lab.applyAndDriftClean();
+  });
+
+  it('without wal_log_hints rejoin refuses and names the guarded rebuild; that rebuild, queued, tells --on-event', async () => {
+    // P promoted by hand with wal_log_hints off: its pg_control says so, and pg_rewind cannot tell what changed.
+    await psql(P, 'ALTER SYSTEM SET wal_log_hints = off');
+    await sh(P, 'pg_ctlcluster 15 main restart -m fast');
+    await psql(P, 'SELECT pg_promote(true, 60)');
+    await psql(P, 'CHECKPOINT');
+    assert.match(
+      await sh(P, `/usr/lib/postgresql/15/bin/pg_controldata ${DATA} | grep '^wal_log_hints'`),
+      /^wal_log_hints setting: +off$/,
+    );
+    await sh(P, 'pg_ctlcluster 15 main stop -m fast');
+    const refused = await orch('pg', 'rejoin', P);
+    assert.equal(refused.code, 7, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /neither wal_log_hints nor data checksums/);
+    assert.match(refused.stderr, /orch apply rejp\.example\.com --force-rebuild rejp\.example\.com/);
+
+    const evFile = path.join(root, 'rebuild-event.json');
+    const q = await orch(
+      '-o',
+      'json',
+      'apply',
+      P,
+      '--force-rebuild',
+      P,
+      '--async',
+      '--on-event',
+      `cat > '${evFile}'`,
+    );
+    assert.equal(q.code, 0, q.stdout + q.stderr);
+    const { jid } = parseJson<{ jid: string }>(q);
+    const status = async () =>
+      parseJson<{ status: string }>(await orch('-o', 'json', 'jobs', 'lookup', jid)).status;
+    assert.equal(await waitUntil('succeeded', status, 480, 500), 'succeeded');
+    const ev = JSON.parse(readFileSync(evFile, 'utf8')) as {
+      event: string;
+      ok: boolean;
+      jid: string;
+      hosts: string[];
+      message: string;
+    };
+    assert.deepEqual([ev.event, ev.ok, ev.jid, ev.hosts], ['rebuild', true, jid, [P]]);
+    assert.match(ev.message, /replica built from/);
+    const job = await orch('-o', 'json', 'jobs', 'lookup', jid);
+    assert.match(job.stdout, /"on_event": \{\s*"events": 1,\s*"failed": 0\s*\}/);
+    assert.equal(await waitUntil(A, () => senderOf(P)), A);
+    for (const note of ['before', 'on-a-1', 'after-rejoin', 'after-second-rejoin'])
+      assert.equal(await waitUntil('1', () => count(P, note)), '1', note);
   });
 });

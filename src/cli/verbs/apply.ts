@@ -59,7 +59,7 @@ export function register(program: Command): void {
     )
     .option(
       '--on-event <command>',
-      'after the run, this command (/bin/sh -c, on the controller) gets one JSON event on stdin per replica rebuilt (or failed) by postgres.replica (docs/LIFECYCLE.md)',
+      'after the run, this command (/bin/sh -c, on the controller) gets one JSON event on stdin per replica rebuilt (or failed) by postgres.replica; with --async the worker runs it (docs/LIFECYCLE.md)',
     )
     .option('--wait', 'when a host is locked by another job, wait for it instead of failing (exit 6)')
     .option(
@@ -218,13 +218,9 @@ async function applyAction(target: string, given: string[], o: ApplyFlags, cmd: 
     timeout: o.timeout,
     retries: o.retries,
     rollout: o.batch ? { size: o.batch, failPercent: o.failPercent } : undefined,
+    onEvent: o.onEvent,
   };
   if (o.async) {
-    if (o.onEvent)
-      throw new OrchError(
-        'BAD_INPUT',
-        '--async cannot take --on-event for apply (no terminal waits for the run); read the job with orch jobs lookup',
-      );
     const { submitAsync } = await import('../../jobs/async.js');
     return submitAsync(project, { verb: 'apply', target, args }, g.output === 'json');
   }
@@ -243,7 +239,7 @@ async function applyAction(target: string, given: string[], o: ApplyFlags, cmd: 
   ]);
   // Ctrl-C / SIGTERM: finish each host's current step, record the job interrupted, free the locks, exit 130/143.
   installInterruptHandlers();
-  const { report, exitCode, jid } = await recordedRun(
+  const { report, exitCode } = await recordedRun(
     project,
     { verb: 'apply', target, args },
     async (ctx) => {
@@ -276,12 +272,5 @@ async function applyAction(target: string, given: string[], o: ApplyFlags, cmd: 
         diffLines: o.diff,
       })}\n`,
     );
-  if (o.onEvent && !o.test) {
-    const { emitEvent, hookWarning, rebuildEvents } = await import('../../jobs/events.js');
-    for (const ev of rebuildEvents(jid, report.hosts)) {
-      const warning = hookWarning(await emitEvent(o.onEvent, ev));
-      if (warning) process.stderr.write(`orch: warning: ${warning}\n`);
-    }
-  }
   return exitCode;
 }

@@ -1,7 +1,7 @@
 // Drift report for people: one line per host (clean / drifted (N states) / unknown / error / unreachable), then the
 // details of every host that is not clean, with diffs. Text only; the status words coloured as text/color.ts says.
 import { countByStatus, driftCount } from '../build.js';
-import type { DriftReport, HostDrift } from '../types.js';
+import type { DriftItem, DriftReport, HostDrift } from '../types.js';
 import { palette } from '../../text/color.js';
 
 /** One status line for a host. */
@@ -29,6 +29,15 @@ export function hostLine(h: HostDrift): string {
       return parts.join(', ');
   }
 }
+
+/** What a diverged node means to the person reading the table (apply refuses it; these verbs resolve it). */
+const DIVERGED_LINE: Record<NonNullable<DriftItem['diverged']>, string> = {
+  role: 'split brain: a primary (or a former one) where the topology has a standby; apply refuses it: orch pg rejoin, or --force-rebuild',
+  timeline:
+    'diverged timeline: it has WAL the primary lacks; apply refuses it: orch pg rejoin, or --force-rebuild',
+  upstream:
+    'wrong upstream: it streams from another node than the recorded primary; apply refuses it: orch pg follow',
+};
 
 const indent = (text: string, pad: string) =>
   text
@@ -58,6 +67,7 @@ export function formatDriftHuman(report: DriftReport, toStdout = false): string 
         `  DRIFTED      ${d.fn} ${d.id}${d.name !== d.id ? ` (${d.name})` : ''}  [${d.file}${d.line ? `:${d.line}` : ''}]`,
       );
       if (d.comment) lines.push(...indent(d.comment, '      '));
+      if (d.diverged) lines.push(`      ${DIVERGED_LINE[d.diverged]}`);
       if (d.diff) lines.push(...indent(d.diff, '      '));
     }
     for (const f of h.pg)

@@ -17,8 +17,9 @@ export const LOCAL_CONFIG = [
   'conf.d',
 ] as const;
 
-// Functions pg_rewind calls on its source; a non-superuser needs EXECUTE on them (PostgreSQL 11+).
-const REWIND_FUNCTIONS = [
+// Functions pg_rewind calls on its source; a non-superuser needs EXECUTE on them (PostgreSQL 11+). The formula's
+// postgres.rewind_grants state grants them on the primary; the verb grants them again before a rewind (a no-op then).
+export const REWIND_FUNCTIONS = [
   'pg_catalog.pg_ls_dir(text, boolean, boolean)',
   'pg_catalog.pg_stat_file(text, boolean)',
   'pg_catalog.pg_read_binary_file(text)',

@@ -10,6 +10,7 @@ import { postgresSlot } from './slot.js';
 import { postgresOrphanSlots } from './orphan-slots.js';
 import { postgresReplica } from './replica.js';
 import { postgresRestartGate } from './replica-restarts.js';
+import { postgresRewindGrants } from './rewind-grants.js';
 
 export const postgresStates: Record<string, AnyStateFunction> = {
   'postgres.role': postgresRole,
@@ -20,4 +21,5 @@ export const postgresStates: Record<string, AnyStateFunction> = {
   'postgres.orphan_slots': postgresOrphanSlots,
   'postgres.replica': postgresReplica,
   'postgres.restart_gate': postgresRestartGate,
+  'postgres.rewind_grants': postgresRewindGrants,
 };

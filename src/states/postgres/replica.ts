@@ -13,7 +13,7 @@ import { printContent, shQuote } from '../../shell/quote.js';
 import { absolutePath, lastLines } from '../common.js';
 import { kvDigits, readKv } from '../probe.js';
 import type { StepOutput } from '../../shell/protocol.js';
-import type { ApplyStepOutcome, CheckOutcome, StateContext, StateFunction } from '../types.js';
+import type { ApplyStepOutcome, CheckOutcome, Diverged, StateContext, StateFunction } from '../types.js';
 import { REPLICA_TEMPLATE, replicaTemplateContext } from './replica-context.js';
 
 /** Exit codes of the script's --check mode. */
@@ -223,7 +223,13 @@ export function interpretReplicaCheck(a: Args, out: StepOutput): CheckOutcome {
   }
   if (rc === CHECK_EXIT.REFUSED) {
     const why = text.split('\n').filter((l) => l.startsWith('refused:'));
-    return { status: 'error', comment: why.length ? why.join('\n') : lastLines(text, 6) };
+    const outcome: CheckOutcome = {
+      status: 'error',
+      comment: why.length ? why.join('\n') : lastLines(text, 6),
+    };
+    const diverged = /^diverged: (role|timeline|upstream)$/m.exec(text)?.[1] as Diverged | undefined;
+    if (diverged) outcome.diverged = diverged;
+    return outcome;
   }
   return { status: 'unknown', comment: `pg_make_replica --check exited ${rc}: ${lastLines(text, 6)}` };
 }

@@ -147,6 +147,7 @@ function fixtures(t: string): Record<string, Record<string, unknown>[]> {
     'postgres.database': [{ name: 'appdb', owner: 'app', socket_dir: `${t}/pgsock`, port: 5999 }],
     'postgres.slot': [{ name: 'replica_1', socket_dir: `${t}/pgsock`, port: 5999 }],
     'postgres.orphan_slots': [{ keep: ['replica_1'], drop: true, socket_dir: `${t}/pgsock`, port: 5999 }],
+    'postgres.rewind_grants': [{ role: 'replicator', socket_dir: `${t}/pgsock`, port: 5999 }],
     'postgres.restart_gate': [
       {
         standbys: { '127.0.0.1': 'replica_1' },

@@ -63,6 +63,30 @@ describe('drift: host status and exit codes', () => {
     assert.equal(hostDrift(host('a', [])).pgChecked, false);
   });
 
+  it('a check refusing a node for its place in the topology is drift (exit 2); any other refusal an error (3)', () => {
+    const replica = (over: Partial<StateResult>) =>
+      st('replica_built', 'failed', { fn: 'postgres.replica', comment: 'refused: x', ...over });
+    const splitBrain = hostDrift(host('a', [st('x', 'clean'), replica({ diverged: 'role' })]), [
+      { check: 'role', severity: 'drift', message: 'server is out of recovery: two primaries (split brain)' },
+    ]);
+    assert.equal(splitBrain.status, 'drifted');
+    assert.deepEqual(splitBrain.errors, []);
+    assert.deepEqual(
+      splitBrain.drifted.map((d) => [d.id, d.diverged]),
+      [['replica_built', 'role']],
+    );
+    assert.equal(driftExitCode(report([splitBrain])), 2);
+    assert.match(formatDriftHuman(report([splitBrain])), /^ {6}split brain: a primary .* orch pg rejoin/m);
+    const upstream = hostDrift(host('b', [replica({ diverged: 'upstream' })]));
+    assert.match(formatDriftHuman(report([upstream])), /^ {6}wrong upstream: .* orch pg follow$/m);
+    // The primary does not answer: the check could not be made.
+    const noPrimary = hostDrift(
+      host('c', [replica({ comment: 'refused: primary db1:5432 does not answer' })]),
+    );
+    assert.equal(noPrimary.status, 'error');
+    assert.equal(driftExitCode(report([splitBrain, noPrimary])), 3);
+  });
+
   it('exit code: 4 aborted, 3 any host not checked (over drift), 2 drift or unknown, else 0', () => {
     const clean = hostDrift(host('a', [st('x', 'clean')]));
     const drifted = hostDrift(host('b', [st('x', 'would_change')]));

@@ -32,7 +32,7 @@ async function compileFor(
 }
 
 describe('the replication formula compiles', () => {
-  it('for the Debian primary: settings, hba, pgpass, service, role and one slot per replica', async () => {
+  it('for the Debian primary: settings, hba, pgpass, service, role, rewind grants and one slot per replica', async () => {
     const c = await compileFor('primary.example.com', 'debian12-pg15-running.txt');
     const ids = c.states.map((s) => s.decl.id);
     assert.deepEqual(ids.sort(), [
@@ -43,8 +43,11 @@ describe('the replication formula compiles', () => {
       'postgres_settings',
       'replication_role',
       'restart_gate',
+      'rewind_grants',
       'slot_replica_example_com',
     ]);
+    const rewind = c.states.find((s) => s.decl.id === 'rewind_grants')!;
+    assert.equal(rewind.args.role, 'replicator');
     const settings = c.states.find((s) => s.decl.id === 'postgres_settings')!;
     assert.equal(settings.args.name, '/etc/postgresql/15/main/conf.d/orch-replication.conf');
     const role = c.states.find((s) => s.decl.id === 'replication_role')!;

@@ -154,6 +154,25 @@ describe('pg status: parsing and analysis', () => {
     assert.equal(r.exitCode, 1);
   });
 
+  it('flags a standby on a newer timeline than the primary (diverged), not one on an older timeline', () => {
+    const onTimeline = (out: string, tli: string) =>
+      out
+        .replace(line('node', 'f', '150004', '1'), line('node', 'f', '150004', tli))
+        .replace(line('node', 't', '150004', '1'), line('node', 't', '150004', tli));
+    const r = analyzeStatus([
+      ok('db1', parseStatusOutput(onTimeline(primaryOut, '3'))),
+      ok('db2', parseStatusOutput(onTimeline(standbyOut, '4'))),
+      ok('db3', parseStatusOutput(onTimeline(standbyOut, '2'))),
+    ]);
+    assert.deepEqual(
+      r.warnings.filter((w) => /timeline/.test(w)),
+      [
+        "db2: standby on timeline 4, newer than the primary db1's timeline 3: diverged (orch pg rejoin, or rebuild it)",
+      ],
+    );
+    assert.equal(r.exitCode, 1);
+  });
+
   it('a standby without a receiver, a host without PostgreSQL and psql errors are warnings', () => {
     const noRecv = [
       '@@begin',

@@ -123,6 +123,7 @@ describe('pg_make_replica on real PostgreSQL', function () {
         r.out,
         /refused: a PRIMARY is running on .* \(system identifier \d+\) and it is not pristine: database postgres holds \d+ user objects/,
       );
+      assert.match(r.out, /^diverged: role$/m);
     }
     assert.equal(sysid(other.dataDir), before);
     assert.equal(asPg(pgCtl(other.dataDir, 'status').slice(4)).status, 0, 'still running');
@@ -356,6 +357,7 @@ describe('pg_make_replica on real PostgreSQL', function () {
           r.out,
           /refused: .* is on timeline 2 at .*, newer than the primary's timeline 1 at .*: it follows a node promoted elsewhere/,
         );
+        assert.match(r.out, /^diverged: timeline$/m);
       }
       assert.equal(asPg(pgCtl(dir, '-m', 'fast', '-w', 'stop').slice(4)).status, 0);
       const r = run(script(dir, { slot: 'tl_1' }));

@@ -65,6 +65,16 @@ describe('postgres.replica: interpreting the script', () => {
       out({ kv: { rc: '3' }, text: 'step preflight: x\nrefused: a PRIMARY is running' }),
     );
     assert.deepEqual(refused, { status: 'error', comment: 'refused: a PRIMARY is running' });
+    // A refusal for the node's place in the topology says which; drift counts it as drift.
+    const diverged = interpretReplicaCheck(
+      baseArgs,
+      out({ kv: { rc: '3' }, text: 'step preflight: x\ndiverged: role\nrefused: a PRIMARY is running' }),
+    );
+    assert.deepEqual(diverged, {
+      status: 'error',
+      comment: 'refused: a PRIMARY is running',
+      diverged: 'role',
+    });
     assert.equal(
       interpretReplicaCheck(baseArgs, out({ kv: { rc: '127' }, text: 'sh: not found' })).status,
       'unknown',
