@@ -140,6 +140,18 @@ export function stateFilePath(root: string, name: string): string {
   );
 }
 
+/** The bytes of templates/<name> (else states/<name>), confined to those directories like the template loader. */
+function readSourceFile(root: string, name: string): Buffer | undefined {
+  for (const dir of ['templates', 'states'].map((d) => path.join(root, d))) {
+    const file = path.resolve(dir, name);
+    if (!existsSync(file)) continue;
+    const real = realpathSync(file);
+    if (!isInside(realpathSync(dir), real)) return undefined;
+    return readFileSync(real);
+  }
+  return undefined;
+}
+
 /**
  * Compile a host's states. Every input error names file, line, state (when one is concerned) and host; all of them
  * are reported at once: one error is thrown as it is, several as an InputErrors.
@@ -155,6 +167,7 @@ export function compileHost(inputs: CompileInputs): CompiledHost {
     ...(inputs.runHosts ? { runHosts: inputs.runHosts } : {}),
     renderTemplate: (name, extra = {}) =>
       renderTemplate(env, name, { ...renderCtx, ...extra }, { file: `templates/${name}`, host: host.name }),
+    readSource: (name) => readSourceFile(root, name),
   };
   const problems: InputError[] = [];
   const collect = (err: unknown) => problems.push(forHost(err, host));

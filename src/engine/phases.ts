@@ -1,5 +1,6 @@
 // The two remote phases of a host run, each ONE exec: check every state (read-only), then apply every state that
 // needs it, with requisites evaluated by the shell at run time. Secrets in diffs and comments are masked here.
+import { createHash } from 'node:crypto';
 import { debugText } from '../errors/debug.js';
 import { lineRedactor } from '../secrets/lines.js';
 import { redactor } from '../secrets/redactor.js';
@@ -11,6 +12,7 @@ import type { CheckOutcome } from '../states/types.js';
 import type { CompiledHost, CompiledState } from './compile.js';
 import { parseBatchOutput, type StepOutput } from '../shell/protocol.js';
 import { AFTER_TIMEOUT_GUARD, TIMEOUT_PRELUDE, withTimeout } from './step-timeout.js';
+import { transferError, withStaging } from '../files/staging.js';
 import type { StateResult, StateStatus } from './result.js';
 
 const missingOutput = (index: number): StepOutput => ({ index, status: null, kv: {}, text: '' });
@@ -180,8 +182,13 @@ export async function applyPhase(
   );
   let outputs = new Map<number, StepOutput>();
   let stderr = '';
-  if (steps.length > 0) {
-    const script = buildBatch(nonce, steps, (timed ? TIMEOUT_PRELUDE : '') + presets.join('\n'));
+  const uploads = uploadsOf(compiled, inBatch);
+  const run = async (stagePrelude: string): Promise<void> => {
+    const script = buildBatch(
+      nonce,
+      steps,
+      (timed ? TIMEOUT_PRELUDE : '') + stagePrelude + presets.join('\n'),
+    );
     // Live lines: whole lines only (a secret may straddle two SSH data chunks), protocol text never shown (its
     // kv values are hex, which a plain-text mask would miss), then redacted.
     const live = onStepText ? lineRedactor(onStepText, { visible: protocolFree(nonce) }) : undefined;
@@ -209,6 +216,21 @@ export async function applyPhase(
     }
     outputs = parseBatchOutput(res.stdout, nonce);
     stderr = res.stderr.trim();
+  };
+  if (steps.length > 0 && uploads.size === 0) await run('');
+  else if (steps.length > 0) {
+    // Sources sent over SFTP go first, into the login user's private staging directory, named by their sha256;
+    // the batch's steps find them at "$orch_stage"/<sha256>. Removed when the batch has ended.
+    await withStaging(conn, async (stage) => {
+      for (const [sha, data] of uploads) {
+        await stage.files
+          .put({ data }, stage.path(sha), 0o600)
+          .catch((err: unknown) =>
+            Promise.reject(transferError(conn, 'cannot send a file.managed source', err)),
+          );
+      }
+      await run(`orch_stage=${shQuote(stage.dir)}\n`);
+    });
   }
 
   return compiled.states.map((s) => {
@@ -273,6 +295,17 @@ export async function applyPhase(
       outcome.changed ? (outcome.diff ?? c.diff) : undefined,
     );
   });
+}
+
+/** What the batch's states send over SFTP first, by sha256 (one copy of each content). */
+function uploadsOf(compiled: CompiledHost, inBatch: Set<number>): Map<string, Uint8Array> {
+  const uploads = new Map<string, Uint8Array>();
+  for (const s of compiled.states) {
+    if (!inBatch.has(s.index)) continue;
+    const data = s.impl.upload?.(s.args, s.prepared);
+    if (data) uploads.set(createHash('sha256').update(data).digest('hex'), data);
+  }
+  return uploads;
 }
 
 /** The apply batch that would run after these checks, or undefined when nothing needs applying (`orch render`). */

@@ -80,7 +80,9 @@ function formatHost(h: HostRunResult, opts: ReportTextOptions): string[] {
   if (Number(opts.verbose ?? 0) >= 2 && h.phases?.length)
     out.push(`  phases: ${h.phases.map((p) => `${p.phase} ${formatMs(p.ms)}`).join(', ')}`);
   if (opts.stats)
-    out.push(`  stats: ${h.stats.connections} connection(s), ${h.stats.execs} exec round trip(s)`);
+    out.push(
+      `  stats: ${h.stats.connections} connection(s), ${h.stats.execs} exec round trip(s)${h.stats.sftp ? `, ${h.stats.sftp} sftp channel(s)` : ''}`,
+    );
   return out;
 }
 

@@ -33,7 +33,8 @@ export interface HostRunResult {
   /** Reaching or compiling the host failed: no state ran. */
   error?: { code: string; message: string };
   states: StateResult[];
-  stats: { connections: number; execs: number };
+  /** sftp: SFTP channels opened (file.managed sources sent by SFTP); absent when none. */
+  stats: { connections: number; execs: number; sftp?: number };
   ms: number;
   /** The batch (1-based) of a rolling run the host was in. */
   batch?: number;

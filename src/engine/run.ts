@@ -273,7 +273,11 @@ function precheckRun(
 }
 
 function toHostResult(o: HostOutcome<StateResult[]>): HostRunResult {
-  const stats = { connections: o.stats.connections, execs: o.stats.execs };
+  const stats = {
+    connections: o.stats.connections,
+    execs: o.stats.execs,
+    ...(o.stats.sftp ? { sftp: o.stats.sftp } : {}),
+  };
   if (!o.ok) {
     return {
       host: o.host.name,

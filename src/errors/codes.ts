@@ -127,6 +127,11 @@ export const ERROR_CODES = {
     kind: 'failed',
     hint: 'the output above is what the host said; fix the cause there and run again',
   },
+  TRANSFER_FAILED: {
+    exit: EXIT.FAILED,
+    kind: 'failed',
+    hint: 'the file could not be sent or fetched over SFTP: check that sshd has the sftp subsystem, the space and the permissions on the host',
+  },
   PG_REFUSED: {
     exit: EXIT.REFUSED,
     kind: 'refused',

@@ -41,6 +41,13 @@ export interface AtomicWriteOptions {
   same?: string;
   /** Shell run after the rename. */
   replaced?: string;
+  /** Flush the temp file to disk before the rename (fsync(1), else `sync FILE`, where the host has one). */
+  fsync?: boolean;
+}
+
+/** Shell flushing the file at `fileExpr` to disk where the host can (FreeBSD fsync(1), GNU `sync FILE`). */
+export function fsyncFile(fileExpr: string): string {
+  return `if command -v fsync >/dev/null 2>&1; then fsync ${fileExpr}; else sync -- ${fileExpr} 2>/dev/null || :; fi`;
 }
 
 /**
@@ -72,7 +79,7 @@ ${o.tmpVar}=$(mktemp ${template})
 trap 'rm -f -- ${tmp}' EXIT
 ${o.produce}
 if [ -n "$orch_own" ]; then chown -- "$orch_own" ${tmp}; fi
-chmod -- "$orch_m" ${tmp}
+chmod -- "$orch_m" ${tmp}${o.fsync ? `\n${fsyncFile(tmp)}` : ''}
 if [ -f ${f} ] && cmp -s ${tmp} ${f} && [ "$(orch_stat ${tmp})" = "$(orch_stat ${f})" ]; then
   rm -f -- ${tmp}${o.same ? `\n  ${o.same}` : ''}
 else

@@ -19,6 +19,8 @@ export interface StateContext {
   runHosts?: () => readonly string[];
   /** Render a template from templates/ with the host's context plus extra values. */
   renderTemplate(name: string, extra?: Record<string, unknown>): string;
+  /** The bytes of a file under templates/ (or states/), unrendered; undefined when there is none. */
+  readSource?(name: string): Buffer | undefined;
 }
 
 export type CheckStatus = 'clean' | 'change' | 'unknown' | 'error';
@@ -78,6 +80,11 @@ export interface StateFunction<A = Record<string, unknown>, P = unknown> {
    * 'unknown'), sets orch_changed=1 when it changed something, and fails with a non-zero status on error.
    */
   apply(args: A, prepared: P, check: CheckOutcome, ctx: StateContext, triggers: ApplyTriggers): string;
+  /**
+   * Bytes to send to the host over SFTP before the apply batch runs, when this state is in it; the apply body finds
+   * them at "$orch_stage"/<sha256 of the bytes> (the login user's private staging directory). Never in check mode.
+   */
+  upload?(args: A, prepared: P): Uint8Array | undefined;
   /** Interpret the apply step; the default reads the exit status (0 ok, 100 changed, else failed). */
   interpretApply?(args: A, prepared: P, out: StepOutput, ctx: StateContext): ApplyStepOutcome;
   /** True when `watch` means more than `require` for this function (services restart on change). */

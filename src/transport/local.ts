@@ -3,6 +3,7 @@
 // the Connection contract (scripts on stdin, output streamed, exit status, counters) but not SSH's: no become
 // (everything runs as the current user) and no watchdog.
 import { spawn } from 'node:child_process';
+import { copyFile, lstat, mkdir, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { CommandTimeoutError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { abortError } from './socket.js';
@@ -12,6 +13,7 @@ import type {
   Connector,
   ExecOptions,
   ExecResult,
+  FileChannel,
   ScriptOptions,
 } from './types.js';
 
@@ -26,6 +28,7 @@ export class LocalConnection implements Connection {
   /** Every script run, in order (tests read what was sent). */
   readonly scripts: string[] = [];
   private closed = false;
+  private fileChannel: FileChannel | undefined;
 
   constructor(
     readonly host: HostSpec,
@@ -92,6 +95,15 @@ export class LocalConnection implements Connection {
     });
   }
 
+  /** The local file system as the file channel (counted like an SFTP channel, once per connection). */
+  async files(): Promise<FileChannel> {
+    if (!this.fileChannel) {
+      this.counters.sftp = (this.counters.sftp ?? 0) + 1;
+      this.fileChannel = localFiles();
+    }
+    return this.fileChannel;
+  }
+
   stats(): ConnectionStats {
     return { ...this.counters };
   }
@@ -111,5 +123,30 @@ export function localConnector(
       counters.connections++;
       return new LocalConnection(host, counters, optionsFor(host));
     },
+  };
+}
+
+const kindOf = (st: { isFile(): boolean; isDirectory(): boolean }): 'file' | 'dir' | 'other' =>
+  st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+
+const absent = (err: unknown): undefined => {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw err;
+};
+
+function localFiles(): FileChannel {
+  return {
+    mkdir: async (p, mode) => {
+      await mkdir(p, { mode });
+    },
+    lstat: (p) => lstat(p).then((st) => ({ kind: kindOf(st), uid: st.uid, mode: st.mode & 0o7777 }), absent),
+    stat: (p) => stat(p).then((st) => ({ kind: kindOf(st), size: st.size }), absent),
+    put: async (from, remote, mode) => {
+      if ('localFile' in from) await copyFile(from.localFile, remote);
+      else await writeFile(remote, from.data, { mode, flag: 'wx' });
+    },
+    get: (remote, localFile) => copyFile(remote, localFile),
+    unlink: (p) => unlink(p),
+    rmdir: (p) => rmdir(p),
   };
 }

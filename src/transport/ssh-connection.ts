@@ -6,7 +6,15 @@ import type { Client, ClientChannel } from 'ssh2';
 import { CommandTimeoutError, HostUnreachableError, OrchError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { shJoin, viaBinSh } from '../shell/quote.js';
-import type { Connection, ConnectionStats, ExecOptions, ExecResult, ScriptOptions } from './types.js';
+import { openSftp, SftpFiles } from './sftp.js';
+import type {
+  Connection,
+  ConnectionStats,
+  ExecOptions,
+  ExecResult,
+  FileChannel,
+  ScriptOptions,
+} from './types.js';
 import { Limiter } from './limiter.js';
 import { CONTROLLER_ARG, WATCHDOG_PRELUDE } from './watchdog.js';
 
@@ -32,6 +40,7 @@ export class SshConnection implements Connection {
   private ended = false;
   private lost: Error | undefined;
   private readonly closedPromise: Promise<void>;
+  private sftp: Promise<SftpFiles> | undefined;
 
   constructor(
     readonly host: HostSpec,
@@ -73,11 +82,34 @@ export class SshConnection implements Connection {
     return this.runChannel(line, opts, 'KILL');
   }
 
+  /** The SFTP channel of this connection: opened on first use, then reused for every transfer of the run. */
+  files(): Promise<FileChannel> {
+    if (this.sftp) return this.sftp;
+    const name = this.host.name;
+    if (this.ended)
+      return Promise.reject(
+        new HostUnreachableError(name, `${name}: connection is closed`, { cause: this.lost }),
+      );
+    this.counters.sftp = (this.counters.sftp ?? 0) + 1;
+    const opened = openSftp(this.client).then(
+      (sftp) => new SftpFiles(this.client, sftp),
+      (err: Error) => {
+        this.sftp = undefined;
+        throw new OrchError('TRANSFER_FAILED', `${name}: cannot open an SFTP channel: ${err.message}`, {
+          cause: err,
+        });
+      },
+    );
+    this.sftp = opened;
+    return opened;
+  }
+
   stats(): ConnectionStats {
     return { ...this.counters };
   }
 
   async close(): Promise<void> {
+    await this.sftp?.then((f) => f.end()).catch(() => undefined);
     if (!this.ended) {
       this.ended = true;
       this.client.end();

@@ -35,6 +35,27 @@ export interface ConnectionStats {
   connections: number;
   /** Exec channels opened: one per round trip that runs something on the host. */
   execs: number;
+  /** SFTP channels opened on the same connection (file transfers); absent or 0 when none. */
+  sftp?: number;
+}
+
+/**
+ * File transfer over a connection, as its login user (never under become): SFTP on SSH, the local file system on
+ * LocalConnection. Paths are the host's.
+ */
+export interface FileChannel {
+  /** Make a directory with this mode; fails when anything exists at the path. */
+  mkdir(path: string, mode: number): Promise<void>;
+  /** Type, owner uid and permission bits of a path, not following a symbolic link; undefined when absent. */
+  lstat(path: string): Promise<{ kind: 'file' | 'dir' | 'other'; uid: number; mode: number } | undefined>;
+  /** Type of a path, following symbolic links; undefined when absent. */
+  stat(path: string): Promise<{ kind: 'file' | 'dir' | 'other'; size: number } | undefined>;
+  /** Write a new file (created with this mode, failing when it exists) from a local file or from bytes. */
+  put(from: { localFile: string } | { data: Uint8Array }, remote: string, mode: number): Promise<void>;
+  /** Copy a file of the host into a local file. */
+  get(remote: string, localFile: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
 }
 
 export interface Connection {
@@ -46,6 +67,8 @@ export interface Connection {
   runScript(script: string, opts?: ScriptOptions): Promise<ExecResult>;
   /** Run one /bin/sh command line (parsed by /bin/sh, never by the login shell). Used by `orch run`. */
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** The connection's file channel (opened on first use, one per connection, counted in stats().sftp). */
+  files?(): Promise<FileChannel>;
   stats(): ConnectionStats;
   close(): Promise<void>;
 }

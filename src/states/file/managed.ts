@@ -1,14 +1,18 @@
 // file.managed: a file's content (from a template or inline), owner, group and mode. Written atomically: a temp
-// file in the same directory, then rename. It never follows into other files and never deletes anything.
+// file in the same directory, then rename. It never follows into other files and never deletes anything. Binary
+// and large sources: a source that is not UTF-8 text (or holds a NUL byte) is taken byte for byte, not rendered,
+// and such a source, like any content over 64 KiB, is sent over SFTP (into the login user's private staging
+// directory, then copied into place by the apply script, sha256 checked, under become as usual) rather than inside
+// the script. The check compares sha256 on the host, so an unchanged file costs no transfer and no extra round trip,
+// and --test sends nothing.
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { z } from 'zod';
-import { printContent, shQuote } from '../../shell/quote.js';
+import { printContent } from '../../shell/quote.js';
 import { secretReadCount } from '../../render/context.js';
 import { redactor } from '../../secrets/redactor.js';
-import { asDirOwner } from '../../shell/actor.js';
-import { atomicWrite, fileProbe, readFileProbe } from '../../shell/file.js';
+import { fileProbe, readFileProbe } from '../../shell/file.js';
+import { placeStagedStep, writeFileStep } from '../../shell/place.js';
 import { absolutePath, defaultApplyOutcome, modeSchema, normMode, osAccount } from '../common.js';
 import { probeError } from '../probe.js';
 import type { StateFunction } from '../types.js';
@@ -19,7 +23,9 @@ const args = z
     source: z
       .string()
       .optional()
-      .describe('template under templates/ rendering the content (or give contents)'),
+      .describe(
+        'template under templates/ rendering the content (or give contents); a file that is not UTF-8 text is sent byte for byte, unrendered',
+      ),
     contents: z.string().optional().describe('the content inline (or give source)'),
     context: z.record(z.string(), z.unknown()).optional().describe('extra template variables for source'),
     user: osAccount.optional().describe('owner: a user name or numeric id (default: left as it is)'),
@@ -40,7 +46,11 @@ const args = z
 type Args = z.infer<typeof args>;
 
 interface Prepared {
+  /** The text (empty for a binary source). */
   content: string;
+  /** Sent over SFTP (binary, or over INLINE_MAX_BYTES): these are the bytes. */
+  upload?: Buffer;
+  binary: boolean;
   sha256: string;
   /**
    * The content holds a secret: no diff is shown and the host's copy is never fetched, because the file on the
@@ -52,23 +62,53 @@ interface Prepared {
 /** Diffs are only fetched for files up to this size; larger ones report a checksum change. */
 const MAX_DIFF_BYTES = 256 * 1024;
 
+/** Content up to this size travels inside the apply script; larger content is sent over SFTP. */
+export const INLINE_MAX_BYTES = 64 * 1024;
+
+/** UTF-8 text that a script can carry: valid UTF-8 without NUL (the shells drop NUL bytes). */
+function isText(b: Buffer): boolean {
+  if (b.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const fileManaged: StateFunction<Args, Prepared> = {
   args,
   inlineCheck: true,
   prepare(a, ctx) {
     const reads = secretReadCount();
+    const raw = a.source !== undefined ? ctx.readSource?.(a.source) : undefined;
+    if (raw && !isText(raw)) {
+      return {
+        content: '',
+        upload: raw,
+        binary: true,
+        sha256: createHash('sha256').update(raw).digest('hex'),
+        sensitive: false,
+      };
+    }
     const content = a.source !== undefined ? ctx.renderTemplate(a.source, a.context ?? {}) : a.contents!;
+    const bytes = Buffer.from(content, 'utf8');
     return {
       content,
-      sha256: createHash('sha256').update(content, 'utf8').digest('hex'),
+      ...(bytes.length > INLINE_MAX_BYTES ? { upload: bytes } : {}),
+      binary: false,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
       // A template that read a secret may have encoded it beyond what the redactor recognizes.
       sensitive: secretReadCount() !== reads || redactor.redact(content) !== content,
     };
   },
+  upload(_a, p) {
+    return p.upload;
+  },
   check(a, p) {
     return fileProbe(a.name, {
       expectSha: p.sha256,
-      content: p.sensitive || !a.show_diff ? 'never' : 'if-differs',
+      content: p.sensitive || p.binary || !a.show_diff ? 'never' : 'if-differs',
       maxBytes: MAX_DIFF_BYTES,
     });
   },
@@ -88,9 +128,10 @@ export const fileManaged: StateFunction<Args, Prepared> = {
       return {
         status: 'change',
         comment: `${a.name} would be created${parentNote}`,
-        diff: a.show_diff
-          ? createTwoFilesPatch(a.name, a.name, '', p.content, '(absent)', '(orch)')
-          : 'new file',
+        diff:
+          a.show_diff && !p.binary
+            ? createTwoFilesPatch(a.name, a.name, '', p.content, '(absent)', '(orch)')
+            : `new file${p.binary ? ` (binary, ${p.upload!.length} bytes)` : ''}`,
       };
     }
     const { user, group, mode } = s;
@@ -100,7 +141,13 @@ export const fileManaged: StateFunction<Args, Prepared> = {
       if (s.content !== undefined && a.show_diff) {
         diff = createTwoFilesPatch(a.name, a.name, s.content, p.content, '(on host)', '(orch)');
       } else
-        changes.push(p.sensitive ? 'content differs (it holds secrets: no diff shown)' : 'content differs');
+        changes.push(
+          p.sensitive
+            ? 'content differs (it holds secrets: no diff shown)'
+            : p.binary
+              ? `content differs (binary, ${p.upload!.length} bytes: no diff shown)`
+              : 'content differs',
+        );
     }
     if (a.user !== undefined && a.user !== user) changes.push(`user ${user} -> ${a.user}`);
     if (a.group !== undefined && a.group !== group) changes.push(`group ${group} -> ${a.group}`);
@@ -116,25 +163,15 @@ export const fileManaged: StateFunction<Args, Prepared> = {
     };
   },
   apply(a, p) {
-    const f = shQuote(a.name);
-    const dir = shQuote(path.posix.dirname(a.name));
-    const write = atomicWrite({
-      fileVar: 'f',
-      dirVar: 'd',
-      tmpVar: 'tmp',
-      produce: printContent(p.content, '> "$tmp"'),
-      user: a.user,
-      group: a.group,
-      mode: a.mode,
-    });
-    // Everything that creates, renames or chmods runs as the account that owns the directory.
-    return asDirOwner(
-      dir,
-      `f=${f}; d=${dir}
-${a.makedirs ? 'mkdir -p -- "$d"' : '[ -d "$d" ] || { echo "directory $d does not exist"; exit 1; }'}
-if [ -e "$f" ] && { [ ! -f "$f" ] || [ -L "$f" ]; }; then echo "$f exists and is not a regular file"; exit 1; fi
-${write}`,
-    );
+    const common = { file: a.name, user: a.user, group: a.group, mode: a.mode, makedirs: a.makedirs };
+    if (p.upload)
+      return placeStagedStep({
+        ...common,
+        staged: `"$orch_stage"/${p.sha256}`,
+        sha256: p.sha256,
+        fsync: true,
+      });
+    return writeFileStep({ ...common, produce: printContent(p.content, '> "$tmp"') });
   },
   interpretApply(a, _p, out) {
     return defaultApplyOutcome(out, a.name);
