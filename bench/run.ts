@@ -21,6 +21,7 @@ import {
 import { countAcceptedConnections } from './logcount.js';
 import { startDelayProxy, type DelayProxy } from './proxy.js';
 import { renderBenchmarks } from './report.js';
+import { storedSections } from './sections.js';
 import { timeTrivialExec } from './rtt.js';
 import { median } from './stats.js';
 import { renderWallTimeSvg } from './svg.js';
@@ -293,6 +294,8 @@ async function main(args: BenchArgs): Promise<void> {
         svgFile: rel('wall-time.svg'),
         // bench/procs.ts measures processes per host separately (strace, its own hosts); its last section is kept.
         procsSection: existsSync(PROCS_MD) ? readFileSync(PROCS_MD, 'utf8') : undefined,
+        // The controller-alone and --async start benches own their sections (bench/sections.ts).
+        extraSections: storedSections(),
       }),
     );
     log(`wrote ${mdPath}, ${path.join(outDir, resultsName)}, ${path.join(outDir, 'wall-time.svg')}`);
