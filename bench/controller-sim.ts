@@ -138,6 +138,8 @@ async function orchApply(
   const out = await runMeasured(
     [
       process.execPath,
+      // ORCH_BENCH_NODE_FLAGS: e.g. --cpu-prof --cpu-prof-dir=/tmp/prof, to profile the controller.
+      ...(process.env.ORCH_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       CLI,
       '--root',
       root,
