@@ -111,7 +111,7 @@ export function growthLines(r: BenchResults): string[] {
 /** The whole BENCHMARKS.md. */
 export function renderBenchmarks(
   r: BenchResults,
-  opts: { resultsFile: string; svgFile: string; procsSection?: string },
+  opts: { resultsFile: string; svgFile: string; procsSection?: string; extraSections?: string[] },
 ): string {
   const targets = checkTargets(r);
   const mark = (m: boolean | undefined): string =>
@@ -143,7 +143,7 @@ Cost growth with N:
 ${growthLines(r).join('\n') || '- only one size measured'}
 
 ${r.notes.length ? `Notes from this run:\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
-${opts.procsSection ? `${opts.procsSection.trim()}\n\n` : ''}## Machine and versions
+${opts.procsSection ? `${opts.procsSection.trim()}\n\n` : ''}${(opts.extraSections ?? []).map((x) => `${x.trim()}\n\n`).join('')}## Machine and versions
 
 - ${r.machine.nproc} CPUs (${r.machine.cpu}), ${fmt(r.machine.memTotalMb / 1024, 1)} GiB memory, kernel ${r.machine.kernel}
 - node ${r.versions.node}, orch ${r.versions.orch}, ${r.versions.ansibleCore}, ${r.versions.openssh}, ${r.versions.python}

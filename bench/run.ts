@@ -21,6 +21,7 @@ import {
 import { countAcceptedConnections } from './logcount.js';
 import { startDelayProxy, type DelayProxy } from './proxy.js';
 import { renderBenchmarks } from './report.js';
+import { storedSections } from './sections.js';
 import { timeTrivialExec } from './rtt.js';
 import { median } from './stats.js';
 import { renderWallTimeSvg } from './svg.js';
@@ -299,6 +300,8 @@ async function main(args: BenchArgs): Promise<void> {
             .filter((f) => existsSync(f))
             .map((f) => readFileSync(f, 'utf8').trim())
             .join('\n\n') || undefined,
+        // The controller-alone and --async start benches own their sections (bench/sections.ts).
+        extraSections: storedSections(),
       }),
     );
     log(`wrote ${mdPath}, ${path.join(outDir, resultsName)}, ${path.join(outDir, 'wall-time.svg')}`);

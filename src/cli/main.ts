@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { protectCommandWords } from './argv.js';
+import { verbFileFor } from './verb-files.js';
 import { positiveInt } from './option-values.js';
 import { versionText } from './version.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -17,10 +18,11 @@ import type { VerbModule } from './verb.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-async function loadVerbs(program: Command): Promise<void> {
+async function loadVerbs(program: Command, only: string | undefined): Promise<void> {
   const dir = path.join(here, 'verbs');
   const files = readdirSync(dir)
     .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !f.endsWith('.map'))
+    .filter((f) => only === undefined || f.replace(/\.(js|ts)$/, '') === only)
     .sort();
   for (const file of files) {
     const mod = (await import(path.join(dir, file))) as VerbModule;
@@ -75,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
     .hook('preAction', (root) => {
       if ((root.opts() as { debug?: boolean }).debug) setDebug((t) => redactor.redact(t));
     });
-  await loadVerbs(program);
+  await loadVerbs(program, verbFileFor(program, argv.slice(2)));
   try {
     await program.parseAsync(protectCommandWords(program, argv));
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;

@@ -1,63 +1,53 @@
 // The keys orch.yaml may hold, as a strict schema: a typo (`paralel: 10`) is an error naming the file and the line,
 // as in the inventory, instead of a setting silently ignored. docs/ORCH-YAML.md is generated from it.
-import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { isBool, isFiniteNumber, isMapping, isString, onlyKeys, optional } from './plain.js';
+import { buildSettingsSchema, type SettingsSchema } from './settings-schema.js';
+import { zodNow } from './zod-now.js';
 
-const duration = z.union([z.string(), z.number()]);
+let schema: SettingsSchema | undefined;
 
-export const settingsSchema = z.strictObject({
-  inventory: z
-    .string()
-    .optional()
-    .describe('inventory file or directory, relative to the root (default inventory/)'),
-  state_dir: z
-    .string()
-    .optional()
-    .describe("orch's own state: known_hosts, job store, lab files (default .orch)"),
-  known_hosts: z
-    .string()
-    .optional()
-    .describe('OpenSSH known_hosts file to check host keys against (default .orch/known_hosts)'),
-  parallel: z.number().int().min(1).optional().describe('hosts worked on at once (default 50; -j overrides)'),
-  connect_timeout: z
-    .number()
-    .positive()
-    .optional()
-    .describe('seconds to wait for a host to answer when connecting'),
-  accept_new_hostkeys: z
-    .boolean()
-    .optional()
-    .describe('record unknown host keys as --accept-new-hostkeys does (a changed key is still refused)'),
-  ssh_config: z
-    .union([z.string(), z.literal(false)])
-    .optional()
-    .describe(
-      'OpenSSH client config to read, relative to the root, or false for none (default ~/.ssh/config)',
-    ),
-  openssh_known_hosts: z
-    .union([z.boolean(), z.array(z.string())])
-    .optional()
-    .describe(
-      "also trust OpenSSH's known_hosts: true for its default files, or a list of files (default false)",
-    ),
-  jobs: z
-    .strictObject({
-      store: z
-        .string()
-        .optional()
-        .describe('"postgres://..." for a shared store, or "sqlite:<path>" (default .orch/jobs.sqlite)'),
-      lease: duration
-        .optional()
-        .describe('how long a job and its host locks are held without a heartbeat (default 60s)'),
-      retention: duration.optional().describe('age of finished jobs `orch jobs prune` deletes (default 30d)'),
-      spawn_worker: z
-        .boolean()
-        .optional()
-        .describe('whether --async starts `orch worker --drain` itself (default true)'),
-    })
-    .optional()
-    .describe('the job store and its workers'),
-});
+function settingsSchema(): SettingsSchema {
+  schema ??= buildSettingsSchema(zodNow());
+  return schema;
+}
+
+const TOP_KEYS = new Set([
+  'inventory',
+  'state_dir',
+  'known_hosts',
+  'parallel',
+  'connect_timeout',
+  'accept_new_hostkeys',
+  'ssh_config',
+  'openssh_known_hosts',
+  'jobs',
+]);
+const JOBS_KEYS = new Set(['store', 'lease', 'retention', 'spawn_worker']);
+const isDuration = (v: unknown): boolean => isString(v) || isFiniteNumber(v);
+
+/** Whether the schema certainly accepts these settings (false: maybe not; the schema decides and words why). */
+export function settingsCertainlyValid(s: unknown): boolean {
+  if (!isMapping(s) || !onlyKeys(s, TOP_KEYS)) return false;
+  const jobs = s.jobs;
+  return (
+    optional(s.inventory, isString) &&
+    optional(s.state_dir, isString) &&
+    optional(s.known_hosts, isString) &&
+    optional(s.parallel, (v) => Number.isSafeInteger(v) && (v as number) >= 1) &&
+    optional(s.connect_timeout, (v) => isFiniteNumber(v) && v > 0) &&
+    optional(s.accept_new_hostkeys, isBool) &&
+    optional(s.ssh_config, (v) => isString(v) || v === false) &&
+    optional(s.openssh_known_hosts, (v) => isBool(v) || (Array.isArray(v) && v.every(isString))) &&
+    (jobs === undefined ||
+      (isMapping(jobs) &&
+        onlyKeys(jobs, JOBS_KEYS) &&
+        optional(jobs.store, isString) &&
+        optional(jobs.lease, isDuration) &&
+        optional(jobs.retention, isDuration) &&
+        optional(jobs.spawn_worker, isBool)))
+  );
+}
 
 /** The 1-based line of a key path in YAML text (`jobs.lease`), found by indentation; undefined when not seen. */
 function lineOfKey(text: string, keys: readonly (string | number)[]): number | undefined {
@@ -85,7 +75,8 @@ function lineOfKey(text: string, keys: readonly (string | number)[]): number | u
 
 /** Check orch.yaml's parsed contents; the first problem is thrown with file and line. */
 export function checkSettings(settings: unknown, text: string, file: string): void {
-  const r = settingsSchema.safeParse(settings);
+  if (settingsCertainlyValid(settings)) return;
+  const r = settingsSchema().safeParse(settings);
   if (r.success) return;
   const issue = r.error.issues[0]!;
   const base = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
@@ -99,6 +90,6 @@ export function checkSettings(settings: unknown, text: string, file: string): vo
 }
 
 function knownKeys(path: readonly (string | number)[]): string[] {
-  const shape = path[0] === 'jobs' ? settingsSchema.shape.jobs.unwrap().shape : settingsSchema.shape;
+  const shape = path[0] === 'jobs' ? settingsSchema().shape.jobs.unwrap().shape : settingsSchema().shape;
   return Object.keys(shape);
 }

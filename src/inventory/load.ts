@@ -10,11 +10,11 @@ import path from 'node:path';
 import type { ProjectConfig } from '../config/project.js';
 import { InputError } from '../errors.js';
 import { deepMerge } from '../pillar/merge.js';
-import { validateDoc } from '../render/validate.js';
 import { lineOf, loadYamlFile } from '../render/yaml.js';
 import { readForeignInventory } from './foreign.js';
 import { applySshConfig, readSshConfig, type GivenFields } from './ssh-config.js';
-import { inventoryFileSchema, type BecomeDoc, type DefaultsDoc, type HostDoc } from './schema.js';
+import { checkInventoryDoc } from './check.js';
+import type { BecomeDoc, DefaultsDoc, HostDoc } from './schema.js';
 import type { BecomeSpec, HostSpec, Inventory } from './types.js';
 
 interface GroupDecl {
@@ -39,7 +39,7 @@ export function loadInventory(project: ProjectConfig): Inventory {
     // Ansible INI/YAML and salt-ssh rosters arrive as orch's document, with their own lines (foreign.ts).
     const foreign = readForeignInventory(file, display);
     const raw = foreign ? foreign.doc : loadYamlFile(file, { display });
-    const doc = validateDoc(inventoryFileSchema, raw, display, 'INVENTORY_ERROR');
+    const doc = checkInventoryDoc(raw, display);
     if (!doc) continue;
     const rawHosts = (raw as { hosts?: object }).hosts;
     for (const [name, entry] of Object.entries(doc.hosts ?? {})) {

@@ -108,6 +108,9 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
 
 export class SqliteJobStore implements JobStore {
   private closed = false;
+  /** Prepared statements by SQL text: a run writes one host result per host, each preparing it again cost more
+   * than running it. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
     private readonly db: Database.Database,
@@ -115,12 +118,21 @@ export class SqliteJobStore implements JobStore {
     private readonly jids: JidGenerator,
   ) {}
 
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   async create(job: NewJob): Promise<JobRecord> {
     checkNewJob(job);
     return this.op('create', async () => {
       const now = new Date();
       const running = job.status === 'running';
-      const insert = this.db.prepare(
+      const insert = this.stmt(
         `INSERT INTO jobs (jid, verb, target, args, user, status, created_at, started_at, worker, lease_until)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -151,17 +163,15 @@ export class SqliteJobStore implements JobStore {
     return this.op('claimNext', () => {
       const jid = this.db
         .transaction(() => {
-          const next = this.db
-            .prepare(`SELECT jid FROM jobs WHERE status = 'queued' ORDER BY jid LIMIT 1`)
-            .get() as { jid: string } | undefined;
+          const next = this.stmt(
+            `SELECT jid FROM jobs WHERE status = 'queued' ORDER BY jid LIMIT 1`,
+          ).get() as { jid: string } | undefined;
           if (!next) return null;
           const now = new Date();
-          this.db
-            .prepare(
-              `UPDATE jobs SET status = 'running', worker = ?, started_at = ?, lease_until = ?
+          this.stmt(
+            `UPDATE jobs SET status = 'running', worker = ?, started_at = ?, lease_until = ?
                WHERE jid = ? AND status = 'queued'`,
-            )
-            .run(worker, now.toISOString(), plusMs(now, leaseMs), next.jid);
+          ).run(worker, now.toISOString(), plusMs(now, leaseMs), next.jid);
           return next.jid;
         })
         .immediate();
@@ -175,11 +185,11 @@ export class SqliteJobStore implements JobStore {
       this.db
         .transaction(() => {
           const until = plusMs(new Date(), leaseMs);
-          const changed = this.db
-            .prepare(`UPDATE jobs SET lease_until = ? WHERE jid = ? AND worker = ? AND status = 'running'`)
-            .run(until, jid, worker).changes;
+          const changed = this.stmt(
+            `UPDATE jobs SET lease_until = ? WHERE jid = ? AND worker = ? AND status = 'running'`,
+          ).run(until, jid, worker).changes;
           if (changed === 0) return false;
-          this.db.prepare(`UPDATE host_locks SET lease_until = ? WHERE jid = ?`).run(until, jid);
+          this.stmt(`UPDATE host_locks SET lease_until = ? WHERE jid = ?`).run(until, jid);
           return true;
         })
         .immediate(),
@@ -189,14 +199,12 @@ export class SqliteJobStore implements JobStore {
   async putHostResult(jid: string, host: string, status: string, result: unknown): Promise<void> {
     await this.op('putHostResult', () => {
       // Progress counts only while the job is live (a worker that lost its lease may still send some).
-      this.db
-        .prepare(
-          `INSERT INTO host_results (jid, host, status, result, updated_at) SELECT ?, ?, ?, ?, ?
+      this.stmt(
+        `INSERT INTO host_results (jid, host, status, result, updated_at) SELECT ?, ?, ?, ?, ?
            WHERE ? <> '${RUNNING_HOST_STATUS}' OR EXISTS (SELECT 1 FROM jobs WHERE jid = ? AND status IN ${ACTIVE})
            ON CONFLICT (jid, host) DO UPDATE
              SET status = excluded.status, result = excluded.result, updated_at = excluded.updated_at`,
-        )
-        .run(jid, host, storedText(status), storedJson(result), new Date().toISOString(), status, jid);
+      ).run(jid, host, storedText(status), storedJson(result), new Date().toISOString(), status, jid);
     });
   }
 
@@ -210,20 +218,18 @@ export class SqliteJobStore implements JobStore {
     await this.op('finish', () =>
       this.db
         .transaction(() => {
-          const changed = this.db
-            .prepare(
-              `UPDATE jobs SET status = ?, exit_code = ?, summary = ?, finished_at = ?, lease_until = NULL
+          const changed = this.stmt(
+            `UPDATE jobs SET status = ?, exit_code = ?, summary = ?, finished_at = ?, lease_until = NULL
                WHERE jid = ?`,
-            )
-            .run(
-              status,
-              exitCode,
-              summary === undefined ? null : storedJson(summary),
-              new Date().toISOString(),
-              jid,
-            ).changes;
+          ).run(
+            status,
+            exitCode,
+            summary === undefined ? null : storedJson(summary),
+            new Date().toISOString(),
+            jid,
+          ).changes;
           if (changed === 0) throw new OrchError('JOB_STORE_ERROR', `no job ${jid} to finish`);
-          this.db.prepare(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
+          this.stmt(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
           this.endRunningHosts([jid]);
         })
         .immediate(),
@@ -248,12 +254,10 @@ export class SqliteJobStore implements JobStore {
           'host_results',
         );
         params.push(limit);
-        const rows = this.db
-          .prepare(
-            `SELECT j.* FROM jobs j ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        const rows = this.stmt(
+          `SELECT j.* FROM jobs j ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
              ORDER BY j.jid DESC LIMIT ?`,
-          )
-          .all(...params) as JobRow[];
+        ).all(...params) as JobRow[];
         const hosts = this.hostsOf(rows.map((r) => r.jid));
         return rows.map((r) => toRecord(r, hosts.get(r.jid) ?? {}));
       })(),
@@ -264,19 +268,17 @@ export class SqliteJobStore implements JobStore {
     return this.op('requestCancel', () =>
       this.db
         .transaction(() => {
-          const row = this.db.prepare(`SELECT status FROM jobs WHERE jid = ?`).get(jid) as
+          const row = this.stmt(`SELECT status FROM jobs WHERE jid = ?`).get(jid) as
             { status: JobStatus } | undefined;
           if (!row) return null;
           if (row.status === 'queued') {
-            this.db
-              .prepare(
-                `UPDATE jobs SET status = 'cancelled', cancel_requested = 1, finished_at = ?, lease_until = NULL
+            this.stmt(
+              `UPDATE jobs SET status = 'cancelled', cancel_requested = 1, finished_at = ?, lease_until = NULL
                  WHERE jid = ?`,
-              )
-              .run(new Date().toISOString(), jid);
-            this.db.prepare(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
+            ).run(new Date().toISOString(), jid);
+            this.stmt(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
           } else if (row.status === 'running') {
-            this.db.prepare(`UPDATE jobs SET cancel_requested = 1 WHERE jid = ?`).run(jid);
+            this.stmt(`UPDATE jobs SET cancel_requested = 1 WHERE jid = ?`).run(jid);
           }
           return this.read(jid);
         })
@@ -286,7 +288,7 @@ export class SqliteJobStore implements JobStore {
 
   async isCancelRequested(jid: string): Promise<boolean> {
     return this.op('isCancelRequested', () => {
-      const row = this.db.prepare(`SELECT status, cancel_requested FROM jobs WHERE jid = ?`).get(jid) as
+      const row = this.stmt(`SELECT status, cancel_requested FROM jobs WHERE jid = ?`).get(jid) as
         { status: JobStatus; cancel_requested: number } | undefined;
       return !!row && (row.cancel_requested === 1 || row.status === 'cancelled');
     });
@@ -301,14 +303,12 @@ export class SqliteJobStore implements JobStore {
     return this.op('markInterrupted', () =>
       this.db
         .transaction(() => {
-          const changed = this.db
-            .prepare(
-              `UPDATE jobs SET status = 'interrupted', exit_code = ?, summary = ?, finished_at = ?, lease_until = NULL
+          const changed = this.stmt(
+            `UPDATE jobs SET status = 'interrupted', exit_code = ?, summary = ?, finished_at = ?, lease_until = NULL
                WHERE jid = ? AND worker = ? AND status = 'running'`,
-            )
-            .run(exitCode, storedJson(summary), new Date().toISOString(), jid, worker).changes;
+          ).run(exitCode, storedJson(summary), new Date().toISOString(), jid, worker).changes;
           if (changed === 0) return false;
-          this.db.prepare(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
+          this.stmt(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
           this.endRunningHosts([jid]);
           return true;
         })
@@ -321,20 +321,16 @@ export class SqliteJobStore implements JobStore {
       this.db
         .transaction(() => {
           const at = now.toISOString();
-          const reaped = this.db
-            .prepare(
-              `UPDATE jobs SET status = 'interrupted', finished_at = ?, lease_until = NULL
+          const reaped = this.stmt(
+            `UPDATE jobs SET status = 'interrupted', finished_at = ?, lease_until = NULL
                WHERE status = 'running' AND lease_until IS NOT NULL AND lease_until < ?
                RETURNING jid`,
-            )
-            .all(at, at) as { jid: string }[];
+          ).all(at, at) as { jid: string }[];
           // Locks die with their lease or with their job, whichever comes first.
-          this.db
-            .prepare(
-              `DELETE FROM host_locks WHERE lease_until < ?
+          this.stmt(
+            `DELETE FROM host_locks WHERE lease_until < ?
                  OR jid IN (SELECT jid FROM jobs WHERE status NOT IN ${ACTIVE})`,
-            )
-            .run(at);
+          ).run(at);
           this.endRunningHosts(reaped.map((r) => r.jid));
           return reaped.map((r) => r.jid).sort();
         })
@@ -346,9 +342,9 @@ export class SqliteJobStore implements JobStore {
     return this.op(
       'prune',
       () =>
-        this.db
-          .prepare(`DELETE FROM jobs WHERE status IN ${FINAL} AND COALESCE(finished_at, created_at) < ?`)
-          .run(olderThan.toISOString()).changes,
+        this.stmt(`DELETE FROM jobs WHERE status IN ${FINAL} AND COALESCE(finished_at, created_at) < ?`).run(
+          olderThan.toISOString(),
+        ).changes,
     );
   }
 
@@ -360,7 +356,7 @@ export class SqliteJobStore implements JobStore {
       try {
         this.db
           .transaction(() => {
-            const job = this.db.prepare(`SELECT status FROM jobs WHERE jid = ?`).get(jid) as
+            const job = this.stmt(`SELECT status FROM jobs WHERE jid = ?`).get(jid) as
               { status: JobStatus } | undefined;
             if (!job) throw new OrchError('JOB_STORE_ERROR', `no job ${jid} to lock hosts for`);
             if (job.status !== 'queued' && job.status !== 'running') {
@@ -373,14 +369,14 @@ export class SqliteJobStore implements JobStore {
             const at = now.toISOString();
             const until = plusMs(now, leaseMs);
             // Take the row when it is free, ours, expired, or held by a job that already ended.
-            const take = this.db.prepare(
+            const take = this.stmt(
               `INSERT INTO host_locks (host, jid, lease_until) VALUES (?, ?, ?)
                ON CONFLICT (host) DO UPDATE SET jid = excluded.jid, lease_until = excluded.lease_until
                WHERE host_locks.jid = excluded.jid OR host_locks.lease_until < ?
                   OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.jid = host_locks.jid AND j.status IN ${ACTIVE})
                RETURNING jid`,
             );
-            const holder = this.db.prepare(`SELECT jid FROM host_locks WHERE host = ?`);
+            const holder = this.stmt(`SELECT jid FROM host_locks WHERE host = ?`);
             for (const host of ordered) {
               if (take.get(host, jid, until, at) === undefined) {
                 const held = holder.get(host) as { jid: string } | undefined;
@@ -407,7 +403,7 @@ export class SqliteJobStore implements JobStore {
 
   async unlockHosts(jid: string): Promise<void> {
     await this.op('unlockHosts', () => {
-      this.db.prepare(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
+      this.stmt(`DELETE FROM host_locks WHERE jid = ?`).run(jid);
     });
   }
 
@@ -426,16 +422,14 @@ export class SqliteJobStore implements JobStore {
   /** Host records still `running` of jobs that just ended: nothing confirmed them, they are interrupted. */
   private endRunningHosts(jids: string[]): void {
     if (jids.length === 0) return;
-    this.db
-      .prepare(
-        `UPDATE host_results SET status = '${INTERRUPTED_HOST_STATUS}', updated_at = ?
+    this.stmt(
+      `UPDATE host_results SET status = '${INTERRUPTED_HOST_STATUS}', updated_at = ?
          WHERE status = '${RUNNING_HOST_STATUS}' AND jid IN (SELECT value FROM json_each(?))`,
-      )
-      .run(new Date().toISOString(), JSON.stringify(jids));
+    ).run(new Date().toISOString(), JSON.stringify(jids));
   }
 
   private read(jid: string): JobRecord | null {
-    const row = this.db.prepare(`SELECT * FROM jobs WHERE jid = ?`).get(jid) as JobRow | undefined;
+    const row = this.stmt(`SELECT * FROM jobs WHERE jid = ?`).get(jid) as JobRow | undefined;
     if (!row) return null;
     return toRecord(row, this.hostsOf([jid]).get(jid) ?? {});
   }
@@ -444,9 +438,9 @@ export class SqliteJobStore implements JobStore {
     const out = new Map<string, Record<string, HostResultRecord>>();
     if (jids.length === 0) return out;
     // The id list travels as one JSON parameter; json_each unpacks it, so no SQL is built from values.
-    const rows = this.db
-      .prepare(`SELECT * FROM host_results WHERE jid IN (SELECT value FROM json_each(?)) ORDER BY jid, host`)
-      .all(JSON.stringify(jids)) as HostRow[];
+    const rows = this.stmt(
+      `SELECT * FROM host_results WHERE jid IN (SELECT value FROM json_each(?)) ORDER BY jid, host`,
+    ).all(JSON.stringify(jids)) as HostRow[];
     for (const r of rows) {
       let hosts = out.get(r.jid);
       if (!hosts) out.set(r.jid, (hosts = {}));

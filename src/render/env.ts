@@ -12,6 +12,23 @@ import { ConfinedLoader } from './loader.js';
 import { enableLineTracking } from './tracking.js';
 
 const roots = new WeakMap<nunjucks.Environment, string>();
+/** Compiled templates per environment, by file and text: every host renders the same state and pillar files. */
+const compiled = new WeakMap<nunjucks.Environment, Map<string, nunjucks.Template>>();
+/** Distinct texts kept per environment before the cache starts over (a project has far fewer). */
+const MAX_COMPILED = 2000;
+
+function templateFor(env: nunjucks.Environment, text: string, file: string): nunjucks.Template {
+  let byKey = compiled.get(env);
+  if (!byKey) compiled.set(env, (byKey = new Map()));
+  const key = `${file}\u0000${text}`;
+  let t = byKey.get(key);
+  if (!t) {
+    if (byKey.size >= MAX_COMPILED) byKey.clear();
+    t = new nunjucks.Template(text, env, file);
+    byKey.set(key, t);
+  }
+  return t;
+}
 
 /** A render environment for the project at `root`. */
 export function createRenderEnv(root: string): nunjucks.Environment {
@@ -44,7 +61,7 @@ export function renderString(
   where: RenderWhere,
 ): string {
   try {
-    return new nunjucks.Template(text, env, where.file).render(context);
+    return templateFor(env, text, where.file).render(context);
   } catch (err) {
     throw templateError(err, where, roots.get(env));
   }

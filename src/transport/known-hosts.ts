@@ -36,8 +36,15 @@ export type HostKeyStatus =
   /** The key is listed under @revoked for this host: refuse. */
   | { status: 'revoked'; entry: KnownHostEntry };
 
+/** Where each entry of the file may match: by its plain names, or (wildcards, negations, hashes) anywhere. */
+interface EntryIndex {
+  byName: Map<string, KnownHostEntry[]>;
+  other: KnownHostEntry[];
+  order: Map<KnownHostEntry, number>;
+}
+
 export class KnownHosts {
-  private cache: { stamp: string; lines: KnownHostsLine[] } | undefined;
+  private cache: { stamp: string; lines: KnownHostsLine[]; index?: EntryIndex } | undefined;
 
   constructor(readonly file: string) {}
 
@@ -54,7 +61,37 @@ export class KnownHosts {
   /** All entries (markers included) that match any of the host's names. */
   lookup(host: HostKeyTarget): KnownHostEntry[] {
     const names = lookupNames(host);
-    return this.entries().filter((e) => names.some((n) => entryMatches(e, n)));
+    // Only entries that can match are tested (a fleet's file has a line per host: scanning it all per host
+    // made opening N connections cost N² matches); the same test, in file order.
+    const index = this.index();
+    const candidates = new Set(index.other);
+    for (const n of names) for (const e of index.byName.get(n.toLowerCase()) ?? []) candidates.add(e);
+    return [...candidates]
+      .sort((a, b) => index.order.get(a)! - index.order.get(b)!)
+      .filter((e) => names.some((n) => entryMatches(e, n)));
+  }
+
+  private index(): EntryIndex {
+    const lines = this.lines();
+    const cache = this.cache!;
+    if (cache.index && cache.lines === lines) return cache.index;
+    const index: EntryIndex = { byName: new Map(), other: [], order: new Map() };
+    lines.forEach((l, i) => {
+      if (l.kind !== 'entry') return;
+      index.order.set(l, i);
+      // Plain names only (no wildcard, negation or hash): such an entry matches exactly the names it lists.
+      if (l.patterns.some((p) => /[*?!]/.test(p) || p.startsWith('|1|'))) {
+        index.other.push(l);
+        return;
+      }
+      for (const p of new Set(l.patterns.map((x) => x.toLowerCase()))) {
+        const list = index.byName.get(p);
+        if (list) list.push(l);
+        else index.byName.set(p, [l]);
+      }
+    });
+    cache.index = index;
+    return index;
   }
 
   /** Every entry of every host, @revoked and @cert-authority lines included. */

@@ -1,8 +1,12 @@
 // The generated pages of docs/, by path: written by `npm run docs`, compared by a unit test.
-import { settingsSchema } from '../../config/settings.js';
-import { defaultsSchema, groupSchema, hostSchema } from '../../inventory/schema.js';
+import { z } from 'zod';
+import { buildSettingsSchema } from '../../config/settings-schema.js';
+import { buildInventorySchemas } from '../../inventory/schema.js';
 import { argDocs, stateDocs } from '../../states/reference.js';
 import { exitCodesMarkdown, keysMarkdown, statesMarkdown } from './reference.js';
+
+const settingsSchema = buildSettingsSchema(z);
+const { defaultsSchema, groupSchema, hostSchema } = buildInventorySchemas(z);
 
 function inventoryMarkdown(): string {
   return keysMarkdown(

@@ -6,10 +6,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { generatedDocs } from '../../../src/cli/format/docs.js';
-import { settingsSchema } from '../../../src/config/settings.js';
-import { defaultsSchema, groupSchema, hostSchema } from '../../../src/inventory/schema.js';
+import { buildSettingsSchema } from '../../../src/config/settings-schema.js';
+import { buildInventorySchemas } from '../../../src/inventory/schema.js';
 import { ERROR_CODES } from '../../../src/errors/codes.js';
 import { lookupState, stateNames } from '../../../src/states/registry.js';
+
+const settingsSchema = buildSettingsSchema(z);
+const { defaultsSchema, groupSchema, hostSchema } = buildInventorySchemas(z);
 import { argDocs, stateDoc } from '../../../src/states/reference.js';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
