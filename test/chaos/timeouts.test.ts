@@ -73,11 +73,9 @@ describe('chaos: hangs bounded by --timeout', function () {
     assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
     process.kill(stoppedPid, 'SIGSTOP');
     try {
-      const t0 = Date.now();
       const r = await orch(root, ['apply', 'a.example.com,frozen.example.com', '--timeout', '3']);
-      const ms = Date.now() - t0;
       assert.equal(r.code, 3, `${r.stdout}\n${r.stderr}`);
-      assert.ok(ms < 9000, `bounded by --timeout, not the 10 s handshake timeout (${ms} ms)`);
+      // Ended by --timeout (its own message), not by the 10 s handshake timeout.
       assert.match(r.stdout, /frozen\.example\.com.*\n?.*timed out after 3s/);
       const job = await lookup(root, sqliteJobs(root)[0]!.jid);
       assert.equal(job.status, 'failed');
@@ -87,10 +85,10 @@ describe('chaos: hangs bounded by --timeout', function () {
 
       const run = await orch(root, ['run', 'frozen.example.com', '--timeout', '2', '--', 'true']);
       assert.equal(run.code, 3, run.stderr);
-      assert.ok(run.ms < 7000, `orch run --timeout bounds the handshake (${run.ms} ms)`);
+      assert.match(`${run.stdout}${run.stderr}`, /(no SSH session|timed out) after 2s/);
       const drift = await orch(root, ['drift', 'frozen.example.com', '--timeout', '2']);
       assert.equal(drift.code, 3, drift.stdout);
-      assert.ok(drift.ms < 7000, `drift --timeout (${drift.ms} ms)`);
+      assert.match(`${drift.stdout}${drift.stderr}`, /(no SSH session|timed out) after 2s/);
     } finally {
       process.kill(stoppedPid, 'SIGCONT');
     }
