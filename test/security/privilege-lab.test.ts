@@ -1,6 +1,6 @@
 // The formula's whole first converge (`orch apply '*'` over SSH on lab hosts: config states on both hosts, then the
 // replica built by pg_make_replica) while a process running as `postgres` inside each host keeps swapping what orch
-// writes in postgres-owned directories for symlinks to root-owned decoys: temp files and config files in the
+// writes in postgres-owned directories for symlinks to root-owned decoys: temp files in the
 // config, conf.d, home and data directories, and the data directory itself once the old one is set aside. Whatever
 // the run's outcome, no decoy changes owner, mode or content; with the attacker gone, the next apply converges and
 // the replica streams.
@@ -28,9 +28,9 @@ const REPLICA = 'replica.example.com';
 const HOSTS = [PRIMARY, REPLICA];
 const DECOYS = '/var/lib/orch-decoys';
 const STOP = '/run/orch-prowl-stop';
-// What orch writes: atomic-write temp names, pg_make_replica's temp and kept files, and the config files themselves.
-const WRITES =
-  /^\.orch\.|\.orch-new|\.orch-tmp|^(postgresql|pg_hba|pg_ident|postgresql\.auto)\.conf$|^\.pgpass$/;
+// orch's temp files: atomic writes' and pg_make_replica's. (Swapping the live config files themselves is covered by
+// privilege-states and privilege-replica; here it would only destroy the attacker's own cluster.)
+const WRITES = /^\.orch\.|\.orch-new|\.orch-tmp/;
 
 /** Root-owned decoys inside the host, outside every managed path; their sha256, owner and mode. */
 async function makeDecoys(host: string): Promise<string> {
@@ -122,6 +122,7 @@ describe('security: a converge over SSH under a symlink-swapping postgres proces
       `for d in ${dirs.map(shQuote).join(' ')}; do find "$d" -maxdepth 1 -type l -user postgres -delete; ` +
       `for f in "$d"/*.gone* "$d"/.*.gone*; do [ -e "$f" ] || continue; b="\${f%.gone*}"; ` +
       `if [ -e "$b" ]; then rm -rf -- "$f"; else mv -- "$f" "$b"; fi; done; done 2>/dev/null; true`;
+    console.log(`      refused under attack: ${notClean(parseJson<ApplyReport>(attacked)).length} state(s)`);
     for (const h of HOSTS) await sh(h, tidy);
     let converged: CliResult | undefined;
     for (let i = 0; i < 2; i++) {
