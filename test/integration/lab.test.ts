@@ -94,7 +94,7 @@ describe('lab: namespace hosts on this machine', function () {
       const name = await execInHost(h.name, ['hostname']);
       assert.equal(name.stdout.trim(), h.name);
       const addr = await execInHost(h.short, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
-      assert.match(addr.stdout, new RegExp(` inet ${h.ip.replace(/\./g, '\\.')}/24 `));
+      assert.match(addr.stdout, new RegExp(` inet ${h.ip.replace(/\./g, '\\.')}/16 `));
       const route = await execInHost(h.name, ['ip', 'route', 'show', 'default']);
       assert.equal(route.stdout.trim(), '', 'no default route in a host');
     }
