@@ -1,11 +1,11 @@
-// What the lifecycle suites on light lab hosts share: a cluster built by the repository's formula (a primary and
-// its standbys, PostgreSQL 15, a `life` table), orch run against it, the byte-and-mtime snapshot of the data and
+// What the lifecycle suites on lab hosts share: a cluster built by the repository's formula (a primary and its
+// standbys, PostgreSQL 15 on light hosts or the release's own on booted ones, a `life` table), orch run against it, the byte-and-mtime snapshot of the data and
 // config directories that `--test` must leave alone, the inodes a base backup would change, and "apply changes
 // nothing, drift is clean".
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { loadProject } from '../../src/config/project.js';
-import { labUp } from '../../src/lab/index.js';
+import { labUp, parseSuite } from '../../src/lab/index.js';
 import { parseJson, runOrch, type CliResult } from './cli.js';
 import {
   DEMO_IDENTITY,
@@ -20,8 +20,11 @@ import {
   type FormulaHost,
 } from './formula-lab.js';
 
-export const DATA = '/var/lib/postgresql/15/main';
-export const CONF = '/etc/postgresql/15/main';
+/** The Debian cluster `main` of a major version: data and config directories. */
+export const dataDir = (version: string): string => `/var/lib/postgresql/${version}/main`;
+export const confDir = (version: string): string => `/etc/postgresql/${version}/main`;
+export const DATA = dataDir('15');
+export const CONF = confDir('15');
 
 /** `orch pg <verb> -o json`. */
 export interface LifecycleJson {
@@ -31,12 +34,17 @@ export interface LifecycleJson {
   exit_code: number;
 }
 
-/** Bytes and mtimes of every file of the data and config directories. */
-export const snapshot = (h: string): Promise<string> =>
-  sh(
-    h,
-    `find ${DATA} ${CONF} -type f -printf '%p %s %T@\\n' | sort; find ${DATA} ${CONF} -type f -exec md5sum {} + | sort`,
-  );
+/** Bytes and mtimes of every file of the data and config directories of a version's cluster. */
+export const snapshotOf =
+  (version: string) =>
+  (h: string): Promise<string> => {
+    const [d, c] = [dataDir(version), confDir(version)];
+    return sh(
+      h,
+      `find ${d} ${c} -type f -printf '%p %s %T@\\n' | sort; find ${d} ${c} -type f -exec md5sum {} + | sort`,
+    );
+  };
+export const snapshot = snapshotOf('15');
 
 /** The lines of each host's snapshot that differ between two sets of snapshots (empty when nothing changed). */
 export function snapshotChanges(hosts: readonly string[], before: string[], after: string[]): string[] {
@@ -71,9 +79,22 @@ export async function settle(primary: string, standbys: readonly string[]): Prom
     await waitUntil('t', () => psql(s, `SELECT pg_last_wal_replay_lsn() >= '${last}'::pg_lsn`), 120, 500);
 }
 
-/** Inodes that a base backup (a new data directory) would change, and any copy left beside it. */
-export const inodes = (h: string): Promise<string> =>
-  sh(h, `stat -c '%i' ${DATA} ${DATA}/PG_VERSION ${DATA}/base; ls -d ${DATA}.orch-* 2>/dev/null`);
+/**
+ * What a base backup (a new data directory) would change: the inodes of the data directory, PG_VERSION and base/,
+ * any copy left beside it, and the system identifier in pg_control (read with pg_controldata, so also when the
+ * server is down).
+ */
+export const inodesOf =
+  (version: string) =>
+  (h: string): Promise<string> => {
+    const d = dataDir(version);
+    return sh(
+      h,
+      `stat -c '%i' ${d} ${d}/PG_VERSION ${d}/base; ls -d ${d}.orch-* 2>/dev/null; ` +
+        `/usr/lib/postgresql/${version}/bin/pg_controldata ${d} | grep '^Database system identifier'`,
+    );
+  };
+export const inodes = inodesOf('15');
 
 export const inRecovery = (h: string): Promise<string> => psql(h, 'SELECT pg_is_in_recovery()');
 export const senderOf = (h: string): Promise<string> =>
@@ -81,14 +102,29 @@ export const senderOf = (h: string): Promise<string> =>
 export const countOf = (h: string, note: string): Promise<string> =>
   psql(h, `SELECT count(*) FROM life WHERE note = '${note}'`);
 
-/** A formula-built cluster on fresh light lab hosts: `primary` and `standbys`, with an empty `life` table. */
+/**
+ * A formula-built cluster on fresh lab hosts: `primary` and `standbys`, with an empty `life` table. Light hosts
+ * (PostgreSQL 15) unless `os` names a Debian suite: then booted hosts of that release, with its PostgreSQL.
+ */
 export class LifecycleLab {
   root = '';
+  readonly version: string;
   constructor(
     readonly prefix: string,
     readonly primary: string,
     readonly standbys: readonly string[],
-  ) {}
+    readonly os?: string,
+  ) {
+    this.version = os === undefined ? '15' : String(parseSuite(os).postgresql);
+  }
+
+  get data(): string {
+    return dataDir(this.version);
+  }
+
+  /** The data and config directories' snapshot, and the base-backup witness, for this lab's version. */
+  snapshot = (h: string): Promise<string> => snapshotOf(this.version)(h);
+  inodes = (h: string): Promise<string> => inodesOf(this.version)(h);
 
   get all(): string[] {
     return [this.primary, ...this.standbys];
@@ -103,7 +139,8 @@ export class LifecycleLab {
   async up(): Promise<void> {
     this.root = formulaProjectDir(this.prefix);
     await downIfUp(this.all, this.root);
-    const hosts = await labUp(this.all, { project: loadProject({ root: this.root }) });
+    const project = loadProject({ root: this.root });
+    const hosts = await labUp(this.all, { project, ...(this.os !== undefined ? { os: this.os } : {}) });
     const fh = (n: string): FormulaHost => ({ name: n, ip: hosts.find((h) => h.name === n)!.ip });
     writeFormulaHosts(this.root, fh(this.primary), this.standbys.map(fh));
     const r = await this.orch('apply', '*', '--accept-new-hostkeys', '--no-progress');
