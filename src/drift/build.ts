@@ -39,7 +39,10 @@ export function hostDrift(r: HostRunResult, pg?: PgFinding[]): HostDrift {
     pgChecked: pg !== undefined,
     ms: r.ms,
   };
-  h.status = driftStatus(h, r.error ? isTransportCode(r.error.code) : false);
+  h.status =
+    r.error?.code === 'CANCELLED'
+      ? 'not_run'
+      : driftStatus(h, r.error ? isTransportCode(r.error.code) : false);
   return h;
 }
 
@@ -58,20 +61,27 @@ export function driftCount(h: HostDrift): number {
 }
 
 /**
- * Exit code of a drift run: 4 bad input (nothing checked); 3 when any host could not be checked (unreachable, or a
- * check/compile error); else 2 when any host drifted or has unknown states; else 0.
+ * Exit code of a drift run: 4 bad input (nothing checked); 3 when any host could not be checked (unreachable, not
+ * run, or a check/compile error); else 2 when any host drifted or has unknown states; else 0.
  */
 export function driftExitCode(report: Pick<DriftReport, 'aborted' | 'hosts'>): number {
   if (report.aborted) return EXIT.BAD_INPUT;
   const st = new Set(report.hosts.map((h) => h.status));
-  if (st.has('unreachable') || st.has('error')) return EXIT.UNREACHABLE;
+  if (st.has('unreachable') || st.has('error') || st.has('not_run')) return EXIT.UNREACHABLE;
   if (st.has('drifted') || st.has('unknown')) return EXIT.DRIFT;
   return EXIT.OK;
 }
 
 /** Hosts per status, for summaries. */
 export function countByStatus(hosts: HostDrift[]): Record<DriftHostStatus, number> {
-  const c: Record<DriftHostStatus, number> = { clean: 0, drifted: 0, unknown: 0, error: 0, unreachable: 0 };
+  const c: Record<DriftHostStatus, number> = {
+    clean: 0,
+    drifted: 0,
+    unknown: 0,
+    error: 0,
+    unreachable: 0,
+    not_run: 0,
+  };
   for (const h of hosts) c[h.status]++;
   return c;
 }

@@ -2,8 +2,9 @@
 // each drift job stores per host). It holds results only; it never talks to hosts or the job store.
 
 /** Per host: clean (every state verified), drifted, unknown (some state could not tell), error (a check failed
- * or the states did not compile), unreachable (never checked). Never "clean" unless everything was verified. */
-export type DriftHostStatus = 'clean' | 'drifted' | 'unknown' | 'error' | 'unreachable';
+ * or the states did not compile), unreachable (never checked), not_run (given up on a signal or cancel before its
+ * checks ended, as apply records it). Never "clean" unless everything was verified. */
+export type DriftHostStatus = 'clean' | 'drifted' | 'unknown' | 'error' | 'unreachable' | 'not_run';
 
 /** A state whose check says the host differs from what the states declare (or could not tell). */
 export interface DriftItem {

@@ -10,6 +10,8 @@ export function hostLine(h: HostDrift): string {
   switch (h.status) {
     case 'unreachable':
       return `unreachable: ${h.errors[0]?.message ?? 'could not connect'}`;
+    case 'not_run':
+      return `not checked: ${h.errors[0]?.message ?? 'stopped before its checks ended'}`;
     case 'clean': {
       const w = h.pg.filter((f) => f.severity === 'warning').length;
       const pg = h.pgChecked ? `, postgres ok${w ? `, ${w} warning(s)` : ''}` : '';
@@ -58,7 +60,8 @@ export function formatDriftHuman(report: DriftReport, toStdout = false): string 
     h.status === 'clean' ? c0.green : h.status === 'unreachable' || h.errors.length ? c0.red : c0.yellow;
   for (const h of report.hosts) lines.push(`${h.host.padEnd(width)}  ${paint(h)(hostLine(h))}`);
   for (const h of report.hosts) {
-    if ((h.status === 'clean' && h.pg.length === 0) || h.status === 'unreachable') continue;
+    if ((h.status === 'clean' && h.pg.length === 0) || h.status === 'unreachable' || h.status === 'not_run')
+      continue;
     lines.push('', `${h.host}:`);
     for (const e of h.errors)
       lines.push(`  ERROR        ${e.state ? `${e.state}: ` : e.code ? `${e.code}: ` : ''}${e.message}`);

@@ -36,6 +36,9 @@ function casesOf(h: HostDrift): Case[] {
   if (h.status === 'unreachable') {
     return [{ name: 'connect', kind: 'error', message: h.errors[0]?.message ?? 'unreachable' }];
   }
+  if (h.status === 'not_run') {
+    return [{ name: 'checks', kind: 'skipped', message: h.errors[0]?.message ?? 'not checked' }];
+  }
   const stateCase = (d: DriftItem, kind: Case['kind']): Case => ({
     name: `${d.fn} ${d.id}`,
     kind,

@@ -48,6 +48,11 @@ describe('drift: host status and exit codes', () => {
       'unreachable',
     );
     assert.equal(hostDrift(host('a', [], { code: 'STATE_ERROR', message: 'bad' })).status, 'error');
+    // Given up on a signal: not run (as apply records it), shown as not checked, never a clean exit.
+    const stopped = hostDrift(host('a', [], { code: 'CANCELLED', message: 'interrupted (SIGINT)' }));
+    assert.equal(stopped.status, 'not_run');
+    assert.equal(hostLine(stopped), 'not checked: interrupted (SIGINT)');
+    assert.equal(driftExitCode({ hosts: [stopped] }), 3);
     // PostgreSQL findings alone make drift (or an error when the probe failed).
     assert.equal(
       hostDrift(host('a', [st('x', 'clean')]), [{ check: 'slot', severity: 'drift', message: 'idle' }])
