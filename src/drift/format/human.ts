@@ -1,5 +1,6 @@
-// Drift report for people: one line per host (clean / drifted (N states) / unknown / error / unreachable), then the
-// details of every host that is not clean, with diffs. Text only; the status words coloured as text/color.ts says.
+// Drift report for people: one line per host (clean / drifted (N states) / unknown / error / unreachable / not
+// checked), then the details of every host that is not clean, with diffs. Text only; the status words coloured as
+// text/color.ts says.
 import { countByStatus, driftCount } from '../build.js';
 import type { DriftItem, DriftReport, HostDrift } from '../types.js';
 import { palette } from '../../text/color.js';
