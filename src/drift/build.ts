@@ -39,16 +39,17 @@ export function hostDrift(r: HostRunResult, pg?: PgFinding[]): HostDrift {
     pgChecked: pg !== undefined,
     ms: r.ms,
   };
-  h.status =
-    r.error?.code === 'CANCELLED'
-      ? 'not_run'
-      : driftStatus(h, r.error ? isTransportCode(r.error.code) : false);
+  h.status = driftStatus(h, r.error?.code);
   return h;
 }
 
-/** A host's status: unreachable, then error, then drifted, then unknown; clean only when all was verified. */
-export function driftStatus(h: Omit<HostDrift, 'status'>, unreachable: boolean): DriftHostStatus {
-  if (unreachable) return 'unreachable';
+/**
+ * A host's status from its run's error code (if any) and findings: not_run (given up on a signal or cancel), then
+ * unreachable, error, drifted, unknown; clean only when all was verified.
+ */
+export function driftStatus(h: Omit<HostDrift, 'status'>, errorCode?: string): DriftHostStatus {
+  if (errorCode === 'CANCELLED') return 'not_run';
+  if (errorCode !== undefined && isTransportCode(errorCode)) return 'unreachable';
   if (h.errors.length > 0 || h.pg.some((f) => f.severity === 'error')) return 'error';
   if (h.drifted.length > 0 || h.pg.some((f) => f.severity === 'drift')) return 'drifted';
   if (h.unknown.length > 0) return 'unknown';

@@ -1,7 +1,7 @@
 // What the lifecycle suites on lab hosts share: a cluster built by the repository's formula (a primary and its
-// standbys, PostgreSQL 15 on light hosts or the release's own on booted ones, a `life` table), orch run against it, the byte-and-mtime snapshot of the data and
-// config directories that `--test` must leave alone, the inodes a base backup would change, and "apply changes
-// nothing, drift is clean".
+// standbys, PostgreSQL 15 on light hosts or the release's own on booted ones, a `life` table), orch run against it,
+// the byte-and-mtime snapshot of the data and config directories that `--test` must leave alone, the inodes a base
+// backup would change, and "apply changes nothing, drift is clean".
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { loadProject } from '../../src/config/project.js';
@@ -80,9 +80,9 @@ export async function settle(primary: string, standbys: readonly string[]): Prom
 }
 
 /**
- * What a base backup (a new data directory) would change: the inodes of the data directory, PG_VERSION and base/,
- * any copy left beside it, and the system identifier in pg_control (read with pg_controldata, so also when the
- * server is down).
+ * What a new data directory would change: the inodes of the data directory, PG_VERSION and base/ and any copy left
+ * beside it (a base backup), and the system identifier in pg_control (a re-initdb; a base backup keeps the
+ * primary's). Read with pg_controldata, so also when the server is down.
  */
 export const inodesOf =
   (version: string) =>
