@@ -1,7 +1,7 @@
 // Turns the engine's check-only host results (plus PostgreSQL findings) into drift records, and decides a host's
 // drift status and the run's exit code. Pure: no I/O.
 import { EXIT } from '../errors/codes.js';
-import { isTransportCode, type HostRunResult, type StateResult } from '../engine/result.js';
+import { hostErrorStatus, type HostRunResult, type StateResult } from '../engine/result.js';
 import type { DriftHostStatus, DriftItem, DriftReport, HostDrift, PgFinding } from './types.js';
 
 function item(s: StateResult): DriftItem {
@@ -48,8 +48,10 @@ export function hostDrift(r: HostRunResult, pg?: PgFinding[]): HostDrift {
  * unreachable, error, drifted, unknown; clean only when all was verified.
  */
 export function driftStatus(h: Omit<HostDrift, 'status'>, errorCode?: string): DriftHostStatus {
-  if (errorCode === 'CANCELLED') return 'not_run';
-  if (errorCode !== undefined && isTransportCode(errorCode)) return 'unreachable';
+  const fromError = errorCode === undefined ? undefined : hostErrorStatus(errorCode);
+  if (fromError === 'not_run' || fromError === 'unreachable') return fromError;
+  // Drift has no timeout status: a run given up at --timeout is the transport failure it always was.
+  if (fromError === 'timeout') return 'unreachable';
   if (h.errors.length > 0 || h.pg.some((f) => f.severity === 'error')) return 'error';
   if (h.drifted.length > 0 || h.pg.some((f) => f.severity === 'drift')) return 'drifted';
   if (h.unknown.length > 0) return 'unknown';

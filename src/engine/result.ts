@@ -1,10 +1,10 @@
 // The one result shape of a state and of a host run (like Salt's {id, result, changed, comment, changes}).
 // This is the stable `--output json` schema documented in README.md.
-import { isTransportCode } from '../errors/codes.js';
+import { hostErrorStatus, isTransportCode } from '../errors/codes.js';
 import type { Diverged } from '../states/types.js';
 
 // Kept here for the modules that sort host results by it; the table is src/errors/codes.ts.
-export { isTransportCode };
+export { hostErrorStatus, isTransportCode };
 
 export type StateStatus = 'clean' | 'changed' | 'would_change' | 'unknown' | 'failed' | 'not_run';
 

@@ -195,3 +195,13 @@ export function isInputCode(code: string): boolean {
 export function isTransportCode(code: string): boolean {
   return codeKind(code) === 'transport';
 }
+
+/** What a host's error means for its recorded status, the same word in apply, run and drift. */
+export type HostErrorStatus = 'not_run' | 'timeout' | 'unreachable' | 'error';
+
+/** A host given up on a cancel or a signal was not run; a timeout, an unreachable host and any other error differ. */
+export function hostErrorStatus(code: string): HostErrorStatus {
+  if (code === 'CANCELLED') return 'not_run';
+  if (code === 'TIMEOUT') return 'timeout';
+  return isTransportCode(code) ? 'unreachable' : 'error';
+}

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { ProjectConfig } from '../config/project.js';
 import { runExitCode } from '../engine/exit.js';
-import { isTransportCode, summarize, type HostRunResult } from '../engine/result.js';
+import { hostErrorStatus, summarize, type HostRunResult } from '../engine/result.js';
 import { STOPPED_PREFIX } from '../engine/phases.js';
 import { runStates, type ProgressEvent, type RunReport } from '../engine/run.js';
 import type { HostSpec } from '../inventory/types.js';
@@ -63,11 +63,7 @@ export interface ApplyOutcome extends JobOutcome {
 /** One word for a host's result, stored beside it: ok, changed, would_change, failed, unreachable, not_run (left
  * alone by a cancel or an interrupt), cancelled (stopped between states by a cancel), timeout, error. */
 export function applyHostStatus(h: HostRunResult): string {
-  if (h.error) {
-    if (h.error.code === 'CANCELLED') return 'not_run';
-    if (h.error.code === 'TIMEOUT') return 'timeout';
-    return isTransportCode(h.error.code) ? 'unreachable' : 'error';
-  }
+  if (h.error) return hostErrorStatus(h.error.code);
   if (h.states.some((s) => s.status === 'not_run' && s.comment.startsWith(STOPPED_PREFIX)))
     return 'cancelled';
   if (!h.ok) return 'failed';

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { runExitCode, runJson, runSummary } from './run-output.js';
 import type { ProjectConfig } from '../config/project.js';
-import { isTransportCode } from '../engine/result.js';
+import { hostErrorStatus } from '../engine/result.js';
 import { OrchError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { registerProjectSecrets } from '../secrets/project-secrets.js';
@@ -93,9 +93,7 @@ export async function executeRun(
 /** ok (exit 0), failed (non-zero), not_run (cancel or interrupt), timeout, unreachable or error. */
 export function runHostStatus(o: HostOutcome<ExecResult>): string {
   if (o.ok) return o.value.code === 0 ? 'ok' : 'failed';
-  if (o.error.code === 'CANCELLED') return 'not_run';
-  if (o.error.code === 'TIMEOUT') return 'timeout';
-  return isTransportCode(o.error.code) ? 'unreachable' : 'error';
+  return hostErrorStatus(o.error.code);
 }
 
 /** The stored shape of one host of a run: `orch run -o json`'s host entry plus its time and signal. */

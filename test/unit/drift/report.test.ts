@@ -48,6 +48,11 @@ describe('drift: host status and exit codes', () => {
       'unreachable',
     );
     assert.equal(hostDrift(host('a', [], { code: 'STATE_ERROR', message: 'bad' })).status, 'error');
+    // A run given up at --timeout is counted with the transport failures, as the exit code table has it.
+    assert.equal(
+      hostDrift(host('a', [], { code: 'TIMEOUT', message: 'timed out after 5 s' })).status,
+      'unreachable',
+    );
     // Given up on a signal: not run (as apply records it), shown as not checked, never a clean exit.
     const stopped = hostDrift(host('a', [], { code: 'CANCELLED', message: 'interrupted (SIGINT)' }));
     assert.equal(stopped.status, 'not_run');

@@ -8,6 +8,7 @@ import {
   ERROR_CODES,
   EXIT,
   codeExit,
+  hostErrorStatus,
   isInputCode,
   isTransportCode,
   type ErrorKind,
@@ -70,6 +71,15 @@ describe('error codes: the one table', () => {
       runExitCode({ mode: 'apply', aborted: { host: 'h', code: 'UNKNOWN_TARGET', message: '' }, hosts: [] }),
       4,
     );
+  });
+
+  it('gives each host error one status word, shared by apply, run and drift', () => {
+    assert.equal(hostErrorStatus('CANCELLED'), 'not_run');
+    assert.equal(hostErrorStatus('TIMEOUT'), 'timeout');
+    for (const code of ['AUTH_FAILED', 'HOST_KEY_CHANGED', 'HOST_KEY_UNKNOWN', 'HOST_UNREACHABLE'])
+      assert.equal(hostErrorStatus(code), 'unreachable', code);
+    assert.equal(hostErrorStatus('COMMAND_FAILED'), 'error');
+    assert.equal(hostErrorStatus('NOT_AN_ORCH_CODE'), 'error');
   });
 
   it("matches the README's exit code table and maps what is not orch's to 5", () => {
