@@ -53,3 +53,39 @@ export async function convergeCluster(
       `state done (the topology changed as asked), but the formula's apply failed on ${failed.join(', ')}: see the steps, then run orch apply`,
     );
 }
+
+/**
+ * The guarded rebuild of one node inside a lifecycle verb (rejoin --rebuild-if-needed): the formula applied to it
+ * alone with the recorded topology and --force-rebuild for it, so pg_make_replica replaces its data directory
+ * with a base backup from the recorded primary, keeping the old one beside it. What pg_make_replica said, or a
+ * PG_STEP_FAILED naming the states that failed.
+ */
+export async function rebuildNode(
+  project: ProjectConfig,
+  host: HostSpec,
+  store: JobStore,
+  acceptNewHostKeys?: boolean,
+): Promise<string> {
+  const [{ runStates }, { loadTopologies, topologyAdjuster }] = await Promise.all([
+    import('../engine/run.js'),
+    import('./topology.js'),
+  ]);
+  const records = await loadTopologies(project, store);
+  const report = await runStates(project, [host], {
+    mode: 'apply',
+    adjustPillar: topologyAdjuster(records),
+    acceptNewHostKeys,
+    forceRebuild: [host.name],
+  });
+  if (report.aborted)
+    throw new OrchError('PG_STEP_FAILED', `the formula did not compile: ${report.aborted.message}`);
+  const h = report.hosts[0];
+  if (!h?.ok) {
+    const bad = (h?.states ?? [])
+      .filter((s) => s.status === 'failed' || s.status === 'not_run')
+      .map((s) => `${s.id}: ${s.comment}`);
+    throw new OrchError('PG_STEP_FAILED', h?.error?.message ?? (bad.join('; ') || 'the formula failed'));
+  }
+  const replica = h.states.find((s) => s.fn === 'postgres.replica');
+  return replica ? `${replica.id}: ${replica.comment}` : 'formula applied with --force-rebuild';
+}

@@ -54,6 +54,12 @@ export const pgFollowArgs = z.object({
 export const pgRejoinArgs = z.object({
   ...base,
   host: z.string().min(1).describe('the node to rejoin'),
+  rebuildIfNeeded: z
+    .boolean()
+    .optional()
+    .describe(
+      'when pg_rewind cannot work, run the guarded rebuild (pg_make_replica forced) instead of refusing',
+    ),
 });
 
 export type PgSwitchoverArgs = z.infer<typeof pgSwitchoverArgs>;
@@ -63,11 +69,17 @@ export type PgRejoinArgs = z.infer<typeof pgRejoinArgs>;
 
 type Body = (c: Cluster, log: StepLog, record: RecordTopology) => Promise<LifecycleResult>;
 
+/** What a verb's body may ask of the job around it. */
+interface BodyEnv {
+  /** The guarded rebuild of one node: the formula applied to it with --force-rebuild for it. */
+  rebuild(host: string): Promise<string>;
+}
+
 interface VerbDef<A> {
   verb: string;
   /** A host of the cluster (its pillar names the nodes). */
   anchor(args: A): string;
-  body(args: A): Promise<Body>;
+  body(args: A, env: BodyEnv): Promise<Body>;
 }
 
 /** Run the fence command (/bin/sh -c) with ORCH_FENCE_HOST; its exit status (1 when it could not run). */
@@ -138,9 +150,21 @@ const followDef: VerbDef<PgFollowArgs> = {
 const rejoinDef: VerbDef<PgRejoinArgs> = {
   verb: 'pg rejoin',
   anchor: (a) => a.host,
-  body: async (a) => {
+  body: async (a, env) => {
     const { rejoin } = await import('../pg/lifecycle/rejoin.js');
-    return (c, log, record) => rejoin(c, { host: a.host, test: a.test, waitSeconds: a.wait }, log, record);
+    return (c, log, record) =>
+      rejoin(
+        c,
+        {
+          host: a.host,
+          test: a.test,
+          waitSeconds: a.wait,
+          rebuildIfNeeded: a.rebuildIfNeeded === true,
+          rebuild: env.rebuild,
+        },
+        log,
+        record,
+      );
   },
 };
 
@@ -171,11 +195,12 @@ export async function executeLifecycle<
   ctx: JobContext,
   opts: LifecycleRunOptions = {},
 ): Promise<LifecycleRun> {
-  const [{ loadTopologies }, { clusterHosts, withCluster }, { convergeCluster }] = await Promise.all([
-    import('./topology.js'),
-    import('../pg/lifecycle/cluster.js'),
-    import('./pg-converge.js'),
-  ]);
+  const [{ loadTopologies }, { clusterHosts, withCluster }, { convergeCluster, rebuildNode }] =
+    await Promise.all([
+      import('./topology.js'),
+      import('../pg/lifecycle/cluster.js'),
+      import('./pg-converge.js'),
+    ]);
   const store = opts.store ?? (await openJobStore(project));
   const log = new StepLog((s, all) => {
     ctx.hostResult(s.host, s.status === 'failed' ? 'failed' : 'ok', {
@@ -191,7 +216,13 @@ export async function executeLifecycle<
     const { hosts, record } = await clusterHosts(project, anchor, records);
     const put = (rec: Omit<TopologyRecord, 'epoch'>) =>
       store.putTopology({ ...rec, jid: ctx.jid }, record?.epoch ?? 0);
-    const body = await def.body(args);
+    const body = await def.body(args, {
+      rebuild: (host) => {
+        const spec = hosts.find((h) => h.name === host);
+        if (!spec) throw new OrchError('INTERNAL', `${host} is not a host of the cluster`);
+        return rebuildNode(project, spec, store, args.acceptNewHostkeys);
+      },
+    });
     result = await withCluster(project, anchor, records, { acceptNewHostKeys: args.acceptNewHostkeys }, (c) =>
       body(c, log, put),
     );

@@ -10,6 +10,7 @@ interface Flags {
   acceptNewHostkeys?: boolean;
   async?: boolean;
   onEvent?: string;
+  rebuildIfNeeded?: boolean;
 }
 
 export function register(program: Command): void {
@@ -21,6 +22,10 @@ export function register(program: Command): void {
       )
       .argument('<host>', 'the node to rejoin (an inventory host of the cluster)')
       .option('--test', 'check the node and print the plan; change nothing')
+      .option(
+        '--rebuild-if-needed',
+        'when pg_rewind cannot work, rebuild the node from the primary (guarded; the old data directory is kept) instead of refusing',
+      )
       .option('--wait <s>', 'longest wait for the node to stream from the primary', positiveSeconds, 60),
   )
     .addHelpText(
@@ -37,7 +42,10 @@ the primary's copies; /etc/postgresql (Debian) is not touched. Then standby.sign
 primary_conninfo and primary_slot_name, start, wait until it streams, its former slots dropped, the topology
 recorded and the formula applied to the cluster. When rewind cannot work (neither wal_log_hints nor checksums,
 another system, PostgreSQL 10, the dry run fails) it is refused (exit 7) with the rebuild to run instead:
-orch apply <host> --force-rebuild <host>.
+orch apply <host> --force-rebuild <host>. With --rebuild-if-needed that rebuild runs in its place (also when the
+rewind itself fails): the slot on the primary, then the formula with --force-rebuild for this node alone
+(pg_make_replica: a base backup; the old data directory kept beside the new one, put back if the backup fails),
+the wait until it streams and the topology recorded.
 ${LIFECYCLE_EXIT_HELP}`,
     )
     .action(async (host: string, flags: Flags, cmd: Command) => {
@@ -51,6 +59,7 @@ ${LIFECYCLE_EXIT_HELP}`,
           wait: flags.wait,
           acceptNewHostkeys: flags.acceptNewHostkeys,
           onEvent: flags.onEvent,
+          rebuildIfNeeded: flags.rebuildIfNeeded === true,
         },
         async: flags.async,
       });

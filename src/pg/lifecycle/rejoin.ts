@@ -2,10 +2,13 @@
 // diverged) back as a standby of the current primary without a base backup: pg_rewind from the primary, dry run
 // first, the host's own configuration files kept; its slot on the primary made first; started as a standby;
 // streaming checked; the topology recorded. When rewind cannot work (neither wal_log_hints nor data checksums,
-// another system, PostgreSQL 10, the dry run failing) it is refused with the guarded rebuild to run instead.
+// another system, PostgreSQL 10, the dry run failing) it is refused with the guarded rebuild to run instead, or,
+// with --rebuild-if-needed, that rebuild is run: pg_make_replica forced for this host alone, which keeps the old
+// data directory beside the new one (nothing is deleted before the replacement streams).
 import { OrchError, errorMessage } from '../../errors.js';
 import type { Cluster } from './cluster.js';
 import { currentPrimary, readCluster, refuse, upstreamNames } from './preflight.js';
+import type { PgNode } from './node.js';
 import type { NodeState } from './probe.js';
 import { createSlots, dropSlots, sql, startAndWait, stopFast, writeStandbyConfig } from './remote.js';
 import { grantRewind, rewind, rewindSummary } from './rewind.js';
@@ -19,6 +22,10 @@ export interface RejoinOptions {
   host: string;
   test: boolean;
   waitSeconds: number;
+  /** When rewind cannot work, run the guarded rebuild instead of refusing (needs `rebuild`). */
+  rebuildIfNeeded?: boolean;
+  /** The guarded rebuild of one host (the formula with --force-rebuild for it); a line saying what it did. */
+  rebuild?: (host: string) => Promise<string>;
 }
 
 /** The command that rebuilds host from the primary instead (a base backup, guarded by pg_make_replica). */
@@ -83,14 +90,6 @@ export async function rejoin(
     if (!why) throw refuse(`${n.host} is a standby that can follow ${p.host} as it is: use orch pg follow`);
     log.ok(n.host, 'check', `running standby that cannot follow ${p.host}: ${why}`);
   }
-  const impossible = rewindImpossible(st, pSt, n.major);
-  if (impossible) throw refuse(`${n.host} cannot be rewound: ${impossible}; ${rebuildAdvice(n.host)}`);
-  log.ok(
-    n.host,
-    'check',
-    `${st.control.walLogHints ? 'wal_log_hints on' : `data checksums (version ${st.control.checksumVersion})`}, same system as ${p.host}`,
-  );
-
   const topology: Omit<TopologyRecord, 'epoch'> = {
     cluster: c.key,
     primary: p.host,
@@ -101,6 +100,17 @@ export async function rejoin(
     verb: 'pg rejoin',
     updatedAt: new Date().toISOString(),
   };
+  const fallback: Fallback = { c, n, p, slot, names, opts, log, topology, recordTopology };
+  const impossible = rewindImpossible(st, pSt, n.major);
+  if (impossible) {
+    if (opts.rebuildIfNeeded) return rebuildInstead(fallback, `it cannot be rewound: ${impossible}`);
+    throw refuse(`${n.host} cannot be rewound: ${impossible}; ${rebuildAdvice(n.host)}`);
+  }
+  log.ok(
+    n.host,
+    'check',
+    `${st.control.walLogHints ? 'wal_log_hints on' : `data checksums (version ${st.control.checksumVersion})`}, same system as ${p.host}`,
+  );
   const clean = !st.running && CLEAN.has(st.control.state ?? '');
   if (opts.test) {
     if (st.running) log.plan(n.host, 'stop', 'fast shutdown of the diverged standby');
@@ -148,6 +158,8 @@ export async function rejoin(
   try {
     dry = await rewind(n, source, true);
   } catch (err) {
+    if (opts.rebuildIfNeeded)
+      return rebuildInstead(fallback, `pg_rewind --dry-run failed: ${errorMessage(err)}`);
     throw refuse(`pg_rewind --dry-run failed on ${n.host}: ${errorMessage(err)}; ${rebuildAdvice(n.host)}`);
   }
   log.ok(n.host, 'dry-run', rewindSummary(dry));
@@ -155,6 +167,7 @@ export async function rejoin(
     log.ok(n.host, 'rewind', `${rewindSummary(await rewind(n, source, false))}; local configuration kept`);
   } catch (err) {
     log.add(n.host, 'rewind', 'failed', errorMessage(err));
+    if (opts.rebuildIfNeeded) return rebuildInstead(fallback, `pg_rewind failed: ${errorMessage(err)}`);
     throw new OrchError(
       'PG_STEP_FAILED',
       `rejoin: state promoted_partial: ${p.host} is the primary; pg_rewind failed on ${n.host}, which stays stopped (${errorMessage(err)}); ${rebuildAdvice(n.host)}`,
@@ -190,6 +203,77 @@ export async function rejoin(
     state: 'done',
     message: `${n.host} was rewound and streams from ${p.host}`,
     topology,
+    notFollowing: [],
+  };
+}
+
+interface Fallback {
+  c: Cluster;
+  n: PgNode;
+  p: PgNode;
+  slot: string;
+  names: string[];
+  opts: RejoinOptions;
+  log: StepLog;
+  topology: Omit<TopologyRecord, 'epoch'>;
+  recordTopology: RecordTopology;
+}
+
+/**
+ * --rebuild-if-needed: the guarded rebuild in place of the rewind. The slot first (pg_make_replica checks it on
+ * the primary), then the formula forced for this host alone: pg_make_replica stops the node, keeps its data
+ * directory beside the new one and puts it back should the base backup fail. Then the usual ending of a rejoin.
+ */
+async function rebuildInstead(f: Fallback, why: string): Promise<LifecycleResult> {
+  const { n, p, slot, log, opts } = f;
+  const what = `guarded rebuild from ${p.host} (pg_make_replica forced for this host: a base backup; the old data directory is kept beside the new one)`;
+  if (opts.test) {
+    log.plan(n.host, 'check', `${why}: rebuild instead (--rebuild-if-needed)`);
+    log.plan(p.host, 'slots', `create physical slot ${slot}`);
+    log.plan(n.host, 'rebuild', what);
+    log.plan(n.host, 'start', `streams from ${p.host} through slot ${slot}`);
+    return {
+      state: 'unchanged',
+      message: 'plan only (--test): nothing was changed',
+      topology: f.topology,
+      notFollowing: [],
+    };
+  }
+  if (!opts.rebuild) throw new OrchError('INTERNAL', 'rejoin --rebuild-if-needed without a rebuild');
+  log.ok(n.host, 'check', `${why}: rebuilding instead (--rebuild-if-needed)`);
+  await createSlots(p, [slot]);
+  log.ok(p.host, 'slots', `physical slot ${slot} exists`);
+  try {
+    log.ok(n.host, 'rebuild', await opts.rebuild(n.host));
+  } catch (err) {
+    log.add(n.host, 'rebuild', 'failed', errorMessage(err));
+    throw new OrchError(
+      'PG_STEP_FAILED',
+      `rejoin: state promoted_partial: ${p.host} is the primary; the rebuild of ${n.host} failed (${errorMessage(err)}); pg_make_replica keeps or restores its old data directory (orch pg status lists it)`,
+    );
+  }
+  try {
+    await waitStreaming(n, f.names, slot, opts.waitSeconds);
+    log.ok(n.host, 'start', `rebuilt; streams from ${p.host} through slot ${slot}`);
+  } catch (err) {
+    log.add(n.host, 'start', 'failed', errorMessage(err));
+    throw new OrchError(
+      'PG_STEP_FAILED',
+      `rejoin: state promoted_partial: ${p.host} is the primary; ${n.host} was rebuilt but does not stream from it (${errorMessage(err)})`,
+    );
+  }
+  if (!(await f.recordTopology(f.topology).catch(() => false))) {
+    log.add(p.host, 'record', 'failed', 'another verb recorded first, or the job store failed');
+    throw new OrchError(
+      'PG_STEP_FAILED',
+      `rejoin: state promoted_partial: ${n.host} streams from ${p.host}; the topology was not recorded`,
+    );
+  }
+  log.ok(p.host, 'record', `topology recorded: ${n.host} follows ${p.host}`);
+  return {
+    state: 'done',
+    message: `${n.host} was rebuilt from ${p.host} (${why}) and streams from it; its old data directory is kept beside the new one`,
+    topology: f.topology,
     notFollowing: [],
   };
 }

@@ -41,7 +41,17 @@ describe('orch pg switchover / follow / promote / rejoin: help, bad input, --asy
         { name: 'a.example.com', ip: '192.0.2.11' },
       ]);
       writeFileSync(path.join(proj, 'orch.yaml'), 'jobs:\n  spawn_worker: false\n');
-      const q = await runOrch(['--root', proj, '-o', 'json', 'pg', 'rejoin', 'p.example.com', '--async']);
+      const q = await runOrch([
+        '--root',
+        proj,
+        '-o',
+        'json',
+        'pg',
+        'rejoin',
+        'p.example.com',
+        '--rebuild-if-needed',
+        '--async',
+      ]);
       assert.equal(q.code, 0, q.stdout + q.stderr);
       const { jid } = parseJson<{ jid: string }>(q);
       const l = await runOrch(['--root', proj, '-o', 'json', 'jobs', 'lookup', jid]);
@@ -53,8 +63,8 @@ describe('orch pg switchover / follow / promote / rejoin: help, bad input, --asy
       assert.equal(job.status, 'queued');
       assert.equal(job.target, 'p.example.com');
       assert.deepEqual(
-        [job.args.host, job.args.test, job.args.wait, job.args.cluster],
-        ['p.example.com', false, 60, ['p.example.com', 'a.example.com']],
+        [job.args.host, job.args.test, job.args.wait, job.args.rebuildIfNeeded, job.args.cluster],
+        ['p.example.com', false, 60, true, ['p.example.com', 'a.example.com']],
       );
       const f = await runOrch(['--root', proj, 'pg', 'follow', '--async']);
       assert.equal(f.code, 4, 'follow without a standby or --cluster-host is bad input');
