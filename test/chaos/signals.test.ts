@@ -345,4 +345,33 @@ describe('chaos: signals during orch apply', function () {
     assert.equal(job.status, 'interrupted');
     assert.ok(!existsSync(`${out}/a.done`), 'drift changes nothing');
   });
+
+  it('SIGINT during orch drift -j 1: hosts not yet checked are stored as not_run, never clean', async () => {
+    const { root, out } = project(true);
+    const run = start(root, ['-j', '1', '-o', 'json', 'drift', 'a.example.com,b.example.com,c.example.com']);
+    await untilRunning(run, 'the check to start', () => existsSync(`${out}/a.checking`));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, `${r.stdout}\n${r.stderr}`);
+    const job = await lookup(root, sqliteJobs(root)[0]!.jid);
+    assert.equal(job.status, 'interrupted');
+    // The check that ran finished (a.done is missing: a has drifted); the others were given up.
+    assert.deepEqual(hostStatuses(job), {
+      'a.example.com': 'drifted',
+      'b.example.com': 'not_run',
+      'c.example.com': 'not_run',
+    });
+    assert.ok(!existsSync(`${out}/b.done`) && !existsSync(`${out}/c.done`), 'drift changes nothing');
+    // The report printed says the same: not checked is not clean.
+    const report = JSON.parse(r.stdout) as { hosts: { host: string; status: string }[] };
+    assert.deepEqual(
+      report.hosts.map((h) => [h.host, h.status]),
+      [
+        ['a.example.com', 'drifted'],
+        ['b.example.com', 'not_run'],
+        ['c.example.com', 'not_run'],
+      ],
+    );
+    assert.deepEqual(sqliteLocks(root), [], 'no lock outlives its job');
+  });
 });
