@@ -1,7 +1,9 @@
 // The last step of a lifecycle verb that changed the cluster: the formula applied to the cluster's hosts with the
 // topology just recorded, so the replica procedure installed on each standby names its new upstream and slot, and
 // the next `orch apply '*'` changes nothing (docs/LIFECYCLE.md). Data directories are never touched by it: every
-// standby already streams from the recorded primary, so pg_make_replica only checks.
+// standby already streams from the recorded primary, so pg_make_replica only checks. Also the one rebuild a verb
+// may run (rejoin --rebuild-if-needed).
+import type { RunReport } from '../engine/run.js';
 import type { ProjectConfig } from '../config/project.js';
 import { OrchError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
@@ -15,16 +17,7 @@ export async function convergeCluster(
   log: StepLog,
   acceptNewHostKeys?: boolean,
 ): Promise<void> {
-  const [{ runStates }, { loadTopologies, topologyAdjuster }] = await Promise.all([
-    import('../engine/run.js'),
-    import('./topology.js'),
-  ]);
-  const records = await loadTopologies(project, store);
-  const report = await runStates(project, hosts, {
-    mode: 'apply',
-    adjustPillar: topologyAdjuster(records),
-    acceptNewHostKeys,
-  });
+  const report = await applyFormula(project, hosts, store, acceptNewHostKeys);
   if (report.aborted)
     throw new OrchError(
       'PG_STEP_FAILED',
@@ -66,17 +59,7 @@ export async function rebuildNode(
   store: JobStore,
   acceptNewHostKeys?: boolean,
 ): Promise<string> {
-  const [{ runStates }, { loadTopologies, topologyAdjuster }] = await Promise.all([
-    import('../engine/run.js'),
-    import('./topology.js'),
-  ]);
-  const records = await loadTopologies(project, store);
-  const report = await runStates(project, [host], {
-    mode: 'apply',
-    adjustPillar: topologyAdjuster(records),
-    acceptNewHostKeys,
-    forceRebuild: [host.name],
-  });
+  const report = await applyFormula(project, [host], store, acceptNewHostKeys, [host.name]);
   if (report.aborted)
     throw new OrchError('PG_STEP_FAILED', `the formula did not compile: ${report.aborted.message}`);
   const h = report.hosts[0];
@@ -88,4 +71,25 @@ export async function rebuildNode(
   }
   const replica = h.states.find((s) => s.fn === 'postgres.replica');
   return replica ? `${replica.id}: ${replica.comment}` : 'formula applied with --force-rebuild';
+}
+
+/** `orch apply` of hosts with the topology as the job store has it now (read again: a verb just wrote it). */
+async function applyFormula(
+  project: ProjectConfig,
+  hosts: HostSpec[],
+  store: JobStore,
+  acceptNewHostKeys?: boolean,
+  forceRebuild?: string[],
+): Promise<RunReport> {
+  const [{ runStates }, { loadTopologies, topologyAdjuster }] = await Promise.all([
+    import('../engine/run.js'),
+    import('./topology.js'),
+  ]);
+  const records = await loadTopologies(project, store);
+  return runStates(project, hosts, {
+    mode: 'apply',
+    adjustPillar: topologyAdjuster(records),
+    acceptNewHostKeys,
+    ...(forceRebuild ? { forceRebuild } : {}),
+  });
 }
