@@ -74,6 +74,8 @@ export async function executeRun(
       return conn.exec(command, {
         become: args.become === true,
         timeoutMs,
+        // Ended on the host when the controller is gone (a kill -9, a dropped connection): never left orphaned.
+        watchdog: true,
         onStdout: lastLineOf(toJob),
         onStderr: lastLineOf(toJob),
       });

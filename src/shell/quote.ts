@@ -89,8 +89,9 @@ export function printContent(content: string | Uint8Array, redirect = ''): strin
  * expands `!` (history) even in single quotes and in scripts, and cannot hold a newline inside quotes; so the
  * command travels as one word of octal escapes only (`\ooo` for every byte but letters and digits), and /bin/sh
  * gets a constant decoder that turns it back with printf and runs it with `/bin/sh -c` (no positional parameters).
+ * With `passArg`, the word the caller puts after these (unquoted, as the watchdog's CONTROLLER_ARG) is its $1.
  */
-export function viaBinSh(command: string): string[] {
+export function viaBinSh(command: string, passArg = false): string[] {
   let octal = '';
   for (const b of Buffer.from(command, 'utf8')) {
     const alnum = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
@@ -98,5 +99,6 @@ export function viaBinSh(command: string): string[] {
   }
   // $(...) drops trailing newlines only, which end the command anyway; printf's format has no % (all escaped).
   // A fresh `sh -c` rather than eval: it execs a last simple command, so a timeout's signal reaches that command.
-  return ['/bin/sh', '-c', 'orch_c=$(printf "$1") && exec /bin/sh -c "$orch_c"', 'sh', octal];
+  const decode = 'orch_c=$(printf "$1") && exec /bin/sh -c "$orch_c"';
+  return ['/bin/sh', '-c', passArg ? `${decode} sh "$2"` : decode, 'sh', octal];
 }

@@ -16,7 +16,7 @@ import type {
   ScriptOptions,
 } from './types.js';
 import { Limiter } from './limiter.js';
-import { CONTROLLER_ARG, WATCHDOG_PRELUDE } from './watchdog.js';
+import { CONTROLLER_ARG, WATCHDOG_PRELUDE, watchedCommand } from './watchdog.js';
 
 /**
  * The argv prefix that runs a command as the host's become user, or [] when become does not apply. Both tools get
@@ -27,6 +27,16 @@ export function becomeArgv(host: Pick<HostSpec, 'become'>, requested: boolean | 
   const become = requested ?? host.become !== undefined;
   if (!become) return [];
   return [host.become?.method ?? 'sudo', '-n', '-u', host.become?.user ?? 'root'];
+}
+
+/**
+ * The exec request's command line for a /bin/sh command under `become` (becomeArgv). With the watchdog the login
+ * shell execs the decoder and adds its pid (CONTROLLER_ARG), as for a script; the timeout's KILL still reaches the
+ * whole session (OpenSSH signals the session's process group), the poller included.
+ */
+export function execLine(become: string[], command: string, watchdog = false): string {
+  if (!watchdog) return shJoin([...become, ...viaBinSh(command)]);
+  return `exec ${shJoin([...become, ...viaBinSh(watchedCommand(command), true)])} ${CONTROLLER_ARG}`;
 }
 
 /** Exec channels open at once on one connection; sshd refuses the 11th session by default. */
@@ -78,8 +88,7 @@ export class SshConnection implements Connection {
    * (viaBinSh), so the login shell sshd starts it with (csh on FreeBSD up to 13) never parses it.
    */
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const line = shJoin([...this.becomeArgv(opts.become), ...viaBinSh(command)]);
-    return this.runChannel(line, opts, 'KILL');
+    return this.runChannel(execLine(this.becomeArgv(opts.become), command, opts.watchdog), opts, 'KILL');
   }
 
   /** The SFTP channel of this connection: opened on first use, then reused for every transfer of the run. */

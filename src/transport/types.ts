@@ -20,6 +20,11 @@ export interface ExecOptions {
   /** Called with output as it arrives, for live progress. */
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
+  /**
+   * exec only: end the command (TERM, then KILL of its process group) once the connection's sshd process is gone,
+   * as after a hard exit of the controller (./watchdog.ts). Costs the host a poller process while it runs.
+   */
+  watchdog?: boolean;
 }
 
 export interface ScriptOptions extends Omit<ExecOptions, 'stdin'> {

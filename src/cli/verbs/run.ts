@@ -69,7 +69,7 @@ export function register(program: Command): void {
     )
     .addHelpText(
       'after',
-      "\nExample:\n  orch run 'web*' -- systemctl is-active nginx\n\nOutput and the job record mask the project's pillar secrets when an age identity is available\n(without one they are not decrypted and not masked).\n\nExit: 0 all exited 0, 1 some exited non-zero, 3 some host unreachable (connection, auth, host key) or timed out,\n5 job store unusable or failing (every run is recorded as a job: orch jobs list),\n130/143 SIGINT/SIGTERM: commands already running finish and are recorded; a second signal exits at once.",
+      "\nExample:\n  orch run 'web*' -- systemctl is-active nginx\n\nOutput and the job record mask the project's pillar secrets when an age identity is available\n(without one they are not decrypted and not masked).\n\nExit: 0 all exited 0, 1 some exited non-zero, 3 some host unreachable (connection, auth, host key) or timed out,\n5 job store unusable or failing (every run is recorded as a job: orch jobs list),\n130/143 SIGINT/SIGTERM: commands already running finish and are recorded; a second signal exits at once\n(the hosts then end the commands, as after a kill -9 of orch: TERM, and KILL 5 s later).",
     )
     .action(async (target: string, words: string[], opts: RunOptions, cmd: Command) => {
       const g = globalOptions(cmd);

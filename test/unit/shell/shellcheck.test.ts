@@ -1,11 +1,13 @@
 // The shell orch generates passes shellcheck (POSIX sh, severity warning and above): the batch preamble and its
 // helpers (script.ts, actor.ts), pg_make_replica for the PostgreSQL 15 and 11 layouts (and FreeBSD's), the pg
-// status scripts (and the leftovers script), the connector's steps, the atomic write and file probe, and the facts
-// script. What shellcheck cannot see is annotated in the scripts with a reason.
+// status scripts (and the leftovers script), the connector's steps, the atomic write and file probe, the facts
+// script, and the watchdog of scripts and of `orch run`. What shellcheck cannot see is annotated in the scripts
+// with a reason.
 import { strict as assert } from 'node:assert';
 import { pgStatusScript } from '../../../src/pg/status-script.js';
 import { leftoverScript } from '../../../src/pg/rebuild-leftovers.js';
 import { factsScript } from '../../../src/facts/script.js';
+import { WATCHDOG_PRELUDE, watchedCommand } from '../../../src/transport/watchdog.js';
 import { buildBatch, helpers } from '../../../src/shell/script.js';
 import { atomicWrite, fileProbe } from '../../../src/shell/file.js';
 import { applySql, checkQuery, psqlSetup } from '../../../src/pg/connector.js';
@@ -102,6 +104,8 @@ const scripts: [string, () => string][] = [
   ],
   ['the pg status leftovers script', () => leftoverScript()],
   ['the facts script', () => factsScript()],
+  ["the scripts' watchdog prelude", () => `${WATCHDOG_PRELUDE}echo hi\n`],
+  ['an orch run command under the watchdog', () => watchedCommand("printf '%s' 'a b'")],
 ];
 
 describe('generated shell passes shellcheck', () => {
