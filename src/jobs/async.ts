@@ -9,7 +9,6 @@ import { redactor } from '../secrets/redactor.js';
 import { configuredJobStore, openJobStore, parseJobStoreSpec } from './open.js';
 import type { RecordSpec } from './record.js';
 import { jobsSettings } from './settings.js';
-import { splitShards } from './shards.js';
 import { isShardStore, type JobRecord } from './store.js';
 import { currentUser } from './who.js';
 
@@ -92,6 +91,8 @@ export async function submitShardedAsync(
   const hosts = Array.isArray(spec.args.hosts)
     ? spec.args.hosts.filter((h): h is string => typeof h === 'string')
     : [];
+  // Loaded here only: the plain --async path stays as light as it was.
+  const { splitShards } = await import('./shards.js');
   const shards = splitShards(hosts, shardSize);
   const store = await openJobStore(project);
   let job: JobRecord;
