@@ -94,6 +94,47 @@ describe('chaos: one sharded job over several orch workers (PostgreSQL store)', 
     }
   }
 
+  /** Wait for the moment a worker is in the middle of a shard: a claimed shard with a host done and another in
+   * its slow step, not counted yet. */
+  async function midShard(
+    url: string,
+    out: string,
+    jid: string,
+  ): Promise<{ worker: string; shard: number; done: string[]; inFlight: string }> {
+    type Row = { shard: number; claimed_by: string; host: string; status: string | null };
+    let found: { worker: string; shard: number; done: string[]; inFlight: string } | undefined;
+    await until(
+      'a worker in the middle of a shard',
+      async () => {
+        const rows = await query<Row>(
+          url,
+          `SELECT s.shard, s.claimed_by, h.host, r.status FROM orch.job_shards s
+           JOIN orch.shard_hosts h ON h.jid = s.jid AND h.shard = s.shard
+           LEFT JOIN orch.host_results r ON r.jid = s.jid AND r.host = h.host
+           WHERE s.jid = $1 AND s.state = 'claimed' ORDER BY s.shard, h.host`,
+          [jid],
+        );
+        for (const shard of new Set(rows.map((r) => r.shard))) {
+          const mine = rows.filter((r) => r.shard === shard);
+          const done = mine.filter((r) => r.status === 'changed').map((r) => r.host);
+          const inFlight = mine.find(
+            (r) =>
+              r.status !== 'changed' &&
+              lines(path.join(out, 'started', r.host)) === 1 &&
+              lines(path.join(out, 'runs', r.host)) === 0,
+          );
+          if (done.length && inFlight) {
+            found = { worker: mine[0]!.claimed_by, shard, done, inFlight: inFlight.host };
+            return true;
+          }
+        }
+        return false;
+      },
+      60_000,
+    );
+    return found!;
+  }
+
   async function queue(root: string, size: number): Promise<string> {
     const q = await orch(root, ['-j', '1', 'apply', 'h*', '--async', '--shard-size', String(size)]);
     assert.equal(q.code, 0, q.stderr);
@@ -176,41 +217,10 @@ describe('chaos: one sharded job over several orch workers (PostgreSQL store)', 
     const { root, out, url } = await project('4s');
     const jid = await queue(root, 4);
     const ws = startWorkers(root, 3, false);
-    // The moment: a claimed shard with a host done and another in its slow step, not counted yet.
-    type Row = { shard: number; claimed_by: string; host: string; status: string | null };
-    let victim: { worker: string; shard: number; done: string[]; inFlight: string } | undefined;
-    await until(
-      'a worker in the middle of a shard',
-      async () => {
-        const rows = await query<Row>(
-          url,
-          `SELECT s.shard, s.claimed_by, h.host, r.status FROM orch.job_shards s
-           JOIN orch.shard_hosts h ON h.jid = s.jid AND h.shard = s.shard
-           LEFT JOIN orch.host_results r ON r.jid = s.jid AND r.host = h.host
-           WHERE s.jid = $1 AND s.state = 'claimed' ORDER BY s.shard, h.host`,
-          [jid],
-        );
-        for (const shard of new Set(rows.map((r) => r.shard))) {
-          const mine = rows.filter((r) => r.shard === shard);
-          const done = mine.filter((r) => r.status === 'changed').map((r) => r.host);
-          const inFlight = mine.find(
-            (r) =>
-              r.status !== 'changed' &&
-              lines(path.join(out, 'started', r.host)) === 1 &&
-              lines(path.join(out, 'runs', r.host)) === 0,
-          );
-          if (done.length && inFlight) {
-            victim = { worker: mine[0]!.claimed_by, shard, done, inFlight: inFlight.host };
-            return true;
-          }
-        }
-        return false;
-      },
-      60_000,
-    );
-    const pid = Number(/:(\d+)$/.exec(victim!.worker)![1]);
+    const victim = await midShard(url, out, jid);
+    const pid = Number(/:(\d+)$/.exec(victim.worker)![1]);
     const mineToKill = ws.find((w) => w.child.pid === pid);
-    assert.ok(mineToKill, `the shard's worker ${victim!.worker} is one this test started`);
+    assert.ok(mineToKill, `the shard's worker ${victim.worker} is one this test started`);
     mineToKill.child.kill('SIGKILL');
     const killed = await mineToKill.done;
     assert.equal(killed.code, 137);
@@ -220,20 +230,49 @@ describe('chaos: one sharded job over several orch workers (PostgreSQL store)', 
     assert.equal(w.code, 0, `${w.stdout}\n${w.stderr}`);
     const job = await lookup(root, jid);
     assertOneResult(job, 3);
-    const handed = job.shards![victim!.shard]!;
+    const handed = job.shards![victim.shard]!;
     assert.equal(handed.attempt, 2, 'the shard was handed over once');
-    assert.notEqual(handed.worker, victim!.worker, 'and finished by another worker');
+    assert.notEqual(handed.worker, victim.worker, 'and finished by another worker');
     for (const h of HOSTS) assert.equal(lines(path.join(out, 'runs', h)), 1, `${h} counted once`);
-    for (const h of victim!.done)
+    for (const h of victim.done)
       assert.equal(lines(path.join(out, 'started', h)), 1, `${h} had its result: not run again`);
     assert.equal(
-      lines(path.join(out, 'started', victim!.inFlight)),
+      lines(path.join(out, 'started', victim.inFlight)),
       2,
       'the host cut off without a result ran again',
     );
     assert.deepEqual(await query(url, 'SELECT host FROM orch.host_locks'), [], 'no lock left');
     const survivors = ws.filter((x) => x !== mineToKill);
     const logs = survivors.map((x) => x.stderr()).join('');
-    assert.match(logs, new RegExp(`shard ${victim!.shard + 1}/3: .*attempt 2 \\(handed over\\)`));
+    assert.match(logs, new RegExp(`shard ${victim.shard + 1}/3: .*attempt 2 \\(handed over\\)`));
+  });
+
+  it('a worker stopped with SIGTERM mid-shard gives its shard back at once; another finishes it', async () => {
+    // A lease far longer than the test: the shard can only move on because it was given back.
+    const { root, out, url } = await project('60s');
+    const jid = await queue(root, 4);
+    const ws = startWorkers(root, 2, false);
+    const victim = await midShard(url, out, jid);
+    const pid = Number(/:(\d+)$/.exec(victim.worker)![1]);
+    const stopped = ws.find((w) => w.child.pid === pid)!;
+    stopped.child.kill('SIGTERM');
+    const end = await stopped.done;
+    assert.equal(end.code, 143, end.stderr);
+    assert.match(end.stderr, new RegExp(`shard ${victim.shard + 1}/3: given back`));
+    // The host in its step finished it before the worker let go: its result is kept, not run again.
+    assert.equal(lines(path.join(out, 'runs', victim.inFlight)), 1);
+    const [row] = await query<{ state: string; claimed_by: string | null }>(
+      url,
+      'SELECT state, claimed_by FROM orch.job_shards WHERE jid = $1 AND shard = $2',
+      [jid, victim.shard],
+    );
+    assert.notEqual(row!.claimed_by, victim.worker, `no longer the stopped worker's (${row!.state})`);
+    const w = await orch(root, ['jobs', 'wait', jid, '--timeout', '120']);
+    assert.equal(w.code, 0, `${w.stdout}\n${w.stderr}`);
+    const job = await lookup(root, jid);
+    assertOneResult(job, 3);
+    assert.equal(job.shards![victim.shard]!.attempt, 2);
+    for (const h of HOSTS) assert.equal(lines(path.join(out, 'runs', h)), 1, `${h} counted once`);
+    for (const h of HOSTS) assert.equal(lines(path.join(out, 'started', h)), 1, `${h} started once`);
   });
 });
