@@ -275,4 +275,30 @@ describe('chaos: one sharded job over several orch workers (PostgreSQL store)', 
     for (const h of HOSTS) assert.equal(lines(path.join(out, 'runs', h)), 1, `${h} counted once`);
     for (const h of HOSTS) assert.equal(lines(path.join(out, 'started', h)), 1, `${h} started once`);
   });
+
+  it('a host in a running shard is locked to other applies; cancel ends the job and frees every lock', async () => {
+    const { root, out, url } = await project('60s');
+    const jid = await queue(root, 4);
+    startWorkers(root, 1, false);
+    const at = await midShard(url, out, jid);
+    const sync = await orch(root, ['apply', at.inFlight, '--no-progress']);
+    assert.equal(sync.code, 6, sync.stderr);
+    assert.match(sync.stderr, new RegExp(`is locked by job ${jid}`));
+    const c = await orch(root, ['jobs', 'cancel', jid]);
+    assert.equal(c.code, 0, c.stderr);
+    const w = await orch(root, ['jobs', 'wait', jid, '--timeout', '120']);
+    assert.match(w.stdout, new RegExp(`job ${jid} cancelled`));
+    const job = await lookup(root, jid);
+    assert.equal(job.status, 'cancelled');
+    assert.ok(job.shards!.every((s) => s.state === 'done'));
+    assert.equal(job.shards!.filter((s) => s.attempt > 0).length, 1, 'no other shard was started');
+    const ran = HOSTS.filter((h) => lines(path.join(out, 'runs', h)) > 0);
+    assert.ok(
+      ran.every((h) => job.shards![at.shard]!.hosts.includes(h)),
+      `only the running shard ran: ${ran}`,
+    );
+    assert.deepEqual(await query(url, 'SELECT host FROM orch.host_locks'), [], 'no lock left');
+    const again = await orch(root, ['apply', at.inFlight, '--no-progress']);
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+  });
 });
