@@ -14,6 +14,7 @@ import type { ExecResult } from '../transport/types.js';
 import { isJid } from './jid.js';
 import { jobKind } from './kinds.js';
 import { progressOf } from './record.js';
+import { hasFinalResult } from './shards.js';
 import type { StoredRunHost } from './run-verb.js';
 import { FINAL_STATUSES, type JobRecord } from './store.js';
 
@@ -121,8 +122,39 @@ export function jobsTable(jobs: JobRecord[], now: Date = new Date()): string {
   return table([['JID', 'VERB', 'TARGET', 'USER', 'STARTED', 'DURATION', 'STATUS', 'COUNTS'], ...rows]);
 }
 
+/** Shards listed one per line in `orch jobs lookup` up to this many (all with -v); beyond, only claimed ones. */
+const SHARD_LINES = 50;
+
+/** The shard lines of a sharded job: counts by state, then each shard's state, worker and hosts done. */
+export function shardLines(job: JobRecord, verbose = false): string[] {
+  const shards = job.shards ?? [];
+  if (shards.length === 0) return [];
+  const count = (st: string): number => shards.filter((s) => s.state === st).length;
+  const lines = [
+    `  shards: ${shards.length} of up to ${job.shardSize ?? '?'} host(s): ` +
+      `${count('done')} done, ${count('claimed')} claimed, ${count('queued')} queued`,
+  ];
+  const all = verbose || shards.length <= SHARD_LINES;
+  for (const s of shards) {
+    if (!all && s.state !== 'claimed') continue;
+    const done = s.hosts.filter((h) => hasFinalResult(job, h)).length;
+    const who = s.worker ? ` by ${s.worker}` : '';
+    const bits = [
+      ...(s.attempt > 1 ? [`attempt ${s.attempt}`] : []),
+      ...(s.state === 'claimed' && s.leaseUntil ? [`lease until ${shortTime(s.leaseUntil)}`] : []),
+    ];
+    lines.push(
+      `    shard ${s.shard + 1}: ${s.state}${who}${bits.length ? ` (${bits.join(', ')})` : ''}, ` +
+        `${done}/${s.hosts.length} host(s) done`,
+    );
+  }
+  if (!all)
+    lines.push(`    (${shards.length - count('claimed')} shard(s) not claimed now not listed; -v lists all)`);
+  return lines;
+}
+
 /** The header lines of `orch jobs lookup`: what the job is and where it stands. */
-export function jobHeader(job: JobRecord, now: Date = new Date()): string {
+export function jobHeader(job: JobRecord, now: Date = new Date(), verbose = false): string {
   const lines = [`job ${job.jid}: ${verbLabel(job)} ${job.target}${commandText(job)} by ${job.user}`];
   const worker = job.worker ? ` on ${job.worker}` : '';
   switch (job.status) {
@@ -145,6 +177,7 @@ export function jobHeader(job: JobRecord, now: Date = new Date()): string {
           `started ${job.startedAt ? shortTime(job.startedAt) : '-'}, took ${duration(job, now)}`,
       );
   }
+  lines.push(...shardLines(job, verbose));
   if (isFinal(job)) lines.push(...progressLines(job));
   if (typeof job.summary?.error === 'string') lines.push(`  error: ${job.summary.error}`);
   return `${lines.join('\n')}\n`;
@@ -152,7 +185,7 @@ export function jobHeader(job: JobRecord, now: Date = new Date()): string {
 
 /** `orch jobs lookup` in the human format of the command that made the job. */
 export function jobText(job: JobRecord, opts: { verbose?: boolean; now?: Date } = {}): string {
-  const head = jobHeader(job, opts.now);
+  const head = jobHeader(job, opts.now, opts.verbose);
   // Hosts with only progress are in the header; the body is results.
   const order = hostOrder(job).filter(
     (h) => job.hosts[h] && !progressOf(job.hosts[h].status, job.hosts[h].result),

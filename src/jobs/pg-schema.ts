@@ -50,6 +50,29 @@ const MIGRATIONS: readonly string[] = [
      record jsonb NOT NULL,
      updated_at timestamptz NOT NULL
    );`,
+  // Sharded jobs: one job's hosts cut into shards that many workers claim (FOR UPDATE SKIP LOCKED), each under
+  // its own lease. shard_size marks such a job, so that claimNext never hands the whole job to one worker.
+  `ALTER TABLE orch.jobs ADD COLUMN shard_size integer CHECK (shard_size > 0);
+   CREATE TABLE orch.job_shards (
+     jid text NOT NULL REFERENCES orch.jobs (jid) ON DELETE CASCADE,
+     shard integer NOT NULL CHECK (shard >= 0),
+     state text NOT NULL CHECK (state IN ('queued','claimed','done')),
+     claimed_by text,
+     lease_until timestamptz,
+     attempt integer NOT NULL DEFAULT 0,
+     exit_code integer,
+     PRIMARY KEY (jid, shard),
+     CHECK (state <> 'claimed' OR (claimed_by IS NOT NULL AND lease_until IS NOT NULL))
+   );
+   CREATE INDEX job_shards_open ON orch.job_shards (state, lease_until) WHERE state <> 'done';
+   CREATE TABLE orch.shard_hosts (
+     jid text NOT NULL,
+     shard integer NOT NULL,
+     host text NOT NULL,
+     PRIMARY KEY (jid, host),
+     FOREIGN KEY (jid, shard) REFERENCES orch.job_shards (jid, shard) ON DELETE CASCADE
+   );
+   CREATE INDEX shard_hosts_shard ON orch.shard_hosts (jid, shard);`,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -19,7 +19,9 @@ import {
 import { JidGenerator, processJids } from './jid.js';
 import { filterClauses, insertUnderFreshJid, jobRecordOf } from './store-rows.js';
 import { REAP_LOCK_KEY, migratePg } from './pg-schema.js';
+import { pgShards } from './pg-shards.js';
 import { pgTopology } from './pg-topology.js';
+import { splitShards } from './shards.js';
 import type { TopologyRecord } from '../pg/lifecycle/topology.js';
 import {
   DEFAULT_LEASE_MS,
@@ -28,10 +30,13 @@ import {
   type HostResultRecord,
   type JobFilter,
   type JobRecord,
+  type ClaimedShard,
   type JobStatus,
   type JobStore,
   type LockResult,
   type NewJob,
+  type ShardCompletion,
+  type ShardStore,
 } from './store.js';
 
 export interface PgStoreOptions {
@@ -58,6 +63,7 @@ interface JobRow {
   exit_code: number | null;
   summary: Record<string, unknown> | null;
   cancel_requested: boolean;
+  shard_size: number | null;
   hosts: { host: string; status: string; result: unknown; updated_at: string }[];
 }
 
@@ -116,7 +122,7 @@ class LockConflict {
   ) {}
 }
 
-export class PgJobStore implements JobStore {
+export class PgJobStore implements JobStore, ShardStore {
   private closed = false;
 
   constructor(
@@ -164,9 +170,11 @@ export class PgJobStore implements JobStore {
     return this.op('claimNext', async () => {
       const now = new Date();
       const res = await this.pool.query<{ jid: string }>(
+        // A sharded job is never one worker's: its shards are claimed one by one (claimShard).
         `UPDATE orch.jobs SET status = 'running', worker = $1, started_at = $2, lease_until = $3
          WHERE status = 'queued' AND jid = (
-           SELECT jid FROM orch.jobs WHERE status = 'queued' ORDER BY jid LIMIT 1 FOR UPDATE SKIP LOCKED)
+           SELECT jid FROM orch.jobs WHERE status = 'queued' AND shard_size IS NULL
+           ORDER BY jid LIMIT 1 FOR UPDATE SKIP LOCKED)
          RETURNING jid`,
         [worker, now, plusMs(now, leaseMs)],
       );
@@ -280,6 +288,8 @@ export class PgJobStore implements JobStore {
         );
         if (res.rows[0]?.status === 'cancelled')
           await c.query(`DELETE FROM orch.host_locks WHERE jid = $1`, [jid]);
+        // A sharded job gives up the shards nobody runs now; with none running it ends here.
+        await pgShards.settle(c, jid, new Date(), (cc, id) => this.read(id, cc));
       });
       return this.read(jid);
     });
@@ -376,6 +386,93 @@ export class PgJobStore implements JobStore {
     });
   }
 
+  async createSharded(job: NewJob, shards: string[][]): Promise<JobRecord> {
+    checkNewJob(job);
+    if (job.status !== 'queued') throw new OrchError('BAD_INPUT', 'a sharded job is created queued');
+    const all = shards.flat();
+    if (shards.length === 0 || shards.some((s) => s.length === 0) || new Set(all).size !== all.length)
+      throw new OrchError('BAD_INPUT', 'shards must be non-empty and share no host');
+    // Validates the count the same way the CLI's split does.
+    splitShards(all, Math.max(...shards.map((s) => s.length)));
+    return this.op('createSharded', async () => {
+      const jid = await this.tx(async (c) => {
+        const now = new Date();
+        const id = await insertUnderFreshJid(
+          this.jids,
+          (err) => {
+            const e = err as { code?: string; constraint?: string };
+            return e.code === '23505' && e.constraint === 'jobs_pkey';
+          },
+          async (id) => {
+            // A taken id fails only its own statement, not the transaction.
+            await c.query('SAVEPOINT fresh_jid');
+            try {
+              await c.query(
+                `INSERT INTO orch.jobs (jid, verb, target, args, username, status, created_at, shard_size)
+                 VALUES ($1, $2, $3, $4::jsonb, $5, 'queued', $6, $7)`,
+                [
+                  id,
+                  job.verb,
+                  storedText(job.target),
+                  storedJson(job.args ?? {}),
+                  job.user,
+                  now,
+                  Math.max(...shards.map((s) => s.length)),
+                ],
+              );
+              await c.query('RELEASE SAVEPOINT fresh_jid');
+            } catch (err) {
+              await c.query('ROLLBACK TO SAVEPOINT fresh_jid');
+              throw err;
+            }
+          },
+        );
+        await pgShards.insert(c, id, shards);
+        return id;
+      });
+      return (await this.read(jid))!;
+    });
+  }
+
+  async claimShard(worker: string, leaseMs: number): Promise<ClaimedShard | null> {
+    checkLeaseMs(leaseMs);
+    return this.op('claimShard', async () => {
+      // Jobs asked to stop whose open shards nobody runs end first (their shards are not claimed).
+      for (const jid of await pgShards.cancelledWithOpenShards(this.pool, new Date()))
+        await this.tx((c) => pgShards.settle(c, jid, new Date(), (cc, id) => this.read(id, cc)));
+      const got = await this.tx((c) => pgShards.claim(c, worker, leaseMs, new Date()));
+      if (!got) return null;
+      const job = await this.read(got.jid);
+      return job ? { ...got, job } : null;
+    });
+  }
+
+  async heartbeatShard(jid: string, shard: number, worker: string, leaseMs: number): Promise<boolean> {
+    checkLeaseMs(leaseMs);
+    return this.op('heartbeatShard', () => pgShards.heartbeat(this.pool, jid, shard, worker, leaseMs));
+  }
+
+  async releaseShard(jid: string, shard: number, worker: string): Promise<boolean> {
+    return this.op('releaseShard', () => pgShards.release(this.pool, jid, shard, worker));
+  }
+
+  async completeShard(
+    jid: string,
+    shard: number,
+    worker: string,
+    exitCode: number,
+  ): Promise<ShardCompletion> {
+    return this.op('completeShard', () =>
+      this.tx(async (c) => {
+        // The job row first: completions of one job queue here, so the last one sees every other shard done.
+        await c.query(`SELECT 1 FROM orch.jobs WHERE jid = $1 FOR UPDATE`, [jid]);
+        if (!(await pgShards.complete(c, jid, shard, worker, exitCode))) return { completed: false };
+        const finished = await pgShards.settle(c, jid, new Date(), (cc, id) => this.read(id, cc));
+        return finished ? { completed: true, finished } : { completed: true };
+      }),
+    );
+  }
+
   listTopologies(): Promise<TopologyRecord[]> {
     return this.op('listTopologies', () => pgTopology.list(this.pool));
   }
@@ -419,10 +516,14 @@ export class PgJobStore implements JobStore {
     }
   }
 
-  private async read(jid: string): Promise<JobRecord | null> {
-    const res = await this.pool.query<JobRow>(`${SELECT_JOBS} WHERE j.jid = $1`, [jid]);
+  /** One job with its host results (and shards), on db (a transaction's connection) or the pool. */
+  private async read(jid: string, db: pg.Pool | pg.PoolClient = this.pool): Promise<JobRecord | null> {
+    const res = await db.query<JobRow>(`${SELECT_JOBS} WHERE j.jid = $1`, [jid]);
     const row = res.rows[0];
-    return row ? toRecord(row) : null;
+    if (!row) return null;
+    const rec = toRecord(row);
+    if (row.shard_size !== null) rec.shards = await pgShards.list(db, jid);
+    return rec;
   }
 }
 
@@ -435,7 +536,7 @@ function toRecord(r: JobRow): JobRecord {
   for (const h of r.hosts)
     hosts[h.host] = { host: h.host, status: h.status, result: h.result, updatedAt: iso(h.updated_at) };
   const at = (d: Date | null): string | null => (d === null ? null : iso(d));
-  return jobRecordOf(
+  const rec = jobRecordOf(
     {
       jid: r.jid,
       verb: r.verb,
@@ -454,4 +555,6 @@ function toRecord(r: JobRow): JobRecord {
     },
     hosts,
   );
+  if (r.shard_size !== null && r.shard_size !== undefined) rec.shardSize = r.shard_size;
+  return rec;
 }

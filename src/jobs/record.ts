@@ -238,8 +238,9 @@ async function takeLocks(
   }
 }
 
-/** The bookkeeping of a running job: heartbeat, cancel polling, ordered host-result writes. */
-class LiveJob {
+/** The bookkeeping of a running job: heartbeat, cancel polling, ordered host-result writes. A shard of a sharded
+ * job (shard-run.ts) uses it too, with its own heartbeat (the shard's lease, not the job's). */
+export class LiveJob {
   cancelRequested = false;
   private lost = false;
   private heartbeatFailures = 0;
@@ -260,12 +261,24 @@ class LiveJob {
   constructor(
     private readonly store: JobStore,
     private readonly jid: string,
-    private readonly worker: string,
+    worker: string,
     private readonly leaseMs: number,
     private readonly cancelPollMs: number,
     private readonly warn: (m: string) => void,
     private readonly stateDir: string,
+    /** Renews the lease; false once it is no longer ours (default: the job's own heartbeat). */
+    private readonly beat: () => Promise<boolean> = () => store.heartbeat(jid, worker, leaseMs),
   ) {}
+
+  /** Whether host's result was handed over (stored or queued to be). */
+  hasResult(host: string): boolean {
+    return this.finished.has(host);
+  }
+
+  /** True once the lease was found to be someone else's. */
+  get leaseLost(): boolean {
+    return this.lost;
+  }
 
   /** Set once a write to the store failed: what it was. */
   storeFailure: string | undefined = undefined;
@@ -304,7 +317,7 @@ class LiveJob {
   start(): void {
     const beat = setInterval(
       () => {
-        this.store.heartbeat(this.jid, this.worker, this.leaseMs).then(
+        this.beat().then(
           (mine) => {
             if (!mine && !this.lost) {
               // Someone reaped the job (our lease ran out): stop before touching more hosts.

@@ -47,7 +47,27 @@ export interface JobRecord {
   summary?: Record<string, unknown>;
   /** Set once someone asked a running job to stop; the worker checks it and finishes the job as cancelled. */
   cancelRequested?: boolean;
+  /** Hosts per shard when the job was split over workers (PostgreSQL store, `--shard-size`); absent otherwise. */
+  shardSize?: number;
+  /** The shards of a sharded job, by number (read by get(); list() leaves them out). */
+  shards?: ShardRecord[];
   hosts: Record<string, HostResultRecord>;
+}
+
+/** A shard waits (queued), is being run by one worker under a lease (claimed), or is over (done). */
+export type ShardState = 'queued' | 'claimed' | 'done';
+
+/** One shard of a sharded job: its hosts and who holds it. */
+export interface ShardRecord {
+  shard: number;
+  state: ShardState;
+  /** The worker that holds it (claimed) or last held it (done). */
+  worker?: string;
+  leaseUntil?: string;
+  /** How many times a worker claimed it (more than 1: handed over). */
+  attempt: number;
+  exitCode?: number;
+  hosts: string[];
 }
 
 export interface NewJob {
@@ -112,6 +132,42 @@ export interface JobStore extends TopologyStore {
   lockHosts(jid: string, hosts: string[], leaseMs: number): Promise<LockResult>;
   unlockHosts(jid: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A shard a worker just claimed, with its job as it stood then (host results included). */
+export interface ClaimedShard {
+  jid: string;
+  shard: number;
+  attempt: number;
+  hosts: string[];
+  job: JobRecord;
+}
+
+/** What completing a shard did: nothing when the shard was no longer this worker's; the job's end when it was
+ * the last one. */
+export interface ShardCompletion {
+  completed: boolean;
+  finished?: { status: JobStatus; exitCode: number };
+}
+
+/** Jobs split into shards that any number of workers claim (the PostgreSQL store only). */
+export interface ShardStore {
+  /** Record a queued job whose hosts are split into these shards (each a non-empty list), all or nothing. */
+  createSharded(job: NewJob, shards: string[][]): Promise<JobRecord>;
+  /** Take a queued shard, or one whose lease ran out, of a live job (SKIP LOCKED); null when none. */
+  claimShard(worker: string, leaseMs: number): Promise<ClaimedShard | null>;
+  /** Extend the shard's lease and its hosts' locks; false once it is no longer this worker's. */
+  heartbeatShard(jid: string, shard: number, worker: string, leaseMs: number): Promise<boolean>;
+  /** Give a claimed shard back (queued again, its locks freed) for another worker; false if not this worker's. */
+  releaseShard(jid: string, shard: number, worker: string): Promise<boolean>;
+  /** Mark the shard done and free its hosts' locks; the worker that completes the last shard ends the job in the
+   * same transaction. */
+  completeShard(jid: string, shard: number, worker: string, exitCode: number): Promise<ShardCompletion>;
+}
+
+/** Whether a store can hold sharded jobs. */
+export function isShardStore(store: JobStore): store is JobStore & ShardStore {
+  return typeof (store as Partial<ShardStore>).claimShard === 'function';
 }
 
 /** Lease given to a job created already running when the caller names none. */

@@ -2,18 +2,20 @@
 // code path as the synchronous command, recorded by recordedRun (heartbeat, host results, locks, finish).
 // It reaps expired leases on every loop; on a signal it claims nothing more and its jobs wind down (record.ts).
 // It never creates jobs and never prints results; progress lines go to the log callback.
-import { loadProject, type ProjectConfig } from '../config/project.js';
+import type { ProjectConfig } from '../config/project.js';
 import { errorMessage, exitCodeFor } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import { resolveTargets } from '../inventory/target.js';
 import type { HostSpec } from '../inventory/types.js';
 import { redactor } from '../secrets/redactor.js';
 import type { AnyJobKind } from './kind.js';
+import { projectForJob } from './job-project.js';
 import { jobArgs, requireJobKind } from './kinds.js';
 import { recordedRun } from './record.js';
 import { reconcileJobs } from './reconcile.js';
 import { jobsSettings } from './settings.js';
-import type { JobRecord, JobStore } from './store.js';
+import { runClaimedShard } from './shard-run.js';
+import { isShardStore, type ClaimedShard, type JobRecord, type JobStore, type ShardStore } from './store.js';
 import { workerName } from './who.js';
 
 export interface WorkerOptions {
@@ -40,6 +42,7 @@ export class JobWorker {
   private wake: () => void = () => undefined;
   private storeErrors = 0;
   private readonly handled: string[] = [];
+  private readonly handledShards: string[] = [];
   private readonly log: (line: string) => void;
   private readonly leaseMs: number;
 
@@ -53,8 +56,9 @@ export class JobWorker {
     this.leaseMs = opts.leaseMs ?? jobsSettings(project).leaseMs;
   }
 
-  /** Claim and run jobs until drained (or stopped); returns the ids of the jobs it ran. */
-  async run(): Promise<{ jobs: string[]; storeErrors: number }> {
+  /** Claim and run jobs and shards until drained (or stopped); returns the ids of the jobs it ran and the
+   * shards (`<jid>/<n>`). */
+  async run(): Promise<{ jobs: string[]; shards: string[]; storeErrors: number }> {
     const concurrency = Math.max(1, Math.floor(this.opts.concurrency ?? 1));
     const maxIdle = this.opts.maxIdleMs ?? 5000;
     let pause = MIN_IDLE_MS;
@@ -72,6 +76,17 @@ export class JobWorker {
         if (!job) break;
         claimed++;
         this.start(job);
+      }
+      // Shards of sharded jobs (PostgreSQL store): one worker among many runs each.
+      const shards = isShardStore(this.store) ? this.store : undefined;
+      while (shards && this.active.size < concurrency && !this.stopping) {
+        const got = await shards.claimShard(this.name, this.leaseMs).catch((e: unknown) => {
+          this.storeError('claiming a shard', e);
+          return null;
+        });
+        if (!got) break;
+        claimed++;
+        this.startShard(shards, got);
       }
       if (this.stopping) break;
       if (this.active.size === 0 && claimed === 0) {
@@ -93,7 +108,7 @@ export class JobWorker {
         : Promise.race([...running, sleep(pause)]));
     }
     await Promise.allSettled([...this.active.values()]);
-    return { jobs: [...this.handled], storeErrors: this.storeErrors };
+    return { jobs: [...this.handled], shards: [...this.handledShards], storeErrors: this.storeErrors };
   }
 
   /** Claim no more jobs; run() returns once the jobs running now have ended (they see the signal themselves). */
@@ -112,6 +127,37 @@ export class JobWorker {
       )
       .finally(() => this.active.delete(job.jid));
     this.active.set(job.jid, p);
+  }
+
+  private startShard(store: JobStore & ShardStore, claim: ClaimedShard): void {
+    const key = `${claim.jid}/${claim.shard}`;
+    const of = claim.job.shards?.length ?? '?';
+    const name = `job ${claim.jid} shard ${claim.shard + 1}/${of}`;
+    const again = claim.attempt > 1 ? `, attempt ${claim.attempt} (handed over)` : '';
+    this.log(`${name}: ${claim.job.verb} on ${claim.hosts.length} host(s)${again}`);
+    this.handledShards.push(key);
+    const p = runClaimedShard(this.project, store, claim, {
+      worker: this.name,
+      leaseMs: this.leaseMs,
+      warn: (m) => this.log(m),
+    })
+      .then(
+        (end) => {
+          const ran = `${end.ran.length} host(s) run`;
+          if (end.outcome === 'released') this.log(`${name}: given back, ${ran}`);
+          else if (end.outcome === 'lost') this.log(`${name}: lost its lease to another worker, ${ran}`);
+          else {
+            this.log(`${name}: done, ${ran}, exit ${end.exitCode}`);
+            if (end.finished)
+              this.log(
+                `job ${claim.jid}: ${end.finished.status}, exit ${end.finished.exitCode} (its last shard)`,
+              );
+          }
+        },
+        (e: unknown) => this.log(`${name}: ${redactor.redact(errorMessage(e))}`),
+      )
+      .finally(() => this.active.delete(key));
+    this.active.set(key, p);
   }
 
   private storeError(what: string, e: unknown): void {
@@ -156,17 +202,6 @@ export async function runClaimedJob(
   return out.exitCode;
 }
 
-/** The project as the job's creator saw it: same root, plus the inventory and parallelism given on its command line. */
-export function projectForJob(base: ProjectConfig, args: Record<string, unknown>): ProjectConfig {
-  const inventory =
-    Array.isArray(args.inventory) && args.inventory.every((p) => typeof p === 'string')
-      ? (args.inventory as string[])
-      : undefined;
-  const parallel = typeof args.parallel === 'number' && args.parallel > 0 ? args.parallel : undefined;
-  if (!inventory && !parallel) return base;
-  return loadProject({ root: base.root, inventory, parallel });
-}
-
 function optString(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
@@ -174,3 +209,5 @@ function optString(v: unknown): string | undefined {
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+export { projectForJob } from './job-project.js';

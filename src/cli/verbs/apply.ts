@@ -1,7 +1,7 @@
 // `orch apply <target> [state...]`: converge hosts to their states, or show what would change with --test.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OrchError } from '../../errors.js';
-import { nonNegativeInt } from '../option-values.js';
+import { nonNegativeInt, positiveInt } from '../option-values.js';
 import { globalOptions, printJson, projectFor } from '../verb.js';
 import { LIMIT_HELP, targetHosts } from '../targets.js';
 import { batchSizeValue, diffLinesValue, percentValue } from '../option-values.js';
@@ -58,6 +58,11 @@ export function register(program: Command): void {
       'queue the job and print its id at once; a background worker runs it (orch jobs lookup <jid>)',
     )
     .option(
+      '--shard-size <n>',
+      'with --async (PostgreSQL job store): split the hosts into shards of n that any number of orch workers claim; one job, one result',
+      positiveInt,
+    )
+    .option(
       '--on-event <command>',
       'after the run, this command (/bin/sh -c, on the controller) gets one JSON event on stdin per replica rebuilt (or failed) by postgres.replica; with --async the worker runs it (docs/LIFECYCLE.md)',
     )
@@ -90,6 +95,7 @@ Examples:
   orch apply '*' --test
   orch apply group:db postgres.primary
   orch apply replica.example.com --async
+  orch apply '*' --async --shard-size 50   (then 'orch worker' on each controller; PostgreSQL job store)
   orch apply '*' test=True saltenv=base     (a Salt tree: states/top.sls)
   orch apply group:db --batch 2 --fail-percent 0
 Rolling runs: every host compiles first; then the batches run in order, a standby never before its primary
@@ -109,6 +115,7 @@ interface ApplyFlags {
   acceptNewHostkeys?: boolean;
   progress: boolean;
   async?: boolean;
+  shardSize?: number;
   onEvent?: string;
   wait?: boolean;
   waitTimeout?: number;
@@ -185,6 +192,10 @@ async function applyAction(target: string, given: string[], o: ApplyFlags, cmd: 
   const g = globalOptions(cmd);
   if (o.failPercent !== undefined && !o.batch)
     throw new OrchError('BAD_INPUT', '--fail-percent needs --batch (the share is of a batch)');
+  if (o.shardSize !== undefined && !o.async)
+    throw new OrchError('BAD_INPUT', '--shard-size needs --async (workers claim the shards of a queued job)');
+  if (o.shardSize !== undefined && o.batch)
+    throw new OrchError('BAD_INPUT', '--shard-size and --batch cannot be combined (shards run in parallel)');
   const project = projectFor(cmd);
   const states = saltKeywords(given, o);
   if (o.saltenv !== undefined) {
@@ -221,8 +232,11 @@ async function applyAction(target: string, given: string[], o: ApplyFlags, cmd: 
     onEvent: o.onEvent,
   };
   if (o.async) {
-    const { submitAsync } = await import('../../jobs/async.js');
-    return submitAsync(project, { verb: 'apply', target, args }, g.output === 'json');
+    const { submitAsync, submitShardedAsync } = await import('../../jobs/async.js');
+    const spec = { verb: 'apply', target, args };
+    return o.shardSize === undefined
+      ? submitAsync(project, spec, g.output === 'json')
+      : submitShardedAsync(project, spec, o.shardSize, g.output === 'json');
   }
   const [
     { recordedRun },

@@ -19,13 +19,18 @@ export function register(program: Command): void {
       'run queued jobs (made by --async): claim, run, record, until stopped or (--drain) the queue is empty',
     )
     .option('--drain', 'exit when the queue is empty and no job is running')
-    .option('--concurrency <n>', 'jobs run at once (default 1)', positiveInt)
+    .option('--concurrency <n>', 'jobs or shards run at once (default 1)', positiveInt)
     .option('-q, --quiet', 'no log lines on stderr')
     .addHelpText(
       'after',
       `
 --async starts 'orch worker --drain' by itself unless orch.yaml says jobs: {spawn_worker: false}
 (then run 'orch worker' as a service, e.g. on hosts sharing a PostgreSQL job store).
+With the PostgreSQL store a worker also claims shards of jobs made with 'orch apply --async --shard-size N':
+each shard runs its hosts (only those without a result when it was handed over) under a lease the worker
+renews; a dead worker's shard goes to another worker once that lease (orch.yaml jobs.lease) runs out, and the
+worker that finishes the last shard ends the job. On SIGTERM/SIGINT a shard is given back once its hosts'
+current steps finish; its hosts left without a result run on another worker.
 SIGTERM/SIGINT: no new job or host starts, each host's current step finishes, the jobs are recorded
 interrupted and their locks freed, then exit 143/130; a second signal exits at once.`,
     )
@@ -46,8 +51,9 @@ interrupted and their locks freed, then exit 143/130; a second signal exits at o
       interrupt.installInterruptHandlers({ notice: (line) => log?.(line.replace(/^orch: /, '')) });
       interrupt.onInterrupt(() => worker.stopClaiming());
       try {
-        const { jobs, storeErrors } = await worker.run();
-        log?.(`done: ${jobs.length} job(s) run${storeErrors ? `, ${storeErrors} job store error(s)` : ''}`);
+        const { jobs, shards, storeErrors } = await worker.run();
+        const ran = `${jobs.length} job(s)${shards.length ? ` and ${shards.length} shard(s)` : ''} run`;
+        log?.(`done: ${ran}${storeErrors ? `, ${storeErrors} job store error(s)` : ''}`);
         if (storeErrors > 0) process.exitCode = EXIT.ERROR;
         const signal = interrupt.interruptedBy();
         if (signal) process.exitCode = interrupt.interruptExitCode(signal);

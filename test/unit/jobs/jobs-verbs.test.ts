@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import type { HostRunResult } from '../../../src/engine/result.js';
 import { OrchError } from '../../../src/errors.js';
-import { checkJid, countsText, jobText, jobsTable } from '../../../src/jobs/jobs-verbs.js';
+import { checkJid, countsText, jobText, jobsTable, shardLines } from '../../../src/jobs/jobs-verbs.js';
 import type { StoredRunHost } from '../../../src/jobs/run-verb.js';
 import type { JobRecord } from '../../../src/jobs/store.js';
 
@@ -171,5 +171,65 @@ describe('jobs/jobs-verbs: other result shapes', () => {
       { now: NOW },
     );
     assert.match(text, /\ndb1: drifted\n {2}\{\n {4}"findings": \[\n/);
+  });
+});
+
+describe('jobs/jobs-verbs: a sharded job', () => {
+  const sharded = (): JobRecord =>
+    job({
+      status: 'running',
+      finishedAt: undefined,
+      exitCode: undefined,
+      worker: undefined,
+      args: { hosts: ['db1', 'db2', 'db3'] },
+      shardSize: 2,
+      shards: [
+        { shard: 0, state: 'done', worker: 'ctl-a:11', attempt: 1, exitCode: 0, hosts: ['db1', 'db2'] },
+        {
+          shard: 1,
+          state: 'claimed',
+          worker: 'ctl-b:22',
+          attempt: 2,
+          leaseUntil: '2026-11-21T09:31:04.000Z',
+          hosts: ['db3'],
+        },
+      ],
+      hosts: {
+        db1: { host: 'db1', status: 'changed', result: db1, updatedAt: NOW.toISOString() },
+        db2: {
+          host: 'db2',
+          status: 'changed',
+          result: { ...db1, host: 'db2' },
+          updatedAt: NOW.toISOString(),
+        },
+        db3: { host: 'db3', status: 'running', result: { progress: { phase: 'checking' } }, updatedAt: '' },
+      },
+    });
+
+  it('lookup shows each shard: state, worker, attempt, lease and hosts done', () => {
+    const text = jobText(sharded(), { now: NOW });
+    assert.match(text, /shards: 2 of up to 2 host\(s\): 1 done, 1 claimed, 0 queued/);
+    assert.match(text, /shard 1: done by ctl-a:11, 2\/2 host\(s\) done/);
+    assert.match(
+      text,
+      /shard 2: claimed by ctl-b:22 \(attempt 2, lease until 2026-11-21 09:31:04Z\), 0\/1 host\(s\) done/,
+    );
+    assert.match(text, /2 of 3 host\(s\) done so far/);
+  });
+
+  it('lists only the claimed shards of a job with very many, unless verbose', () => {
+    const many = sharded();
+    many.shards = Array.from({ length: 60 }, (_, i) => ({
+      shard: i,
+      state: i === 7 ? ('claimed' as const) : ('queued' as const),
+      attempt: i === 7 ? 1 : 0,
+      hosts: [`h${i}`],
+      ...(i === 7 ? { worker: 'ctl-c:3' } : {}),
+    }));
+    const short = shardLines(many);
+    assert.equal(short.length, 3);
+    assert.match(short[1]!, /shard 8: claimed by ctl-c:3/);
+    assert.match(short[2]!, /59 shard\(s\) not claimed now not listed; -v lists all/);
+    assert.equal(shardLines(many, true).length, 61);
   });
 });

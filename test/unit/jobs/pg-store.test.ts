@@ -52,7 +52,7 @@ describe('jobs/pg-store', function () {
         );
         assert.deepEqual(
           t.rows.map((r: { table_name: string }) => r.table_name),
-          ['host_locks', 'host_results', 'jobs', 'schema_version', 'topology'],
+          ['host_locks', 'host_results', 'job_shards', 'jobs', 'schema_version', 'shard_hosts', 'topology'],
         );
         const pub = await client.query(
           `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`,
