@@ -54,7 +54,7 @@ function listArg(name: string, fallback: number[]): number[] {
 }
 
 /** Debian's ansible (ships community.postgresql) and psycopg2 for the modules, on the controller. */
-function ensureAnsiblePostgres(): string {
+export function ensureAnsiblePostgres(): string {
   const psycopg2 = (): boolean => {
     try {
       execFileSync('/usr/bin/python3', ['-c', 'import psycopg2'], { stdio: 'ignore', timeout: 30_000 });
@@ -266,10 +266,9 @@ async function measureSize(replicas: number, runs: number): Promise<FlagshipSize
   }
 }
 
-async function main(): Promise<void> {
+/** The whole flagship bench: each cluster size measured, flagship.json and the BENCHMARKS.md section written. */
+export async function runFlagship(opts: { replicas: number[]; runs: number }): Promise<FlagshipResults> {
   const started = Date.now();
-  const sizes = listArg('--replicas', [1, 3]);
-  const runs = listArg('--runs', [3])[0]!;
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: npm run build first`);
   // orch's runs (bench/tools.ts's driver inherits this environment) decrypt the pillar's password with it.
   process.env.ORCH_AGE_IDENTITY = DEMO_IDENTITY;
@@ -278,7 +277,7 @@ async function main(): Promise<void> {
   const results: FlagshipResults = {
     date: new Date().toISOString(),
     durationS: 0,
-    runs,
+    runs: opts.runs,
     machine: {
       nproc: os.cpus().length,
       cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -288,7 +287,7 @@ async function main(): Promise<void> {
     versions: versions(ansibleVersion),
     sizes: [],
   };
-  for (const n of sizes) results.sizes.push(await measureSize(n, runs));
+  for (const n of opts.replicas) results.sizes.push(await measureSize(n, opts.runs));
   results.durationS = (Date.now() - started) / 1000;
   writeFileSync(
     path.join(REPO, 'bench', 'results', 'flagship.json'),
@@ -296,13 +295,19 @@ async function main(): Promise<void> {
   );
   const md = renderFlagshipSection(results);
   writeSection('flagship', md);
-  process.stdout.write(md);
+  log(`wrote bench/results/flagship.json and the flagship section of BENCHMARKS.md`);
+  return results;
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(1);
-  },
-);
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runFlagship({ replicas: listArg('--replicas', [1, 3]), runs: listArg('--runs', [3])[0]! }).then(
+    (r) => {
+      process.stdout.write(renderFlagshipSection(r));
+      process.exit(0);
+    },
+    (err: unknown) => {
+      log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
