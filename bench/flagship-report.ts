@@ -14,6 +14,8 @@ export interface FlagshipRun {
   ok: boolean;
   /** 1-minute load average just before the run (the machine is shared). */
   load1: number;
+  /** orch only: ms per phase (connecting, facts, compiling, waiting, checking) per host, from its JSON report. */
+  phases?: Record<string, Record<string, number>>;
 }
 
 /** Processes one host's sshd and everything under it made during one run (median over the traced runs). */
@@ -111,6 +113,28 @@ export function flagshipTable(r: FlagshipResults): string {
   return [...head, ...rows].join('\n');
 }
 
+/** Where orch's time went on no-change runs: the median of each phase on the primary and on the replicas. */
+function phaseLines(r: FlagshipResults): string[] {
+  const lines: string[] = [];
+  for (const s of r.sizes) {
+    const p = find(s, 'orch', 'nochange');
+    if (!p || !p.runs.some((x) => x.phases)) continue;
+    const of = (role: 'primary' | 'replica'): string => {
+      const per = new Map<string, number[]>();
+      for (const run of p.runs)
+        for (const [host, phases] of Object.entries(run.phases ?? {})) {
+          if ((host === s.hosts[0]) !== (role === 'primary')) continue;
+          for (const [phase, ms] of Object.entries(phases)) per.set(phase, [...(per.get(phase) ?? []), ms]);
+        }
+      return [...per].map(([phase, ms]) => `${phase} ${fmt(median(ms) / 1000)}`).join(', ');
+    };
+    lines.push(
+      `- primary + ${s.replicas}, wall ${fmt(p.wallS)} s: primary ${of('primary')} s; replica${s.replicas === 1 ? '' : 's'} ${of('replica')} s`,
+    );
+  }
+  return lines;
+}
+
 /** Every run's wall time with the load before it, per tool and point. */
 function runLines(r: FlagshipResults): string[] {
   const lines: string[] = [];
@@ -175,7 +199,16 @@ every successful fork/vfork/clone under it, sshd's own per connection included),
 CPU is the tool's process tree on the controller (GNU time; for Ansible its ssh masters added), not the hosts'.
 
 ${runLines(r).join('\n')}
+${
+  phaseLines(r).length
+    ? `
+orch's phases per host on the no-change runs (medians; the rest of the wall time is the CLI's own start, the
+barrier before checking and the exit):
 
+${phaseLines(r).join('\n')}
+`
+    : ''
+}
 Machine: ${r.machine.nproc} CPUs (${r.machine.cpu}), ${fmt(r.machine.memTotalMb / 1024, 1)} GiB, kernel ${r.machine.kernel};
 controller and every lab host share these CPUs. Versions: ${Object.entries(v)
     .map(([k, x]) => `${k} ${x}`)

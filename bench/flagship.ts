@@ -131,6 +131,20 @@ function ansibleVars(pg: Record<string, unknown>, password: string): string {
   return `# Written by bench/flagship.ts from the formula's pillar.\n${JSON.stringify(vars, null, 2)}\n`;
 }
 
+/** ms per phase per host from orch's `-o json` report (undefined when it is not JSON). */
+function orchPhases(stdout: string): Record<string, Record<string, number>> | undefined {
+  try {
+    const r = JSON.parse(stdout) as {
+      hosts?: Array<{ host: string; phases?: { phase: string; ms: number }[] }>;
+    };
+    return Object.fromEntries(
+      (r.hosts ?? []).map((h) => [h.host, Object.fromEntries((h.phases ?? []).map((p) => [p.phase, p.ms]))]),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 function load1(): number {
   return os.loadavg()[0]!;
 }
@@ -150,6 +164,10 @@ async function timedRun(
   }
   const run: FlagshipRun = { wallS: o.wallS, cpuS: o.cpuS, maxRssMb: o.maxRssMb, ok: o.ok, load1: load };
   if (o.changed !== undefined) run.changed = o.changed;
+  if (d.name === 'orch') {
+    const phases = orchPhases(o.stdout);
+    if (phases) run.phases = phases;
+  }
   return run;
 }
 
