@@ -44,7 +44,8 @@ export function countTrace(text: string): ProcCount {
 /** sshd's pid per host name: the process strace follows. */
 export const sshdPids = new Map<string, number>();
 
-function remember(hosts: readonly LabHost[]): void {
+/** Remember these light hosts' sshd pids, the processes `traced` follows. */
+export function remember(hosts: readonly LabHost[]): void {
   for (const h of hosts) {
     if (h.kind !== 'light') throw new Error(`${h.name} is not a light lab host`);
     sshdPids.set(h.name, h.sshdPid);
@@ -67,12 +68,19 @@ export function runOrch(root: string, args: string[]): Promise<{ code: number; o
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Run orch with strace on each named host's sshd; the counts per host and the run's wall time. */
-async function traced(
-  root: string,
+/** runOrch that throws unless orch exited 0 or 2 (changes or drift reported). */
+async function orchOk(root: string, args: string[]): Promise<{ ms: number }> {
+  const r = await runOrch(root, args);
+  if (r.code !== 0 && r.code !== 2)
+    throw new Error(`orch ${args.join(' ')}: exit ${r.code}\n${r.out.slice(-2000)}`);
+  return r;
+}
+
+/** Run `run` with strace on each named host's sshd; the counts per host and what `run` gave. */
+export async function tracedRun<T>(
   hosts: string[],
-  args: string[],
-): Promise<{ counts: Map<string, ProcCount>; ms: number }> {
+  run: () => Promise<T>,
+): Promise<{ counts: Map<string, ProcCount>; result: T }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-procs-'));
   const tracers = hosts.map((h) => {
     const file = path.join(dir, `${h}.trace`);
@@ -95,24 +103,68 @@ async function traced(
     return { h, file, p };
   });
   await sleep(500);
-  const r = await runOrch(root, args);
-  if (r.code !== 0 && r.code !== 2)
-    throw new Error(`orch ${args.join(' ')}: exit ${r.code}\n${r.out.slice(-2000)}`);
-  // Sessions close after the client does; let sshd reap them before detaching.
-  await sleep(700);
   const counts = new Map<string, ProcCount>();
-  for (const t of tracers) {
-    const done = new Promise((res) => t.p.on('close', res));
-    t.p.kill('SIGINT');
-    await done;
-    counts.set(t.h, countTrace(readFileSync(t.file, 'utf8')));
-    // ORCH_PROCS_KEEP=<dir>: keep the last trace per host, to see which programs ran.
-    if (process.env.ORCH_PROCS_KEEP) cpSync(t.file, path.join(process.env.ORCH_PROCS_KEEP, `${t.h}.trace`));
+  try {
+    const result = await run();
+    // Sessions close after the client does; let sshd reap them before detaching.
+    await sleep(700);
+    return { counts, result };
+  } finally {
+    // Detached even when the run failed, so no strace is left behind; `counts` is filled here, before the
+    // caller gets it.
+    for (const t of tracers) {
+      if (t.p.exitCode === null && t.p.signalCode === null) {
+        const done = new Promise((res) => t.p.on('close', res));
+        t.p.kill('SIGINT');
+        await done;
+      }
+      counts.set(t.h, countTrace(readFileSync(t.file, 'utf8')));
+      // ORCH_PROCS_KEEP=<dir>: keep the last trace per host, to see which programs ran.
+      if (process.env.ORCH_PROCS_KEEP) cpSync(t.file, path.join(process.env.ORCH_PROCS_KEEP, `${t.h}.trace`));
+    }
+    rmSync(dir, { recursive: true, force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
-  return { counts, ms: r.ms };
 }
 
+/** Run orch with strace on each named host's sshd; the counts per host and the run's wall time. */
+export async function traced(
+  root: string,
+  hosts: string[],
+  args: string[],
+): Promise<{ counts: Map<string, ProcCount>; ms: number }> {
+  const { counts, result } = await tracedRun(hosts, () => orchOk(root, args));
+  return { counts, ms: result.ms };
+}
+
+/** Rows of processes per host over `runs` traced runs of `run` (medians), labelled workload and command. */
+export async function measureWith(
+  rows: ProcsRow[],
+  workload: string,
+  command: string,
+  hosts: string[],
+  run: () => Promise<{ ms: number }>,
+  runs: number,
+): Promise<void> {
+  const per = new Map<string, ProcCount[]>();
+  const walls: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { counts, result } = await tracedRun(hosts, run);
+    walls.push(result.ms);
+    for (const [h, c] of counts) per.set(h, [...(per.get(h) ?? []), c]);
+  }
+  for (const [h, cs] of per) {
+    rows.push({
+      workload,
+      command,
+      host: h,
+      procs: median(cs.map((c) => c.procs)),
+      execs: median(cs.map((c) => c.execs)),
+      wallMs: median(walls),
+    });
+  }
+}
+
+/** measureWith for one orch command (`args` after `--root`). */
 export async function measure(
   rows: ProcsRow[],
   workload: string,
@@ -121,23 +173,7 @@ export async function measure(
   command: string[],
   runs: number,
 ): Promise<void> {
-  const per = new Map<string, ProcCount[]>();
-  const walls: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { counts, ms } = await traced(root, hosts, command);
-    walls.push(ms);
-    for (const [h, c] of counts) per.set(h, [...(per.get(h) ?? []), c]);
-  }
-  for (const [h, cs] of per) {
-    rows.push({
-      workload,
-      command: command.join(' '),
-      host: h,
-      procs: median(cs.map((c) => c.procs)),
-      execs: median(cs.map((c) => c.execs)),
-      wallMs: median(walls),
-    });
-  }
+  await measureWith(rows, workload, command.join(' '), hosts, () => orchOk(root, command), runs);
 }
 
 /** Keep these rows under `label` in bench/results/procs.json and re-render bench/results/procs.md. */

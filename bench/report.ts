@@ -158,8 +158,9 @@ ${rttLines.join('\n')}
 ## Commands
 
 \`\`\`sh
-npm run bench                       # sizes 2,10,50; RTT 0 and 20 ms
-npm run bench -- --quick            # sizes 2,10; one run each (smoke run)
+npm run bench                       # sizes 2,10,50; RTT 0 and 20 ms; then the flagship job (bench:flagship)
+npm run bench -- --no-flagship      # the same without the flagship job
+npm run bench -- --quick            # sizes 2,10; one run each (smoke run; no flagship job)
 npm run bench -- --sizes 2,10 --rtts 0,20,50 --runs 3
 \`\`\`
 

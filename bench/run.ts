@@ -1,7 +1,8 @@
 // The bench: orch vs Ansible on the same lab hosts, the same workload, through delaying proxies. Brings up lab01..
 // labNN in a temp project of its own, runs each tool per RTT, size and scenario, writes bench/results/<date>.json,
 // bench/results/wall-time.svg and BENCHMARKS.md, then takes down only the hosts it brought up.
-// Usage: npm run bench [-- --quick | --sizes 2,10 --rtts 0,20 --runs 3]
+// Then, unless --quick or --no-flagship, the flagship job (bench/flagship.ts), whose section it splices in.
+// Usage: npm run bench [-- --quick | --sizes 2,10 --rtts 0,20 --runs 3 | --no-flagship]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ import {
 } from './hosts.js';
 import { countAcceptedConnections } from './logcount.js';
 import { startDelayProxy, type DelayProxy } from './proxy.js';
+import { ensureAnsiblePostgres, runFlagship } from './flagship.js';
 import { renderBenchmarks } from './report.js';
 import { storedSections } from './sections.js';
 import { timeTrivialExec } from './rtt.js';
@@ -134,6 +136,8 @@ async function main(args: BenchArgs): Promise<void> {
   const started = Date.now();
   if (args.build) build();
   const ansibleVersion = ensureAnsible(log);
+  // The flagship job's modules, installed now: light hosts see /usr as it was when they started.
+  if (args.flagship) ensureAnsiblePostgres();
   const root = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-'));
   cpSync(path.join(REPO, 'bench', 'project-template'), root, { recursive: true });
   const project = loadProject({ root });
@@ -326,7 +330,11 @@ try {
   process.exit(2);
 }
 main(parsed).then(
-  () => process.exit(0),
+  async () => {
+    // After the main bench's hosts are down; it splices its own section into the page just written.
+    if (parsed.flagship) await runFlagship({ replicas: [1, 3], runs: 3 });
+    process.exit(0);
+  },
   (err: unknown) => {
     log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exit(1);

@@ -1,11 +1,11 @@
-// Sections of BENCHMARKS.md that separate benches own (the controller-alone simulation, the --async start): each
-// lives in bench/results/<name>.md, is spliced into BENCHMARKS.md between its markers by the bench that measures
-// it, and is kept by `npm run bench` when it rewrites the page.
+// Sections of BENCHMARKS.md that separate benches own (the controller-alone simulation, the --async start, the
+// flagship job): each lives in bench/results/<name>.md, is spliced into BENCHMARKS.md between its markers by the
+// bench that measures it, and is kept by `npm run bench` when it rewrites the page.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const REPO = path.resolve(import.meta.dirname, '..');
-export const SECTION_NAMES = ['controller-sim', 'async-start'] as const;
+export const SECTION_NAMES = ['controller-sim', 'async-start', 'flagship'] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 const begin = (n: string): string => `<!-- section:${n} -->`;

@@ -35,12 +35,20 @@ export interface ToolDriver {
 
 const TIMEOUT_MS = 900_000;
 
+/** orch's inventory of the bench workload: every host in group `bench`, root with the lab key. */
+export function orchInventory(hosts: readonly ProxiedHost[], key: string): string {
+  const lines = hosts.map((x) => `  ${x.name}: { address: ${x.address}, port: ${x.port}, groups: [bench] }`);
+  return `defaults: { user: root, identity: ${JSON.stringify(key)} }\nhosts:\n${lines.join('\n')}\n`;
+}
+
 /** orch, run from the built CLI in the bench's temp project root. */
 export function orchDriver(opts: {
   cli: string;
   root: string;
   key: string;
   knownHostsFile: string;
+  /** The inventory text for these hosts (default: every host in group `bench`, the bench workload's). */
+  inventory?: (hosts: readonly ProxiedHost[], key: string) => string;
 }): ToolDriver {
   let hosts: readonly ProxiedHost[] = [];
   return {
@@ -48,10 +56,9 @@ export function orchDriver(opts: {
     prepare(h, knownHosts) {
       hosts = h;
       mkdirSync(path.join(opts.root, 'inventory'), { recursive: true });
-      const lines = h.map((x) => `  ${x.name}: { address: ${x.address}, port: ${x.port}, groups: [bench] }`);
       writeFileSync(
         path.join(opts.root, 'inventory', 'hosts.yaml'),
-        `defaults: { user: root, identity: ${JSON.stringify(opts.key)} }\nhosts:\n${lines.join('\n')}\n`,
+        (opts.inventory ?? orchInventory)(h, opts.key),
       );
       writeFileSync(opts.knownHostsFile, knownHosts, { mode: 0o600 });
     },
@@ -210,24 +217,40 @@ export function ansibleDriver(opts: { dir: string; key: string }): ToolDriver {
   };
 }
 
-/** `ansible-playbook` present, else install ansible-core (Debian's) with apt-get; returns its version line. */
-export function ensureAnsible(log: (s: string) => void): string {
+/**
+ * `ansible-playbook` present (and whatever `need` checks), else install `packages` (default: Debian's ansible-core)
+ * with apt-get; returns its version line. Light lab hosts see the controller's /usr, so what is installed here
+ * before they start (python3-psycopg2, say) is on them too.
+ */
+export function ensureAnsible(
+  log: (s: string) => void,
+  opts: { packages?: string[]; need?: () => boolean } = {},
+): string {
+  const packages = opts.packages ?? ['ansible-core', 'python3-apt'];
   const version = (): string =>
     execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8', timeout: 60_000 }).split('\n')[0]!;
-  try {
-    return version();
-  } catch {
-    log('installing ansible-core with apt-get (bench only)');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const apt = (args: string[]): void => {
-      execFileSync('apt-get', args, { stdio: 'inherit', env, timeout: 900_000 });
-    };
+  const ready = (): string | undefined => {
     try {
-      apt(['install', '-y', '-q', '--no-install-recommends', 'ansible-core', 'python3-apt']);
+      const v = version();
+      return !opts.need || opts.need() ? v : undefined;
     } catch {
-      apt(['update', '-q']);
-      apt(['install', '-y', '-q', '--no-install-recommends', 'ansible-core', 'python3-apt']);
+      return undefined;
     }
-    return version();
+  };
+  const have = ready();
+  if (have) return have;
+  log(`installing ${packages.join(' ')} with apt-get (bench only)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (args: string[]): void => {
+    execFileSync('apt-get', args, { stdio: 'inherit', env, timeout: 900_000 });
+  };
+  try {
+    apt(['install', '-y', '-q', '--no-install-recommends', ...packages]);
+  } catch {
+    apt(['update', '-q']);
+    apt(['install', '-y', '-q', '--no-install-recommends', ...packages]);
   }
+  const v = ready();
+  if (!v) throw new Error(`${packages.join(' ')} installed, but Ansible is still not usable`);
+  return v;
 }

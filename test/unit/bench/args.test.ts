@@ -12,6 +12,13 @@ describe('bench arguments', () => {
     assert.equal(runsFor(a, 'ansible', 10, 0), 1);
     assert.equal(runsFor(a, 'ansible', 50, 0), 0);
     assert.equal(runsFor(a, 'ansible', 50, 20), 1);
+    assert.equal(a.flagship, true);
+  });
+
+  it('the flagship job runs after the main bench unless --no-flagship or --quick', () => {
+    assert.equal(parseBenchArgs(['--no-flagship']).flagship, false);
+    assert.equal(parseBenchArgs(['--quick']).flagship, false);
+    assert.equal(parseBenchArgs(['--sizes', '2']).flagship, true);
   });
 
   it('--quick: sizes 2,10 and one run everywhere', () => {
