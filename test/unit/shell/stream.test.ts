@@ -138,6 +138,37 @@ describe('shell/stream: files over the exec channel', () => {
     assert.deepEqual(readdirSync(dir), ['cut.bin']);
   });
 
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    it(`leaves no temp file when the script's shell gets ${signal} mid-transfer`, async () => {
+      const f = path.join(dir, 'killed.bin');
+      writeFileSync(f, 'old');
+      const nonce = newNonce();
+      const script = streamedBatch(
+        nonce,
+        [{ index: 0, body: receiveStep({ file: f, sha256: sha(everyByte), mode: '0600' }) }],
+        RECEIVE_PRELUDE,
+      );
+      const child = spawn('/bin/sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'] });
+      let out = '';
+      const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      child.stdout.on('data', (b: Buffer) => {
+        const had = out.includes(readyLine(nonce, true));
+        out += b.toString('latin1');
+        if (had || !out.includes(readyLine(nonce, true))) return;
+        // Half the data, the shell killed, then the channel gone (stdin ends), as on a timeout.
+        child.stdin.write(everyByte.subarray(0, 200), () => {
+          child.kill(signal);
+          child.stdin.end();
+        });
+      });
+      child.stdin.write(script);
+      await closed;
+      assert.ok(out.includes(readyLine(nonce, true)), 'the data was asked for');
+      assert.equal(readFileSync(f, 'utf8'), 'old');
+      assert.deepEqual(readdirSync(dir), ['killed.bin'], 'the step removed its temp file');
+    });
+  }
+
   it('never asks for data when the step fails first (no directory): the shell still ends', async () => {
     const r = await send(path.join(dir, 'missing', 'x.bin'), everyByte);
     assert.equal(r.fed, 'no');
