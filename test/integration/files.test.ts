@@ -292,6 +292,17 @@ describe('orch cp and binary file.managed on lab hosts', function () {
       );
       assert.equal(missing.code, 1);
       assert.match(missing.stdout, /does not exist/);
+      // A send that fails before it asks for the data ends at once: its script exits with stdin still open.
+      const noDir = await orch(
+        'cp',
+        name,
+        path.join(root, 'big.bin'),
+        '/var/lib/postgresql/no-such-dir/x.bin',
+        '--become-user',
+        'postgres',
+      );
+      assert.equal(noDir.code, 1);
+      assert.match(noDir.stdout, /no-such-dir does not exist/);
     } finally {
       writeInventory();
     }
