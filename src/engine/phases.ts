@@ -13,6 +13,7 @@ import type { CompiledHost, CompiledState } from './compile.js';
 import { parseBatchOutput, type StepOutput } from '../shell/protocol.js';
 import { AFTER_TIMEOUT_GUARD, TIMEOUT_PRELUDE, withTimeout } from './step-timeout.js';
 import { transferError, withStaging } from '../files/staging.js';
+import { becomesAnother, withBecomeStaging } from '../files/streamed.js';
 import type { StateResult, StateStatus } from './result.js';
 
 const missingOutput = (index: number): StepOutput => ({ index, status: null, kv: {}, text: '' });
@@ -218,7 +219,11 @@ export async function applyPhase(
     stderr = res.stderr.trim();
   };
   if (steps.length > 0 && uploads.size === 0) await run('');
-  else if (steps.length > 0) {
+  else if (steps.length > 0 && becomesAnother(conn.host, undefined)) {
+    // Become to an account other than root cannot read the login user's staging directory: the sources go over
+    // the exec channel into one private to the become user ("$orch_stage"/<sha256> all the same).
+    await withBecomeStaging(conn, uploads, (dir) => run(`orch_stage=${shQuote(dir)}\n`));
+  } else if (steps.length > 0) {
     // Sources sent over SFTP go first, into the login user's private staging directory, named by their sha256;
     // the batch's steps find them at "$orch_stage"/<sha256>. Removed when the batch has ended.
     await withStaging(conn, async (stage) => {

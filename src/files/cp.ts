@@ -1,7 +1,9 @@
 // `orch cp` on one host: send a local file to a path on the host, or fetch one back. Sending stages the file over
 // SFTP (the login user's private directory, staging.ts) and puts it in place with one script, under become when
 // asked (place.ts: atomic, owner and mode before the rename, as the directory's owner). Fetching reads the path
-// over SFTP directly, or under become has the become user copy it into the staging directory first.
+// over SFTP directly, or under become to root has root copy it into the staging directory first. Under become to
+// any other account (which cannot read the login user's staging directory) the bytes go over the exec channel
+// instead (streamed.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
@@ -14,6 +16,7 @@ import { buildBatch, newNonce } from '../shell/script.js';
 import { becomeArgv } from '../transport/ssh-connection.js';
 import type { Connection } from '../transport/types.js';
 import { filesOf, transferError, withStaging } from './staging.js';
+import { becomesAnother, fetchStreamed, sendStreamed } from './streamed.js';
 
 export interface SendOptions {
   localFile: string;
@@ -56,8 +59,12 @@ async function runStep(
   throw new OrchError('COMMAND_FAILED', `${conn.host.name}: ${why}`);
 }
 
-/** Send a local file to the host (one SFTP upload, one script). */
+/** Send a local file to the host (one SFTP upload and one script; one streamed script under become to another user). */
 export async function sendFile(conn: Connection, o: SendOptions): Promise<SendResult> {
+  if (becomesAnother(conn.host, o.become)) {
+    const place = { file: o.remote, sha256: o.sha256, user: o.user, group: o.group, mode: o.mode ?? '0644' };
+    return sendStreamed(conn, o.localFile, place, o.become);
+  }
   return withStaging(conn, async (stage) => {
     const staged = stage.path('upload');
     await stage.files
@@ -101,7 +108,8 @@ export async function fetchFile(
   // Under become to another account the become user reads the file; as the login user SFTP reads it itself.
   const asOther = argv.length > 0 && argv[argv.length - 1] !== conn.host.user;
   try {
-    if (asOther) {
+    if (becomesAnother(conn.host, become)) await fetchStreamed(conn, remote, part, become);
+    else if (asOther) {
       await withStaging(conn, async (stage) => {
         const staged = stage.path('fetched');
         const { kv } = await runStep(conn, stageForFetchStep(remote, staged, conn.host.user), become);

@@ -14,6 +14,7 @@ import type {
   ExecResult,
   FileChannel,
   ScriptOptions,
+  StreamOptions,
 } from './types.js';
 import { Limiter } from './limiter.js';
 import { CONTROLLER_ARG, WATCHDOG_PRELUDE, watchedCommand } from './watchdog.js';
@@ -24,9 +25,20 @@ import { CONTROLLER_ARG, WATCHDOG_PRELUDE, watchedCommand } from './watchdog.js'
  * become in the inventory means sudo to root.
  */
 export function becomeArgv(host: Pick<HostSpec, 'become'>, requested: boolean | undefined): string[] {
+  const user = becomeUser(host, requested);
+  if (user === undefined) return [];
+  const method = host.become?.method ?? 'sudo';
+  // sudo(8) reads -u 1001 as a user NAMED 1001; a uid is written #1001. doas(1) takes a name or a uid as it is.
+  return [method, '-n', '-u', method === 'sudo' && /^[0-9]+$/.test(user) ? `#${user}` : user];
+}
+
+/** The account become runs as (root when the inventory names none), or undefined when become does not apply. */
+export function becomeUser(
+  host: Pick<HostSpec, 'become'>,
+  requested: boolean | undefined,
+): string | undefined {
   const become = requested ?? host.become !== undefined;
-  if (!become) return [];
-  return [host.become?.method ?? 'sudo', '-n', '-u', host.become?.user ?? 'root'];
+  return become ? (host.become?.user ?? 'root') : undefined;
 }
 
 /**
@@ -81,6 +93,19 @@ export class SshConnection implements Connection {
     const command = `exec ${shell} ${CONTROLLER_ARG}`;
     // A script ends at a step boundary on TERM (trapped by the prelude); KILL would leave its step orphaned.
     return this.runChannel(command, { ...rest, stdin: WATCHDOG_PRELUDE + script }, 'TERM');
+  }
+
+  /** runScript (with the watchdog prelude) feeding data after a marker, or taking stdout raw (types.ts). */
+  runStreamed(script: string, opts: StreamOptions): Promise<ExecResult> {
+    const { feed, stdoutSink, ...rest } = opts;
+    const shell = shJoin([...this.becomeArgv(opts.become), '/bin/sh', '-s']);
+    const command = `exec ${shell} ${CONTROLLER_ARG}`;
+    return this.limiter.run(() =>
+      this.openAndRun(command, { ...rest, stdin: WATCHDOG_PRELUDE + script }, 'TERM', {
+        feed,
+        stdoutSink,
+      }),
+    );
   }
 
   /**
@@ -139,7 +164,12 @@ export class SshConnection implements Connection {
     return this.limiter.run(() => this.openAndRun(command, opts, stopSignal));
   }
 
-  private openAndRun(command: string, opts: ExecOptions, stopSignal: StopSignal): Promise<ExecResult> {
+  private openAndRun(
+    command: string,
+    opts: ExecOptions,
+    stopSignal: StopSignal,
+    stream: Pick<StreamOptions, 'feed' | 'stdoutSink'> = {},
+  ): Promise<ExecResult> {
     const name = this.host.name;
     return new Promise<ExecResult>((resolve, reject) => {
       if (this.ended) {
@@ -162,7 +192,7 @@ export class SshConnection implements Connection {
             );
           return;
         }
-        this.collect(ch, opts, stopSignal, resolve, reject);
+        this.collect(ch, opts, stopSignal, resolve, reject, stream);
       };
       try {
         this.client.exec(command, onOpen);
@@ -182,8 +212,28 @@ export class SshConnection implements Connection {
     stopSignal: StopSignal,
     resolve: (r: ExecResult) => void,
     reject: (e: Error) => void,
+    stream: Pick<StreamOptions, 'feed' | 'stdoutSink'> = {},
   ): void {
     const name = this.host.name;
+    const { feed, stdoutSink } = stream;
+    let fed = false;
+    let feedError: Error | undefined;
+    // The script has asked for the data (or said it needs none): stdin gets it, then ends.
+    const maybeFeed = (): void => {
+      if (!feed || fed || settled) return;
+      if (stdout.includes(feed.send)) {
+        fed = true;
+        const src = feed.data();
+        src.on('error', (err: Error) => {
+          feedError ??= err;
+          ch.end();
+        });
+        src.pipe(ch);
+      } else if (stdout.includes(feed.skip)) {
+        fed = true;
+        ch.end();
+      }
+    };
     const outDec = new StringDecoder('utf8');
     const errDec = new StringDecoder('utf8');
     let stdout = '';
@@ -198,6 +248,7 @@ export class SshConnection implements Connection {
         ? setTimeout(() => {
             if (settled) return;
             settled = true;
+            if (stdoutSink) ch.unpipe(stdoutSink);
             try {
               // OpenSSH honours the signal request; closing the channel alone leaves the process running.
               ch.signal(stopSignal);
@@ -213,11 +264,14 @@ export class SshConnection implements Connection {
             );
           }, timeoutMs)
         : undefined;
-    ch.on('data', (chunk: Buffer) => {
-      const s = outDec.write(chunk);
-      stdout += s;
-      if (s) opts.onStdout?.(s);
-    });
+    if (stdoutSink) ch.pipe(stdoutSink, { end: false });
+    else
+      ch.on('data', (chunk: Buffer) => {
+        const s = outDec.write(chunk);
+        stdout += s;
+        if (s) opts.onStdout?.(s);
+        maybeFeed();
+      });
     ch.stderr.on('data', (chunk: Buffer) => {
       const s = errDec.write(chunk);
       stderr += s;
@@ -232,6 +286,7 @@ export class SshConnection implements Connection {
       clearTimeout(timer);
       if (settled) return;
       settled = true;
+      if (stdoutSink) ch.unpipe(stdoutSink);
       const tailOut = outDec.end();
       const tailErr = errDec.end();
       stdout += tailOut;
@@ -246,6 +301,14 @@ export class SshConnection implements Connection {
         );
         return;
       }
+      if (feedError) {
+        reject(
+          new OrchError('TRANSFER_FAILED', `${name}: cannot read what was to be sent: ${feedError.message}`, {
+            cause: feedError,
+          }),
+        );
+        return;
+      }
       const result: ExecResult = { stdout, stderr, code };
       if (signal !== undefined) result.signal = signal;
       resolve(result);
@@ -253,7 +316,8 @@ export class SshConnection implements Connection {
     ch.on('error', () => {
       /* surfaced through 'close' and the connection's own error */
     });
-    if (opts.stdin !== undefined) ch.end(opts.stdin);
+    if (feed) ch.write(opts.stdin ?? '');
+    else if (opts.stdin !== undefined) ch.end(opts.stdin);
     else ch.end();
   }
 }

@@ -36,6 +36,18 @@ export interface ScriptOptions extends Omit<ExecOptions, 'stdin'> {
   readOnly?: boolean;
 }
 
+/** What runStreamed moves besides the script: data fed in after a marker, raw output taken out. */
+export interface StreamOptions extends Omit<ScriptOptions, 'readOnly' | 'onStdout'> {
+  /**
+   * Stdin stays open after the script. Once stdout has shown the text `send`, `data()` is piped in and stdin ends;
+   * once it has shown `skip`, stdin ends with nothing more. The script must be parsed whole before it prints either
+   * (so the shell cannot read the data as script): one compound command that ends in `exit`.
+   */
+  feed?: { send: string; skip: string; data: () => NodeJS.ReadableStream };
+  /** Stdout, raw, goes to this stream (never ended here) instead of ExecResult.stdout. */
+  stdoutSink?: NodeJS.WritableStream;
+}
+
 export interface ConnectionStats {
   connections: number;
   /** Exec channels opened: one per round trip that runs something on the host. */
@@ -70,6 +82,11 @@ export interface Connection {
    * script travels on stdin, so it never shows in argv and has no length limit.
    */
   runScript(script: string, opts?: ScriptOptions): Promise<ExecResult>;
+  /**
+   * runScript with data on stdin after the script, or raw stdout (binary file transfer under become, where SFTP,
+   * which runs as the login user, cannot reach). SSH connections only.
+   */
+  runStreamed?(script: string, opts: StreamOptions): Promise<ExecResult>;
   /** Run one /bin/sh command line (parsed by /bin/sh, never by the login shell). Used by `orch run`. */
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   /** The connection's file channel (opened on first use, one per connection, counted in stats().sftp). */

@@ -5,7 +5,7 @@
 // while the others go on.
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadProject } from '../../src/config/project.js';
@@ -198,6 +198,116 @@ describe('orch cp and binary file.managed on lab hosts', function () {
     }
   });
 
+  it('sends, re-sends and fetches under become to postgres, a non-root account, by name and by uid', async () => {
+    const [h] = hosts as [LabHost];
+    const name = `deploy-${h.name}`;
+    writeInventory(`  ${name}:\n    address: ${h.ip}\n    user: deploy\n`);
+    try {
+      const uid = await inHost(h, 'id -u postgres');
+      for (const [file, data, as] of [
+        ['every-byte.bin', everyByte, 'postgres'],
+        ['big.bin', big, uid],
+      ] as const) {
+        const target = `/var/lib/postgresql/orch-pg-${file}`;
+        const r = await orch(
+          '-o',
+          'json',
+          'cp',
+          name,
+          path.join(root, file),
+          target,
+          '--become-user',
+          as,
+          '--mode',
+          '0600',
+        );
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const got = byHost(parseJson<CpJson>(r), name);
+        assert.equal(got.changed, true, JSON.stringify(got));
+        // One exec carries script and bytes; no SFTP channel (its staging is the login user's).
+        assert.deepEqual(got.stats, { connections: 1, execs: 1 });
+        assert.equal(await inHost(h, `stat -c %U:%G:%a ${target}`), 'postgres:postgres:600');
+        assert.equal(await inHost(h, `sha256sum < ${target} | cut -d' ' -f1`), sha(data));
+      }
+      // Sent again: the host already has those bytes, so none travel and the file is not replaced.
+      const target = '/var/lib/postgresql/orch-pg-big.bin';
+      const ino = await inHost(h, `stat -c %i ${target}`);
+      const again = await orch(
+        'cp',
+        name,
+        path.join(root, 'big.bin'),
+        target,
+        '--become-user',
+        'postgres',
+        '--mode',
+        '0600',
+      );
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.match(again.stdout, /orch-pg-big\.bin unchanged/);
+      assert.equal(await inHost(h, `stat -c %i ${target}`), ino);
+      // deploy itself cannot read postgres's 0600 files; as postgres they come back byte for byte.
+      const dir = path.join(root, 'fetched-pg');
+      const denied = await orch('cp', '--fetch', name, target, dir);
+      assert.equal(denied.code, 1, denied.stdout);
+      for (const [file, data] of [
+        ['every-byte.bin', everyByte],
+        ['big.bin', big],
+      ] as const) {
+        const f = await orch(
+          '-o',
+          'json',
+          'cp',
+          '--fetch',
+          name,
+          `/var/lib/postgresql/orch-pg-${file}`,
+          dir,
+          '--become-user',
+          'postgres',
+        );
+        assert.equal(f.code, 0, f.stdout + f.stderr);
+        const local = path.join(dir, name, `orch-pg-${file}`);
+        assert.equal(byHost(parseJson<CpJson>(f), name).localFile, local);
+        assert.ok(readFileSync(local).equals(data), `${file} fetched byte-identical`);
+      }
+      assert.deepEqual(readdirSync(path.join(dir, name)).sort(), [
+        'orch-pg-big.bin',
+        'orch-pg-every-byte.bin',
+      ]);
+      // Nothing left on the host: no temp file beside the targets, no staging or fifo directory.
+      assert.equal(
+        await inHost(
+          h,
+          "ls -a /var/lib/postgresql | grep -c '^\\.orch' || true; ls -d /tmp/orch-xfer-* /tmp/tmp.* 2>/dev/null | wc -l",
+        ),
+        '0\n0',
+      );
+      const missing = await orch(
+        'cp',
+        '--fetch',
+        name,
+        '/var/lib/postgresql/nope',
+        dir,
+        '--become-user',
+        'postgres',
+      );
+      assert.equal(missing.code, 1);
+      assert.match(missing.stdout, /does not exist/);
+      // A send that fails before it asks for the data ends at once: its script exits with stdin still open.
+      const noDir = await orch(
+        'cp',
+        name,
+        path.join(root, 'big.bin'),
+        '/var/lib/postgresql/no-such-dir/x.bin',
+        '--become-user',
+        'postgres',
+      );
+      assert.equal(noDir.code, 1);
+      assert.match(noDir.stdout, /no-such-dir does not exist/);
+    } finally {
+      writeInventory();
+    }
+  });
+
   it('reports an unreachable host while the others get the file', async () => {
     writeInventory('  gone.example.com:\n    address: 10.213.0.251\n');
     try {
@@ -269,6 +379,63 @@ describe('orch cp and binary file.managed on lab hosts', function () {
       const fixed = await orch('-o', 'json', 'apply', h.name);
       assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
       assert.equal(await inHost(h, "sha256sum < /srv/orch-blob.bin | cut -d' ' -f1"), sha(big));
+    });
+  });
+
+  describe('file.managed with a binary source under become to postgres', () => {
+    const target = '/var/lib/postgresql/orch-pg-blob.bin';
+    let h: LabHost;
+    let name: string;
+    const stateOf = (r: Report) => r.hosts.find((x) => x.host === name)!;
+
+    before(() => {
+      h = hosts[0]!;
+      name = `pg-${h.name}`;
+      writeInventory(
+        `  ${name}:\n    address: ${h.ip}\n    user: deploy\n    become:\n      user: postgres\n`,
+      );
+      mkdirSync(path.join(root, 'states'), { recursive: true });
+      mkdirSync(path.join(root, 'templates'), { recursive: true });
+      writeFileSync(path.join(root, 'templates/pgblob.bin'), big);
+      writeFileSync(path.join(root, 'states/top.yaml'), `'${name}':\n  - pgblob\n`);
+      writeFileSync(
+        path.join(root, 'states/pgblob.yaml'),
+        `pgblob:\n  file.managed:\n    - name: ${target}\n    - source: pgblob.bin\n    - mode: "0600"\n`,
+      );
+    });
+
+    after(() => writeInventory());
+
+    it('converges as postgres, then a second run sends nothing', async () => {
+      const first = await orch('-o', 'json', 'apply', name);
+      assert.equal(first.code, 0, first.stdout + first.stderr);
+      const host = stateOf(parseJson<Report>(first));
+      assert.equal(host.states[0]!.status, 'changed', JSON.stringify(host.states[0]));
+      assert.equal(host.stats.sftp ?? 0, 0, 'sent over the exec channel, not SFTP');
+      assert.equal(await inHost(h, `sha256sum < ${target} | cut -d' ' -f1`), sha(big));
+      assert.equal(await inHost(h, `stat -c %U:%G:%a ${target}`), 'postgres:postgres:600');
+      assert.equal(await inHost(h, 'ls -d /tmp/orch-xfer-* 2>/dev/null | wc -l'), '0', 'staging removed');
+      const second = await orch('-o', 'json', 'apply', name);
+      assert.equal(second.code, 0, second.stdout + second.stderr);
+      const again = stateOf(parseJson<Report>(second));
+      assert.equal(again.states[0]!.status, 'clean');
+      assert.deepEqual(again.stats, { connections: 1, execs: 2 });
+    });
+
+    it('--test reports the change and writes nothing; apply restores the bytes', async () => {
+      await inHost(h, `printf changed > ${target}`);
+      const r = await orch('-o', 'json', 'apply', name, '--test');
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const host = stateOf(parseJson<Report>(r));
+      assert.equal(host.states[0]!.status, 'would_change');
+      assert.match(host.states[0]!.comment, /content differs/);
+      assert.equal(host.stats.execs, 2, 'facts and check only');
+      assert.equal(await inHost(h, `cat ${target}`), 'changed');
+      assert.equal(await inHost(h, 'ls -d /tmp/orch-xfer-* 2>/dev/null | wc -l'), '0');
+      const fixed = await orch('-o', 'json', 'apply', name);
+      assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
+      assert.equal(await inHost(h, `sha256sum < ${target} | cut -d' ' -f1`), sha(big));
+      assert.equal(await inHost(h, `stat -c %U:%a ${target}`), 'postgres:600');
     });
   });
 });

@@ -18,6 +18,7 @@ interface CpOptions {
   owner?: string;
   mode?: string;
   become?: boolean;
+  becomeUser?: string;
   acceptNewHostkeys?: boolean;
   stats?: boolean;
 }
@@ -92,6 +93,15 @@ export function register(program: Command): void {
       '--become',
       "write or read under the host's become method (sudo or doas) as its become user (sudo to root when the inventory names none)",
     )
+    .option(
+      '--become-user <user>',
+      "become this account (name or numeric id) instead of the inventory's become user; implies --become",
+      (v: string) => {
+        if (!isOsAccount(v))
+          throw new InvalidArgumentError(`--become-user wants a user name or numeric id, got '${v}'`);
+        return v;
+      },
+    )
     .option('--accept-new-hostkeys', 'record unknown host keys (a changed key is still refused)')
     .option('--stats', 'show connections, exec round trips and SFTP channels per host')
     .addHelpText(
@@ -99,11 +109,15 @@ export function register(program: Command): void {
       `
 Examples:
   orch cp 'web*' ./site.tar.gz /srv/site.tar.gz --owner www-data --mode 0640 --become
+  orch cp db ./seed.dump /var/lib/postgresql/seed.dump --become-user postgres --mode 0600
   orch cp --fetch db /var/log/postgresql/postgresql-15-main.log ./logs
 
 Sending is atomic on each host: the file goes over SFTP into the login user's private directory, then one script
 copies it into a temp file beside the target, checks its sha256, sets owner and mode and renames it into place
 (as the account that owns the target's directory). A file already as wanted is left alone (reported unchanged).
+Under become to an account other than root (--become-user postgres), which cannot read the login user's private
+directory, the bytes go over the command's own channel to a script run as that account, which writes the temp file
+beside the target the same way; a fetch comes back the same way, its sha256 compared on both ends.
 
 Exit: 0 every host done, 1 some host failed, 3 some host unreachable (connection, auth, host key), 4 bad arguments.`,
     )
@@ -111,7 +125,7 @@ Exit: 0 every host done, 1 some host failed, 3 some host unreachable (connection
       const g = globalOptions(cmd);
       const project = projectFor(cmd);
       const json = g.output === 'json';
-      const become = opts.become === true;
+      const become = opts.become === true || opts.becomeUser !== undefined;
       if (opts.fetch && (opts.owner || opts.group || opts.mode))
         throw new OrchError(
           'BAD_INPUT',
@@ -132,12 +146,20 @@ Exit: 0 every host done, 1 some host failed, 3 some host unreachable (connection
         if (!st.isFile()) throw new OrchError('BAD_INPUT', `${from} is not a regular file`);
         send = { localFile, remote: remotePath(to), sha256: await sha256OfFile(localFile), bytes: st.size };
       }
-      const { hosts } = await targetHosts(
+      const targeted = await targetHosts(
         project,
         target,
         { limit: opts.limit },
         { acceptNewHostKeys: opts.acceptNewHostkeys },
       );
+      const becomeUser = opts.becomeUser;
+      const hosts =
+        becomeUser === undefined
+          ? targeted.hosts
+          : targeted.hosts.map((h) => ({
+              ...h,
+              become: { method: h.become?.method ?? ('sudo' as const), user: becomeUser },
+            }));
       const { fleetOptionsFor, onEachHost } = await import('../../transport/fleet.js');
       const fleet = fleetOptionsFor(project, { acceptNewHostKeys: opts.acceptNewHostkeys });
       const started = Date.now();

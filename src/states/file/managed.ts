@@ -2,7 +2,8 @@
 // file in the same directory, then rename. It never follows into other files and never deletes anything. Binary
 // and large sources: a source that is not UTF-8 text (or holds a NUL byte) is taken byte for byte, not rendered,
 // and such a source, like any content over 64 KiB, is sent over SFTP (into the login user's private staging
-// directory, then copied into place by the apply script, sha256 checked, under become as usual) rather than inside
+// directory, then copied into place by the apply script, sha256 checked, under become as usual; under become to
+// an account other than root, over the exec channel into a directory private to that account) rather than inside
 // the script. The check compares sha256 on the host, so an unchanged file costs no transfer and no extra round trip,
 // and --test sends nothing.
 import { createHash } from 'node:crypto';
