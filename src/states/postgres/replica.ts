@@ -78,6 +78,12 @@ const args = z
       .max(100000)
       .optional()
       .describe('after a successful run remove copies beside the data directory older than this many days'),
+    max_rate: z
+      .union([z.number(), z.string()])
+      .optional()
+      .describe(
+        "pg_basebackup's --max-rate for the copy: kB/s, or with a k or M suffix (32k to 1024M; default: no limit)",
+      ),
     state_dir: absolutePath
       .optional()
       .describe("root's directory where a rebuild records its steps (default /var/lib/orch/pg_make_replica)"),
@@ -130,6 +136,7 @@ export function replicaContextFor(a: Args, ctx: StateContext): Record<string, un
     stateDir: a.state_dir,
     keepOldCount: a.keep_old_count,
     keepOldDays: a.keep_old_days,
+    maxRate: a.max_rate,
   });
 }
 
