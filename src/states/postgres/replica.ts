@@ -103,7 +103,10 @@ const args = z
 type Args = z.infer<typeof args>;
 
 interface Prepared {
+  /** The script this run executes (forced when this run's --force-rebuild names the host). */
   script: string;
+  /** The copy installed at script_path, for admins to run by hand: never forced. */
+  installed: string;
   sha256: string;
   dataDir: string;
 }
@@ -275,9 +278,15 @@ export const postgresReplica: StateFunction<Args, Prepared> = {
   prepare(a, ctx) {
     const context = replicaContextFor(a, ctx);
     const script = ctx.renderTemplate(REPLICA_TEMPLATE, context);
+    // --force-rebuild is for this run only: a forced copy left installed would force every later run by hand
+    // (and the next apply would report the unforced copy as a change).
+    const installed = context.force
+      ? ctx.renderTemplate(REPLICA_TEMPLATE, { ...context, force: false })
+      : script;
     return {
       script,
-      sha256: createHash('sha256').update(script, 'utf8').digest('hex'),
+      installed,
+      sha256: createHash('sha256').update(installed, 'utf8').digest('hex'),
       dataDir: String(context.data_dir),
     };
   },
@@ -295,7 +304,7 @@ else orch_kv installed differs; fi
     return interpretReplicaCheck(a, out);
   },
   apply(a, p) {
-    const install = a.script_path ? `${installScript(p.script, p.sha256, a.script_path)}\n` : '';
+    const install = a.script_path ? `${installScript(p.installed, p.sha256, a.script_path)}\n` : '';
     // The script re-runs its preflight itself, so this is right even when the check said 'unknown'.
     return `${install}${runScript(p.script, '')}
 [ "$orch_rc" = 0 ] || exit "$orch_rc"`;
