@@ -84,6 +84,11 @@ describe('chaos: SIGINT during a replica base backup (lab hosts)', function () {
       },
       120_000,
     );
+    assert.match(
+      await processes(),
+      new RegExp(`pg_basebackup .*--max-rate=${MAX_RATE} `),
+      'the copy runs at the pillar rate',
+    );
     return run;
   }
 
