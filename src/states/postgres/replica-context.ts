@@ -49,6 +49,27 @@ export interface ReplicaScriptInput {
   keepOldCount?: number;
   /** After a successful build remove copies older than this many days (default: none). */
   keepOldDays?: number;
+  /** pg_basebackup's --max-rate: kB/s as a number, or digits with a k or M suffix (default: no limit). */
+  maxRate?: number | string;
+}
+
+/** pg_basebackup's own bounds for --max-rate, in kB/s (32 kB/s to 1024 MB/s). */
+const MAX_RATE_KB = { min: 32, max: 1024 * 1024 } as const;
+
+/**
+ * A --max-rate value in the subset of pg_basebackup's grammar orch passes on (whole kB/s, or a k or M suffix), or
+ * '' for none; refuses anything else, so the copy never fails on its option after the old data went aside.
+ */
+export function maxRateArg(rate: number | string | undefined): string {
+  if (rate === undefined) return '';
+  const m = /^([1-9][0-9]{0,9})([kM]?)$/.exec(String(rate));
+  const kb = m ? Number(m[1]) * (m[2] === 'M' ? 1024 : 1) : NaN;
+  if (!(kb >= MAX_RATE_KB.min && kb <= MAX_RATE_KB.max))
+    throw new OrchError(
+      'STATE_ERROR',
+      `postgres.replica: max_rate must be kB/s as a whole number, or with a k or M suffix, from 32k to 1024M: ${String(rate)}`,
+    );
+  return m![1]! + m![2]!;
 }
 
 /** The major version as a number (9.6 -> 9, 15 -> 15); refuses what is not a version. */
@@ -143,6 +164,7 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
     state_dir: stateDir.replace(/(.)\/+$/, '$1'),
     keep_old_count: i.keepOldCount === undefined ? '' : String(i.keepOldCount),
     keep_old_days: i.keepOldDays === undefined ? '' : String(i.keepOldDays),
+    max_rate: maxRateArg(i.maxRate),
     // Only PostgreSQL <= 11 reads recovery.conf; 12+ gets standby.signal and primary_conninfo from pg_basebackup -R.
     recovery_conf:
       major <= 11

@@ -78,6 +78,12 @@ const args = z
       .max(100000)
       .optional()
       .describe('after a successful run remove copies beside the data directory older than this many days'),
+    max_rate: z
+      .union([z.number(), z.string()])
+      .optional()
+      .describe(
+        "pg_basebackup's --max-rate for the copy: kB/s, or with a k or M suffix (32k to 1024M; default: no limit)",
+      ),
     state_dir: absolutePath
       .optional()
       .describe("root's directory where a rebuild records its steps (default /var/lib/orch/pg_make_replica)"),
@@ -97,7 +103,10 @@ const args = z
 type Args = z.infer<typeof args>;
 
 interface Prepared {
+  /** The script this run executes (forced when this run's --force-rebuild names the host). */
   script: string;
+  /** The copy installed at script_path, for admins to run by hand: never forced. */
+  installed: string;
   sha256: string;
   dataDir: string;
 }
@@ -130,6 +139,7 @@ export function replicaContextFor(a: Args, ctx: StateContext): Record<string, un
     stateDir: a.state_dir,
     keepOldCount: a.keep_old_count,
     keepOldDays: a.keep_old_days,
+    maxRate: a.max_rate,
   });
 }
 
@@ -268,9 +278,15 @@ export const postgresReplica: StateFunction<Args, Prepared> = {
   prepare(a, ctx) {
     const context = replicaContextFor(a, ctx);
     const script = ctx.renderTemplate(REPLICA_TEMPLATE, context);
+    // --force-rebuild is for this run only: a forced copy left installed would force every later run by hand
+    // (and the next apply would report the unforced copy as a change).
+    const installed = context.force
+      ? ctx.renderTemplate(REPLICA_TEMPLATE, { ...context, force: false })
+      : script;
     return {
       script,
-      sha256: createHash('sha256').update(script, 'utf8').digest('hex'),
+      installed,
+      sha256: createHash('sha256').update(installed, 'utf8').digest('hex'),
       dataDir: String(context.data_dir),
     };
   },
@@ -288,7 +304,7 @@ else orch_kv installed differs; fi
     return interpretReplicaCheck(a, out);
   },
   apply(a, p) {
-    const install = a.script_path ? `${installScript(p.script, p.sha256, a.script_path)}\n` : '';
+    const install = a.script_path ? `${installScript(p.installed, p.sha256, a.script_path)}\n` : '';
     // The script re-runs its preflight itself, so this is right even when the check said 'unknown'.
     return `${install}${runScript(p.script, '')}
 [ "$orch_rc" = 0 ] || exit "$orch_rc"`;

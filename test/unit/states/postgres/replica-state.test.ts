@@ -215,6 +215,17 @@ describe('postgres.replica through the engine (real PostgreSQL)', function () {
     assert.match(scriptOf(compile(false)), /\nFORCE=0\n/);
   });
 
+  it('the copy installed for admins is never the forced one, so a forced run leaves the same install', () => {
+    writeState();
+    const prepared = (f?: boolean) =>
+      compile(f).states[0]!.prepared as { script: string; installed: string; sha256: string };
+    const [forced, plain] = [prepared(true), prepared()];
+    assert.match(forced.installed, /\nFORCE=0\n/);
+    assert.equal(forced.installed, plain.installed);
+    assert.equal(forced.sha256, plain.sha256);
+    assert.equal(plain.script, plain.installed);
+  });
+
   it('--force-rebuild names targeted hosts only; alone it needs exactly one target', () => {
     assert.deepEqual(forcedHosts('db2', ['db1', 'db2']), ['db2']);
     assert.deepEqual(forcedHosts('db1, db2', ['db1', 'db2']), ['db1', 'db2']);

@@ -189,6 +189,20 @@ describe('pg_make_replica template', () => {
     assert.match(set, /^STATE_DIR=\/var\/db\/orch\/pg_make_replica$/m);
   });
 
+  it("max_rate: pg_basebackup's --max-rate within its grammar and bounds, absent when unset", () => {
+    assert.doesNotMatch(renderReplicaScript(sampleInput()), /--max-rate/);
+    assert.match(renderReplicaScript(sampleInput({ maxRate: 4096 })), /^ +--max-rate=4096 \\$/m);
+    assert.match(renderReplicaScript(sampleInput({ maxRate: '50M' })), /^ +--max-rate=50M \\$/m);
+    assert.match(renderReplicaScript(sampleInput({ maxRate: '32k' })), /--max-rate=32k /);
+    for (const bad of [31, '31k', '1025M', 0, 1.5, '1 M', '5G', '$(id)', '-1', '08', '']) {
+      assert.throws(
+        () => replicaTemplateContext(sampleInput({ maxRate: bad })),
+        /max_rate must be kB\/s/,
+        String(bad),
+      );
+    }
+  });
+
   it('never reads stdin while piped into sh -s: everything runs inside main with stdin closed', () => {
     const text = renderReplicaScript(sampleInput());
     assert.match(text, /\nmain "\$@" <\/dev\/null\nexit \$\?\n$/);
