@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { kvDigits, kvText, readKv } from '../shell/kv.js';
 import type { StepOutput } from '../shell/protocol.js';
-import { printContent, shQuote } from '../shell/quote.js';
+import { hereDocument, printContent, shQuote } from '../shell/quote.js';
 import { connstrProblem, type PgTarget } from './target.js';
 
 /** The psql options of every call: no psqlrc, quiet, unaligned, tuples only, stop at the first error. */
@@ -24,7 +24,10 @@ export const ORCH_PSQL_FUNCTION = `orch_psql() {
   if [ "$#" -gt 5 ]; then shift 5; else set --; fi
   if [ -n "$orch_pg_r" ]; then set -- -U "$orch_pg_r" "$@"; fi
   set -- "$orch_pg_psql" ${PSQL_OPTIONS.join(' ')} -h "$orch_pg_s" -p "$orch_pg_p" -d "$orch_pg_d" "$@"
-  (cd / && orch_run_as "$orch_pg_u" "$@")
+  # The cd happens in the shell that then execs psql as that user, not in a subshell of ours: one process less per
+  # call (none at all when we are at / already, as pg_make_replica is).
+  if [ "$PWD" = / ]; then orch_run_as "$orch_pg_u" "$@"
+  else orch_run_as "$orch_pg_u" /bin/sh -c 'cd / && exec "$@"' orch_psql "$@"; fi
 }`;
 
 /** Shell functions of a step that runs SQL: orch_psql, and orch_pg_markers reading apply output's marker lines. */
@@ -76,13 +79,14 @@ export function psqlHeredoc(t: PgTarget, sql: string, out: string, db?: string):
 
 /**
  * Check-step body: report kv `pg` = missing | down | up | failed; when up, kv `result` holds the query's output
- * (one JSON line); when failed, kv `error` holds psql's messages. Read-only as long as the SQL is.
+ * (one JSON line); when failed, kv `error` holds psql's messages. Read-only as long as the SQL is. The SQL goes in as
+ * a here-document, not a printf pipeline: two processes less on every host for every check.
  */
 export function checkQuery(t: PgTarget, sql: string): string {
   return `${psqlSetup(t)}
 if [ -z "$orch_pg_psql" ]; then orch_kv pg missing
 elif ! ${socketPresent(t)}; then orch_kv pg down
-elif ${psqlHeredoc(t, sql, 'q')}then orch_kv pg up; orch_kvfile result "$orch_pg_tmp/q"
+elif ${hereDocument(`${psqlCall(t)} >"$orch_pg_tmp/q" 2>"$orch_pg_tmp/q.err"`, sql)}then orch_kv pg up; orch_kvfile result "$orch_pg_tmp/q"
 else orch_pg_rc=$?; orch_kv pg failed; orch_kv rc "$orch_pg_rc"; orch_kvfile error "$orch_pg_tmp/q.err"
 fi`;
 }

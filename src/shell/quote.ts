@@ -84,6 +84,20 @@ export function printContent(content: string | Uint8Array, redirect = ''): strin
 }
 
 /**
+ * `command` with `content` on its stdin as a quoted here-document: passed as it is (no expansion), ended by a
+ * delimiter that is no line of the content, so no content can end it early and be read as shell. A small one is
+ * written by the shell itself, with no writer process (a printf pipeline forks one, and the command too when it is a
+ * function). A newline is added to content that lacks one; NUL cannot travel this way.
+ */
+export function hereDocument(command: string, content: string): string {
+  if (content.includes('\0')) throw new Error('a here-document cannot carry a NUL byte');
+  const lines = new Set(content.split('\n'));
+  let delim = 'ORCH_EOF';
+  for (let n = 1; lines.has(delim); n++) delim = `ORCH_EOF_${n}`;
+  return `${command} <<'${delim}'\n${content.endsWith('\n') ? content : `${content}\n`}${delim}\n`;
+}
+
+/**
  * argv running the /bin/sh command line `command` such that whatever shell parses the argv first (an sshd session's
  * login shell: sh, bash, or csh/tcsh, root's shell on FreeBSD up to 13) passes it on unchanged. csh has no "$@",
  * expands `!` (history) even in single quotes and in scripts, and cannot hold a newline inside quotes; so the

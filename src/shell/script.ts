@@ -49,7 +49,7 @@ export function newNonce(): string {
  * another account (orch_as_run).
  *
  * Every process a check starts is paid on every host at every run, so the helpers start few: the OS and our uid are
- * read once per batch, a plain kv value is printed by the builtin printf, and orch_statv / orch_shav set a variable
+ * read once per batch (the effective uid by the shell itself from /proc/self/status where there is one), a plain kv value is printed by the builtin printf, and orch_statv / orch_shav set a variable
  * from one command substitution whose only command the shell execs in place (no function inside it, no pipe to
  * cut). Like "$(orch_stat f)" as an argument, orch_statv and orch_shav never fail: a failed stat or hash leaves the
  * variable empty, and the tool's message goes to the step's output. orch_kvfile joins od's words with the shell's
@@ -62,7 +62,14 @@ export PATH
 LC_ALL=C
 export LC_ALL
 orch_os=$(uname -s)
-orch_uid=$(id -u)
+orch_uid=
+if [ -r /proc/self/status ]; then
+  # "Uid: real effective saved fs": the effective one is the third word (orch_r takes the others).
+  while read -r orch_k orch_r orch_e orch_r; do
+    if [ "$orch_k" = Uid: ]; then orch_uid=$orch_e; break; fi
+  done </proc/self/status
+fi
+case $orch_uid in '' | *[!0-9]*) orch_uid=$(id -u) ;; esac
 orch_kvp='${KV_PLAIN}'
 orch_hex() { od -An -v -tx1 | tr -d ' \\n'; }
 orch_kv() {

@@ -23,3 +23,8 @@ export function printedText(script: string): string {
   }
   return Buffer.concat(parts).toString('utf8');
 }
+
+/** The bodies of every hereDocument in `script` (quoted, ORCH_EOF delimiters), in order and concatenated. */
+export function hereDocText(script: string): string {
+  return [...script.matchAll(/<<'(ORCH_EOF(?:_\d+)?)'\n([\s\S]*?\n)\1\n/g)].map((m) => m[2]!).join('');
+}

@@ -16,6 +16,10 @@ interface Fake {
   kb?: string;
   /** What df prints as available KB. */
   free?: string;
+  /** The primary's whole answer to the one session (stdout), instead of well-formed lines. */
+  session?: string;
+  /** The session fails after its first answers: psql's message on stderr, exit 2. */
+  sessionError?: string;
   /** pg_ctl status says a server runs on the data dir, whose postmaster.pid has these lines 4 and 5. */
   pid?: { port: string; host: string };
 }
@@ -55,14 +59,19 @@ describe('security: pg_make_replica treats host output as data', function () {
       bin,
       'psql',
       `printf '%s\\n' "$*" >> ${shQuote(log)}
-# The SQL comes on stdin (orch_psql).
+# The SQL comes on stdin (orch_psql). The primary is asked everything in one session: one tagged line per
+# query, then IDENTIFY_SYSTEM's row.
 last=$(cat)
 case $last in
-  *server_version_num*) echo '150005|replica|10|10|0|0|0|0|0' ;;
-  *slot_type*) ;;
+  *IDENTIFY_SYSTEM*)
+    ${
+      fake.sessionError !== undefined
+        ? `printf 'rec|f\\ncfg|150005|replica|10|10|0|0|0|0|0\\n'; printf '%s\\n' ${shQuote(fake.sessionError)} >&2; exit 2`
+        : fake.session !== undefined
+          ? `printf '%s\\n' ${shQuote(fake.session)}`
+          : `printf 'rec|f\\ncfg|150005|replica|10|10|0|0|0|0|0\\nslot|\\nkb|%s\\n7000000000000000001|1|0/3000000|\\n' ${shQuote(fake.kb ?? '1024')}`
+    } ;;
   *pg_is_in_recovery*) echo f ;;
-  IDENTIFY_SYSTEM) echo '7000000000000000001|1|0/3000000|' ;;
-  *pg_database_size*) printf '%s\\n' ${shQuote(fake.kb ?? '1024')} ;;
 esac`,
     );
     tool(bin, 'pg_ctl', fake.pid ? 'exit 0' : 'exit 3');
@@ -133,6 +142,25 @@ esac`,
         });
       }
 
+      it('--check: an answer from the primary that is not one tagged line per question is refused', () => {
+        const id = '7000000000000000001|1|0/3000000|';
+        const cfg = 'cfg|150005|replica|10|10|0|0|0|0|0';
+        for (const session of [
+          // A value holding a line break that tries to answer the next question itself.
+          ['rec|f', cfg, 'slot|physical|active||0/1\nkb|1', 'kb|1024', id].join('\n'),
+          // A line more after IDENTIFY_SYSTEM's row, a line missing, a tag missing.
+          ['rec|f', cfg, 'slot|', 'kb|1024', id, id].join('\n'),
+          ['rec|f', cfg, 'slot|', id].join('\n'),
+          ['rec|f', cfg.slice(4), 'slot|', 'kb|1024', id].join('\n'),
+          `${['rec|f', cfg, 'slot|', 'kb|1024'].join('\n')}\nkb|${payload()}\n${id}`,
+        ]) {
+          const r = run(shell, { session }, '--check');
+          assert.equal(existsSync(marker), false, r.out);
+          assert.equal(r.status, 3, r.out);
+          assert.match(r.out, /refused: unexpected answer from the primary db1\.example\.com:5432: /);
+        }
+      });
+
       it('--check: df printing a[$(cmd)] as free space is refused and never evaluated', () => {
         // df's fields are split on blanks: ${IFS} keeps the payload one field.
         const r = run(shell, { free: `a[$(touch\${IFS}${marker})]` }, '--check');
@@ -162,4 +190,20 @@ esac`,
       });
     });
   }
+
+  it("a session that fails part way reports psql's message, not the answers before it", function () {
+    // The check waits CHECK_WAIT (30 s) for a primary that does not answer: one shell is enough.
+    this.timeout(180_000);
+    const r = run(
+      'dash',
+      { sessionError: 'FATAL:  no pg_hba.conf entry for replication connection' },
+      '--check',
+    );
+    assert.equal(r.status, 3, r.out);
+    assert.match(
+      r.out,
+      /refused: primary db1\.example\.com:5432 does not answer as replicator: FATAL: {2}no pg_hba\.conf entry for replication connection\s*$/m,
+    );
+    assert.doesNotMatch(r.out, /rec\||cfg\|/);
+  });
 });

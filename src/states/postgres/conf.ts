@@ -362,11 +362,14 @@ export const postgresConf: StateFunction<Args, Prepared> = {
     return p;
   },
   check(_a, p) {
-    return configFileProbe(p.file);
+    // An include file is compared with what orch writes; postgresql.conf itself is edited, so its content is read.
+    return configFileProbe(p.file, p.edit ? undefined : p.content);
   },
+  // The file probe sets variables only (as file.managed's).
+  inlineCheck: true,
   interpretCheck(a, p, out) {
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${p.file}: ${out.text}` };
-    const read = readFileState(out);
+    const read = readFileState(out, !p.edit);
     if (!read.ok) return probeError(p.file, read.error);
     const s = read.kv;
     if (s.exists === 'other')

@@ -18,9 +18,15 @@ const MAX_READ = 1024 * 1024;
 
 export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** Check-step shell: the one file probe (src/shell/file.ts) with the hash and, when small, the content. Read-only. */
-export function configFileProbe(file: string): string {
-  return fileProbe(file, { content: 'always', maxBytes: MAX_READ });
+/**
+ * Check-step shell: the one file probe (src/shell/file.ts). Given `want`, the content orch would write, it reports
+ * only whether the file differs from it, and the content (when small) only then: a file in the desired state costs a
+ * stat and a hash. Without, the hash and, when small, the content (a file edited in place). Read-only.
+ */
+export function configFileProbe(file: string, want?: string): string {
+  return want === undefined
+    ? fileProbe(file, { content: 'always', maxBytes: MAX_READ })
+    : fileProbe(file, { expectSha: sha256(want), content: 'if-differs', maxBytes: MAX_READ });
 }
 
 export interface FileState {
@@ -31,14 +37,17 @@ export interface FileState {
   group?: string;
   mode?: string;
   parent: boolean;
+  /** Probed against the wanted content (configFileProbe with `want`): whether the file differs from it. */
+  differs?: boolean;
 }
 
-/** What configFileProbe reported. */
-export function readFileState(out: StepOutput): KvRead<FileState> {
+/** What configFileProbe reported; `compared` when it was given the wanted content. */
+export function readFileState(out: StepOutput, compared = false): KvRead<FileState> {
   const read = readFileProbe(out);
   if (!read.ok) return read;
   const p = read.kv;
   const s: FileState = { exists: p.exists, parent: p.parent };
+  if (compared) s.differs = p.differs;
   if (p.content !== undefined) s.content = p.content;
   if (p.sha256) s.sha256 = p.sha256;
   if (p.user) s.user = p.user;
@@ -68,7 +77,7 @@ export function fileChanges(
       diff: createTwoFilesPatch(name, name, '', content, '(absent)', '(orch)'),
     };
   }
-  if (s.sha256 !== sha256(content)) {
+  if (s.differs ?? s.sha256 !== sha256(content)) {
     if (s.content !== undefined)
       diff = createTwoFilesPatch(name, name, s.content, content, '(on host)', '(orch)');
     else changes.push('content differs');

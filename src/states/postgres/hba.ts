@@ -178,11 +178,13 @@ export const postgresHba: StateFunction<Args, Prepared> = {
     return { target, file, content };
   },
   check(_a, p) {
-    return configFileProbe(p.file);
+    return configFileProbe(p.file, p.content);
   },
+  // The file probe sets variables only (as file.managed's).
+  inlineCheck: true,
   interpretCheck(a, p, out) {
     if (out.status !== 0) return { status: 'error', comment: `could not inspect ${p.file}: ${out.text}` };
-    const read = readFileState(out);
+    const read = readFileState(out, true);
     if (!read.ok) return probeError(p.file, read.error);
     const s = read.kv;
     if (s.exists === 'other')

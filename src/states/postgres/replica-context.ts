@@ -6,6 +6,7 @@ import { OS_ACCOUNT_NAME } from '../common.js';
 import { hostProblem, recoveryConf, roleProblem, slotProblem } from '../../pg/conninfo.js';
 import { ORCH_PSQL_FUNCTION } from '../../pg/connector.js';
 import { RUN_AS_FUNCTION } from '../../shell/actor.js';
+import { posixCksum } from './cksum.js';
 
 export const REPLICA_TEMPLATE = 'postgres/pg_make_replica.sh.njk';
 
@@ -138,6 +139,7 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
     if (argv.length === 0)
       throw new OrchError('STATE_ERROR', `postgres.replica: empty service ${what} command`);
   }
+  const dataDir = i.dataDir.replace(/(.)\/+$/, '$1');
   return {
     // Shell functions written once in orch: the script switches users and calls psql only through them.
     run_as_function: RUN_AS_FUNCTION,
@@ -148,7 +150,8 @@ export function replicaTemplateContext(i: ReplicaScriptInput): Record<string, un
     slot: i.slot,
     version: i.version,
     major,
-    data_dir: i.dataDir.replace(/(.)\/+$/, '$1'),
+    data_dir: dataDir,
+    data_dir_cksum: String(posixCksum(dataDir)),
     bin_dir: i.binDir,
     pg_user: i.pgUser,
     pg_group: i.pgGroup,

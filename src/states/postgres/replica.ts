@@ -144,17 +144,27 @@ export function replicaContextFor(a: Args, ctx: StateContext): Record<string, un
 }
 
 /**
- * Shell that pipes the script into a fresh /bin/sh with `flag`: its output streams through (live progress) and
- * is kept in a temp file; kv `rc` is its exit status and a `changed:` line sets orch_changed.
+ * Shell for the apply phase that pipes the script into a fresh /bin/sh: its output streams through (live progress)
+ * and is kept in a temp file; kv `rc` is its exit status and a `changed:` line sets orch_changed.
  */
-function runScript(script: string, flag: string): string {
-  const sh = flag ? `/bin/sh -s -- ${flag}` : '/bin/sh -s';
+function runScript(script: string): string {
   return `orch_log=$(mktemp); orch_rcf=$(mktemp)
 trap 'rm -f "$orch_log" "$orch_rcf"' EXIT
-${printContent(script, `| { if ${sh} 2>&1; then orch_r=0; else orch_r=$?; fi; echo "$orch_r" > "$orch_rcf"; } | tee "$orch_log"`)}
+${printContent(script, `| { if /bin/sh -s 2>&1; then orch_r=0; else orch_r=$?; fi; echo "$orch_r" > "$orch_rcf"; } | tee "$orch_log"`)}
 orch_rc=$(cat "$orch_rcf")
 orch_kv rc "$orch_rc"
 if grep -q '^changed:' "$orch_log"; then orch_changed=1; fi`;
+}
+
+/**
+ * Shell for the check phase: the script with --check, its output straight through to the step's (a check changes
+ * nothing, so there is no changed: line to look for and no log to keep), kv `rc` its exit status. Two processes: the
+ * printf group feeding it and the script's shell.
+ */
+function checkScriptRun(script: string): string {
+  return `if ${printContent(script, '| /bin/sh -s -- --check 2>&1')}
+then orch_rc=0; else orch_rc=$?; fi
+orch_kv rc "$orch_rc"`;
 }
 
 /** Shell installing the script at `dest` (0750) atomically, as the owner of its directory; sets orch_changed. */
@@ -298,15 +308,17 @@ elif orch_shav "$f" && [ "$orch_sha" = ${p.sha256} ] && orch_statv "$f" && [ "\$
 else orch_kv installed differs; fi
 `
       : '';
-    return `${install}${runScript(p.script, '--check')}`;
+    return `${install}${checkScriptRun(p.script)}`;
   },
+  // The check sets variables and runs the script in a pipeline: no exit, cd, trap or set -e of its own.
+  inlineCheck: true,
   interpretCheck(a, _p, out) {
     return interpretReplicaCheck(a, out);
   },
   apply(a, p) {
     const install = a.script_path ? `${installScript(p.installed, p.sha256, a.script_path)}\n` : '';
     // The script re-runs its preflight itself, so this is right even when the check said 'unknown'.
-    return `${install}${runScript(p.script, '')}
+    return `${install}${runScript(p.script)}
 [ "$orch_rc" = 0 ] || exit "$orch_rc"`;
   },
   interpretApply(_a, _p, out) {

@@ -33,6 +33,8 @@ export const serviceRunning: StateFunction<Args> = {
   check(a, _p, ctx) {
     return serviceCheckBody(ctx.facts, a.name);
   },
+  // The check defines its svc_* functions and runs conditions: no exit, cd, trap or set -e of its own.
+  inlineCheck: true,
   interpretCheck(a, _p, out, _ctx, watchWouldTrigger): CheckOutcome {
     const inspected = inspectService(a.name, out);
     if ('early' in inspected) return inspected.early;

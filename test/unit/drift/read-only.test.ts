@@ -26,7 +26,7 @@ import { shQuote } from '../../../src/shell/quote.js';
 import { pgProbeScript } from '../../../src/drift/pg-probe.js';
 import type { ExecOptions, ExecResult } from '../../../src/transport/types.js';
 import { LocalConnection, testHost } from '../../helpers/local-connection.js';
-import { printedText } from '../../helpers/print-content.js';
+import { hereDocText } from '../../helpers/print-content.js';
 
 // Tools a check might reach that can change a system; each is replaced by a shell function that logs its call and
 // does nothing (status 1: "not found / not active"). Functions win over PATH lookups. Names with a dash (apt-get)
@@ -317,7 +317,7 @@ describe('drift: check scripts are read-only', () => {
       { port: 5999, socketDir: `${target}/pgsock`, osUser: 'postgres', db: 'postgres' },
       'n0nce',
     );
-    const sql = printedText(script);
+    const sql = hereDocText(script);
     assert.match(sql, /SELECT jsonb_build_object/);
     assert.doesNotMatch(
       sql,

@@ -54,14 +54,12 @@ describe('pg_make_replica preflight (fake tools)', function () {
     tool(
       bin,
       'psql',
-      `# The SQL comes on stdin (orch_psql).
+      `# The SQL comes on stdin (orch_psql). The primary is asked everything in one session: one tagged line per
+# query, then IDENTIFY_SYSTEM's row.
 last=$(cat)
 case $last in
-  *server_version_num*) echo ${shQuote(cfg)} ;;
-  *slot_type*) ${p.slot ? `echo ${shQuote(p.slot)}` : ':'} ;;
+  *IDENTIFY_SYSTEM*) printf 'rec|f\\ncfg|%s\\nslot|%s\\nkb|1024\\n7000000000000000001|1|0/3000000|\\n' ${shQuote(cfg)} ${shQuote(p.slot ?? '')} ;;
   *pg_is_in_recovery*) echo f ;;
-  IDENTIFY_SYSTEM) echo '7000000000000000001|1|0/3000000|' ;;
-  *pg_database_size*) echo 1024 ;;
 esac`,
     );
     tool(bin, 'pg_ctl', 'exit 3');
