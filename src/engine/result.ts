@@ -68,3 +68,13 @@ export function summarize(results: HostRunResult[]): StateRunSummary {
   }
   return { hosts: results.length, unreachable, failedHosts, states };
 }
+
+/** Whether a stored value (a job's host result, read back as JSON) has the shape of a HostRunResult. */
+export function isHostRunResult(v: unknown): v is HostRunResult {
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof (v as HostRunResult).host === 'string' &&
+    Array.isArray((v as HostRunResult).states)
+  );
+}

@@ -6,7 +6,7 @@ import { OrchError, type OrchErrorCode } from '../errors.js';
 import { table } from '../text/table.js';
 import { formatRunReport } from '../engine/report-text.js';
 import { runHostText, runSummaryText, type RunSummary } from './run-output.js';
-import type { HostRunResult } from '../engine/result.js';
+import { isHostRunResult } from '../engine/result.js';
 import type { RunReport } from '../engine/run.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { HostOutcome } from '../transport/fleet.js';
@@ -222,15 +222,6 @@ export function jobText(job: JobRecord, opts: { verbose?: boolean; now?: Date } 
 /** One line for `orch jobs wait` once the job ended. */
 export function waitLine(job: JobRecord): string {
   return `job ${job.jid} ${job.status}${job.exitCode !== undefined ? ` (exit ${job.exitCode})` : ''}\n`;
-}
-
-function isHostRunResult(v: unknown): v is HostRunResult {
-  return (
-    !!v &&
-    typeof v === 'object' &&
-    typeof (v as HostRunResult).host === 'string' &&
-    Array.isArray((v as HostRunResult).states)
-  );
 }
 
 function indent(text: string): string {

@@ -4,7 +4,7 @@
 import { OrchError } from '../errors.js';
 import { EXIT } from '../errors/codes.js';
 import { runExitCode } from '../engine/exit.js';
-import { summarize, type HostRunResult } from '../engine/result.js';
+import { isHostRunResult, summarize } from '../engine/result.js';
 import { INTERRUPTED_HOST_STATUS, RUNNING_HOST_STATUS, type JobRecord, type JobStatus } from './store.js';
 
 /** Most shards one job may have: each is a row claimed and leased on its own. */
@@ -63,13 +63,4 @@ export function shardedOutcome(
   }
   const status: JobStatus = job.cancelRequested ? 'cancelled' : exitCode === EXIT.OK ? 'succeeded' : 'failed';
   return { status, exitCode, summary };
-}
-
-function isHostRunResult(v: unknown): v is HostRunResult {
-  return (
-    !!v &&
-    typeof v === 'object' &&
-    typeof (v as HostRunResult).host === 'string' &&
-    Array.isArray((v as HostRunResult).states)
-  );
 }
