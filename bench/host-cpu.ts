@@ -3,12 +3,11 @@
 // read as reaped children's CPU from /proc (cutime + cstime): of each host's sshd master, which waits for its
 // connection processes, and of this process, which waits for orch. Figures only, no timing assertions.
 // Usage (under the lab lock): node --import tsx bench/host-cpu.ts [--hosts 30] [--runs 3] [--run]
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadProject } from '../src/config/project.js';
-import { projectLabFiles } from '../src/lab/index.js';
-import { BenchLab } from './hosts.js';
+import { BenchLab, writeLabInventory } from './hosts.js';
 import { runOrch } from './procs.js';
 import { median } from './stats.js';
 
@@ -39,12 +38,7 @@ async function main(): Promise<void> {
   const lab = new BenchLab(project);
   try {
     const hosts = await lab.ensure(n);
-    mkdirSync(path.join(root, 'inventory'), { recursive: true });
-    const key = JSON.stringify(projectLabFiles(project).key);
-    writeFileSync(
-      path.join(root, 'inventory', 'hosts.yaml'),
-      `defaults: { user: root, identity: ${key} }\nhosts:\n${hosts.map((h) => `  ${h.name}: { address: ${h.ip} }`).join('\n')}\n`,
-    );
+    writeLabInventory(root, project, hosts);
     const j = ['-j', String(n)];
     const first = await runOrch(root, [...j, 'apply', '*', '--accept-new-hostkeys', '--no-progress']);
     if (first.code !== 0) throw new Error(`first converge failed:\n${first.out.slice(-3000)}`);

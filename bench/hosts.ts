@@ -1,9 +1,29 @@
 // The bench's lab hosts: bringing up lab01..labNN (remembering which were already running, so only the bench's own
 // are taken down), their host keys under the proxied names, resetting the workload between first-converge runs,
 // and reading each host's sshd log from an offset. It never names other engineers' hosts.
-import { existsSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  openSync,
+  readSync,
+  closeSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
 import type { ProjectConfig } from '../src/config/project.js';
-import { execInHost, labDown, labStatus, labUp, type LabHost } from '../src/lab/index.js';
+import { execInHost, labDown, labStatus, labUp, projectLabFiles, type LabHost } from '../src/lab/index.js';
+
+/** inventory/hosts.yaml of a bench project: the hosts by address, root with the lab's key (no proxy). */
+export function writeLabInventory(root: string, project: ProjectConfig, hosts: readonly LabHost[]): void {
+  mkdirSync(path.join(root, 'inventory'), { recursive: true });
+  const key = JSON.stringify(projectLabFiles(project).key);
+  writeFileSync(
+    path.join(root, 'inventory', 'hosts.yaml'),
+    `defaults: { user: root, identity: ${key} }\nhosts:\n${hosts.map((h) => `  ${h.name}: { address: ${h.ip} }`).join('\n')}\n`,
+  );
+}
 
 /** lab01..labNN as full names (the lab's --count naming). */
 export function benchHostNames(n: number): string[] {

@@ -4,12 +4,11 @@
 // this machine is shared; writes bench/results/scale.json and scale.md, the section `npm run bench` puts into
 // BENCHMARKS.md. Takes down only the hosts it
 // brought up. Usage (under the lab lock): node --import tsx bench/scale.ts [--hosts 250] [--runs 5]
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadProject } from '../src/config/project.js';
-import { projectLabFiles } from '../src/lab/index.js';
-import { BenchLab } from './hosts.js';
+import { BenchLab, writeLabInventory } from './hosts.js';
 import { runOrch } from './procs.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -67,12 +66,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const hosts = await lab.ensure(n);
     const upMs = Date.now() - t0;
-    mkdirSync(path.join(root, 'inventory'), { recursive: true });
-    const key = JSON.stringify(projectLabFiles(project).key);
-    writeFileSync(
-      path.join(root, 'inventory', 'hosts.yaml'),
-      `defaults: { user: root, identity: ${key} }\nhosts:\n${hosts.map((h) => `  ${h.name}: { address: ${h.ip} }`).join('\n')}\n`,
-    );
+    writeLabInventory(root, project, hosts);
     const j = ['-j', String(n)];
     const first = await runOrch(root, [...j, 'apply', '*', '--accept-new-hostkeys', '--no-progress']);
     if (first.code !== 0) throw new Error(`first converge failed:\n${first.out.slice(-3000)}`);
