@@ -3,14 +3,14 @@
 # when missing: openssh-server, sudo, PostgreSQL 15, iproute2, util-linux, procps, busybox (its sh is one of the
 # shells the generated scripts are tested under), shellcheck (the unit tests check the generated shell with it),
 # tcsh (FreeBSD's root shell up to 13: the su fallback is tested under csh), strace (counts the processes the
-# generated shell starts), and for the booted lab hosts debootstrap (builds their images) and systemd-container
+# generated shell starts), opendoas (become by doas(1) is tested on lab hosts), and for the booted lab hosts debootstrap (builds their images) and systemd-container
 # (systemd-nspawn boots them).
 # Idempotent: when everything is installed it changes nothing and does not even run `apt-get update`.
 # Services are never started in the root namespace: a policy-rc.d refusing every start is in place during the
 # install (an existing one is left alone), and nothing here starts sshd or PostgreSQL afterwards.
 set -eu
 
-PACKAGES="openssh-server sudo postgresql-15 iproute2 util-linux procps busybox shellcheck debootstrap systemd-container tcsh strace"
+PACKAGES="openssh-server sudo postgresql-15 iproute2 util-linux procps busybox shellcheck debootstrap systemd-container tcsh strace opendoas"
 POLICY=/usr/sbin/policy-rc.d
 
 if [ "$(id -u)" -ne 0 ]; then

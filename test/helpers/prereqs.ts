@@ -25,6 +25,8 @@ const TOOLS: Array<[string, string]> = [
   ['/bin/csh', 'tcsh'],
   // Counts the processes a helper starts (test/unit/shell/host-cost.test.ts) and the bench's per-host figures.
   ['strace', 'strace'],
+  // become by doas(1), numeric and named users (test/integration/doas.test.ts).
+  ['doas', 'opendoas'],
   // Booted lab hosts (test/integration/booted*.test.ts): Debian images booted under systemd-nspawn.
   ['/usr/bin/systemd-nspawn', 'systemd-container'],
   ['/usr/sbin/debootstrap', 'debootstrap'],
